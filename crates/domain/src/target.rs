@@ -1,0 +1,36 @@
+use serde::{Deserialize, Serialize};
+
+/// What kind of directory object an action touches; becomes the Cedar entity type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TargetKind {
+    /// A user account.
+    Person,
+    /// A group (security, Microsoft 365, distribution).
+    Group,
+    /// A managed device.
+    Device,
+}
+
+/// One object an action touches, resolved from the live directory before the policy decision so
+/// that policies judge facts, not what a request claimed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Target {
+    /// Person, group or device.
+    pub kind: TargetKind,
+    /// Directory object id.
+    pub id: String,
+    /// Human-readable name for previews and audit.
+    pub display_name: String,
+    /// Sign-in name (people only).
+    pub upn: Option<String>,
+    /// Department (people only).
+    pub department: Option<String>,
+    /// Ids of the groups the object is a member of.
+    pub groups: Vec<String>,
+    /// Holds an admin role, or (for a group) can be assigned roles.
+    pub privileged: bool,
+    /// A protected identity (break-glass, Steward's own service accounts): never a target.
+    pub protected: bool,
+}

@@ -1,0 +1,295 @@
+use std::collections::HashSet;
+
+use cedar_policy::{
+    Authorizer, Context, Decision as CedarDecision, Entities, EntityUid, Request, Response, Schema,
+};
+use steward_domain::{
+    ActionName, ActionSpec, Channel, DecidingPolicy, Decision, Outcome, Principal, Target,
+};
+
+use crate::entities::{context_json, entities_json, principal_uid, target_uid};
+use crate::load::{LoadedSet, load, parse_schema};
+use crate::schema::cedar_schema_text;
+use crate::{PolicyError, PolicySource};
+
+/// Whether a human has approved the request, and who: the second query of a decision assumes an
+/// approval by someone other than the requester; the re-check before execution uses the real one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ApprovalContext {
+    /// A human approved.
+    pub granted: bool,
+    /// The approver is not the requester.
+    pub by_other: bool,
+}
+
+/// One question for the engine: may this principal do this action to this one target now?
+#[derive(Debug, Clone)]
+pub struct DecisionRequest<'a> {
+    /// Who asks (the requesting person, never Steward).
+    pub principal: &'a Principal,
+    /// The action.
+    pub action: &'a ActionName,
+    /// One target; each target of a job is decided separately.
+    pub target: &'a Target,
+    /// Where the request came from.
+    pub channel: Channel,
+    /// How many targets the whole job touches.
+    pub blast_radius: i64,
+    /// Risk score 0–100.
+    pub risk: i64,
+    /// Hour of day in the tenant's time zone, 0–23.
+    pub local_hour: i64,
+    /// Approval state.
+    pub approval: ApprovalContext,
+}
+
+/// A validated six-layer policy set for one tenant, ready to decide.
+pub struct PolicyEngine {
+    schema: Schema,
+    loaded: LoadedSet,
+    actions: HashSet<String>,
+    authorizer: Authorizer,
+}
+
+impl std::fmt::Debug for PolicyEngine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PolicyEngine")
+            .field("policies", &self.loaded.layers.len())
+            .field("hash", &self.loaded.hash)
+            .finish()
+    }
+}
+
+impl PolicyEngine {
+    /// Builds the schema from the catalog, then loads and strictly validates the sources (the
+    /// global layer first, then the tenant's files). Any problem rejects the whole set.
+    pub fn new(catalog: &[ActionSpec], sources: &[PolicySource]) -> Result<Self, PolicyError> {
+        let schema = parse_schema(&cedar_schema_text(catalog))?;
+        let loaded = load(sources, &schema)?;
+        Ok(Self {
+            schema,
+            loaded,
+            actions: catalog.iter().map(|a| a.name.to_string()).collect(),
+            authorizer: Authorizer::new(),
+        })
+    }
+
+    /// Hash of the policy text in force, recorded with every decision.
+    pub fn policy_set_hash(&self) -> &str {
+        &self.loaded.hash
+    }
+
+    /// Number of policies in force.
+    pub fn policy_count(&self) -> usize {
+        self.loaded.layers.len()
+    }
+
+    /// Whether any deciding policy of this decision forbids "approve always" (`@approval("hard")`).
+    pub fn is_hard_approval(&self, decision: &Decision) -> bool {
+        decision
+            .deciding
+            .iter()
+            .chain(&decision.gates)
+            .any(|p| self.loaded.hard_approval.get(&p.id).copied().unwrap_or(false))
+    }
+
+    /// Decides a job's action over all its targets: each target is decided separately and the
+    /// strictest outcome wins (deny over ask over auto).
+    pub fn decide_all(&self, base: &DecisionRequest<'_>, targets: &[Target]) -> Decision {
+        let mut combined: Option<Decision> = None;
+        for target in targets {
+            let request = DecisionRequest { target, ..base.clone() };
+            let decision = self.decide(&request);
+            combined = Some(match combined {
+                None => decision,
+                Some(prev) => merge(prev, decision),
+            });
+        }
+        combined.unwrap_or_else(|| self.deny(
+            Vec::new(),
+            format!("`{}` names no target, and Steward only acts on resolved targets", base.action),
+            Vec::new(),
+        ))
+    }
+
+    /// Decides one target with the two queries of the policy model.
+    pub fn decide(&self, req: &DecisionRequest<'_>) -> Decision {
+        if !self.actions.contains(req.action.as_str()) {
+            return self.deny(Vec::new(), format!("`{}` is not a known action", req.action), Vec::new());
+        }
+        if !(0..=100).contains(&req.risk) || !(0..=23).contains(&req.local_hour) || req.blast_radius < 0
+        {
+            return self.deny(
+                Vec::new(),
+                "the runtime context is out of range (risk 0-100, hour 0-23, blast radius >= 0)".into(),
+                Vec::new(),
+            );
+        }
+        if req.approval.granted {
+            return match self.query(req, true, req.approval.by_other) {
+                Err(e) => self.deny(Vec::new(), "policy evaluation failed".into(), vec![e]),
+                Ok(r) => self.from_single(req, &r, true),
+            };
+        }
+        let first = match self.query(req, false, false) {
+            Err(e) => return self.deny(Vec::new(), "policy evaluation failed".into(), vec![e]),
+            Ok(r) => r,
+        };
+        if let Some(errors) = errors_of(&first) {
+            return self.deny(Vec::new(), "policy evaluation failed; failing closed".into(), errors);
+        }
+        if first.decision() == CedarDecision::Allow {
+            return self.from_single(req, &first, false);
+        }
+        let second = match self.query(req, true, true) {
+            Err(e) => return self.deny(Vec::new(), "policy evaluation failed".into(), vec![e]),
+            Ok(r) => r,
+        };
+        if let Some(errors) = errors_of(&second) {
+            return self.deny(Vec::new(), "policy evaluation failed; failing closed".into(), errors);
+        }
+        if second.decision() == CedarDecision::Allow {
+            let deciding = self.named(&second);
+            let gates = self.named(&first);
+            let reason = format!(
+                "`{}` on {} needs approval: permitted by {} once a human approves{}",
+                req.action,
+                req.target.display_name,
+                list(&deciding),
+                if gates.is_empty() { String::new() } else { format!(" (approval lifts {})", list(&gates)) }
+            );
+            return Decision {
+                outcome: Outcome::Ask,
+                deciding,
+                gates,
+                reason,
+                errors: Vec::new(),
+                policy_set_hash: self.loaded.hash.clone(),
+            };
+        }
+        let mut deciding = self.named(&second);
+        if deciding.is_empty() {
+            deciding = self.named(&first);
+        }
+        let reason = deny_reason(req, &deciding);
+        self.deny(deciding, reason, Vec::new())
+    }
+
+    fn from_single(&self, req: &DecisionRequest<'_>, r: &Response, approved: bool) -> Decision {
+        if let Some(errors) = errors_of(r) {
+            return self.deny(Vec::new(), "policy evaluation failed; failing closed".into(), errors);
+        }
+        let deciding = self.named(r);
+        if r.decision() == CedarDecision::Allow {
+            let reason = format!(
+                "`{}` on {} permitted by {}{}",
+                req.action,
+                req.target.display_name,
+                list(&deciding),
+                if approved { " with the approval given" } else { "" }
+            );
+            Decision {
+                outcome: Outcome::Auto,
+                deciding,
+                gates: Vec::new(),
+                reason,
+                errors: Vec::new(),
+                policy_set_hash: self.loaded.hash.clone(),
+            }
+        } else {
+            let reason = deny_reason(req, &deciding);
+            self.deny(deciding, reason, Vec::new())
+        }
+    }
+
+    fn deny(&self, deciding: Vec<DecidingPolicy>, reason: String, errors: Vec<String>) -> Decision {
+        Decision {
+            outcome: Outcome::Deny,
+            deciding,
+            gates: Vec::new(),
+            reason,
+            errors,
+            policy_set_hash: self.loaded.hash.clone(),
+        }
+    }
+
+    fn named(&self, r: &Response) -> Vec<DecidingPolicy> {
+        let mut named: Vec<DecidingPolicy> = r
+            .diagnostics()
+            .reason()
+            .filter_map(|id| {
+                let id = id.to_string();
+                self.loaded.layers.get(&id).map(|layer| DecidingPolicy { id, layer: *layer })
+            })
+            .collect();
+        named.sort_by(|a, b| (a.layer, &a.id).cmp(&(b.layer, &b.id)));
+        named
+    }
+
+    fn query(&self, req: &DecisionRequest<'_>, granted: bool, by_other: bool) -> Result<Response, String> {
+        let principal = EntityUid::from_json(principal_uid(req.principal)).map_err(|e| e.to_string())?;
+        let resource = EntityUid::from_json(target_uid(req.target)).map_err(|e| e.to_string())?;
+        let action = EntityUid::from_json(serde_json::json!({"type": "Action", "id": req.action.as_str()}))
+            .map_err(|e| e.to_string())?;
+        let context = Context::from_json_value(context_json(req, granted, by_other), Some((&self.schema, &action)))
+            .map_err(|e| format!("context: {e}"))?;
+        let entities = Entities::from_json_value(entities_json(req), Some(&self.schema))
+            .map_err(|e| format!("entities: {e}"))?;
+        let request = Request::new(principal, action, resource, context, Some(&self.schema))
+            .map_err(|e| format!("request: {e}"))?;
+        Ok(self.authorizer.is_authorized(&request, &self.loaded.set, &entities))
+    }
+}
+
+fn errors_of(r: &Response) -> Option<Vec<String>> {
+    let errors: Vec<String> = r.diagnostics().errors().map(|e| e.to_string()).collect();
+    (!errors.is_empty()).then_some(errors)
+}
+
+fn list(policies: &[DecidingPolicy]) -> String {
+    policies
+        .iter()
+        .map(|p| format!("`{}` ({})", p.id, p.layer))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn deny_reason(req: &DecisionRequest<'_>, deciding: &[DecidingPolicy]) -> String {
+    if deciding.is_empty() {
+        format!(
+            "no policy permits `{}` on {}; it needs a human",
+            req.action, req.target.display_name
+        )
+    } else {
+        format!("`{}` on {} is forbidden by {}", req.action, req.target.display_name, list(deciding))
+    }
+}
+
+fn merge(a: Decision, b: Decision) -> Decision {
+    let rank = |o: Outcome| match o {
+        Outcome::Auto => 0,
+        Outcome::Ask => 1,
+        Outcome::Deny => 2,
+    };
+    let (mut keep, other) = if rank(b.outcome) > rank(a.outcome) { (b, a) } else { (a, b) };
+    if keep.outcome == other.outcome {
+        for p in other.deciding {
+            if !keep.deciding.contains(&p) {
+                keep.deciding.push(p);
+            }
+        }
+        for p in other.gates {
+            if !keep.gates.contains(&p) {
+                keep.gates.push(p);
+            }
+        }
+        if keep.reason != other.reason {
+            keep.reason = format!("{}; {}", keep.reason, other.reason);
+        }
+    }
+    keep.errors.extend(other.errors);
+    if !keep.errors.is_empty() {
+        keep.outcome = Outcome::Deny;
+    }
+    keep
+}

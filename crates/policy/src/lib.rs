@@ -1,0 +1,25 @@
+//! Steward's policy engine: the hard block in the execution layer.
+//!
+//! Six layers of Cedar policies (global, shipped with Steward; tenant, target, department, action,
+//! runtime, authored per tenant) are validated strictly against a schema generated from the action
+//! catalog and evaluated as one set. A decision is one of three outcomes — auto, ask, deny — found
+//! with two queries (see `POLICY-MODEL.md`), fails closed on any evaluation error and names its
+//! deciding policies by their `@id` and `@layer`. No I/O happens here: callers hand in policy text.
+
+mod engine;
+mod entities;
+mod error;
+mod load;
+mod schema;
+
+pub use engine::{ApprovalContext, DecisionRequest, PolicyEngine};
+pub use error::{PolicyError, PolicyProblem};
+pub use load::PolicySource;
+pub use schema::cedar_schema_text;
+
+/// The global layer that ships with Steward: tenant isolation, protected identities,
+/// self-service limits, privileged targets and critical actions.
+pub const GLOBAL_POLICIES: &str = include_str!("../policies/global.cedar");
+
+/// The name the shipped global layer is reported under in errors.
+pub const GLOBAL_ORIGIN: &str = "builtin:global.cedar";

@@ -1,0 +1,122 @@
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use chrono::Utc;
+use rand::Rng;
+use serde_json::{Value, json};
+
+use super::users::facts;
+use crate::auth::{authenticate, scopes};
+use crate::error::GraphError;
+use crate::roles::{may_read_methods, may_reset_password};
+use crate::{PASSWORD_METHOD_ID, SimState};
+
+pub(crate) async fn list(State(state): State<Arc<SimState>>, headers: HeaderMap, Path(id): Path<String>) -> Result<Json<Value>, GraphError> {
+    let tenant = state.tenant.lock().await;
+    let caller = authenticate(&state, &tenant, &headers)?;
+    caller.require_scope(scopes::METHODS_READ)?;
+    let user = tenant.user(&id).ok_or_else(|| GraphError::not_found(&id))?;
+    if user.id() != caller.oid && !may_read_methods(&caller.roles, &facts(&tenant, user)) {
+        return Err(GraphError::denied());
+    }
+    Ok(Json(json!({
+        "@odata.context": format!("{}/v1.0/$metadata#users('{}')/authentication/methods", state.base(), user.id()),
+        "value": user.methods,
+    })))
+}
+
+fn complex_enough(password: &str) -> bool {
+    let classes = [
+        password.chars().any(|c| c.is_ascii_lowercase()),
+        password.chars().any(|c| c.is_ascii_uppercase()),
+        password.chars().any(|c| c.is_ascii_digit()),
+        password.chars().any(|c| !c.is_ascii_alphanumeric()),
+    ];
+    password.chars().count() >= 8 && classes.iter().filter(|c| **c).count() >= 3
+}
+
+fn generate_password() -> String {
+    const WORDS: &[&str] = &["Amber", "Birch", "Cobalt", "Delta", "Ember", "Fjord", "Garnet", "Harbor", "Indigo", "Juniper"];
+    let mut rng = rand::rng();
+    let a = WORDS[rng.random_range(0..WORDS.len())];
+    let b = WORDS[rng.random_range(0..WORDS.len())];
+    format!("{a}-{b}-{:04}!", rng.random_range(0..10_000))
+}
+
+pub(crate) async fn reset_password(
+    State(state): State<Arc<SimState>>,
+    headers: HeaderMap,
+    Path((id, method)): Path<(String, String)>,
+    body: Option<Json<Value>>,
+) -> Result<Response, GraphError> {
+    let mut tenant = state.tenant.lock().await;
+    let caller = authenticate(&state, &tenant, &headers)?;
+    caller.require_scope(scopes::METHODS_WRITE)?;
+    let user = tenant.user(&id).ok_or_else(|| GraphError::not_found(&id))?;
+    if method != PASSWORD_METHOD_ID {
+        return Err(GraphError::not_found(&method));
+    }
+    if user.id() == caller.oid {
+        return Err(GraphError::new(StatusCode::FORBIDDEN, "Authorization_RequestDenied", "Password reset via this API cannot be performed on one's own account."));
+    }
+    if !may_reset_password(&caller.roles, &facts(&tenant, user)) {
+        return Err(GraphError::denied());
+    }
+    let requested = body.as_ref().and_then(|b| b.get("newPassword")).and_then(Value::as_str).map(str::to_owned);
+    if let Some(p) = &requested {
+        if !complex_enough(p) {
+            return Err(GraphError::bad_request("The specified password does not comply with password complexity requirements. Please provide a different password."));
+        }
+    }
+    let generated = requested.is_none();
+    let new_password = requested.unwrap_or_else(generate_password);
+    let user_id = user.id().to_owned();
+    let target = json!({"id": user_id, "displayName": user.display_name(), "type": "User", "userPrincipalName": user.upn(), "modifiedProperties": []});
+    let now = Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    if let Some(user) = tenant.user_mut(&user_id) {
+        user.sim.password = new_password.clone();
+        user.sim.must_change_password = true;
+        user.sim.locked_out = false;
+        user.sim.failed_attempts = 0;
+        user.props.insert("lastPasswordChangeDateTime".into(), json!(now));
+    }
+    let op_id = uuid::Uuid::new_v4().to_string();
+    let location = format!("{}/v1.0/users/{user_id}/authentication/operations/{op_id}", state.base());
+    tenant.operations.insert(
+        op_id.clone(),
+        json!({
+            "@odata.type": "#microsoft.graph.longRunningOperation",
+            "id": op_id,
+            "createdDateTime": now,
+            "lastActionDateTime": now,
+            "status": "succeeded",
+            "statusDetail": null,
+            "resourceLocation": format!("{}/v1.0/users/{user_id}/authentication/methods/{PASSWORD_METHOD_ID}", state.base()),
+        }),
+    );
+    super::record_directory_audit(&mut tenant, &caller, "UserManagement", "Reset password (by admin)", target);
+    let mut response = if generated {
+        (StatusCode::ACCEPTED, Json(json!({"newPassword": new_password}))).into_response()
+    } else {
+        StatusCode::ACCEPTED.into_response()
+    };
+    if let Ok(v) = HeaderValue::from_str(&location) {
+        response.headers_mut().insert("Location", v);
+    }
+    Ok(response)
+}
+
+pub(crate) async fn operation(
+    State(state): State<Arc<SimState>>,
+    headers: HeaderMap,
+    Path((id, op)): Path<(String, String)>,
+) -> Result<Json<Value>, GraphError> {
+    let tenant = state.tenant.lock().await;
+    let caller = authenticate(&state, &tenant, &headers)?;
+    caller.require_scope(scopes::METHODS_READ)?;
+    tenant.user(&id).ok_or_else(|| GraphError::not_found(&id))?;
+    tenant.operations.get(&op).cloned().map(Json).ok_or_else(|| GraphError::not_found(&op))
+}

@@ -1,0 +1,40 @@
+//! Microsoft Graph v1.0 routes served by the simulator.
+
+mod audit;
+mod groups;
+mod logs;
+mod methods;
+mod properties;
+mod users;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::{delete, get, post};
+
+use crate::SimState;
+
+pub(crate) use audit::record_directory_audit;
+
+/// Query-string parameters as sent (Graph's `$`-prefixed options included).
+pub(crate) type Query = axum::extract::Query<BTreeMap<String, String>>;
+
+/// The `/v1.0` router.
+pub(crate) fn routes() -> Router<Arc<SimState>> {
+    Router::new()
+        .route("/v1.0/users", get(users::list))
+        .route("/v1.0/users/{id}", get(users::get_one).patch(users::update))
+        .route("/v1.0/users/{id}/memberOf", get(users::member_of))
+        .route("/v1.0/users/{id}/revokeSignInSessions", post(users::revoke_sessions))
+        .route("/v1.0/users/{id}/authentication/methods", get(methods::list))
+        .route("/v1.0/users/{id}/authentication/methods/{method}/resetPassword", post(methods::reset_password))
+        .route("/v1.0/users/{id}/authentication/operations/{op}", get(methods::operation))
+        .route("/v1.0/groups", get(groups::list))
+        .route("/v1.0/groups/{id}", get(groups::get_one))
+        .route("/v1.0/groups/{id}/members", get(groups::members))
+        .route("/v1.0/groups/{id}/members/$ref", post(groups::add_member))
+        .route("/v1.0/groups/{id}/members/{member}/$ref", delete(groups::remove_member))
+        .route("/v1.0/auditLogs/signIns", get(logs::sign_ins))
+        .route("/v1.0/auditLogs/directoryAudits", get(logs::directory_audits))
+}

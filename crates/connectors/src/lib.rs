@@ -1,1 +1,13 @@
-//! stub
+//! Clients of the systems Steward acts in, speaking their real wire formats.
+//!
+//! Each system is a module built from the same template (`client.rs` for HTTP, auth, retries and
+//! paging; `actions.rs` for the action catalog with schemas, risk, targets and verification reads;
+//! `execute.rs` for the calls). Only the action gateway in `steward-agent` holds a [`Connector`]:
+//! reasoners never see one, so every mutating call goes through policy and audit first.
+
+mod connector;
+mod error;
+pub mod msgraph;
+
+pub use connector::{ActionResult, Connector, Verification};
+pub use error::ConnectorError;

@@ -10,6 +10,8 @@ pub enum TargetKind {
     Group,
     /// A managed device.
     Device,
+    /// The tenant as a whole: the target of directory-wide reads such as a search.
+    Tenant,
 }
 
 /// One object an action touches, resolved from the live directory before the policy decision so

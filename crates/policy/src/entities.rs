@@ -16,6 +16,7 @@ pub(crate) fn kind_name(kind: TargetKind) -> &'static str {
         TargetKind::Person => "Person",
         TargetKind::Group => "Group",
         TargetKind::Device => "Device",
+        TargetKind::Tenant => "Tenant",
     }
 }
 
@@ -30,7 +31,11 @@ pub(crate) fn entities_json(req: &DecisionRequest<'_>) -> Value {
     let mut put = |kind: &str, id: &str, value: Value| {
         entities.insert((kind.to_owned(), id.to_owned()), value);
     };
-    put("Tenant", tenant, json!({"uid": uid("Tenant", tenant), "attrs": {}, "parents": []}));
+    put(
+        "Tenant",
+        tenant,
+        json!({"uid": uid("Tenant", tenant), "attrs": {"privileged": false, "protected": false}, "parents": []}),
+    );
 
     let mut departments: Vec<&str> = Vec::new();
     departments.extend(req.principal.department.as_deref());
@@ -50,6 +55,17 @@ pub(crate) fn entities_json(req: &DecisionRequest<'_>) -> Value {
 
     let target = req.target;
     let target_kind = kind_name(target.kind);
+    if target.kind == TargetKind::Tenant {
+        // A directory-wide read targets a tenant; only a tenant entity of its own id is added,
+        // so a foreign tenant id fails `resource in principal.tenant`.
+        put(
+            "Tenant",
+            &target.id,
+            json!({"uid": uid("Tenant", &target.id), "attrs": {"privileged": false, "protected": false}, "parents": []}),
+        );
+        add_principal(&mut put, req);
+        return Value::Array(entities.into_values().collect());
+    }
     let mut target_parents = vec![uid("Tenant", tenant)];
     if let Some(d) = &target.department {
         target_parents.push(department_uid(req.principal, d));
@@ -64,7 +80,7 @@ pub(crate) fn entities_json(req: &DecisionRequest<'_>) -> Value {
             "protected": target.protected,
             "tenant": {"__entity": uid("Tenant", tenant)},
         }),
-        TargetKind::Group | TargetKind::Device => json!({
+        TargetKind::Group | TargetKind::Device | TargetKind::Tenant => json!({
             "name": target.display_name,
             "privileged": target.privileged,
             "protected": target.protected,
@@ -78,8 +94,16 @@ pub(crate) fn entities_json(req: &DecisionRequest<'_>) -> Value {
         json!({"uid": uid(target_kind, &target.id), "attrs": target_attrs, "parents": target_parents}),
     );
 
+    if !(target.kind == TargetKind::Person && target.id == req.principal.directory_id) {
+        add_principal(&mut put, req);
+    }
+    Value::Array(entities.into_values().collect())
+}
+
+fn add_principal(put: &mut impl FnMut(&str, &str, Value), req: &DecisionRequest<'_>) {
+    let tenant = req.principal.tenant.as_str();
     let p = req.principal;
-    if !(target.kind == TargetKind::Person && target.id == p.directory_id) {
+    {
         let mut parents = vec![uid("Tenant", tenant)];
         if let Some(d) = &p.department {
             parents.push(department_uid(p, d));
@@ -101,7 +125,6 @@ pub(crate) fn entities_json(req: &DecisionRequest<'_>) -> Value {
             }),
         );
     }
-    Value::Array(entities.into_values().collect())
 }
 
 /// The runtime context, computed by Steward's code (never by a reasoner).

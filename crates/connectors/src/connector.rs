@@ -1,0 +1,53 @@
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use steward_domain::{ActionCall, ActionSpec, Target, TargetKind};
+
+use crate::ConnectorError;
+
+/// What a call returned.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ActionResult {
+    /// The data returned (for investigations) or produced (e.g. a temporary password). May hold
+    /// secrets: callers redact before storing or logging.
+    pub output: Value,
+    /// One sentence for people.
+    pub summary: String,
+    /// The value before the change, where the connector knows it.
+    pub before: Option<Value>,
+    /// The value after the change, where the connector knows it.
+    pub after: Option<Value>,
+    /// The platform's request id, to correlate with its own logs.
+    pub platform_request_id: Option<String>,
+}
+
+/// The read-back after a change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Verification {
+    /// Whether the post-condition holds.
+    pub passed: bool,
+    /// What was read and found.
+    pub detail: String,
+}
+
+/// A connected system. Implementations act with one delegated credential, so everything they do
+/// is attributable to that person in the platform's own logs.
+#[async_trait]
+pub trait Connector: Send + Sync {
+    /// The actions offered, with schemas, risk, targets and verification.
+    fn catalog(&self) -> Vec<ActionSpec>;
+
+    /// Whose delegated credential this connector acts with, and its scopes.
+    fn acting_as(&self) -> (String, Vec<String>);
+
+    /// Looks a target up in the live directory (by id or sign-in name / display name).
+    async fn resolve(&self, kind: TargetKind, key: &str) -> Result<Target, ConnectorError>;
+
+    /// Makes the call. The gateway calls this only after schema, scope, policy, approval and an
+    /// audited intent; `idempotency_key` lets a retried job recognise its own earlier attempt.
+    async fn execute(&self, call: &ActionCall, idempotency_key: &str) -> Result<ActionResult, ConnectorError>;
+
+    /// Reads back the post-condition of a change that just ran.
+    async fn verify(&self, call: &ActionCall, result: &ActionResult) -> Result<Verification, ConnectorError>;
+}

@@ -1,0 +1,133 @@
+//! Delegated credentials: a named person's refresh token, exchanged for access tokens at the
+//! Microsoft identity platform's v2.0 token endpoint.
+
+use std::time::{Duration, Instant};
+
+use serde::Deserialize;
+use tokio::sync::Mutex;
+
+use crate::ConnectorError;
+
+/// A person's delegated grant: whose it is and the refresh token their sign-in produced.
+#[derive(Clone)]
+pub struct DelegatedCredential {
+    /// The person the credential belongs to (every call is attributable to them).
+    pub owner: String,
+    /// The refresh token (a secret; never logged).
+    pub refresh_token: String,
+}
+
+impl std::fmt::Debug for DelegatedCredential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DelegatedCredential").field("owner", &self.owner).field("refresh_token", &"[redacted]").finish()
+    }
+}
+
+#[derive(Deserialize)]
+struct TokenAnswer {
+    access_token: String,
+    refresh_token: Option<String>,
+    expires_in: Option<u64>,
+    scope: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct TokenErrorAnswer {
+    error: String,
+    error_description: Option<String>,
+}
+
+struct Cached {
+    refresh_token: String,
+    access_token: Option<(String, Instant)>,
+    scopes: Vec<String>,
+}
+
+/// Hands out access tokens for one delegated credential, refreshing (and rotating the refresh
+/// token) shortly before expiry.
+pub struct TokenProvider {
+    http: reqwest::Client,
+    token_url: String,
+    client_id: String,
+    scopes: Vec<String>,
+    owner: String,
+    cached: Mutex<Cached>,
+}
+
+impl std::fmt::Debug for TokenProvider {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenProvider").field("token_url", &self.token_url).field("owner", &self.owner).finish()
+    }
+}
+
+impl TokenProvider {
+    /// A provider for `credential` at `token_url` (the tenant's `/oauth2/v2.0/token`).
+    pub fn new(http: reqwest::Client, token_url: String, client_id: String, scopes: Vec<String>, credential: DelegatedCredential) -> Self {
+        Self {
+            http,
+            token_url,
+            client_id,
+            scopes: scopes.clone(),
+            owner: credential.owner,
+            cached: Mutex::new(Cached { refresh_token: credential.refresh_token, access_token: None, scopes }),
+        }
+    }
+
+    /// Whose credential this is.
+    pub fn owner(&self) -> &str {
+        &self.owner
+    }
+
+    /// The scopes granted at the last refresh (or requested, before the first).
+    pub async fn scopes(&self) -> Vec<String> {
+        self.cached.lock().await.scopes.clone()
+    }
+
+    /// A valid access token, refreshed when it is within a minute of expiry (or `force`).
+    pub async fn access_token(&self, force: bool) -> Result<String, ConnectorError> {
+        let mut cached = self.cached.lock().await;
+        if !force {
+            if let Some((token, expires)) = &cached.access_token {
+                if *expires > Instant::now() + Duration::from_secs(60) {
+                    return Ok(token.clone());
+                }
+            }
+        }
+        let scope = self
+            .scopes
+            .iter()
+            .map(|s| format!("https://graph.microsoft.com/{s}"))
+            .chain(["offline_access".to_owned()])
+            .collect::<Vec<_>>()
+            .join(" ");
+        let form = [
+            ("grant_type", "refresh_token"),
+            ("client_id", self.client_id.as_str()),
+            ("refresh_token", cached.refresh_token.as_str()),
+            ("scope", scope.as_str()),
+        ];
+        let failed = |reason: String| ConnectorError::Credential { owner: self.owner.clone(), reason };
+        let response = self.http.post(&self.token_url).form(&form).send().await.map_err(|e| failed(e.to_string()))?;
+        let status = response.status();
+        let text = response.text().await.map_err(|e| failed(e.to_string()))?;
+        if !status.is_success() {
+            let reason = serde_json::from_str::<TokenErrorAnswer>(&text)
+                .map(|e| format!("{}: {}", e.error, e.error_description.unwrap_or_default()))
+                .unwrap_or_else(|_| format!("HTTP {status}"));
+            return Err(failed(reason));
+        }
+        let answer: TokenAnswer = serde_json::from_str(&text).map_err(|e| failed(format!("unreadable token answer: {e}")))?;
+        if let Some(rt) = answer.refresh_token {
+            cached.refresh_token = rt;
+        }
+        if let Some(scope) = answer.scope {
+            cached.scopes = scope
+                .split_whitespace()
+                .map(|s| s.strip_prefix("https://graph.microsoft.com/").unwrap_or(s).to_owned())
+                .collect();
+        }
+        let expires = Instant::now() + Duration::from_secs(answer.expires_in.unwrap_or(3600));
+        cached.access_token = Some((answer.access_token.clone(), expires));
+        Ok(answer.access_token)
+    }
+}

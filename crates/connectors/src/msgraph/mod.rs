@@ -1,0 +1,25 @@
+//! Microsoft Graph v1.0 (Entra ID users, groups, authentication methods, sign-in logs).
+
+mod actions;
+mod client;
+mod credential;
+mod execute;
+
+pub use client::{GraphClient, RetryPolicy};
+pub use credential::{DelegatedCredential, TokenProvider};
+pub use execute::MsGraphConnector;
+
+/// Graph's well-known id of a user's password authentication method.
+pub const PASSWORD_METHOD_ID: &str = "28c10230-6103-485e-b985-444c60001490";
+
+/// The delegated scopes Steward asks for to run the actions of this module.
+pub const SCOPES: &[&str] = &[
+    "User.Read.All",
+    "User.ReadWrite.All",
+    "User.EnableDisableAccount.All",
+    "User.RevokeSessions.All",
+    "UserAuthenticationMethod.ReadWrite.All",
+    "GroupMember.ReadWrite.All",
+    "Group.Read.All",
+    "AuditLog.Read.All",
+];

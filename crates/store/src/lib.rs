@@ -1,1 +1,17 @@
-//! stub
+//! Steward's durable state on SQLite (one file, WAL): tenants, conversations and their steps,
+//! approvals that wait for a human, and the audit chain.
+//!
+//! Every tenant-owned read or write goes through a [`TenantStore`] handle obtained with
+//! [`Store::tenant`]; its queries are bound to that tenant by construction, and there is no
+//! cross-tenant API except the operator's [`Store::tenants`].
+
+mod approvals;
+mod audit;
+mod conversations;
+mod error;
+mod store;
+
+pub use approvals::{ApprovalRow, ApprovalStatus};
+pub use conversations::ConversationRow;
+pub use error::StoreError;
+pub use store::{Store, TenantStore};

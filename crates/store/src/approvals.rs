@@ -1,0 +1,168 @@
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::Utc;
+use serde_json::Value;
+use steward_domain::{ApprovalId, ConversationId};
+
+use crate::{StoreError, TenantStore};
+
+/// Where an approval request stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApprovalStatus {
+    /// Waiting for a human.
+    Pending,
+    /// Approved; the action is being (or was) re-checked and run.
+    Approved,
+    /// Denied by a human.
+    Denied,
+    /// Approved and run.
+    Executed,
+    /// Approved, but the run failed or the re-check refused it.
+    Failed,
+}
+
+impl ApprovalStatus {
+    /// Stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Approved => "approved",
+            Self::Denied => "denied",
+            Self::Executed => "executed",
+            Self::Failed => "failed",
+        }
+    }
+}
+
+impl fmt::Display for ApprovalStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for ApprovalStatus {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(match s {
+            "pending" => Self::Pending,
+            "approved" => Self::Approved,
+            "denied" => Self::Denied,
+            "executed" => Self::Executed,
+            "failed" => Self::Failed,
+            other => return Err(format!("unknown approval status `{other}`")),
+        })
+    }
+}
+
+/// A stored approval request; `payload` is the self-describing request the agent built.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApprovalRow {
+    /// Its id.
+    pub id: ApprovalId,
+    /// The conversation waiting on it.
+    pub conversation: ConversationId,
+    /// Who asked.
+    pub requester: String,
+    /// The action.
+    pub action: String,
+    /// Where it stands.
+    pub status: ApprovalStatus,
+    /// The full request (action, parameters, targets, decision, reason).
+    pub payload: Value,
+    /// Who decided.
+    pub decided_by: Option<String>,
+    /// A note on the decision or the run.
+    pub note: Option<String>,
+    /// When it was asked for.
+    pub created_at: String,
+}
+
+type Row = (String, String, String, String, String, String, Option<String>, Option<String>, String);
+
+fn decode(row: Row) -> Result<ApprovalRow, StoreError> {
+    let (id, conversation, requester, action, status, payload, decided_by, note, created_at) = row;
+    let corrupt = |reason: String| StoreError::Corrupt { what: "approval", reason };
+    Ok(ApprovalRow {
+        id: id.parse().map_err(|e: uuid::Error| corrupt(e.to_string()))?,
+        conversation: conversation.parse().map_err(|e: uuid::Error| corrupt(e.to_string()))?,
+        requester,
+        action,
+        status: status.parse().map_err(corrupt)?,
+        payload: serde_json::from_str(&payload).map_err(|e| corrupt(e.to_string()))?,
+        decided_by,
+        note,
+        created_at,
+    })
+}
+
+const COLUMNS: &str = "id, conversation, requester, action, status, payload, decided_by, note, created_at";
+
+impl TenantStore {
+    /// Persists a new pending approval request.
+    pub async fn create_approval(&self, id: ApprovalId, conversation: ConversationId, requester: &str, action: &str, payload: &Value) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO approvals (tenant, id, conversation, requester, action, status, payload, created_at) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)")
+            .bind(self.tenant.as_str())
+            .bind(id.to_string())
+            .bind(conversation.to_string())
+            .bind(requester)
+            .bind(action)
+            .bind(payload.to_string())
+            .bind(Utc::now().to_rfc3339())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Approval requests of this tenant, newest first, optionally only one status.
+    pub async fn approvals(&self, status: Option<ApprovalStatus>) -> Result<Vec<ApprovalRow>, StoreError> {
+        let rows: Vec<Row> = match status {
+            Some(s) => {
+                sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM approvals WHERE tenant = ? AND status = ? ORDER BY created_at DESC")))
+                    .bind(self.tenant.as_str())
+                    .bind(s.as_str())
+                    .fetch_all(&self.pool)
+                    .await?
+            }
+            None => {
+                sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM approvals WHERE tenant = ? ORDER BY created_at DESC")))
+                    .bind(self.tenant.as_str())
+                    .fetch_all(&self.pool)
+                    .await?
+            }
+        };
+        rows.into_iter().map(decode).collect()
+    }
+
+    /// One approval of this tenant.
+    pub async fn approval(&self, id: ApprovalId) -> Result<ApprovalRow, StoreError> {
+        let row: Option<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM approvals WHERE tenant = ? AND id = ?")))
+            .bind(self.tenant.as_str())
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(decode).transpose()?.ok_or_else(|| StoreError::NotFound { what: "approval", id: id.to_string() })
+    }
+
+    /// Moves an approval from `from` to `to` atomically; fails with a conflict if someone else
+    /// moved it first (two approvers clicking at once decide once).
+    pub async fn transition_approval(&self, id: ApprovalId, from: ApprovalStatus, to: ApprovalStatus, by: Option<&str>, note: Option<&str>) -> Result<(), StoreError> {
+        let done = sqlx::query(
+            "UPDATE approvals SET status = ?, decided_by = COALESCE(?, decided_by), decided_at = COALESCE(decided_at, ?), note = COALESCE(?, note) WHERE tenant = ? AND id = ? AND status = ?",
+        )
+        .bind(to.as_str())
+        .bind(by)
+        .bind(Utc::now().to_rfc3339())
+        .bind(note)
+        .bind(self.tenant.as_str())
+        .bind(id.to_string())
+        .bind(from.as_str())
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() == 1 {
+            return Ok(());
+        }
+        let current = self.approval(id).await?;
+        Err(StoreError::Conflict { what: "approval", id: id.to_string(), status: current.status.to_string(), expected: from.to_string() })
+    }
+}

@@ -1,0 +1,100 @@
+use chrono::Utc;
+use serde_json::Value;
+use steward_domain::ConversationId;
+
+use crate::{StoreError, TenantStore};
+
+/// A conversation as stored: who, where, its status and the reasoner's working state.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConversationRow {
+    /// Its id.
+    pub id: ConversationId,
+    /// The requester's sign-in name.
+    pub requester: String,
+    /// The channel it started on.
+    pub channel: String,
+    /// Where it stands (`resolved`, `awaitingApproval`, …).
+    pub status: String,
+    /// The reasoner's state (what it is waiting for and why).
+    pub state: Value,
+}
+
+impl TenantStore {
+    /// Creates a conversation.
+    pub async fn create_conversation(&self, id: ConversationId, requester: &str, channel: &str, state: &Value) -> Result<(), StoreError> {
+        let now = Utc::now().to_rfc3339();
+        sqlx::query("INSERT INTO conversations (tenant, id, requester, channel, status, state, created_at, updated_at) VALUES (?, ?, ?, ?, 'open', ?, ?, ?)")
+            .bind(self.tenant.as_str())
+            .bind(id.to_string())
+            .bind(requester)
+            .bind(channel)
+            .bind(state.to_string())
+            .bind(&now)
+            .bind(&now)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Loads a conversation of this tenant.
+    pub async fn conversation(&self, id: ConversationId) -> Result<ConversationRow, StoreError> {
+        let row: Option<(String, String, String, String)> =
+            sqlx::query_as("SELECT requester, channel, status, state FROM conversations WHERE tenant = ? AND id = ?")
+                .bind(self.tenant.as_str())
+                .bind(id.to_string())
+                .fetch_optional(&self.pool)
+                .await?;
+        let (requester, channel, status, state) = row.ok_or_else(|| StoreError::NotFound { what: "conversation", id: id.to_string() })?;
+        let state = serde_json::from_str(&state).map_err(|e| StoreError::Corrupt { what: "conversation state", reason: e.to_string() })?;
+        Ok(ConversationRow { id, requester, channel, status, state })
+    }
+
+    /// Saves the conversation's status and reasoner state.
+    pub async fn update_conversation(&self, id: ConversationId, status: &str, state: &Value) -> Result<(), StoreError> {
+        let done = sqlx::query("UPDATE conversations SET status = ?, state = ?, updated_at = ? WHERE tenant = ? AND id = ?")
+            .bind(status)
+            .bind(state.to_string())
+            .bind(Utc::now().to_rfc3339())
+            .bind(self.tenant.as_str())
+            .bind(id.to_string())
+            .execute(&self.pool)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound { what: "conversation", id: id.to_string() });
+        }
+        Ok(())
+    }
+
+    /// Appends one step (a message, a report) to the conversation's transcript.
+    pub async fn append_step(&self, id: ConversationId, kind: &str, body: &Value) -> Result<i64, StoreError> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let (next,): (i64,) = sqlx::query_as("SELECT COALESCE(MAX(seq), 0) + 1 FROM conversation_steps WHERE tenant = ? AND conversation = ?")
+            .bind(self.tenant.as_str())
+            .bind(id.to_string())
+            .fetch_one(&mut *tx)
+            .await?;
+        sqlx::query("INSERT INTO conversation_steps (tenant, conversation, seq, kind, body, created_at) VALUES (?, ?, ?, ?, ?, ?)")
+            .bind(self.tenant.as_str())
+            .bind(id.to_string())
+            .bind(next)
+            .bind(kind)
+            .bind(body.to_string())
+            .bind(Utc::now().to_rfc3339())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(next)
+    }
+
+    /// The conversation's transcript, in order.
+    pub async fn steps(&self, id: ConversationId) -> Result<Vec<(String, Value)>, StoreError> {
+        let rows: Vec<(String, String)> = sqlx::query_as("SELECT kind, body FROM conversation_steps WHERE tenant = ? AND conversation = ? ORDER BY seq")
+            .bind(self.tenant.as_str())
+            .bind(id.to_string())
+            .fetch_all(&self.pool)
+            .await?;
+        rows.into_iter()
+            .map(|(k, b)| Ok((k, serde_json::from_str(&b).map_err(|e| StoreError::Corrupt { what: "conversation step", reason: e.to_string() })?)))
+            .collect()
+    }
+}

@@ -1,0 +1,51 @@
+use thiserror::Error;
+
+/// Why the store could not do what was asked.
+#[derive(Debug, Error)]
+pub enum StoreError {
+    /// The database file could not be opened or created.
+    #[error("cannot open the database `{path}`: {source}")]
+    Open {
+        /// The path.
+        path: String,
+        /// The driver's error.
+        source: sqlx::Error,
+    },
+    /// A migration failed.
+    #[error("database migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// A query failed.
+    #[error("database error: {0}")]
+    Db(#[from] sqlx::Error),
+    /// A stored value could not be decoded (a corrupt or foreign row).
+    #[error("stored {what} is unreadable: {reason}")]
+    Corrupt {
+        /// What was being read.
+        what: &'static str,
+        /// Why it failed.
+        reason: String,
+    },
+    /// The tenant is not known to this store.
+    #[error("unknown tenant `{0}`")]
+    UnknownTenant(String),
+    /// The row does not exist (in this tenant).
+    #[error("no {what} `{id}` in this tenant")]
+    NotFound {
+        /// The kind of row.
+        what: &'static str,
+        /// The id asked for.
+        id: String,
+    },
+    /// The row is not in a state that allows the change (e.g. an approval already decided).
+    #[error("{what} `{id}` is {status}, not {expected}")]
+    Conflict {
+        /// The kind of row.
+        what: &'static str,
+        /// Its id.
+        id: String,
+        /// Its current status.
+        status: String,
+        /// The status the change needs.
+        expected: String,
+    },
+}

@@ -1,0 +1,107 @@
+//! The store against a real SQLite file.
+
+use serde_json::json;
+use steward_audit::{AuditEntry, RecordKind};
+use steward_domain::{ApprovalId, ConversationId, TenantId};
+use steward_store::{ApprovalStatus, Store, StoreError};
+
+async fn open() -> anyhow::Result<(tempfile::TempDir, Store)> {
+    let dir = tempfile::tempdir()?;
+    let store = Store::open(&dir.path().join("steward.db")).await?;
+    Ok((dir, store))
+}
+
+#[tokio::test]
+async fn audit_appends_chain_and_a_tampered_row_is_named() -> anyhow::Result<()> {
+    let (_dir, store) = open().await?;
+    let t = store.ensure_tenant(&TenantId::new("acme")?, "Acme").await?;
+    for i in 0..4 {
+        let mut e = AuditEntry::new("ignored", RecordKind::Decision);
+        e.action = Some(format!("entra.user.get#{i}"));
+        assert_eq!(t.append_audit(e).await?, i + 1);
+    }
+    assert!(t.verify_audit().await?.intact());
+    sqlx::query("UPDATE audit_records SET entry = replace(entry, 'entra.user.get#2', 'entra.user.get#9') WHERE seq = 3")
+        .execute(store.pool())
+        .await?;
+    let report = t.verify_audit().await?;
+    assert_eq!(report.first_break.map(|b| b.seq), Some(3));
+    Ok(())
+}
+
+#[tokio::test]
+async fn concurrent_appends_keep_one_gapless_chain() -> anyhow::Result<()> {
+    let (_dir, store) = open().await?;
+    let t = store.ensure_tenant(&TenantId::new("acme")?, "Acme").await?;
+    let mut tasks = Vec::new();
+    for _ in 0..20 {
+        let t = t.clone();
+        tasks.push(tokio::spawn(async move { t.append_audit(AuditEntry::new("acme", RecordKind::Intent)).await }));
+    }
+    let mut seqs = Vec::new();
+    for task in tasks {
+        seqs.push(task.await??);
+    }
+    seqs.sort_unstable();
+    assert_eq!(seqs, (1..=20).collect::<Vec<_>>());
+    let report = t.verify_audit().await?;
+    assert!(report.intact());
+    assert_eq!(report.records, 20);
+    Ok(())
+}
+
+#[tokio::test]
+async fn one_tenant_cannot_read_another_tenants_rows_by_id() -> anyhow::Result<()> {
+    let (_dir, store) = open().await?;
+    let a = store.ensure_tenant(&TenantId::new("tenant-a")?, "A").await?;
+    let b = store.ensure_tenant(&TenantId::new("tenant-b")?, "B").await?;
+    let conversation = ConversationId::new();
+    a.create_conversation(conversation, "adele@a.example", "cli", &json!({})).await?;
+    let approval = ApprovalId::new();
+    a.create_approval(approval, conversation, "adele@a.example", "entra.user.enable", &json!({"x": 1})).await?;
+    a.append_audit(AuditEntry::new("tenant-a", RecordKind::RequestReceived)).await?;
+
+    assert!(matches!(b.conversation(conversation).await, Err(StoreError::NotFound { .. })));
+    assert!(matches!(b.approval(approval).await, Err(StoreError::NotFound { .. })));
+    assert!(b.approvals(None).await?.is_empty());
+    assert!(b.audit_records(None).await?.is_empty());
+    assert!(matches!(
+        b.transition_approval(approval, ApprovalStatus::Pending, ApprovalStatus::Approved, Some("mallory"), None).await,
+        Err(StoreError::NotFound { .. })
+    ));
+    assert_eq!(a.approval(approval).await?.status, ApprovalStatus::Pending);
+    assert!(matches!(store.tenant(&TenantId::new("nobody")?).await, Err(StoreError::UnknownTenant(_))));
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_approval_is_decided_once() -> anyhow::Result<()> {
+    let (_dir, store) = open().await?;
+    let t = store.ensure_tenant(&TenantId::new("acme")?, "Acme").await?;
+    let conversation = ConversationId::new();
+    t.create_conversation(conversation, "tom@acme.example", "cli", &json!({})).await?;
+    let id = ApprovalId::new();
+    t.create_approval(id, conversation, "tom@acme.example", "entra.user.enable", &json!({})).await?;
+    t.transition_approval(id, ApprovalStatus::Pending, ApprovalStatus::Approved, Some("nestor"), None).await?;
+    let second = t.transition_approval(id, ApprovalStatus::Pending, ApprovalStatus::Denied, Some("hank"), None).await;
+    assert!(matches!(second, Err(StoreError::Conflict { .. })), "{second:?}");
+    let row = t.approval(id).await?;
+    assert_eq!(row.status, ApprovalStatus::Approved);
+    assert_eq!(row.decided_by.as_deref(), Some("nestor"));
+    Ok(())
+}
+
+#[tokio::test]
+async fn data_survives_reopening_the_file() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("steward.db");
+    {
+        let store = Store::open(&path).await?;
+        let t = store.ensure_tenant(&TenantId::new("acme")?, "Acme").await?;
+        t.append_audit(AuditEntry::new("acme", RecordKind::Intent)).await?;
+    }
+    let store = Store::open(&path).await?;
+    let t = store.tenant(&TenantId::new("acme")?).await?;
+    assert_eq!(t.audit_records(None).await?.len(), 1);
+    Ok(())
+}

@@ -1,1 +1,22 @@
-//! stub
+//! The agent: conversations, the builtin reasoner, approvals and the action gateway.
+//!
+//! A reasoner only ever produces [`Step`](steward_domain::Step) values. The conversation loop hands
+//! every call to the [`Gateway`], the one code path that holds a connector: it validates the call
+//! against the action's schema, resolves its targets from the live directory, applies the
+//! self-service scope, asks the policy engine, persists an approval when one is needed, commits an
+//! audited intent, executes with the delegated credential, audits the outcome and reads the result
+//! back. Nothing a reasoner is told can widen what the gateway allows.
+
+mod approvals;
+mod conversation;
+mod error;
+mod gateway;
+mod observation;
+pub mod reasoner;
+mod runtime;
+
+pub use approvals::{ApprovalDecision, ApprovalRequest};
+pub use error::AgentError;
+pub use gateway::{CallKind, Gateway, GatewayOutcome};
+pub use observation::{Observation, ObservedResult};
+pub use runtime::{TenantConfig, TenantRuntime};

@@ -31,6 +31,13 @@ pub enum Step {
         /// Why this is the right thing to do.
         purpose: String,
     },
+    /// What the investigation established and what will be done about it, before anything runs.
+    Plan {
+        /// Facts established.
+        findings: Vec<Finding>,
+        /// The actions intended, in order, each with its reason.
+        steps: Vec<String>,
+    },
     /// A message to the requester.
     Reply {
         /// The text.

@@ -1,0 +1,312 @@
+//! The conversation loop: the reasoner proposes, the gateway disposes, and every turn ends in a
+//! [`TurnReport`].
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use steward_audit::{RecordKind, redact};
+use steward_domain::report::{
+    ActionStatus, ActionView, EscalationView, InvestigationView, QuestionView, RequesterView, TurnReport, TurnStatus, VerificationView,
+};
+use steward_domain::{ApprovalId, Channel, ConversationId, Principal, Step};
+
+use crate::gateway::{CallContext, CallKind, GatewayOutcome};
+use crate::reasoner::ReasonerInput;
+use crate::{AgentError, Observation, ObservedResult, TenantRuntime};
+
+/// At most this many steps per turn: a reasoner that loops is stopped and the request escalated.
+const MAX_STEPS_PER_TURN: usize = 40;
+/// Longest message accepted.
+const MAX_MESSAGE_CHARS: usize = 4000;
+
+/// What a conversation remembers between turns.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct ConversationState {
+    messages: Vec<String>,
+    observations: Vec<Observation>,
+}
+
+/// A secret produced for the requester (a temporary password), delivered in the reply once and
+/// never stored.
+struct Secret {
+    label: String,
+    value: String,
+}
+
+impl TenantRuntime {
+    /// Handles one message: a new conversation, or the next turn of `conversation`.
+    pub async fn handle(&self, requester_upn: &str, channel: Channel, message: &str, conversation: Option<ConversationId>) -> Result<TurnReport, AgentError> {
+        let message = message.trim();
+        if message.is_empty() {
+            return Err(AgentError::Approval("the message is empty: say what the problem is".into()));
+        }
+        if message.chars().count() > MAX_MESSAGE_CHARS {
+            return Err(AgentError::Approval(format!("the message is longer than {MAX_MESSAGE_CHARS} characters")));
+        }
+        let principal = self.identify(requester_upn).await?;
+        let (id, mut state) = match conversation {
+            Some(id) => {
+                let row = self.store.conversation(id).await?;
+                if !row.requester.eq_ignore_ascii_case(&principal.upn) {
+                    return Err(AgentError::NotYourConversation(id.to_string()));
+                }
+                let state: ConversationState = serde_json::from_value(row.state).map_err(|e| AgentError::BadState(id.to_string(), e.to_string()))?;
+                (id, state)
+            }
+            None => {
+                let id = ConversationId::new();
+                self.store.create_conversation(id, &principal.upn, channel.as_str(), &json!(ConversationState::default())).await?;
+                (id, ConversationState::default())
+            }
+        };
+        // An answer to a pending question fills it in.
+        if let Some(Observation { result: ObservedResult::Answer { text }, .. }) = state.observations.last_mut() {
+            if text.is_none() {
+                *text = Some(message.to_owned());
+            }
+        }
+        state.messages.push(message.to_owned());
+        let ctx = CallContext { principal: &principal, channel, conversation: id, purpose: "request received" };
+        let mut report = empty_report(id, &principal, channel, self.config.id.as_str());
+        let received = self
+            .gateway
+            .note(&ctx, RecordKind::RequestReceived, "received", json!({"message": message, "identifiedBy": identified_by(channel), "itAdmin": principal.it_admin}))
+            .await;
+        report.audit_ids.extend(received);
+        self.run_turn(&principal, channel, id, &mut state, &mut report).await?;
+        Ok(report)
+    }
+
+    /// Continues a conversation after a human decided on one of its approvals.
+    pub(crate) async fn resume_after_approval(
+        &self,
+        principal: &Principal,
+        channel: Channel,
+        id: ConversationId,
+        approval: ApprovalId,
+        observed: ObservedResult,
+    ) -> Result<TurnReport, AgentError> {
+        let row = self.store.conversation(id).await?;
+        let mut state: ConversationState = serde_json::from_value(row.state).map_err(|e| AgentError::BadState(id.to_string(), e.to_string()))?;
+        for obs in &mut state.observations {
+            if obs.result == (ObservedResult::PendingApproval { approval_id: approval }) {
+                obs.result = observed.clone();
+            }
+        }
+        // Only the steps after the approval are new in this turn's report.
+        let mut report = empty_report(id, principal, channel, self.config.id.as_str());
+        self.run_turn(principal, channel, id, &mut state, &mut report).await?;
+        Ok(report)
+    }
+
+    async fn run_turn(&self, principal: &Principal, channel: Channel, id: ConversationId, state: &mut ConversationState, report: &mut TurnReport) -> Result<(), AgentError> {
+        let mut secrets: Vec<Secret> = Vec::new();
+        let mut replies: Vec<String> = Vec::new();
+        let mut status = None;
+        for _ in 0..MAX_STEPS_PER_TURN {
+            let input = ReasonerInput { requester: principal, domain: &self.config.domain, messages: &state.messages, observations: &state.observations };
+            if report.intent.is_none() {
+                report.intent = self.reasoner.intent(&input);
+            }
+            let step = self.reasoner.next(&input);
+            let result = match &step {
+                Step::Done => break,
+                Step::Investigate { call, purpose } | Step::Act { call, purpose } => {
+                    let kind = if matches!(step, Step::Investigate { .. }) { CallKind::Investigate } else { CallKind::Act };
+                    let ctx = CallContext { principal, channel, conversation: id, purpose };
+                    let outcome = self.gateway.call(&ctx, call, kind).await;
+                    report.audit_ids.extend(outcome.audit_ids());
+                    record_call(report, &mut secrets, principal, kind, call, purpose, outcome)
+                }
+                Step::Plan { findings, steps } => {
+                    report.findings.extend(findings.iter().cloned());
+                    report.plan.extend(steps.iter().cloned());
+                    ObservedResult::Noted
+                }
+                Step::Reply { text } => {
+                    replies.push(text.clone());
+                    ObservedResult::Noted
+                }
+                Step::Ask { question, options } => {
+                    report.question = Some(QuestionView { text: question.clone(), options: options.clone() });
+                    replies.push(question.clone());
+                    status = Some(TurnStatus::AwaitingRequester);
+                    state.observations.push(Observation { step: step.clone(), result: ObservedResult::Answer { text: None } });
+                    break;
+                }
+                Step::Escalate { reason, findings } => {
+                    let ctx = CallContext { principal, channel, conversation: id, purpose: reason };
+                    let audit = self.gateway.note(&ctx, RecordKind::Escalation, "escalated", json!({"reason": reason, "findings": findings})).await;
+                    report.audit_ids.extend(audit);
+                    for f in findings {
+                        if !report.findings.contains(f) {
+                            report.findings.push(f.clone());
+                        }
+                    }
+                    report.escalation = Some(EscalationView { reason: reason.clone(), findings: findings.clone() });
+                    ObservedResult::Noted
+                }
+            };
+            state.observations.push(Observation { step, result });
+        }
+
+        let mut reply = replies.join("\n\n");
+        for s in &secrets {
+            reply.push_str(&format!("\n\n{}: {}", s.label, s.value));
+        }
+        let stored_reply = secrets.iter().fold(reply.clone(), |r, s| r.replace(&s.value, steward_audit::REDACTED));
+        report.reply = reply;
+        let status = status.unwrap_or_else(|| {
+            if report.actions.iter().any(|a| a.status == ActionStatus::PendingApproval) {
+                TurnStatus::AwaitingApproval
+            } else if report.escalation.is_some() {
+                TurnStatus::Escalated
+            } else if report.actions.iter().any(|a| a.status == ActionStatus::Executed) {
+                TurnStatus::Resolved
+            } else {
+                TurnStatus::Answered
+            }
+        });
+        report.status = status;
+        let ctx = CallContext { principal, channel, conversation: id, purpose: "reply" };
+        let audit = self.gateway.note(&ctx, RecordKind::Reply, status_name(status), json!({"reply": stored_reply})).await;
+        report.audit_ids.extend(audit);
+
+        let mut stored = serde_json::to_value(&*report).unwrap_or(Value::Null);
+        stored["reply"] = json!(stored_reply);
+        self.store.append_step(id, "turn", &stored).await?;
+        let state_value = serde_json::to_value(&*state).map_err(|e| AgentError::BadState(id.to_string(), e.to_string()))?;
+        self.store.update_conversation(id, status_name(status), &state_value).await?;
+        Ok(())
+    }
+}
+
+fn identified_by(channel: Channel) -> &'static str {
+    match channel {
+        Channel::Cli => "asserted by the operator's shell (--as)",
+        Channel::Web => "demo page sign-in",
+        _ => "channel identity",
+    }
+}
+
+fn status_name(status: TurnStatus) -> &'static str {
+    match status {
+        TurnStatus::Resolved => "resolved",
+        TurnStatus::AwaitingApproval => "awaitingApproval",
+        TurnStatus::AwaitingRequester => "awaitingRequester",
+        TurnStatus::Escalated => "escalated",
+        TurnStatus::Answered => "answered",
+    }
+}
+
+fn empty_report(id: ConversationId, principal: &Principal, channel: Channel, tenant: &str) -> TurnReport {
+    TurnReport {
+        conversation_id: id,
+        tenant: tenant.to_owned(),
+        requester: RequesterView { upn: principal.upn.clone(), display_name: principal.display_name.clone(), it_admin: principal.it_admin },
+        channel: channel.to_string(),
+        intent: None,
+        status: TurnStatus::Answered,
+        investigations: Vec::new(),
+        findings: Vec::new(),
+        plan: Vec::new(),
+        actions: Vec::new(),
+        reply: String::new(),
+        question: None,
+        escalation: None,
+        audit_ids: Vec::new(),
+    }
+}
+
+/// Adds a gateway outcome to the report and turns it into what the reasoner observes.
+fn record_call(
+    report: &mut TurnReport,
+    secrets: &mut Vec<Secret>,
+    principal: &Principal,
+    kind: CallKind,
+    call: &steward_domain::ActionCall,
+    purpose: &str,
+    outcome: GatewayOutcome,
+) -> ObservedResult {
+    let audit_ids = outcome.audit_ids().to_vec();
+    let params = redact(&call.params);
+    if kind == CallKind::Investigate {
+        let (decision, summary, observed) = match outcome {
+            GatewayOutcome::Done { result, decision, .. } => {
+                let summary = result.summary.clone();
+                (Some(decision), summary.clone(), ObservedResult::Data { summary, data: redact(&result.output) })
+            }
+            GatewayOutcome::Denied { decision, .. } => {
+                let reason = decision.reason.clone();
+                (Some(decision), format!("refused: {reason}"), ObservedResult::Denied { reason })
+            }
+            GatewayOutcome::NeedsApproval { decision, .. } => (Some(decision), "needs approval".into(), ObservedResult::Failed { error: "a read needed approval".into() }),
+            GatewayOutcome::Failed { decision, error, .. } => (decision, format!("failed: {error}"), ObservedResult::Failed { error }),
+        };
+        if let Some(decision) = decision {
+            report.investigations.push(InvestigationView { action: call.action.to_string(), params, purpose: purpose.to_owned(), decision, summary, audit_ids });
+        }
+        return observed;
+    }
+    let mut view = ActionView {
+        action: call.action.to_string(),
+        params,
+        purpose: purpose.to_owned(),
+        targets: Vec::new(),
+        decision: steward_domain::Decision {
+            outcome: steward_domain::Outcome::Deny,
+            deciding: Vec::new(),
+            gates: Vec::new(),
+            reason: String::new(),
+            errors: Vec::new(),
+            policy_set_hash: String::new(),
+        },
+        status: ActionStatus::Failed,
+        approval_id: None,
+        verification: None,
+        error: None,
+        audit_ids,
+    };
+    let observed = match outcome {
+        GatewayOutcome::Done { result, decision, targets, verification, .. } => {
+            let passed = verification.as_ref().is_none_or(|v| v.passed);
+            view.status = if passed { ActionStatus::Executed } else { ActionStatus::Unverified };
+            view.verification = verification.map(|v| VerificationView { passed: v.passed, detail: v.detail });
+            view.decision = decision;
+            // A temporary password goes to the person it belongs to, or to an IT admin asking
+            // for someone else; nobody else ever sees it.
+            if let Some(pw) = result.output.get("temporaryPassword").and_then(Value::as_str) {
+                let owner = targets.iter().find_map(|t| t.upn.clone()).unwrap_or_default();
+                if owner.eq_ignore_ascii_case(&principal.upn) || principal.it_admin {
+                    secrets.push(Secret { label: format!("Temporary password for {owner} (shown once; you must change it when you sign in)"), value: pw.to_owned() });
+                }
+            }
+            view.targets = targets;
+            ObservedResult::Executed { summary: result.summary, verified: passed }
+        }
+        GatewayOutcome::Denied { decision, targets, .. } => {
+            view.status = ActionStatus::Denied;
+            view.error = Some(decision.reason.clone());
+            let reason = decision.reason.clone();
+            view.decision = decision;
+            view.targets = targets;
+            ObservedResult::Denied { reason }
+        }
+        GatewayOutcome::NeedsApproval { approval_id, decision, targets, .. } => {
+            view.status = ActionStatus::PendingApproval;
+            view.approval_id = Some(approval_id);
+            view.decision = decision;
+            view.targets = targets;
+            ObservedResult::PendingApproval { approval_id }
+        }
+        GatewayOutcome::Failed { decision, targets, error, .. } => {
+            view.error = Some(error.clone());
+            if let Some(d) = decision {
+                view.decision = d;
+            }
+            view.targets = targets;
+            ObservedResult::Failed { error }
+        }
+    };
+    report.actions.push(view);
+    observed
+}

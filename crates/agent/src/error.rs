@@ -1,0 +1,25 @@
+use thiserror::Error;
+
+/// Why the agent could not take a request at all (as opposed to a request it handled by
+/// refusing or escalating, which is a normal report).
+#[derive(Debug, Error)]
+pub enum AgentError {
+    /// The requester is not a person in the tenant's directory.
+    #[error("`{0}` is not a user of this tenant's directory; nothing was done")]
+    UnknownRequester(String),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] steward_store::StoreError),
+    /// The directory could not be reached to identify someone.
+    #[error("cannot reach the directory: {0}")]
+    Directory(#[from] steward_connectors::ConnectorError),
+    /// The conversation state could not be read back.
+    #[error("conversation `{0}` has unreadable state: {1}")]
+    BadState(String, String),
+    /// An approval decision was refused.
+    #[error("{0}")]
+    Approval(String),
+    /// The conversation belongs to someone else.
+    #[error("conversation `{0}` belongs to another requester")]
+    NotYourConversation(String),
+}

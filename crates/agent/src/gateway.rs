@@ -1,0 +1,367 @@
+//! The action gateway: the only code path that can change anything outside Steward.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use chrono::{Timelike, Utc};
+use serde_json::{Value, json};
+use steward_audit::{AuditEntry, RecordKind, redact};
+use steward_connectors::{ActionResult, Connector, ConnectorError, Verification};
+use steward_domain::{
+    ActionCall, ActionSpec, ApprovalId, Channel, ConversationId, Decision, Outcome, Principal, Target, TargetKind,
+};
+use steward_policy::{ApprovalContext, DecisionRequest, PolicyEngine};
+use steward_store::TenantStore;
+
+use crate::runtime::TenantConfig;
+
+/// Whether a call is a read-only investigation or a change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallKind {
+    /// Read-only; policy-checked and audited, never approved.
+    Investigate,
+    /// A change.
+    Act,
+}
+
+/// Who asks, through which channel, in which conversation.
+#[derive(Debug, Clone)]
+pub struct CallContext<'a> {
+    /// The requesting person (never Steward).
+    pub principal: &'a Principal,
+    /// The channel.
+    pub channel: Channel,
+    /// The conversation.
+    pub conversation: ConversationId,
+    /// Why the call is made (for approvals and audit).
+    pub purpose: &'a str,
+}
+
+/// What the gateway did with a call.
+#[derive(Debug, Clone)]
+pub enum GatewayOutcome {
+    /// The call ran.
+    Done {
+        /// What it returned (may hold a secret for the requester).
+        result: ActionResult,
+        /// The policy decision.
+        decision: Decision,
+        /// The resolved targets.
+        targets: Vec<Target>,
+        /// The read-back (changes only).
+        verification: Option<Verification>,
+        /// Audit records written.
+        audit_ids: Vec<i64>,
+    },
+    /// Policy (or the self-service scope) refused; nothing was called.
+    Denied {
+        /// The decision.
+        decision: Decision,
+        /// The resolved targets.
+        targets: Vec<Target>,
+        /// Audit records written.
+        audit_ids: Vec<i64>,
+    },
+    /// Persisted for a human to approve.
+    NeedsApproval {
+        /// The approval request.
+        approval_id: ApprovalId,
+        /// The decision.
+        decision: Decision,
+        /// The resolved targets.
+        targets: Vec<Target>,
+        /// Audit records written.
+        audit_ids: Vec<i64>,
+    },
+    /// The call was made and failed, or could not be prepared (bad parameters, unknown target).
+    Failed {
+        /// The decision, if one was reached.
+        decision: Option<Decision>,
+        /// The resolved targets.
+        targets: Vec<Target>,
+        /// What went wrong.
+        error: String,
+        /// Audit records written.
+        audit_ids: Vec<i64>,
+    },
+}
+
+impl GatewayOutcome {
+    /// The audit records written for the call.
+    pub fn audit_ids(&self) -> &[i64] {
+        match self {
+            Self::Done { audit_ids, .. } | Self::Denied { audit_ids, .. } | Self::NeedsApproval { audit_ids, .. } | Self::Failed { audit_ids, .. } => {
+                audit_ids
+            }
+        }
+    }
+}
+
+/// The gateway of one tenant. It alone holds the tenant's connector.
+pub struct Gateway {
+    tenant: String,
+    store: TenantStore,
+    policy: PolicyEngine,
+    connector: Arc<dyn Connector>,
+    catalog: HashMap<String, ActionSpec>,
+    protected: HashSet<String>,
+    utc_offset_minutes: i32,
+}
+
+fn denial(reason: String, hash: &str) -> Decision {
+    Decision { outcome: Outcome::Deny, deciding: Vec::new(), gates: Vec::new(), reason, errors: Vec::new(), policy_set_hash: hash.to_owned() }
+}
+
+impl Gateway {
+    pub(crate) fn new(config: &TenantConfig, store: TenantStore, policy: PolicyEngine, connector: Arc<dyn Connector>) -> Self {
+        let catalog = connector.catalog().into_iter().map(|s| (s.name.to_string(), s)).collect();
+        Self {
+            tenant: config.id.to_string(),
+            store,
+            policy,
+            connector,
+            catalog,
+            protected: config.protected_identities.iter().map(|u| u.to_lowercase()).collect(),
+            utc_offset_minutes: config.utc_offset_minutes,
+        }
+    }
+
+    /// The policy engine in force.
+    pub fn policy(&self) -> &PolicyEngine {
+        &self.policy
+    }
+
+    /// The action catalog.
+    pub fn catalog(&self) -> Vec<ActionSpec> {
+        let mut specs: Vec<ActionSpec> = self.catalog.values().cloned().collect();
+        specs.sort_by(|a, b| a.name.cmp(&b.name));
+        specs
+    }
+
+    /// A directory read made while identifying a caller (intake), before any conversation.
+    pub(crate) async fn resolve_for_intake(&self, kind: TargetKind, key: &str) -> Result<Target, ConnectorError> {
+        self.connector.resolve(kind, key).await.map(|t| self.mark_protected(t))
+    }
+
+    fn mark_protected(&self, mut target: Target) -> Target {
+        if target.upn.as_ref().is_some_and(|u| self.protected.contains(&u.to_lowercase())) {
+            target.protected = true;
+        }
+        target
+    }
+
+    fn local_hour(&self) -> i64 {
+        let local = Utc::now() + chrono::Duration::minutes(i64::from(self.utc_offset_minutes));
+        i64::from(local.hour())
+    }
+
+    async fn audit(&self, ctx: &CallContext<'_>, kind: RecordKind, call: &ActionCall, targets: &[Target], outcome: &str, detail: Value, request_id: Option<String>) -> Result<i64, String> {
+        let mut entry = AuditEntry::new(self.tenant.clone(), kind);
+        let (actor, scopes) = self.connector.acting_as();
+        entry.conversation = Some(ctx.conversation.to_string());
+        entry.requester = Some(ctx.principal.upn.clone());
+        entry.actor = Some(actor);
+        entry.actor_scopes = scopes;
+        entry.channel = Some(ctx.channel.to_string());
+        entry.action = Some(call.action.to_string());
+        entry.params = redact(&call.params);
+        entry.targets = targets.iter().map(|t| format!("{}:{} ({})", kind_name(t.kind), t.id, t.upn.as_deref().unwrap_or(&t.display_name))).collect();
+        entry.outcome = Some(outcome.to_owned());
+        entry.detail = redact(&detail);
+        entry.platform_request_id = request_id;
+        self.store.append_audit(entry).await.map_err(|e| format!("audit append failed: {e}"))
+    }
+
+    /// Steps 1–2: schema and targets.
+    async fn prepare(&self, call: &ActionCall) -> Result<(ActionSpec, Vec<Target>), String> {
+        let spec = self.catalog.get(call.action.as_str()).cloned().ok_or_else(|| format!("`{}` is not an action Steward offers", call.action))?;
+        spec.validate_params(&call.params).map_err(|e| e.to_string())?;
+        let mut targets = Vec::new();
+        for tp in &spec.targets {
+            let key = call.params.get(&tp.param).and_then(Value::as_str).ok_or_else(|| format!("`{}` names no `{}`", call.action, tp.param))?;
+            let target = self.connector.resolve(tp.kind, key).await.map_err(|e| match e {
+                ConnectorError::NotFound { .. } => format!("there is no {} `{key}` in the directory", kind_name(tp.kind).to_lowercase()),
+                other => other.to_string(),
+            })?;
+            targets.push(self.mark_protected(target));
+        }
+        if targets.is_empty() {
+            targets.push(Target {
+                kind: TargetKind::Tenant,
+                id: self.tenant.clone(),
+                display_name: format!("the {} directory", self.tenant),
+                upn: None,
+                department: None,
+                groups: Vec::new(),
+                privileged: false,
+                protected: false,
+            });
+        }
+        Ok((spec, targets))
+    }
+
+    /// Steps 3–4: the self-service scope and the policy decision over every target.
+    fn decide(&self, ctx: &CallContext<'_>, spec: &ActionSpec, targets: &[Target], approval: ApprovalContext) -> Decision {
+        let base = DecisionRequest {
+            principal: ctx.principal,
+            action: &spec.name,
+            target: &targets[0],
+            channel: ctx.channel,
+            blast_radius: i64::try_from(targets.len()).unwrap_or(i64::MAX),
+            risk: spec.risk.score(),
+            local_hour: self.local_hour(),
+            approval,
+        };
+        let decision = self.policy.decide_all(&base, targets);
+        // Backstop in code, whatever the policies say: self-service never changes another
+        // person, and never reads another person's private data.
+        let foreign = targets.iter().find(|t| t.kind == TargetKind::Person && t.id != ctx.principal.directory_id);
+        let public_read = !spec.mutating && spec.risk == steward_domain::Risk::Low;
+        if !ctx.principal.it_admin && decision.outcome != Outcome::Deny && !public_read {
+            if let Some(t) = foreign {
+                return denial(
+                    format!("self-service may only act on the requester's own account, and {} is someone else", t.display_name),
+                    self.policy.policy_set_hash(),
+                );
+            }
+        }
+        if targets.iter().any(|t| t.protected) && spec.mutating && decision.outcome != Outcome::Deny {
+            return denial("a protected identity is never a target".into(), self.policy.policy_set_hash());
+        }
+        decision
+    }
+
+    /// Runs one call through all eight steps. Never panics and never calls the connector's
+    /// mutating entry point unless the decision is auto and the intent is committed.
+    pub async fn call(&self, ctx: &CallContext<'_>, call: &ActionCall, kind: CallKind) -> GatewayOutcome {
+        let mut audit_ids = Vec::new();
+        let (spec, targets) = match self.prepare(call).await {
+            Ok(p) => p,
+            Err(error) => {
+                if let Ok(id) = self.audit(ctx, RecordKind::Decision, call, &[], "invalid", json!({"error": error}), None).await {
+                    audit_ids.push(id);
+                }
+                return GatewayOutcome::Failed { decision: None, targets: Vec::new(), error, audit_ids };
+            }
+        };
+        if kind == CallKind::Investigate && spec.mutating {
+            let decision = denial(format!("`{}` changes things and cannot be run as an investigation", spec.name), self.policy.policy_set_hash());
+            return GatewayOutcome::Denied { decision, targets, audit_ids };
+        }
+        let decision = self.decide(ctx, &spec, &targets, ApprovalContext::default());
+        match self.audit(ctx, RecordKind::Decision, call, &targets, &decision.outcome.to_string(), json!({"decision": decision, "purpose": ctx.purpose}), None).await {
+            Ok(id) => audit_ids.push(id),
+            Err(error) => return GatewayOutcome::Failed { decision: Some(decision), targets, error, audit_ids },
+        }
+        match decision.outcome {
+            Outcome::Deny => GatewayOutcome::Denied { decision, targets, audit_ids },
+            Outcome::Ask => {
+                let approval_id = ApprovalId::new();
+                let request = crate::approvals::ApprovalRequest::new(approval_id, ctx, call, &spec, &targets, &decision, self.policy.is_hard_approval(&decision));
+                let payload = serde_json::to_value(&request).unwrap_or(Value::Null);
+                if let Err(e) = self.store.create_approval(approval_id, ctx.conversation, &ctx.principal.upn, call.action.as_str(), &payload).await {
+                    return GatewayOutcome::Failed { decision: Some(decision), targets, error: format!("could not persist the approval request: {e}"), audit_ids };
+                }
+                if let Ok(id) = self.audit(ctx, RecordKind::ApprovalRequested, call, &targets, "pending", json!({"approvalId": approval_id, "reason": decision.reason}), None).await {
+                    audit_ids.push(id);
+                }
+                GatewayOutcome::NeedsApproval { approval_id, decision, targets, audit_ids }
+            }
+            Outcome::Auto => self.execute(ctx, call, &spec, targets, decision, audit_ids, &uuid::Uuid::now_v7().to_string()).await,
+        }
+    }
+
+    /// Steps 6–8 for an approved request: decide again with the real approver and fresh targets
+    /// immediately before executing.
+    pub(crate) async fn call_approved(&self, ctx: &CallContext<'_>, call: &ActionCall, approver: &Principal, approval_id: ApprovalId) -> GatewayOutcome {
+        let mut audit_ids = Vec::new();
+        let (spec, targets) = match self.prepare(call).await {
+            Ok(p) => p,
+            Err(error) => return GatewayOutcome::Failed { decision: None, targets: Vec::new(), error, audit_ids },
+        };
+        let by_other = approver.directory_id != ctx.principal.directory_id;
+        let mut decision = self.decide(ctx, &spec, &targets, ApprovalContext { granted: true, by_other });
+        if !by_other && targets.iter().any(|t| t.privileged) && decision.outcome != Outcome::Deny {
+            decision = denial("nobody approves their own request on a privileged target".into(), self.policy.policy_set_hash());
+        }
+        let detail = json!({"decision": decision, "approvalId": approval_id, "approver": approver.upn, "recheck": true});
+        if let Ok(id) = self.audit(ctx, RecordKind::Decision, call, &targets, &decision.outcome.to_string(), detail, None).await {
+            audit_ids.push(id);
+        }
+        if decision.outcome != Outcome::Auto {
+            return GatewayOutcome::Denied { decision, targets, audit_ids };
+        }
+        self.execute(ctx, call, &spec, targets, decision, audit_ids, &approval_id.to_string()).await
+    }
+
+    #[expect(clippy::too_many_arguments, reason = "the eight steps share this state; a struct would only rename it")]
+    async fn execute(&self, ctx: &CallContext<'_>, call: &ActionCall, spec: &ActionSpec, targets: Vec<Target>, decision: Decision, mut audit_ids: Vec<i64>, key: &str) -> GatewayOutcome {
+        if spec.mutating {
+            // Step 6: the intent is committed before the connector is called; if it cannot be
+            // written, nothing runs.
+            match self.audit(ctx, RecordKind::Intent, call, &targets, "intent", json!({"idempotencyKey": key, "purpose": ctx.purpose}), None).await {
+                Ok(id) => audit_ids.push(id),
+                Err(error) => return GatewayOutcome::Failed { decision: Some(decision), targets, error, audit_ids },
+            }
+        }
+        // Step 7.
+        let result = self.connector.execute(call, key).await;
+        let result = match result {
+            Ok(r) => r,
+            Err(e) => {
+                let kind = if spec.mutating { RecordKind::Outcome } else { RecordKind::Investigation };
+                if let Ok(id) = self.audit(ctx, kind, call, &targets, "failed", json!({"error": e.to_string()}), e.request_id().map(str::to_owned)).await {
+                    audit_ids.push(id);
+                }
+                return GatewayOutcome::Failed { decision: Some(decision), targets, error: e.to_string(), audit_ids };
+            }
+        };
+        if !spec.mutating {
+            let detail = json!({"summary": result.summary});
+            if let Ok(id) = self.audit(ctx, RecordKind::Investigation, call, &targets, "read", detail, result.platform_request_id.clone()).await {
+                audit_ids.push(id);
+            }
+            return GatewayOutcome::Done { result, decision, targets, verification: None, audit_ids };
+        }
+        // Step 8: outcome, then the read-back.
+        let detail = json!({"summary": result.summary, "before": result.before, "after": result.after, "output": result.output});
+        if let Ok(id) = self.audit(ctx, RecordKind::Outcome, call, &targets, "executed", detail, result.platform_request_id.clone()).await {
+            audit_ids.push(id);
+        }
+        let verification = match self.connector.verify(call, &result).await {
+            Ok(v) => v,
+            Err(e) => Verification { passed: false, detail: format!("could not read the result back: {e}") },
+        };
+        let outcome = if verification.passed { "verified" } else { "unverified" };
+        if let Ok(id) = self.audit(ctx, RecordKind::Verification, call, &targets, outcome, json!({"detail": verification.detail}), None).await {
+            audit_ids.push(id);
+        }
+        GatewayOutcome::Done { result, decision, targets, verification: Some(verification), audit_ids }
+    }
+
+    /// Writes a record that is not about a call (request received, reply, escalation).
+    pub(crate) async fn note(&self, ctx: &CallContext<'_>, kind: RecordKind, outcome: &str, detail: Value) -> Option<i64> {
+        let mut entry = AuditEntry::new(self.tenant.clone(), kind);
+        entry.conversation = Some(ctx.conversation.to_string());
+        entry.requester = Some(ctx.principal.upn.clone());
+        entry.channel = Some(ctx.channel.to_string());
+        entry.outcome = Some(outcome.to_owned());
+        entry.detail = redact(&detail);
+        match self.store.append_audit(entry).await {
+            Ok(id) => Some(id),
+            Err(e) => {
+                tracing::error!(error = %e, "audit append failed");
+                None
+            }
+        }
+    }
+}
+
+fn kind_name(kind: TargetKind) -> &'static str {
+    match kind {
+        TargetKind::Person => "Person",
+        TargetKind::Group => "Group",
+        TargetKind::Device => "Device",
+        TargetKind::Tenant => "Tenant",
+    }
+}

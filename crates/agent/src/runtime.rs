@@ -1,0 +1,87 @@
+use std::sync::Arc;
+
+use steward_connectors::Connector;
+use steward_domain::{Principal, TargetKind, TenantId};
+use steward_policy::PolicyEngine;
+use steward_store::TenantStore;
+use tokio::sync::OnceCell;
+
+use crate::gateway::Gateway;
+use crate::reasoner::{Reasoner, builtin::BuiltinReasoner};
+use crate::AgentError;
+
+/// What Steward knows about a tenant beyond its directory.
+#[derive(Debug, Clone)]
+pub struct TenantConfig {
+    /// Steward's id for the tenant.
+    pub id: TenantId,
+    /// Its name.
+    pub name: String,
+    /// Its default sign-in domain.
+    pub domain: String,
+    /// The directory group whose members may ask Steward to act on other people (IT admins).
+    pub it_admins_group: String,
+    /// Sign-in names that are never targets (break-glass accounts, Steward's own identities).
+    pub protected_identities: Vec<String>,
+    /// The tenant's offset from UTC in minutes, for time-of-day policies.
+    pub utc_offset_minutes: i32,
+}
+
+/// Everything needed to serve one tenant: its config, store handle, gateway and reasoner.
+pub struct TenantRuntime {
+    /// The tenant's configuration.
+    pub config: TenantConfig,
+    /// The tenant's store handle.
+    pub store: TenantStore,
+    pub(crate) gateway: Gateway,
+    pub(crate) reasoner: Box<dyn Reasoner>,
+    it_admins_group_id: OnceCell<String>,
+}
+
+impl std::fmt::Debug for TenantRuntime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TenantRuntime").field("tenant", &self.config.id).finish()
+    }
+}
+
+impl TenantRuntime {
+    /// Assembles a tenant's runtime with the builtin reasoner.
+    pub fn new(config: TenantConfig, store: TenantStore, policy: PolicyEngine, connector: Arc<dyn Connector>) -> Self {
+        let gateway = Gateway::new(&config, store.clone(), policy, connector);
+        Self { config, store, gateway, reasoner: Box::new(BuiltinReasoner), it_admins_group_id: OnceCell::new() }
+    }
+
+    /// The gateway (for policy explanations and the approval commands).
+    pub fn gateway(&self) -> &Gateway {
+        &self.gateway
+    }
+
+    /// Maps a sign-in name to a directory principal, reading the live directory: whether the
+    /// person is an IT admin comes from membership of the configured group, never from the request.
+    pub async fn identify(&self, upn: &str) -> Result<Principal, AgentError> {
+        let upn = upn.trim();
+        if upn.is_empty() || !upn.contains('@') {
+            return Err(AgentError::UnknownRequester(upn.to_owned()));
+        }
+        let person = match self.gateway.resolve_for_intake(TargetKind::Person, upn).await {
+            Ok(p) => p,
+            Err(steward_connectors::ConnectorError::NotFound { .. }) => return Err(AgentError::UnknownRequester(upn.to_owned())),
+            Err(e) => return Err(e.into()),
+        };
+        let admins = self
+            .it_admins_group_id
+            .get_or_try_init(|| async {
+                self.gateway.resolve_for_intake(TargetKind::Group, &self.config.it_admins_group).await.map(|g| g.id)
+            })
+            .await?;
+        Ok(Principal {
+            tenant: self.config.id.clone(),
+            it_admin: person.groups.iter().any(|g| g == admins),
+            privileged: person.privileged,
+            department: person.department,
+            display_name: person.display_name,
+            upn: person.upn.unwrap_or_else(|| upn.to_owned()),
+            directory_id: person.id,
+        })
+    }
+}

@@ -39,7 +39,7 @@ fn describe(v: &Value) -> String {
     format!("{} — {} ({})", text(v, "displayName"), what.join(", "), text(v, "userPrincipalName"))
 }
 
-const ORDINALS: &[&[&str]] = &[&["1", "first", "1st", "one"], &["2", "second", "2nd", "two"], &["3", "third", "3rd", "three"], &["4", "fourth", "4th", "four"]];
+const ORDINALS: &[&[&str]] = &[&["1", "first", "1st"], &["2", "second", "2nd"], &["3", "third", "3rd"], &["4", "fourth", "4th"]];
 
 /// Picks the candidate an answer points at: by sign-in name, full name, surname, department or
 /// position in the list; `None` when the answer fits none or several equally.

@@ -1,1 +1,13 @@
-//! stub
+//! Steward's HTTP server: a small REST API over the agent (`/api/v1`, JSON, camelCase) and the
+//! minimal demo chat page. The router is built by [`app`] so tests drive it in-process.
+//!
+//! The skeleton trusts the `as` field of a request: bind it to loopback only. Sign-in through the
+//! tenant's identity provider arrives with the web console.
+
+mod api;
+mod error;
+mod state;
+
+pub use api::app;
+pub use error::ApiError;
+pub use state::{AppState, DemoPerson};

@@ -9,6 +9,11 @@ pub use client::{GraphClient, RetryPolicy};
 pub use credential::{DelegatedCredential, TokenProvider};
 pub use execute::MsGraphConnector;
 
+/// The Graph action catalog (metadata only: schemas, risk, targets; nothing here can act).
+pub fn catalog() -> Vec<steward_domain::ActionSpec> {
+    actions::catalog()
+}
+
 /// Graph's well-known id of a user's password authentication method.
 pub const PASSWORD_METHOD_ID: &str = "28c10230-6103-485e-b985-444c60001490";
 

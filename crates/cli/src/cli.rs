@@ -1,0 +1,223 @@
+//! Command-line arguments.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Steward: an autonomous IT engineer that acts only inside governed limits.
+#[derive(Debug, Parser)]
+#[command(name = "steward", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run Steward against a built-in simulated Microsoft 365 tenant (no configuration needed).
+    Demo(DemoArgs),
+    /// Run Steward for the tenants of a configuration file.
+    Serve(ServeArgs),
+    /// Ask Steward to fix something, as a given person.
+    Ask(AskArgs),
+    /// Inspect the audit trail.
+    Audit(AuditArgs),
+    /// Validate and explain policies.
+    Policy(PolicyArgs),
+    /// List and decide approval requests.
+    Approvals(ApprovalsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Tenant seed file (JSON, Graph property names; see crates/sim/seeds/seed.schema.json).
+    #[arg(long)]
+    pub seed: Option<PathBuf>,
+    /// Where the SQLite file and the tenant's policies live.
+    #[arg(long, default_value = "steward-data", env = "STEWARD_DATA_DIR")]
+    pub data_dir: PathBuf,
+    /// Port of the web page and API on 127.0.0.1 (0 picks a free one).
+    #[arg(long, default_value_t = 8080)]
+    pub port: u16,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Configuration file (TOML).
+    #[arg(long)]
+    pub config: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct AskArgs {
+    /// Who is asking (their sign-in name).
+    #[arg(long = "as", value_name = "UPN")]
+    pub requester: String,
+    /// Print one JSON document instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// Run against a simulated tenant from this seed, in-process, instead of a running Steward.
+    #[arg(long)]
+    pub seed: Option<PathBuf>,
+    /// Continue this conversation (e.g. to answer Steward's question).
+    #[arg(long)]
+    pub conversation: Option<String>,
+    /// Address of a running Steward (default: the one `steward demo` recorded in the data dir).
+    #[arg(long)]
+    pub server: Option<String>,
+    /// Data directory (used to find a running Steward, or for an in-process run).
+    #[arg(long, default_value = "steward-data", env = "STEWARD_DATA_DIR")]
+    pub data_dir: PathBuf,
+    /// The request, in plain words.
+    #[arg(required = true, num_args = 1..)]
+    pub message: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    #[command(subcommand)]
+    pub command: AuditCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Recompute every tenant's hash chain and name the first broken record.
+    Verify {
+        /// Only this tenant.
+        #[arg(long)]
+        tenant: Option<String>,
+        /// Data directory.
+        #[arg(long, default_value = "steward-data", env = "STEWARD_DATA_DIR")]
+        data_dir: PathBuf,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print a tenant's audit records.
+    Show {
+        /// The tenant (default: the only one).
+        #[arg(long)]
+        tenant: Option<String>,
+        /// Only this conversation.
+        #[arg(long)]
+        conversation: Option<String>,
+        /// Data directory.
+        #[arg(long, default_value = "steward-data", env = "STEWARD_DATA_DIR")]
+        data_dir: PathBuf,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct PolicyArgs {
+    #[command(subcommand)]
+    pub command: PolicyCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PolicyCommand {
+    /// Load a tenant policy directory with the global layer and report every problem.
+    Validate {
+        /// The tenant's policy directory (default: the shipped default set).
+        #[arg(long)]
+        policy_dir: Option<PathBuf>,
+    },
+    /// Explain the decision for a hypothetical request.
+    Explain(ExplainArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// The action, e.g. `entra.user.reset_password`.
+    #[arg(long)]
+    pub action: String,
+    /// The requester is an IT admin (otherwise self-service).
+    #[arg(long)]
+    pub it_admin: bool,
+    /// What the target is.
+    #[arg(long, value_enum, default_value = "requester")]
+    pub target: ExplainTarget,
+    /// The target's department.
+    #[arg(long)]
+    pub department: Option<String>,
+    /// Channel.
+    #[arg(long, default_value = "cli")]
+    pub channel: String,
+    /// Evaluate as if a human (someone other than the requester) had approved.
+    #[arg(long)]
+    pub approved: bool,
+    /// Number of targets in the job.
+    #[arg(long, default_value_t = 1)]
+    pub blast_radius: i64,
+    /// The tenant's policy directory (default: the shipped default set).
+    #[arg(long)]
+    pub policy_dir: Option<PathBuf>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum ExplainTarget {
+    /// The requester's own account.
+    Requester,
+    /// Another ordinary person.
+    Other,
+    /// A person holding an admin role.
+    Privileged,
+    /// A protected identity (break-glass).
+    Protected,
+    /// A group.
+    Group,
+    /// The directory as a whole.
+    Tenant,
+}
+
+#[derive(Debug, Args)]
+pub struct ApprovalsArgs {
+    #[command(subcommand)]
+    pub command: ApprovalsCommand,
+    /// Address of a running Steward (default: the one `steward demo` recorded).
+    #[arg(long, global = true)]
+    pub server: Option<String>,
+    /// Data directory.
+    #[arg(long, global = true, default_value = "steward-data", env = "STEWARD_DATA_DIR")]
+    pub data_dir: PathBuf,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ApprovalsCommand {
+    /// List approval requests.
+    List {
+        /// Include decided ones.
+        #[arg(long)]
+        all: bool,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Approve a request once; Steward re-checks policy and runs it.
+    Approve {
+        /// The approval id.
+        id: String,
+        /// The approver (sign-in name).
+        #[arg(long = "as", value_name = "UPN")]
+        approver: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Deny a request.
+    Deny {
+        /// The approval id.
+        id: String,
+        /// The approver (sign-in name).
+        #[arg(long = "as", value_name = "UPN")]
+        approver: String,
+        /// Why (told to the requester).
+        #[arg(long)]
+        reason: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}

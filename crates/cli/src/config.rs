@@ -1,0 +1,82 @@
+//! The `steward serve` configuration file (TOML). Secrets are never in the file: refresh tokens
+//! are read from the environment variable the file names.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use serde::Deserialize;
+
+/// The whole file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Where the SQLite file lives.
+    pub data_dir: PathBuf,
+    /// Address to listen on (keep it on loopback until the console's sign-in exists).
+    #[serde(default = "default_listen")]
+    pub listen: String,
+    /// The tenants served.
+    pub tenants: Vec<TenantSection>,
+}
+
+fn default_listen() -> String {
+    "127.0.0.1:8080".into()
+}
+
+/// One tenant.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TenantSection {
+    pub id: String,
+    pub name: String,
+    pub domain: String,
+    pub policy_dir: PathBuf,
+    #[serde(default = "default_admins")]
+    pub it_admins_group: String,
+    #[serde(default)]
+    pub protected_identities: Vec<String>,
+    #[serde(default)]
+    pub utc_offset_minutes: i32,
+    pub graph: GraphSection,
+}
+
+fn default_admins() -> String {
+    "IT Admins".into()
+}
+
+/// How to reach Microsoft Graph and whose delegated credential to act with.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GraphSection {
+    #[serde(default = "default_graph")]
+    pub base_url: String,
+    pub token_url: String,
+    pub client_id: String,
+    pub credential_owner: String,
+    pub refresh_token_env: String,
+}
+
+fn default_graph() -> String {
+    "https://graph.microsoft.com".into()
+}
+
+impl Config {
+    /// Reads and checks the file; relative paths are taken from the file's folder.
+    pub fn load(path: &Path) -> anyhow::Result<Self> {
+        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read `{}`", path.display()))?;
+        let mut config: Config = toml::from_str(&text).with_context(|| format!("`{}` is not a valid Steward configuration", path.display()))?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        if config.data_dir.is_relative() {
+            config.data_dir = base.join(&config.data_dir);
+        }
+        for t in &mut config.tenants {
+            if t.policy_dir.is_relative() {
+                t.policy_dir = base.join(&t.policy_dir);
+            }
+        }
+        if config.tenants.is_empty() {
+            anyhow::bail!("`{}` configures no tenant", path.display());
+        }
+        Ok(config)
+    }
+}

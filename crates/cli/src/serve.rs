@@ -1,0 +1,53 @@
+//! `steward serve --config FILE`.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use steward_agent::TenantConfig;
+use steward_connectors::msgraph::{DelegatedCredential, RetryPolicy};
+use steward_domain::TenantId;
+use steward_store::Store;
+
+use crate::cli::ServeArgs;
+use crate::config::Config;
+use crate::wiring::{GraphSetup, tenant_runtime};
+
+pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let config = Config::load(&args.config)?;
+    let store = Store::open(&config.data_dir.join("steward.db")).await?;
+    let mut tenants = std::collections::BTreeMap::new();
+    for t in &config.tenants {
+        let refresh_token = std::env::var(&t.graph.refresh_token_env)
+            .with_context(|| format!("tenant `{}`: the environment variable `{}` (the delegated refresh token) is not set", t.id, t.graph.refresh_token_env))?;
+        let tenant_config = TenantConfig {
+            id: TenantId::new(t.id.clone())?,
+            name: t.name.clone(),
+            domain: t.domain.clone(),
+            it_admins_group: t.it_admins_group.clone(),
+            protected_identities: t.protected_identities.clone(),
+            utc_offset_minutes: t.utc_offset_minutes,
+        };
+        let graph = GraphSetup {
+            base_url: t.graph.base_url.clone(),
+            token_url: t.graph.token_url.clone(),
+            client_id: t.graph.client_id.clone(),
+            credential: DelegatedCredential { owner: t.graph.credential_owner.clone(), refresh_token },
+        };
+        let runtime = tenant_runtime(&store, tenant_config, graph, Some(&t.policy_dir), RetryPolicy::default())
+            .await
+            .with_context(|| format!("tenant `{}`", t.id))?;
+        tenants.insert(t.id.clone(), runtime);
+    }
+    let default_tenant = config.tenants.first().map(|t| t.id.clone()).unwrap_or_default();
+    let state = steward_server::AppState { tenants: Arc::new(tenants), default_tenant, demo_people: Arc::new(Vec::new()) };
+    let listener = tokio::net::TcpListener::bind(&config.listen).await.with_context(|| format!("cannot listen on {}", config.listen))?;
+    println!("Steward is serving {} tenant(s) on http://{}", config.tenants.len(), listener.local_addr()?);
+    axum::serve(listener, steward_server::app(state))
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+        .context("the web server stopped")?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,84 @@
+//! Assembling a tenant: policies from its directory, a Graph connector with a delegated
+//! credential, the store handle and the agent.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use steward_agent::{TenantConfig, TenantRuntime};
+use steward_connectors::Connector;
+use steward_connectors::msgraph::{self, DelegatedCredential, GraphClient, MsGraphConnector, RetryPolicy, TokenProvider};
+use steward_policy::{DEFAULT_TENANT_POLICIES, GLOBAL_ORIGIN, GLOBAL_POLICIES, PolicyEngine, PolicySource};
+use steward_store::Store;
+
+/// The global layer plus every `*.cedar` file of `dir` (sorted by name).
+pub fn policy_sources(dir: Option<&Path>) -> anyhow::Result<Vec<PolicySource>> {
+    let mut sources = vec![PolicySource { origin: GLOBAL_ORIGIN.into(), text: GLOBAL_POLICIES.into(), global: true }];
+    match dir {
+        None => {
+            for (name, text) in DEFAULT_TENANT_POLICIES {
+                sources.push(PolicySource { origin: format!("builtin:default/{name}"), text: (*text).into(), global: false });
+            }
+        }
+        Some(dir) => {
+            let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+                .with_context(|| format!("cannot read the policy directory `{}`", dir.display()))?
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|e| e == "cedar"))
+                .collect();
+            files.sort();
+            if files.is_empty() {
+                anyhow::bail!("the policy directory `{}` holds no .cedar file, so nothing would be permitted", dir.display());
+            }
+            for file in files {
+                let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read `{}`", file.display()))?;
+                sources.push(PolicySource { origin: file.display().to_string(), text, global: false });
+            }
+        }
+    }
+    Ok(sources)
+}
+
+/// Writes the default tenant policy set into `dir` unless it already holds policies.
+pub fn install_default_policies(dir: &Path) -> anyhow::Result<bool> {
+    if dir.exists() && std::fs::read_dir(dir)?.next().is_some() {
+        return Ok(false);
+    }
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create `{}`", dir.display()))?;
+    for (name, text) in DEFAULT_TENANT_POLICIES {
+        std::fs::write(dir.join(name), text).with_context(|| format!("cannot write `{}`", dir.join(name).display()))?;
+    }
+    Ok(true)
+}
+
+/// How to reach a tenant's Graph.
+pub struct GraphSetup {
+    pub base_url: String,
+    pub token_url: String,
+    pub client_id: String,
+    pub credential: DelegatedCredential,
+}
+
+/// An HTTP client with sane timeouts and no redirects (token calls must not follow them).
+pub fn http_client() -> anyhow::Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .connect_timeout(Duration::from_secs(10))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .context("cannot build the HTTP client")
+}
+
+/// Builds a tenant runtime. Fails (before serving anything) if the policies do not load.
+pub async fn tenant_runtime(store: &Store, config: TenantConfig, graph: GraphSetup, policy_dir: Option<&Path>, retry: RetryPolicy) -> anyhow::Result<Arc<TenantRuntime>> {
+    let http = http_client()?;
+    let scopes = msgraph::SCOPES.iter().map(|s| (*s).to_owned()).collect();
+    let tokens = Arc::new(TokenProvider::new(http.clone(), graph.token_url, graph.client_id, scopes, graph.credential));
+    let connector: Arc<dyn Connector> = Arc::new(MsGraphConnector::new(GraphClient::new(http, graph.base_url, tokens, retry)));
+    let sources = policy_sources(policy_dir)?;
+    let policy = PolicyEngine::new(&connector.catalog(), &sources).context("the policies do not load; Steward will not start with them")?;
+    let tenant_store = store.ensure_tenant(&config.id, &config.name).await?;
+    Ok(Arc::new(TenantRuntime::new(config, tenant_store, policy, connector)))
+}

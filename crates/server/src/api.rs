@@ -1,0 +1,111 @@
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, Query, State};
+use axum::response::{Html, IntoResponse};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use steward_agent::ApprovalDecision;
+use steward_domain::report::TurnReport;
+use steward_domain::{ApprovalId, Channel, ConversationId};
+
+use crate::{ApiError, AppState};
+
+const DEMO_PAGE: &str = include_str!("../assets/demo.html");
+
+/// The router over `state`.
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .route("/", get(|| async { Html(DEMO_PAGE) }))
+        .route("/healthz", get(|| async { Json(json!({"status": "ok"})) }))
+        .route("/api/v1/ask", post(ask))
+        .route("/api/v1/approvals", get(list_approvals))
+        .route("/api/v1/approvals/{id}/approve", post(approve))
+        .route("/api/v1/approvals/{id}/deny", post(deny))
+        .route("/api/v1/audit/verify", get(verify_audit))
+        .route("/api/v1/demo/people", get(demo_people))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(64 * 1024))
+        .with_state(state)
+}
+
+fn body<T>(payload: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
+    payload.map(|Json(v)| v).map_err(|e| ApiError::bad_request(format!("invalid request body: {}", e.body_text())))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct AskBody {
+    tenant: Option<String>,
+    #[serde(rename = "as")]
+    requester: String,
+    message: String,
+    conversation_id: Option<ConversationId>,
+    channel: Option<Channel>,
+}
+
+async fn ask(State(state): State<AppState>, payload: Result<Json<AskBody>, JsonRejection>) -> Result<Json<TurnReport>, ApiError> {
+    let req = body(payload)?;
+    let runtime = state.tenant(req.tenant.as_deref())?;
+    let channel = req.channel.unwrap_or(Channel::Web);
+    Ok(Json(runtime.handle(&req.requester, channel, &req.message, req.conversation_id).await?))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TenantQuery {
+    tenant: Option<String>,
+    status: Option<String>,
+}
+
+async fn list_approvals(State(state): State<AppState>, Query(q): Query<TenantQuery>) -> Result<Json<Value>, ApiError> {
+    let runtime = state.tenant(q.tenant.as_deref())?;
+    let only_pending = match q.status.as_deref() {
+        None | Some("pending") => true,
+        Some("all") => false,
+        Some(other) => return Err(ApiError::bad_request(format!("status must be `pending` or `all`, not `{other}`"))),
+    };
+    let rows = runtime.approvals(only_pending).await?;
+    let items: Vec<Value> = rows
+        .into_iter()
+        .map(|(row, payload)| {
+            json!({"id": row.id, "status": row.status.as_str(), "requester": row.requester, "action": row.action, "createdAt": row.created_at,
+                   "decidedBy": row.decided_by, "note": row.note, "request": payload})
+        })
+        .collect();
+    Ok(Json(json!({"approvals": items})))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct DecisionBody {
+    tenant: Option<String>,
+    #[serde(rename = "as")]
+    approver: String,
+    reason: Option<String>,
+}
+
+async fn decide(state: AppState, id: &str, req: DecisionBody, decision: ApprovalDecision) -> Result<Json<Value>, ApiError> {
+    let id: ApprovalId = id.parse().map_err(|_| ApiError::bad_request(format!("`{id}` is not an approval id")))?;
+    let runtime = state.tenant(req.tenant.as_deref())?;
+    let (summary, follow_up) = runtime.decide_approval(id, &req.approver, decision).await?;
+    Ok(Json(json!({"approvalId": id, "summary": summary, "followUp": follow_up})))
+}
+
+async fn approve(State(state): State<AppState>, Path(id): Path<String>, payload: Result<Json<DecisionBody>, JsonRejection>) -> Result<Json<Value>, ApiError> {
+    decide(state, &id, body(payload)?, ApprovalDecision::ApproveOnce).await
+}
+
+async fn deny(State(state): State<AppState>, Path(id): Path<String>, payload: Result<Json<DecisionBody>, JsonRejection>) -> Result<Json<Value>, ApiError> {
+    let req = body(payload)?;
+    let reason = req.reason.clone().filter(|r| !r.trim().is_empty()).ok_or_else(|| ApiError::bad_request("a denial needs a `reason` for the requester"))?;
+    decide(state, &id, req, ApprovalDecision::Deny { reason }).await
+}
+
+async fn verify_audit(State(state): State<AppState>, Query(q): Query<TenantQuery>) -> Result<impl IntoResponse, ApiError> {
+    let runtime = state.tenant(q.tenant.as_deref())?;
+    Ok(Json(runtime.store.verify_audit().await?))
+}
+
+async fn demo_people(State(state): State<AppState>) -> Json<Value> {
+    Json(json!({"people": *state.demo_people}))
+}

@@ -1,0 +1,37 @@
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use serde::Serialize;
+use steward_agent::TenantRuntime;
+
+/// A person the demo page offers to chat as.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DemoPerson {
+    /// Sign-in name.
+    pub upn: String,
+    /// Display name.
+    pub display_name: String,
+    /// Department.
+    pub department: String,
+    /// Why they are interesting in the demo.
+    pub note: String,
+}
+
+/// What every request handler shares.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    /// One runtime per tenant, by tenant id.
+    pub tenants: Arc<BTreeMap<String, Arc<TenantRuntime>>>,
+    /// The tenant used when a request names none.
+    pub default_tenant: String,
+    /// People for the demo page (empty outside the demo).
+    pub demo_people: Arc<Vec<DemoPerson>>,
+}
+
+impl AppState {
+    pub(crate) fn tenant(&self, id: Option<&str>) -> Result<&Arc<TenantRuntime>, crate::ApiError> {
+        let id = id.unwrap_or(&self.default_tenant);
+        self.tenants.get(id).ok_or_else(|| crate::ApiError::not_found(format!("unknown tenant `{id}`")))
+    }
+}

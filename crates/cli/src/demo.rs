@@ -23,9 +23,13 @@ pub const IT_ADMINS_GROUP: &str = "IT Admins";
 
 /// A running simulated tenant wired to Steward.
 pub struct DemoTenant {
+    /// The simulator (stops when dropped).
     pub sim: RunningSim,
+    /// The tenant's runtime.
     pub runtime: Arc<TenantRuntime>,
+    /// People offered on the demo page.
     pub people: Vec<DemoPerson>,
+    /// Whose delegated credential Steward acts with.
     pub admin: String,
 }
 
@@ -125,7 +129,6 @@ async fn sign_in(token_url: &str, client_id: &str, upn: &str, password: &str) ->
 
 /// Starts the simulator for `seed` and wires a tenant to it.
 pub async fn start_tenant(seed: Value, store: &Store, data_dir: &Path, retry: RetryPolicy) -> anyhow::Result<DemoTenant> {
-    let (admin, password) = credential_owner(&seed)?;
     let client_id = seed.pointer("/x-steward-sim/clientApplications/0/clientId").and_then(Value::as_str).unwrap_or(DEFAULT_CLIENT_ID).to_owned();
     let name = text(&seed, "/organization/displayName").to_owned();
     let people = demo_people(&seed);
@@ -134,7 +137,9 @@ pub async fn start_tenant(seed: Value, store: &Store, data_dir: &Path, retry: Re
         .and_then(Value::as_array)
         .map(|u| u.iter().map(|u| text(u, "/userPrincipalName").to_owned()).filter(|u| is_protected(u)).collect())
         .unwrap_or_default();
-    let sim = steward_sim::start(seed, None).await.context("the tenant seed is not usable")?;
+    // Starting the simulator validates the seed, so its errors come before ours.
+    let sim = steward_sim::start(seed.clone(), None).await.context("the tenant seed is not usable")?;
+    let (admin, password) = credential_owner(&seed)?;
     let refresh_token = sign_in(&sim.token_url(), &client_id, &admin, &password).await?;
     let id = TenantId::new(slug(&name))?;
     let policy_dir: PathBuf = data_dir.join("policies").join(id.as_str());
@@ -172,6 +177,7 @@ pub fn server_file(data_dir: &Path) -> PathBuf {
     data_dir.join("server.json")
 }
 
+/// Runs `steward demo` until Ctrl-C.
 pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     let seed = read_seed(args.seed.as_deref())?;
     std::fs::create_dir_all(&args.data_dir).with_context(|| format!("cannot create `{}`", args.data_dir.display()))?;

@@ -55,9 +55,13 @@ pub fn install_default_policies(dir: &Path) -> anyhow::Result<bool> {
 
 /// How to reach a tenant's Graph.
 pub struct GraphSetup {
+    /// `https://graph.microsoft.com` or a simulator.
     pub base_url: String,
+    /// The tenant's v2.0 token endpoint.
     pub token_url: String,
+    /// Steward's application (client) id.
     pub client_id: String,
+    /// The person's delegated credential to act with.
     pub credential: DelegatedCredential,
 }
 

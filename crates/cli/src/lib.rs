@@ -1,0 +1,27 @@
+//! The `steward` program as a library: argument parsing, wiring a tenant (simulator or real
+//! Graph, store, policies, agent) and rendering results. `main.rs` only calls [`run`]; tests call
+//! the wiring directly.
+
+mod approvals_cmd;
+mod ask;
+mod audit_cmd;
+pub mod cli;
+mod config;
+pub mod demo;
+mod policy_cmd;
+pub mod render;
+mod serve;
+pub mod wiring;
+
+/// Runs one command.
+pub async fn run(args: cli::Cli) -> anyhow::Result<std::process::ExitCode> {
+    use cli::Command;
+    match args.command {
+        Command::Demo(a) => demo::run(a).await,
+        Command::Serve(a) => serve::run(a).await,
+        Command::Ask(a) => ask::run(a).await,
+        Command::Audit(a) => audit_cmd::run(a).await,
+        Command::Policy(a) => policy_cmd::run(a),
+        Command::Approvals(a) => approvals_cmd::run(a).await,
+    }
+}

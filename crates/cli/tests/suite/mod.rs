@@ -1,0 +1,5 @@
+mod approvals;
+mod binary;
+mod requests;
+mod safety;
+mod support;

@@ -4,7 +4,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use steward_audit::{RecordKind, redact};
 use steward_domain::report::TurnReport;
-use steward_domain::{ActionCall, ActionSpec, ApprovalId, Channel, ConversationId, Decision, Principal, Target};
+use steward_domain::{
+    ActionCall, ActionSpec, ApprovalId, Channel, ConversationId, Decision, Principal, Target,
+};
 use steward_store::ApprovalStatus;
 
 use crate::gateway::{CallContext, GatewayOutcome};
@@ -37,7 +39,15 @@ pub struct ApprovalRequest {
 }
 
 impl ApprovalRequest {
-    pub(crate) fn new(id: ApprovalId, ctx: &CallContext<'_>, call: &ActionCall, spec: &ActionSpec, targets: &[Target], decision: &Decision, _hard: bool) -> Self {
+    pub(crate) fn new(
+        id: ApprovalId,
+        ctx: &CallContext<'_>,
+        call: &ActionCall,
+        spec: &ActionSpec,
+        targets: &[Target],
+        decision: &Decision,
+        _hard: bool,
+    ) -> Self {
         Self {
             id,
             conversation: ctx.conversation,
@@ -70,10 +80,18 @@ impl TenantRuntime {
     /// Applies a human decision: checks the approver's authority now, records the decision once,
     /// and (when approved) re-decides and runs the action; then the conversation continues so the
     /// requester hears what happened.
-    pub async fn decide_approval(&self, id: ApprovalId, approver_upn: &str, decision: ApprovalDecision) -> Result<(String, TurnReport), AgentError> {
+    pub async fn decide_approval(
+        &self,
+        id: ApprovalId,
+        approver_upn: &str,
+        decision: ApprovalDecision,
+    ) -> Result<(String, TurnReport), AgentError> {
         let row = self.store.approval(id).await?;
         if row.status != ApprovalStatus::Pending {
-            return Err(AgentError::Approval(format!("approval `{id}` is already {}", row.status)));
+            return Err(AgentError::Approval(format!(
+                "approval `{id}` is already {}",
+                row.status
+            )));
         }
         let request: ApprovalRequest = serde_json::from_value(row.payload.clone())
             .map_err(|e| AgentError::BadState(id.to_string(), e.to_string()))?;
@@ -86,15 +104,26 @@ impl TenantRuntime {
         }
         // Fresh facts about the requester, not the ones captured when the request was made.
         let requester = self.identify(&request.requester.upn).await?;
-        if approver.directory_id == requester.directory_id && request.targets.iter().any(|t| t.privileged) {
-            return Err(AgentError::Approval("nobody approves their own request on a privileged target".into()));
+        if approver.directory_id == requester.directory_id
+            && request.targets.iter().any(|t| t.privileged)
+        {
+            return Err(AgentError::Approval(
+                "nobody approves their own request on a privileged target".into(),
+            ));
         }
-        let ctx = CallContext { principal: &requester, channel: request.channel, conversation: request.conversation, purpose: &request.purpose };
+        let ctx = CallContext {
+            principal: &requester,
+            channel: request.channel,
+            conversation: request.conversation,
+            purpose: &request.purpose,
+        };
         let (to, note) = match &decision {
             ApprovalDecision::ApproveOnce => (ApprovalStatus::Approved, None),
             ApprovalDecision::Deny { reason } => (ApprovalStatus::Denied, Some(reason.as_str())),
         };
-        self.store.transition_approval(id, ApprovalStatus::Pending, to, Some(&approver.upn), note).await?;
+        self.store
+            .transition_approval(id, ApprovalStatus::Pending, to, Some(&approver.upn), note)
+            .await?;
         self.gateway
             .note(&ctx, RecordKind::ApprovalDecided, to.as_str(), json!({"approvalId": id, "approver": approver.upn, "action": request.call.action, "params": redact(&request.call.params), "note": note}))
             .await;
@@ -102,35 +131,92 @@ impl TenantRuntime {
         let (observed, summary) = match decision {
             ApprovalDecision::Deny { reason } => {
                 let reason = format!("{} declined the request: {reason}", approver.display_name);
-                (ObservedResult::Denied { reason: reason.clone() }, reason)
+                (
+                    ObservedResult::Denied {
+                        reason: reason.clone(),
+                    },
+                    reason,
+                )
             }
             ApprovalDecision::ApproveOnce => {
-                let outcome = self.gateway.call_approved(&ctx, &request.call, &approver, id).await;
+                let outcome = self
+                    .gateway
+                    .call_approved(&ctx, &request.call, &approver, id)
+                    .await;
                 let (status, observed, summary) = match &outcome {
-                    GatewayOutcome::Done { result, verification, .. } => {
+                    GatewayOutcome::Done {
+                        result,
+                        verification,
+                        ..
+                    } => {
                         let verified = verification.as_ref().is_none_or(|v| v.passed);
-                        (ApprovalStatus::Executed, ObservedResult::Executed { summary: result.summary.clone(), verified }, format!("approved by {} and executed: {}", approver.upn, result.summary))
+                        (
+                            ApprovalStatus::Executed,
+                            ObservedResult::Executed {
+                                summary: result.summary.clone(),
+                                verified,
+                            },
+                            format!(
+                                "approved by {} and executed: {}",
+                                approver.upn, result.summary
+                            ),
+                        )
                     }
-                    GatewayOutcome::Denied { decision, .. } => {
-                        (ApprovalStatus::Failed, ObservedResult::Denied { reason: decision.reason.clone() }, format!("approved, but the re-check refused it: {}", decision.reason))
-                    }
-                    GatewayOutcome::NeedsApproval { .. } => (ApprovalStatus::Failed, ObservedResult::Failed { error: "still needs approval".into() }, "still needs approval".into()),
-                    GatewayOutcome::Failed { error, .. } => (ApprovalStatus::Failed, ObservedResult::Failed { error: error.clone() }, format!("approved, but the call failed: {error}")),
+                    GatewayOutcome::Denied { decision, .. } => (
+                        ApprovalStatus::Failed,
+                        ObservedResult::Denied {
+                            reason: decision.reason.clone(),
+                        },
+                        format!("approved, but the re-check refused it: {}", decision.reason),
+                    ),
+                    GatewayOutcome::NeedsApproval { .. } => (
+                        ApprovalStatus::Failed,
+                        ObservedResult::Failed {
+                            error: "still needs approval".into(),
+                        },
+                        "still needs approval".into(),
+                    ),
+                    GatewayOutcome::Failed { error, .. } => (
+                        ApprovalStatus::Failed,
+                        ObservedResult::Failed {
+                            error: error.clone(),
+                        },
+                        format!("approved, but the call failed: {error}"),
+                    ),
                 };
-                self.store.transition_approval(id, ApprovalStatus::Approved, status, None, Some(&summary)).await?;
+                self.store
+                    .transition_approval(id, ApprovalStatus::Approved, status, None, Some(&summary))
+                    .await?;
                 (observed, summary)
             }
         };
-        let report = self.resume_after_approval(&requester, request.channel, request.conversation, id, observed).await?;
+        let report = self
+            .resume_after_approval(
+                &requester,
+                request.channel,
+                request.conversation,
+                id,
+                observed,
+            )
+            .await?;
         Ok((summary, report))
     }
 
     /// Pending (or all) approval requests of this tenant, as their stored payloads.
-    pub async fn approvals(&self, only_pending: bool) -> Result<Vec<(steward_store::ApprovalRow, Value)>, AgentError> {
-        let rows = self.store.approvals(only_pending.then_some(ApprovalStatus::Pending)).await?;
-        Ok(rows.into_iter().map(|r| {
-            let payload = redact(&r.payload);
-            (r, payload)
-        }).collect())
+    pub async fn approvals(
+        &self,
+        only_pending: bool,
+    ) -> Result<Vec<(steward_store::ApprovalRow, Value)>, AgentError> {
+        let rows = self
+            .store
+            .approvals(only_pending.then_some(ApprovalStatus::Pending))
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| {
+                let payload = redact(&r.payload);
+                (r, payload)
+            })
+            .collect())
     }
 }

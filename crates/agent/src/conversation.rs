@@ -5,7 +5,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use steward_audit::{RecordKind, redact};
 use steward_domain::report::{
-    ActionStatus, ActionView, EscalationView, InvestigationView, QuestionView, RequesterView, TurnReport, TurnStatus, VerificationView,
+    ActionStatus, ActionView, EscalationView, InvestigationView, QuestionView, RequesterView,
+    TurnReport, TurnStatus, VerificationView,
 };
 use steward_domain::{ApprovalId, Channel, ConversationId, Principal, Step};
 
@@ -34,13 +35,23 @@ struct Secret {
 
 impl TenantRuntime {
     /// Handles one message: a new conversation, or the next turn of `conversation`.
-    pub async fn handle(&self, requester_upn: &str, channel: Channel, message: &str, conversation: Option<ConversationId>) -> Result<TurnReport, AgentError> {
+    pub async fn handle(
+        &self,
+        requester_upn: &str,
+        channel: Channel,
+        message: &str,
+        conversation: Option<ConversationId>,
+    ) -> Result<TurnReport, AgentError> {
         let message = message.trim();
         if message.is_empty() {
-            return Err(AgentError::Approval("the message is empty: say what the problem is".into()));
+            return Err(AgentError::Approval(
+                "the message is empty: say what the problem is".into(),
+            ));
         }
         if message.chars().count() > MAX_MESSAGE_CHARS {
-            return Err(AgentError::Approval(format!("the message is longer than {MAX_MESSAGE_CHARS} characters")));
+            return Err(AgentError::Approval(format!(
+                "the message is longer than {MAX_MESSAGE_CHARS} characters"
+            )));
         }
         let principal = self.identify(requester_upn).await?;
         let (id, mut state) = match conversation {
@@ -49,30 +60,48 @@ impl TenantRuntime {
                 if !row.requester.eq_ignore_ascii_case(&principal.upn) {
                     return Err(AgentError::NotYourConversation(id.to_string()));
                 }
-                let state: ConversationState = serde_json::from_value(row.state).map_err(|e| AgentError::BadState(id.to_string(), e.to_string()))?;
+                let state: ConversationState = serde_json::from_value(row.state)
+                    .map_err(|e| AgentError::BadState(id.to_string(), e.to_string()))?;
                 (id, state)
             }
             None => {
                 let id = ConversationId::new();
-                self.store.create_conversation(id, &principal.upn, channel.as_str(), &json!(ConversationState::default())).await?;
+                self.store
+                    .create_conversation(
+                        id,
+                        &principal.upn,
+                        channel.as_str(),
+                        &json!(ConversationState::default()),
+                    )
+                    .await?;
                 (id, ConversationState::default())
             }
         };
         // An answer to a pending question fills it in.
-        if let Some(Observation { result: ObservedResult::Answer { text }, .. }) = state.observations.last_mut() {
+        if let Some(Observation {
+            result: ObservedResult::Answer { text },
+            ..
+        }) = state.observations.last_mut()
+        {
             if text.is_none() {
                 *text = Some(message.to_owned());
             }
         }
         state.messages.push(message.to_owned());
-        let ctx = CallContext { principal: &principal, channel, conversation: id, purpose: "request received" };
+        let ctx = CallContext {
+            principal: &principal,
+            channel,
+            conversation: id,
+            purpose: "request received",
+        };
         let mut report = empty_report(id, &principal, channel, self.config.id.as_str());
         let received = self
             .gateway
             .note(&ctx, RecordKind::RequestReceived, "received", json!({"message": message, "identifiedBy": identified_by(channel), "itAdmin": principal.it_admin}))
             .await;
         report.audit_ids.extend(received);
-        self.run_turn(&principal, channel, id, &mut state, &mut report).await?;
+        self.run_turn(&principal, channel, id, &mut state, &mut report)
+            .await?;
         Ok(report)
     }
 
@@ -86,24 +115,42 @@ impl TenantRuntime {
         observed: ObservedResult,
     ) -> Result<TurnReport, AgentError> {
         let row = self.store.conversation(id).await?;
-        let mut state: ConversationState = serde_json::from_value(row.state).map_err(|e| AgentError::BadState(id.to_string(), e.to_string()))?;
+        let mut state: ConversationState = serde_json::from_value(row.state)
+            .map_err(|e| AgentError::BadState(id.to_string(), e.to_string()))?;
         for obs in &mut state.observations {
-            if obs.result == (ObservedResult::PendingApproval { approval_id: approval }) {
+            if obs.result
+                == (ObservedResult::PendingApproval {
+                    approval_id: approval,
+                })
+            {
                 obs.result = observed.clone();
             }
         }
         // Only the steps after the approval are new in this turn's report.
         let mut report = empty_report(id, principal, channel, self.config.id.as_str());
-        self.run_turn(principal, channel, id, &mut state, &mut report).await?;
+        self.run_turn(principal, channel, id, &mut state, &mut report)
+            .await?;
         Ok(report)
     }
 
-    async fn run_turn(&self, principal: &Principal, channel: Channel, id: ConversationId, state: &mut ConversationState, report: &mut TurnReport) -> Result<(), AgentError> {
+    async fn run_turn(
+        &self,
+        principal: &Principal,
+        channel: Channel,
+        id: ConversationId,
+        state: &mut ConversationState,
+        report: &mut TurnReport,
+    ) -> Result<(), AgentError> {
         let mut secrets: Vec<Secret> = Vec::new();
         let mut replies: Vec<String> = Vec::new();
         let mut status = None;
         for _ in 0..MAX_STEPS_PER_TURN {
-            let input = ReasonerInput { requester: principal, domain: &self.config.domain, messages: &state.messages, observations: &state.observations };
+            let input = ReasonerInput {
+                requester: principal,
+                domain: &self.config.domain,
+                messages: &state.messages,
+                observations: &state.observations,
+            };
             if report.intent.is_none() {
                 report.intent = self.reasoner.intent(&input);
             }
@@ -111,11 +158,28 @@ impl TenantRuntime {
             let result = match &step {
                 Step::Done => break,
                 Step::Investigate { call, purpose } | Step::Act { call, purpose } => {
-                    let kind = if matches!(step, Step::Investigate { .. }) { CallKind::Investigate } else { CallKind::Act };
-                    let ctx = CallContext { principal, channel, conversation: id, purpose };
+                    let kind = if matches!(step, Step::Investigate { .. }) {
+                        CallKind::Investigate
+                    } else {
+                        CallKind::Act
+                    };
+                    let ctx = CallContext {
+                        principal,
+                        channel,
+                        conversation: id,
+                        purpose,
+                    };
                     let outcome = self.gateway.call(&ctx, call, kind).await;
                     report.audit_ids.extend(outcome.audit_ids());
-                    record_call(report, &mut secrets, principal, kind, call, purpose, outcome)
+                    record_call(
+                        report,
+                        &mut secrets,
+                        principal,
+                        kind,
+                        call,
+                        purpose,
+                        outcome,
+                    )
                 }
                 Step::Plan { findings, steps } => {
                     report.findings.extend(findings.iter().cloned());
@@ -127,22 +191,44 @@ impl TenantRuntime {
                     ObservedResult::Noted
                 }
                 Step::Ask { question, options } => {
-                    report.question = Some(QuestionView { text: question.clone(), options: options.clone() });
+                    report.question = Some(QuestionView {
+                        text: question.clone(),
+                        options: options.clone(),
+                    });
                     replies.push(question.clone());
                     status = Some(TurnStatus::AwaitingRequester);
-                    state.observations.push(Observation { step: step.clone(), result: ObservedResult::Answer { text: None } });
+                    state.observations.push(Observation {
+                        step: step.clone(),
+                        result: ObservedResult::Answer { text: None },
+                    });
                     break;
                 }
                 Step::Escalate { reason, findings } => {
-                    let ctx = CallContext { principal, channel, conversation: id, purpose: reason };
-                    let audit = self.gateway.note(&ctx, RecordKind::Escalation, "escalated", json!({"reason": reason, "findings": findings})).await;
+                    let ctx = CallContext {
+                        principal,
+                        channel,
+                        conversation: id,
+                        purpose: reason,
+                    };
+                    let audit = self
+                        .gateway
+                        .note(
+                            &ctx,
+                            RecordKind::Escalation,
+                            "escalated",
+                            json!({"reason": reason, "findings": findings}),
+                        )
+                        .await;
                     report.audit_ids.extend(audit);
                     for f in findings {
                         if !report.findings.contains(f) {
                             report.findings.push(f.clone());
                         }
                     }
-                    report.escalation = Some(EscalationView { reason: reason.clone(), findings: findings.clone() });
+                    report.escalation = Some(EscalationView {
+                        reason: reason.clone(),
+                        findings: findings.clone(),
+                    });
                     ObservedResult::Noted
                 }
             };
@@ -153,29 +239,55 @@ impl TenantRuntime {
         for s in &secrets {
             reply.push_str(&format!("\n\n{}: {}", s.label, s.value));
         }
-        let stored_reply = secrets.iter().fold(reply.clone(), |r, s| r.replace(&s.value, steward_audit::REDACTED));
+        let stored_reply = secrets.iter().fold(reply.clone(), |r, s| {
+            r.replace(&s.value, steward_audit::REDACTED)
+        });
         report.reply = reply;
         let status = status.unwrap_or_else(|| {
-            if report.actions.iter().any(|a| a.status == ActionStatus::PendingApproval) {
+            if report
+                .actions
+                .iter()
+                .any(|a| a.status == ActionStatus::PendingApproval)
+            {
                 TurnStatus::AwaitingApproval
             } else if report.escalation.is_some() {
                 TurnStatus::Escalated
-            } else if report.actions.iter().any(|a| a.status == ActionStatus::Executed) {
+            } else if report
+                .actions
+                .iter()
+                .any(|a| a.status == ActionStatus::Executed)
+            {
                 TurnStatus::Resolved
             } else {
                 TurnStatus::Answered
             }
         });
         report.status = status;
-        let ctx = CallContext { principal, channel, conversation: id, purpose: "reply" };
-        let audit = self.gateway.note(&ctx, RecordKind::Reply, status_name(status), json!({"reply": stored_reply})).await;
+        let ctx = CallContext {
+            principal,
+            channel,
+            conversation: id,
+            purpose: "reply",
+        };
+        let audit = self
+            .gateway
+            .note(
+                &ctx,
+                RecordKind::Reply,
+                status_name(status),
+                json!({"reply": stored_reply}),
+            )
+            .await;
         report.audit_ids.extend(audit);
 
         let mut stored = serde_json::to_value(&*report).unwrap_or(Value::Null);
         stored["reply"] = json!(stored_reply);
         self.store.append_step(id, "turn", &stored).await?;
-        let state_value = serde_json::to_value(&*state).map_err(|e| AgentError::BadState(id.to_string(), e.to_string()))?;
-        self.store.update_conversation(id, status_name(status), &state_value).await?;
+        let state_value = serde_json::to_value(&*state)
+            .map_err(|e| AgentError::BadState(id.to_string(), e.to_string()))?;
+        self.store
+            .update_conversation(id, status_name(status), &state_value)
+            .await?;
         Ok(())
     }
 }
@@ -198,11 +310,20 @@ fn status_name(status: TurnStatus) -> &'static str {
     }
 }
 
-fn empty_report(id: ConversationId, principal: &Principal, channel: Channel, tenant: &str) -> TurnReport {
+fn empty_report(
+    id: ConversationId,
+    principal: &Principal,
+    channel: Channel,
+    tenant: &str,
+) -> TurnReport {
     TurnReport {
         conversation_id: id,
         tenant: tenant.to_owned(),
-        requester: RequesterView { upn: principal.upn.clone(), display_name: principal.display_name.clone(), it_admin: principal.it_admin },
+        requester: RequesterView {
+            upn: principal.upn.clone(),
+            display_name: principal.display_name.clone(),
+            it_admin: principal.it_admin,
+        },
         channel: channel.to_string(),
         intent: None,
         status: TurnStatus::Answered,
@@ -231,19 +352,51 @@ fn record_call(
     let params = redact(&call.params);
     if kind == CallKind::Investigate {
         let (decision, summary, observed) = match outcome {
-            GatewayOutcome::Done { result, decision, .. } => {
+            GatewayOutcome::Done {
+                result, decision, ..
+            } => {
                 let summary = result.summary.clone();
-                (Some(decision), summary.clone(), ObservedResult::Data { summary, data: redact(&result.output) })
+                (
+                    Some(decision),
+                    summary.clone(),
+                    ObservedResult::Data {
+                        summary,
+                        data: redact(&result.output),
+                    },
+                )
             }
             GatewayOutcome::Denied { decision, .. } => {
                 let reason = decision.reason.clone();
-                (Some(decision), format!("refused: {reason}"), ObservedResult::Denied { reason })
+                (
+                    Some(decision),
+                    format!("refused: {reason}"),
+                    ObservedResult::Denied { reason },
+                )
             }
-            GatewayOutcome::NeedsApproval { decision, .. } => (Some(decision), "needs approval".into(), ObservedResult::Failed { error: "a read needed approval".into() }),
-            GatewayOutcome::Failed { decision, error, .. } => (decision, format!("failed: {error}"), ObservedResult::Failed { error }),
+            GatewayOutcome::NeedsApproval { decision, .. } => (
+                Some(decision),
+                "needs approval".into(),
+                ObservedResult::Failed {
+                    error: "a read needed approval".into(),
+                },
+            ),
+            GatewayOutcome::Failed {
+                decision, error, ..
+            } => (
+                decision,
+                format!("failed: {error}"),
+                ObservedResult::Failed { error },
+            ),
         };
         if let Some(decision) = decision {
-            report.investigations.push(InvestigationView { action: call.action.to_string(), params, purpose: purpose.to_owned(), decision, summary, audit_ids });
+            report.investigations.push(InvestigationView {
+                action: call.action.to_string(),
+                params,
+                purpose: purpose.to_owned(),
+                decision,
+                summary,
+                audit_ids,
+            });
         }
         return observed;
     }
@@ -267,23 +420,48 @@ fn record_call(
         audit_ids,
     };
     let observed = match outcome {
-        GatewayOutcome::Done { result, decision, targets, verification, .. } => {
+        GatewayOutcome::Done {
+            result,
+            decision,
+            targets,
+            verification,
+            ..
+        } => {
             let passed = verification.as_ref().is_none_or(|v| v.passed);
-            view.status = if passed { ActionStatus::Executed } else { ActionStatus::Unverified };
-            view.verification = verification.map(|v| VerificationView { passed: v.passed, detail: v.detail });
+            view.status = if passed {
+                ActionStatus::Executed
+            } else {
+                ActionStatus::Unverified
+            };
+            view.verification = verification.map(|v| VerificationView {
+                passed: v.passed,
+                detail: v.detail,
+            });
             view.decision = decision;
             // A temporary password goes to the person it belongs to, or to an IT admin asking
             // for someone else; nobody else ever sees it.
-            if let Some(pw) = result.output.get("temporaryPassword").and_then(Value::as_str) {
-                let owner = targets.iter().find_map(|t| t.upn.clone()).unwrap_or_default();
+            if let Some(pw) = result
+                .output
+                .get("temporaryPassword")
+                .and_then(Value::as_str)
+            {
+                let owner = targets
+                    .iter()
+                    .find_map(|t| t.upn.clone())
+                    .unwrap_or_default();
                 if owner.eq_ignore_ascii_case(&principal.upn) || principal.it_admin {
                     secrets.push(Secret { label: format!("Temporary password for {owner} (shown once; you must change it when you sign in)"), value: pw.to_owned() });
                 }
             }
             view.targets = targets;
-            ObservedResult::Executed { summary: result.summary, verified: passed }
+            ObservedResult::Executed {
+                summary: result.summary,
+                verified: passed,
+            }
         }
-        GatewayOutcome::Denied { decision, targets, .. } => {
+        GatewayOutcome::Denied {
+            decision, targets, ..
+        } => {
             view.status = ActionStatus::Denied;
             view.error = Some(decision.reason.clone());
             let reason = decision.reason.clone();
@@ -291,14 +469,24 @@ fn record_call(
             view.targets = targets;
             ObservedResult::Denied { reason }
         }
-        GatewayOutcome::NeedsApproval { approval_id, decision, targets, .. } => {
+        GatewayOutcome::NeedsApproval {
+            approval_id,
+            decision,
+            targets,
+            ..
+        } => {
             view.status = ActionStatus::PendingApproval;
             view.approval_id = Some(approval_id);
             view.decision = decision;
             view.targets = targets;
             ObservedResult::PendingApproval { approval_id }
         }
-        GatewayOutcome::Failed { decision, targets, error, .. } => {
+        GatewayOutcome::Failed {
+            decision,
+            targets,
+            error,
+            ..
+        } => {
             view.error = Some(error.clone());
             if let Some(d) = decision {
                 view.decision = d;

@@ -8,7 +8,8 @@ use serde_json::{Value, json};
 use steward_audit::{AuditEntry, RecordKind, redact};
 use steward_connectors::{ActionResult, Connector, ConnectorError, Verification};
 use steward_domain::{
-    ActionCall, ActionSpec, ApprovalId, Channel, ConversationId, Decision, Outcome, Principal, Target, TargetKind,
+    ActionCall, ActionSpec, ApprovalId, Channel, ConversationId, Decision, Outcome, Principal,
+    Target, TargetKind,
 };
 use steward_policy::{ApprovalContext, DecisionRequest, PolicyEngine};
 use steward_store::TenantStore;
@@ -90,9 +91,10 @@ impl GatewayOutcome {
     /// The audit records written for the call.
     pub fn audit_ids(&self) -> &[i64] {
         match self {
-            Self::Done { audit_ids, .. } | Self::Denied { audit_ids, .. } | Self::NeedsApproval { audit_ids, .. } | Self::Failed { audit_ids, .. } => {
-                audit_ids
-            }
+            Self::Done { audit_ids, .. }
+            | Self::Denied { audit_ids, .. }
+            | Self::NeedsApproval { audit_ids, .. }
+            | Self::Failed { audit_ids, .. } => audit_ids,
         }
     }
 }
@@ -109,19 +111,39 @@ pub struct Gateway {
 }
 
 fn denial(reason: String, hash: &str) -> Decision {
-    Decision { outcome: Outcome::Deny, deciding: Vec::new(), gates: Vec::new(), reason, errors: Vec::new(), policy_set_hash: hash.to_owned() }
+    Decision {
+        outcome: Outcome::Deny,
+        deciding: Vec::new(),
+        gates: Vec::new(),
+        reason,
+        errors: Vec::new(),
+        policy_set_hash: hash.to_owned(),
+    }
 }
 
 impl Gateway {
-    pub(crate) fn new(config: &TenantConfig, store: TenantStore, policy: PolicyEngine, connector: Arc<dyn Connector>) -> Self {
-        let catalog = connector.catalog().into_iter().map(|s| (s.name.to_string(), s)).collect();
+    pub(crate) fn new(
+        config: &TenantConfig,
+        store: TenantStore,
+        policy: PolicyEngine,
+        connector: Arc<dyn Connector>,
+    ) -> Self {
+        let catalog = connector
+            .catalog()
+            .into_iter()
+            .map(|s| (s.name.to_string(), s))
+            .collect();
         Self {
             tenant: config.id.to_string(),
             store,
             policy,
             connector,
             catalog,
-            protected: config.protected_identities.iter().map(|u| u.to_lowercase()).collect(),
+            protected: config
+                .protected_identities
+                .iter()
+                .map(|u| u.to_lowercase())
+                .collect(),
             utc_offset_minutes: config.utc_offset_minutes,
         }
     }
@@ -139,12 +161,23 @@ impl Gateway {
     }
 
     /// A directory read made while identifying a caller (intake), before any conversation.
-    pub(crate) async fn resolve_for_intake(&self, kind: TargetKind, key: &str) -> Result<Target, ConnectorError> {
-        self.connector.resolve(kind, key).await.map(|t| self.mark_protected(t))
+    pub(crate) async fn resolve_for_intake(
+        &self,
+        kind: TargetKind,
+        key: &str,
+    ) -> Result<Target, ConnectorError> {
+        self.connector
+            .resolve(kind, key)
+            .await
+            .map(|t| self.mark_protected(t))
     }
 
     fn mark_protected(&self, mut target: Target) -> Target {
-        if target.upn.as_ref().is_some_and(|u| self.protected.contains(&u.to_lowercase())) {
+        if target
+            .upn
+            .as_ref()
+            .is_some_and(|u| self.protected.contains(&u.to_lowercase()))
+        {
             target.protected = true;
         }
         target
@@ -155,7 +188,16 @@ impl Gateway {
         i64::from(local.hour())
     }
 
-    async fn audit(&self, ctx: &CallContext<'_>, kind: RecordKind, call: &ActionCall, targets: &[Target], outcome: &str, detail: Value, request_id: Option<String>) -> Result<i64, String> {
+    async fn audit(
+        &self,
+        ctx: &CallContext<'_>,
+        kind: RecordKind,
+        call: &ActionCall,
+        targets: &[Target],
+        outcome: &str,
+        detail: Value,
+        request_id: Option<String>,
+    ) -> Result<i64, String> {
         let mut entry = AuditEntry::new(self.tenant.clone(), kind);
         let (actor, scopes) = self.connector.acting_as();
         entry.conversation = Some(ctx.conversation.to_string());
@@ -165,24 +207,53 @@ impl Gateway {
         entry.channel = Some(ctx.channel.to_string());
         entry.action = Some(call.action.to_string());
         entry.params = redact(&call.params);
-        entry.targets = targets.iter().map(|t| format!("{}:{} ({})", kind_name(t.kind), t.id, t.upn.as_deref().unwrap_or(&t.display_name))).collect();
+        entry.targets = targets
+            .iter()
+            .map(|t| {
+                format!(
+                    "{}:{} ({})",
+                    kind_name(t.kind),
+                    t.id,
+                    t.upn.as_deref().unwrap_or(&t.display_name)
+                )
+            })
+            .collect();
         entry.outcome = Some(outcome.to_owned());
         entry.detail = redact(&detail);
         entry.platform_request_id = request_id;
-        self.store.append_audit(entry).await.map_err(|e| format!("audit append failed: {e}"))
+        self.store
+            .append_audit(entry)
+            .await
+            .map_err(|e| format!("audit append failed: {e}"))
     }
 
     /// Steps 1–2: schema and targets.
     async fn prepare(&self, call: &ActionCall) -> Result<(ActionSpec, Vec<Target>), String> {
-        let spec = self.catalog.get(call.action.as_str()).cloned().ok_or_else(|| format!("`{}` is not an action Steward offers", call.action))?;
-        spec.validate_params(&call.params).map_err(|e| e.to_string())?;
+        let spec = self
+            .catalog
+            .get(call.action.as_str())
+            .cloned()
+            .ok_or_else(|| format!("`{}` is not an action Steward offers", call.action))?;
+        spec.validate_params(&call.params)
+            .map_err(|e| e.to_string())?;
         let mut targets = Vec::new();
         for tp in &spec.targets {
-            let key = call.params.get(&tp.param).and_then(Value::as_str).ok_or_else(|| format!("`{}` names no `{}`", call.action, tp.param))?;
-            let target = self.connector.resolve(tp.kind, key).await.map_err(|e| match e {
-                ConnectorError::NotFound { .. } => format!("there is no {} `{key}` in the directory", kind_name(tp.kind).to_lowercase()),
-                other => other.to_string(),
-            })?;
+            let key = call
+                .params
+                .get(&tp.param)
+                .and_then(Value::as_str)
+                .ok_or_else(|| format!("`{}` names no `{}`", call.action, tp.param))?;
+            let target = self
+                .connector
+                .resolve(tp.kind, key)
+                .await
+                .map_err(|e| match e {
+                    ConnectorError::NotFound { .. } => format!(
+                        "there is no {} `{key}` in the directory",
+                        kind_name(tp.kind).to_lowercase()
+                    ),
+                    other => other.to_string(),
+                })?;
             targets.push(self.mark_protected(target));
         }
         if targets.is_empty() {
@@ -201,7 +272,13 @@ impl Gateway {
     }
 
     /// Steps 3–4: the self-service scope and the policy decision over every target.
-    fn decide(&self, ctx: &CallContext<'_>, spec: &ActionSpec, targets: &[Target], approval: ApprovalContext) -> Decision {
+    fn decide(
+        &self,
+        ctx: &CallContext<'_>,
+        spec: &ActionSpec,
+        targets: &[Target],
+        approval: ApprovalContext,
+    ) -> Decision {
         let base = DecisionRequest {
             principal: ctx.principal,
             action: &spec.name,
@@ -215,93 +292,283 @@ impl Gateway {
         let decision = self.policy.decide_all(&base, targets);
         // Backstop in code, whatever the policies say: self-service never changes another
         // person, and never reads another person's private data.
-        let foreign = targets.iter().find(|t| t.kind == TargetKind::Person && t.id != ctx.principal.directory_id);
+        let foreign = targets
+            .iter()
+            .find(|t| t.kind == TargetKind::Person && t.id != ctx.principal.directory_id);
         let public_read = !spec.mutating && spec.risk == steward_domain::Risk::Low;
         if !ctx.principal.it_admin && decision.outcome != Outcome::Deny && !public_read {
             if let Some(t) = foreign {
                 return denial(
-                    format!("self-service may only act on the requester's own account, and {} is someone else", t.display_name),
+                    format!(
+                        "self-service may only act on the requester's own account, and {} is someone else",
+                        t.display_name
+                    ),
                     self.policy.policy_set_hash(),
                 );
             }
         }
-        if targets.iter().any(|t| t.protected) && spec.mutating && decision.outcome != Outcome::Deny {
-            return denial("a protected identity is never a target".into(), self.policy.policy_set_hash());
+        if targets.iter().any(|t| t.protected) && spec.mutating && decision.outcome != Outcome::Deny
+        {
+            return denial(
+                "a protected identity is never a target".into(),
+                self.policy.policy_set_hash(),
+            );
         }
         decision
     }
 
     /// Runs one call through all eight steps. Never panics and never calls the connector's
     /// mutating entry point unless the decision is auto and the intent is committed.
-    pub async fn call(&self, ctx: &CallContext<'_>, call: &ActionCall, kind: CallKind) -> GatewayOutcome {
+    pub async fn call(
+        &self,
+        ctx: &CallContext<'_>,
+        call: &ActionCall,
+        kind: CallKind,
+    ) -> GatewayOutcome {
         let mut audit_ids = Vec::new();
         let (spec, targets) = match self.prepare(call).await {
             Ok(p) => p,
             Err(error) => {
-                if let Ok(id) = self.audit(ctx, RecordKind::Decision, call, &[], "invalid", json!({"error": error}), None).await {
+                if let Ok(id) = self
+                    .audit(
+                        ctx,
+                        RecordKind::Decision,
+                        call,
+                        &[],
+                        "invalid",
+                        json!({"error": error}),
+                        None,
+                    )
+                    .await
+                {
                     audit_ids.push(id);
                 }
-                return GatewayOutcome::Failed { decision: None, targets: Vec::new(), error, audit_ids };
+                return GatewayOutcome::Failed {
+                    decision: None,
+                    targets: Vec::new(),
+                    error,
+                    audit_ids,
+                };
             }
         };
         if kind == CallKind::Investigate && spec.mutating {
-            let decision = denial(format!("`{}` changes things and cannot be run as an investigation", spec.name), self.policy.policy_set_hash());
-            return GatewayOutcome::Denied { decision, targets, audit_ids };
+            let decision = denial(
+                format!(
+                    "`{}` changes things and cannot be run as an investigation",
+                    spec.name
+                ),
+                self.policy.policy_set_hash(),
+            );
+            return GatewayOutcome::Denied {
+                decision,
+                targets,
+                audit_ids,
+            };
         }
         let decision = self.decide(ctx, &spec, &targets, ApprovalContext::default());
-        match self.audit(ctx, RecordKind::Decision, call, &targets, &decision.outcome.to_string(), json!({"decision": decision, "purpose": ctx.purpose}), None).await {
+        match self
+            .audit(
+                ctx,
+                RecordKind::Decision,
+                call,
+                &targets,
+                &decision.outcome.to_string(),
+                json!({"decision": decision, "purpose": ctx.purpose}),
+                None,
+            )
+            .await
+        {
             Ok(id) => audit_ids.push(id),
-            Err(error) => return GatewayOutcome::Failed { decision: Some(decision), targets, error, audit_ids },
+            Err(error) => {
+                return GatewayOutcome::Failed {
+                    decision: Some(decision),
+                    targets,
+                    error,
+                    audit_ids,
+                };
+            }
         }
         match decision.outcome {
-            Outcome::Deny => GatewayOutcome::Denied { decision, targets, audit_ids },
+            Outcome::Deny => GatewayOutcome::Denied {
+                decision,
+                targets,
+                audit_ids,
+            },
             Outcome::Ask => {
                 let approval_id = ApprovalId::new();
-                let request = crate::approvals::ApprovalRequest::new(approval_id, ctx, call, &spec, &targets, &decision, self.policy.is_hard_approval(&decision));
+                let request = crate::approvals::ApprovalRequest::new(
+                    approval_id,
+                    ctx,
+                    call,
+                    &spec,
+                    &targets,
+                    &decision,
+                    self.policy.is_hard_approval(&decision),
+                );
                 let payload = serde_json::to_value(&request).unwrap_or(Value::Null);
-                if let Err(e) = self.store.create_approval(approval_id, ctx.conversation, &ctx.principal.upn, call.action.as_str(), &payload).await {
-                    return GatewayOutcome::Failed { decision: Some(decision), targets, error: format!("could not persist the approval request: {e}"), audit_ids };
+                if let Err(e) = self
+                    .store
+                    .create_approval(
+                        approval_id,
+                        ctx.conversation,
+                        &ctx.principal.upn,
+                        call.action.as_str(),
+                        &payload,
+                    )
+                    .await
+                {
+                    return GatewayOutcome::Failed {
+                        decision: Some(decision),
+                        targets,
+                        error: format!("could not persist the approval request: {e}"),
+                        audit_ids,
+                    };
                 }
-                if let Ok(id) = self.audit(ctx, RecordKind::ApprovalRequested, call, &targets, "pending", json!({"approvalId": approval_id, "reason": decision.reason}), None).await {
+                if let Ok(id) = self
+                    .audit(
+                        ctx,
+                        RecordKind::ApprovalRequested,
+                        call,
+                        &targets,
+                        "pending",
+                        json!({"approvalId": approval_id, "reason": decision.reason}),
+                        None,
+                    )
+                    .await
+                {
                     audit_ids.push(id);
                 }
-                GatewayOutcome::NeedsApproval { approval_id, decision, targets, audit_ids }
+                GatewayOutcome::NeedsApproval {
+                    approval_id,
+                    decision,
+                    targets,
+                    audit_ids,
+                }
             }
-            Outcome::Auto => self.execute(ctx, call, &spec, targets, decision, audit_ids, &uuid::Uuid::now_v7().to_string()).await,
+            Outcome::Auto => {
+                self.execute(
+                    ctx,
+                    call,
+                    &spec,
+                    targets,
+                    decision,
+                    audit_ids,
+                    &uuid::Uuid::now_v7().to_string(),
+                )
+                .await
+            }
         }
     }
 
     /// Steps 6–8 for an approved request: decide again with the real approver and fresh targets
     /// immediately before executing.
-    pub(crate) async fn call_approved(&self, ctx: &CallContext<'_>, call: &ActionCall, approver: &Principal, approval_id: ApprovalId) -> GatewayOutcome {
+    pub(crate) async fn call_approved(
+        &self,
+        ctx: &CallContext<'_>,
+        call: &ActionCall,
+        approver: &Principal,
+        approval_id: ApprovalId,
+    ) -> GatewayOutcome {
         let mut audit_ids = Vec::new();
         let (spec, targets) = match self.prepare(call).await {
             Ok(p) => p,
-            Err(error) => return GatewayOutcome::Failed { decision: None, targets: Vec::new(), error, audit_ids },
+            Err(error) => {
+                return GatewayOutcome::Failed {
+                    decision: None,
+                    targets: Vec::new(),
+                    error,
+                    audit_ids,
+                };
+            }
         };
         let by_other = approver.directory_id != ctx.principal.directory_id;
-        let mut decision = self.decide(ctx, &spec, &targets, ApprovalContext { granted: true, by_other });
+        let mut decision = self.decide(
+            ctx,
+            &spec,
+            &targets,
+            ApprovalContext {
+                granted: true,
+                by_other,
+            },
+        );
         if !by_other && targets.iter().any(|t| t.privileged) && decision.outcome != Outcome::Deny {
-            decision = denial("nobody approves their own request on a privileged target".into(), self.policy.policy_set_hash());
+            decision = denial(
+                "nobody approves their own request on a privileged target".into(),
+                self.policy.policy_set_hash(),
+            );
         }
         let detail = json!({"decision": decision, "approvalId": approval_id, "approver": approver.upn, "recheck": true});
-        if let Ok(id) = self.audit(ctx, RecordKind::Decision, call, &targets, &decision.outcome.to_string(), detail, None).await {
+        if let Ok(id) = self
+            .audit(
+                ctx,
+                RecordKind::Decision,
+                call,
+                &targets,
+                &decision.outcome.to_string(),
+                detail,
+                None,
+            )
+            .await
+        {
             audit_ids.push(id);
         }
         if decision.outcome != Outcome::Auto {
-            return GatewayOutcome::Denied { decision, targets, audit_ids };
+            return GatewayOutcome::Denied {
+                decision,
+                targets,
+                audit_ids,
+            };
         }
-        self.execute(ctx, call, &spec, targets, decision, audit_ids, &approval_id.to_string()).await
+        self.execute(
+            ctx,
+            call,
+            &spec,
+            targets,
+            decision,
+            audit_ids,
+            &approval_id.to_string(),
+        )
+        .await
     }
 
-    #[expect(clippy::too_many_arguments, reason = "the eight steps share this state; a struct would only rename it")]
-    async fn execute(&self, ctx: &CallContext<'_>, call: &ActionCall, spec: &ActionSpec, targets: Vec<Target>, decision: Decision, mut audit_ids: Vec<i64>, key: &str) -> GatewayOutcome {
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the eight steps share this state; a struct would only rename it"
+    )]
+    async fn execute(
+        &self,
+        ctx: &CallContext<'_>,
+        call: &ActionCall,
+        spec: &ActionSpec,
+        targets: Vec<Target>,
+        decision: Decision,
+        mut audit_ids: Vec<i64>,
+        key: &str,
+    ) -> GatewayOutcome {
         if spec.mutating {
             // Step 6: the intent is committed before the connector is called; if it cannot be
             // written, nothing runs.
-            match self.audit(ctx, RecordKind::Intent, call, &targets, "intent", json!({"idempotencyKey": key, "purpose": ctx.purpose}), None).await {
+            match self
+                .audit(
+                    ctx,
+                    RecordKind::Intent,
+                    call,
+                    &targets,
+                    "intent",
+                    json!({"idempotencyKey": key, "purpose": ctx.purpose}),
+                    None,
+                )
+                .await
+            {
                 Ok(id) => audit_ids.push(id),
-                Err(error) => return GatewayOutcome::Failed { decision: Some(decision), targets, error, audit_ids },
+                Err(error) => {
+                    return GatewayOutcome::Failed {
+                        decision: Some(decision),
+                        targets,
+                        error,
+                        audit_ids,
+                    };
+                }
             }
         }
         // Step 7.
@@ -309,38 +576,116 @@ impl Gateway {
         let result = match result {
             Ok(r) => r,
             Err(e) => {
-                let kind = if spec.mutating { RecordKind::Outcome } else { RecordKind::Investigation };
-                if let Ok(id) = self.audit(ctx, kind, call, &targets, "failed", json!({"error": e.to_string()}), e.request_id().map(str::to_owned)).await {
+                let kind = if spec.mutating {
+                    RecordKind::Outcome
+                } else {
+                    RecordKind::Investigation
+                };
+                if let Ok(id) = self
+                    .audit(
+                        ctx,
+                        kind,
+                        call,
+                        &targets,
+                        "failed",
+                        json!({"error": e.to_string()}),
+                        e.request_id().map(str::to_owned),
+                    )
+                    .await
+                {
                     audit_ids.push(id);
                 }
-                return GatewayOutcome::Failed { decision: Some(decision), targets, error: e.to_string(), audit_ids };
+                return GatewayOutcome::Failed {
+                    decision: Some(decision),
+                    targets,
+                    error: e.to_string(),
+                    audit_ids,
+                };
             }
         };
         if !spec.mutating {
             let detail = json!({"summary": result.summary});
-            if let Ok(id) = self.audit(ctx, RecordKind::Investigation, call, &targets, "read", detail, result.platform_request_id.clone()).await {
+            if let Ok(id) = self
+                .audit(
+                    ctx,
+                    RecordKind::Investigation,
+                    call,
+                    &targets,
+                    "read",
+                    detail,
+                    result.platform_request_id.clone(),
+                )
+                .await
+            {
                 audit_ids.push(id);
             }
-            return GatewayOutcome::Done { result, decision, targets, verification: None, audit_ids };
+            return GatewayOutcome::Done {
+                result,
+                decision,
+                targets,
+                verification: None,
+                audit_ids,
+            };
         }
         // Step 8: outcome, then the read-back.
         let detail = json!({"summary": result.summary, "before": result.before, "after": result.after, "output": result.output});
-        if let Ok(id) = self.audit(ctx, RecordKind::Outcome, call, &targets, "executed", detail, result.platform_request_id.clone()).await {
+        if let Ok(id) = self
+            .audit(
+                ctx,
+                RecordKind::Outcome,
+                call,
+                &targets,
+                "executed",
+                detail,
+                result.platform_request_id.clone(),
+            )
+            .await
+        {
             audit_ids.push(id);
         }
         let verification = match self.connector.verify(call, &result).await {
             Ok(v) => v,
-            Err(e) => Verification { passed: false, detail: format!("could not read the result back: {e}") },
+            Err(e) => Verification {
+                passed: false,
+                detail: format!("could not read the result back: {e}"),
+            },
         };
-        let outcome = if verification.passed { "verified" } else { "unverified" };
-        if let Ok(id) = self.audit(ctx, RecordKind::Verification, call, &targets, outcome, json!({"detail": verification.detail}), None).await {
+        let outcome = if verification.passed {
+            "verified"
+        } else {
+            "unverified"
+        };
+        if let Ok(id) = self
+            .audit(
+                ctx,
+                RecordKind::Verification,
+                call,
+                &targets,
+                outcome,
+                json!({"detail": verification.detail}),
+                None,
+            )
+            .await
+        {
             audit_ids.push(id);
         }
-        GatewayOutcome::Done { result, decision, targets, verification: Some(verification), audit_ids }
+        GatewayOutcome::Done {
+            result,
+            decision,
+            targets,
+            verification: Some(verification),
+            audit_ids,
+        }
     }
 
     /// Writes a record that is not about a call (request received, reply, escalation).
-    pub(crate) async fn note(&self, ctx: &CallContext<'_>, kind: RecordKind, outcome: &str, detail: Value) -> Option<i64> {
+    pub(crate) async fn note(
+        &self,
+        ctx: &CallContext<'_>,
+        kind: RecordKind,
+        outcome: &str,
+        detail: Value,
+    ) -> Option<i64> {
         let mut entry = AuditEntry::new(self.tenant.clone(), kind);
         entry.conversation = Some(ctx.conversation.to_string());
         entry.requester = Some(ctx.principal.upn.clone());

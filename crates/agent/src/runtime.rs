@@ -6,9 +6,9 @@ use steward_policy::PolicyEngine;
 use steward_store::TenantStore;
 use tokio::sync::OnceCell;
 
+use crate::AgentError;
 use crate::gateway::Gateway;
 use crate::reasoner::{Reasoner, builtin::BuiltinReasoner};
-use crate::AgentError;
 
 /// What Steward knows about a tenant beyond its directory.
 #[derive(Debug, Clone)]
@@ -40,15 +40,28 @@ pub struct TenantRuntime {
 
 impl std::fmt::Debug for TenantRuntime {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TenantRuntime").field("tenant", &self.config.id).finish()
+        f.debug_struct("TenantRuntime")
+            .field("tenant", &self.config.id)
+            .finish()
     }
 }
 
 impl TenantRuntime {
     /// Assembles a tenant's runtime with the builtin reasoner.
-    pub fn new(config: TenantConfig, store: TenantStore, policy: PolicyEngine, connector: Arc<dyn Connector>) -> Self {
+    pub fn new(
+        config: TenantConfig,
+        store: TenantStore,
+        policy: PolicyEngine,
+        connector: Arc<dyn Connector>,
+    ) -> Self {
         let gateway = Gateway::new(&config, store.clone(), policy, connector);
-        Self { config, store, gateway, reasoner: Box::new(BuiltinReasoner), it_admins_group_id: OnceCell::new() }
+        Self {
+            config,
+            store,
+            gateway,
+            reasoner: Box::new(BuiltinReasoner),
+            it_admins_group_id: OnceCell::new(),
+        }
     }
 
     /// The gateway (for policy explanations and the approval commands).
@@ -63,15 +76,24 @@ impl TenantRuntime {
         if upn.is_empty() || !upn.contains('@') {
             return Err(AgentError::UnknownRequester(upn.to_owned()));
         }
-        let person = match self.gateway.resolve_for_intake(TargetKind::Person, upn).await {
+        let person = match self
+            .gateway
+            .resolve_for_intake(TargetKind::Person, upn)
+            .await
+        {
             Ok(p) => p,
-            Err(steward_connectors::ConnectorError::NotFound { .. }) => return Err(AgentError::UnknownRequester(upn.to_owned())),
+            Err(steward_connectors::ConnectorError::NotFound { .. }) => {
+                return Err(AgentError::UnknownRequester(upn.to_owned()));
+            }
             Err(e) => return Err(e.into()),
         };
         let admins = self
             .it_admins_group_id
             .get_or_try_init(|| async {
-                self.gateway.resolve_for_intake(TargetKind::Group, &self.config.it_admins_group).await.map(|g| g.id)
+                self.gateway
+                    .resolve_for_intake(TargetKind::Group, &self.config.it_admins_group)
+                    .await
+                    .map(|g| g.id)
             })
             .await?;
         Ok(Principal {

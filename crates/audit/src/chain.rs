@@ -39,12 +39,14 @@ impl VerifyReport {
 
 /// Recomputes a tenant's chain from records in stored order and names the first record that was
 /// edited (hash mismatch), deleted (sequence gap), inserted or moved (previous-hash mismatch).
-pub fn verify_chain<'a>(tenant: &str, records: impl IntoIterator<Item = &'a AuditRecord>) -> VerifyReport {
-    let mut expected_seq = 1;
+pub fn verify_chain<'a>(
+    tenant: &str,
+    records: impl IntoIterator<Item = &'a AuditRecord>,
+) -> VerifyReport {
     let mut prev = GENESIS_HASH.to_owned();
     let mut count = 0;
     let mut first_break = None;
-    for record in records {
+    for (expected_seq, record) in (1..).zip(records) {
         count += 1;
         let problem = if record.entry.tenant != tenant {
             Some(format!("belongs to tenant `{}`", record.entry.tenant))
@@ -54,20 +56,32 @@ pub fn verify_chain<'a>(tenant: &str, records: impl IntoIterator<Item = &'a Audi
                 record.seq
             ))
         } else if record.prev_hash != prev {
-            Some("its previous-hash does not match the record before it: the chain was re-linked".into())
-        } else if chain_hash(record.seq, &record.prev_hash, &record.entry.canonical()) != record.hash {
+            Some(
+                "its previous-hash does not match the record before it: the chain was re-linked"
+                    .into(),
+            )
+        } else if chain_hash(record.seq, &record.prev_hash, &record.entry.canonical())
+            != record.hash
+        {
             Some("its content does not match its hash: the record was edited".into())
         } else {
             None
         };
         if let Some(reason) = problem {
-            first_break = Some(ChainBreak { seq: record.seq.min(expected_seq), reason });
+            first_break = Some(ChainBreak {
+                seq: record.seq.min(expected_seq),
+                reason,
+            });
             break;
         }
         prev = record.hash.clone();
-        expected_seq += 1;
     }
-    VerifyReport { tenant: tenant.to_owned(), records: count, head: prev, first_break }
+    VerifyReport {
+        tenant: tenant.to_owned(),
+        records: count,
+        head: prev,
+        first_break,
+    }
 }
 
 #[cfg(test)]
@@ -113,7 +127,9 @@ mod tests {
     fn a_deletion_is_named() {
         let mut records = chain(5);
         records.remove(1);
-        let broken = verify_chain("t1", &records).first_break.expect("deletion detected");
+        let broken = verify_chain("t1", &records)
+            .first_break
+            .expect("deletion detected");
         assert_eq!(broken.seq, 2);
     }
 
@@ -121,7 +137,9 @@ mod tests {
     fn a_reordering_is_named() {
         let mut records = chain(5);
         records.swap(2, 3);
-        let broken = verify_chain("t1", &records).first_break.expect("swap detected");
+        let broken = verify_chain("t1", &records)
+            .first_break
+            .expect("swap detected");
         assert_eq!(broken.seq, 3);
     }
 
@@ -131,7 +149,9 @@ mod tests {
         let mut forged = records[1].entry.clone();
         forged.outcome = Some("forged".into());
         records[1] = forged.seal(2, &records[0].hash);
-        let broken = verify_chain("t1", &records).first_break.expect("re-seal detected");
+        let broken = verify_chain("t1", &records)
+            .first_break
+            .expect("re-seal detected");
         assert_eq!(broken.seq, 3);
     }
 }

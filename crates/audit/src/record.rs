@@ -123,7 +123,12 @@ impl AuditEntry {
     /// Places the entry in the chain after the record with `prev_hash`.
     pub fn seal(self, seq: i64, prev_hash: &str) -> AuditRecord {
         let hash = chain_hash(seq, prev_hash, &self.canonical());
-        AuditRecord { seq, prev_hash: prev_hash.to_owned(), hash, entry: self }
+        AuditRecord {
+            seq,
+            prev_hash: prev_hash.to_owned(),
+            hash,
+            entry: self,
+        }
     }
 }
 

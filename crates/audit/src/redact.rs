@@ -5,9 +5,16 @@ pub const REDACTED: &str = "[redacted]";
 
 fn is_secret_key(key: &str) -> bool {
     let k = key.to_ascii_lowercase();
-    ["password", "secret", "token", "temporaryaccesspass", "passcode", "code_verifier"]
-        .iter()
-        .any(|s| k.contains(s))
+    [
+        "password",
+        "secret",
+        "token",
+        "temporaryaccesspass",
+        "passcode",
+        "code_verifier",
+    ]
+    .iter()
+    .any(|s| k.contains(s))
 }
 
 /// Replaces every value under a secret-looking key (passwords, tokens, passes), at any depth, so

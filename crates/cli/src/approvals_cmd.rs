@@ -21,7 +21,11 @@ pub async fn run(args: ApprovalsArgs) -> anyhow::Result<ExitCode> {
             let store = Store::open(&path).await?;
             let mut items = Vec::new();
             for t in store.tenants().await? {
-                let rows = store.tenant(&t).await?.approvals((!all).then_some(ApprovalStatus::Pending)).await?;
+                let rows = store
+                    .tenant(&t)
+                    .await?
+                    .approvals((!all).then_some(ApprovalStatus::Pending))
+                    .await?;
                 for r in rows {
                     let payload = steward_audit::redact(&r.payload);
                     items.push(json!({"tenant": t.as_str(), "id": r.id, "status": r.status.as_str(), "requester": r.requester, "action": r.action,
@@ -34,24 +38,85 @@ pub async fn run(args: ApprovalsArgs) -> anyhow::Result<ExitCode> {
                 println!("no {}approval requests", if all { "" } else { "pending " });
             } else {
                 for i in &items {
-                    let s = |p: &str| i.pointer(p).and_then(Value::as_str).unwrap_or_default().to_owned();
-                    let targets: Vec<String> = i.pointer("/request/targets").and_then(Value::as_array).map(|t| {
-                        t.iter().map(|t| t.get("upn").and_then(Value::as_str).or_else(|| t.get("displayName").and_then(Value::as_str)).unwrap_or_default().to_owned()).collect()
-                    }).unwrap_or_default();
-                    println!("{}  [{}] {} asked for {} on {}", s("/id"), s("/status"), s("/requester"), s("/action"), targets.join(", "));
+                    let s = |p: &str| {
+                        i.pointer(p)
+                            .and_then(Value::as_str)
+                            .unwrap_or_default()
+                            .to_owned()
+                    };
+                    let targets: Vec<String> = i
+                        .pointer("/request/targets")
+                        .and_then(Value::as_array)
+                        .map(|t| {
+                            t.iter()
+                                .map(|t| {
+                                    t.get("upn")
+                                        .and_then(Value::as_str)
+                                        .or_else(|| t.get("displayName").and_then(Value::as_str))
+                                        .unwrap_or_default()
+                                        .to_owned()
+                                })
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    println!(
+                        "{}  [{}] {} asked for {} on {}",
+                        s("/id"),
+                        s("/status"),
+                        s("/requester"),
+                        s("/action"),
+                        targets.join(", ")
+                    );
                     println!("    why: {}", s("/request/purpose"));
                     println!("    policy: {}", s("/request/decision/reason"));
-                    println!("    offered: {}", i.pointer("/request/decisionsOffered").map(ToString::to_string).unwrap_or_default());
+                    println!(
+                        "    offered: {}",
+                        i.pointer("/request/decisionsOffered")
+                            .map(ToString::to_string)
+                            .unwrap_or_default()
+                    );
                 }
             }
             Ok(ExitCode::SUCCESS)
         }
-        ApprovalsCommand::Approve { id, approver, json } => decide(&args.server, &args.data_dir, &id, json!({"as": approver}), "approve", json).await,
-        ApprovalsCommand::Deny { id, approver, reason, json } => decide(&args.server, &args.data_dir, &id, json!({"as": approver, "reason": reason}), "deny", json).await,
+        ApprovalsCommand::Approve { id, approver, json } => {
+            decide(
+                &args.server,
+                &args.data_dir,
+                &id,
+                json!({"as": approver}),
+                "approve",
+                json,
+            )
+            .await
+        }
+        ApprovalsCommand::Deny {
+            id,
+            approver,
+            reason,
+            json,
+        } => {
+            decide(
+                &args.server,
+                &args.data_dir,
+                &id,
+                json!({"as": approver, "reason": reason}),
+                "deny",
+                json,
+            )
+            .await
+        }
     }
 }
 
-async fn decide(server: &Option<String>, data_dir: &std::path::Path, id: &str, body: Value, verb: &str, as_json: bool) -> anyhow::Result<ExitCode> {
+async fn decide(
+    server: &Option<String>,
+    data_dir: &std::path::Path,
+    id: &str,
+    body: Value,
+    verb: &str,
+    as_json: bool,
+) -> anyhow::Result<ExitCode> {
     let url = running_server(server.as_deref(), data_dir)
         .await?
         .context("approvals are carried out by the running Steward, which holds the tenant's connection: start `steward demo` (or `steward serve`) and retry")?;
@@ -59,8 +124,18 @@ async fn decide(server: &Option<String>, data_dir: &std::path::Path, id: &str, b
     if as_json {
         println!("{}", serde_json::to_string_pretty(&answer)?);
     } else {
-        println!("{}", answer.get("summary").and_then(Value::as_str).unwrap_or_default());
-        if let Some(follow_up) = answer.get("followUp").cloned().and_then(|f| serde_json::from_value(f).ok()) {
+        println!(
+            "{}",
+            answer
+                .get("summary")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+        );
+        if let Some(follow_up) = answer
+            .get("followUp")
+            .cloned()
+            .and_then(|f| serde_json::from_value(f).ok())
+        {
             println!();
             print!("{}", render::turn(&follow_up));
         }

@@ -1,5 +1,8 @@
 //! Command-line arguments.
-#![expect(missing_docs, reason = "clap turns doc comments into help text; the argument structs and subcommand fields are plumbing whose help lives on the variants")]
+#![expect(
+    missing_docs,
+    reason = "clap turns doc comments into help text; the argument structs and subcommand fields are plumbing whose help lives on the variants"
+)]
 
 use std::path::PathBuf;
 
@@ -181,7 +184,12 @@ pub struct ApprovalsArgs {
     #[arg(long, global = true)]
     pub server: Option<String>,
     /// Data directory.
-    #[arg(long, global = true, default_value = "steward-data", env = "STEWARD_DATA_DIR")]
+    #[arg(
+        long,
+        global = true,
+        default_value = "steward-data",
+        env = "STEWARD_DATA_DIR"
+    )]
     pub data_dir: PathBuf,
 }
 

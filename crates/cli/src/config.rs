@@ -63,8 +63,11 @@ fn default_graph() -> String {
 impl Config {
     /// Reads and checks the file; relative paths are taken from the file's folder.
     pub fn load(path: &Path) -> anyhow::Result<Self> {
-        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read `{}`", path.display()))?;
-        let mut config: Config = toml::from_str(&text).with_context(|| format!("`{}` is not a valid Steward configuration", path.display()))?;
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read `{}`", path.display()))?;
+        let mut config: Config = toml::from_str(&text).with_context(|| {
+            format!("`{}` is not a valid Steward configuration", path.display())
+        })?;
         let base = path.parent().unwrap_or(Path::new("."));
         if config.data_dir.is_relative() {
             config.data_dir = base.join(&config.data_dir);

@@ -34,13 +34,27 @@ pub struct DemoTenant {
 }
 
 fn text<'a>(v: &'a Value, pointer: &str) -> &'a str {
-    v.pointer(pointer).and_then(Value::as_str).unwrap_or_default()
+    v.pointer(pointer)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
 }
 
 fn slug(name: &str) -> String {
-    let s: String = name.to_lowercase().chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).collect();
-    let s = s.split('-').filter(|p| !p.is_empty()).collect::<Vec<_>>().join("-");
-    if s.is_empty() { "demo".into() } else { s.chars().take(64).collect() }
+    let s: String = name
+        .to_lowercase()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    let s = s
+        .split('-')
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join("-");
+    if s.is_empty() {
+        "demo".into()
+    } else {
+        s.chars().take(64).collect()
+    }
 }
 
 /// Demo convention: accounts whose sign-in name starts with `breakglass` or `steward-svc` are
@@ -51,33 +65,58 @@ fn is_protected(upn: &str) -> bool {
 }
 
 fn roles(user: &Value) -> Vec<&str> {
-    user.pointer("/x-steward-sim/directoryRoles").and_then(Value::as_array).map(|r| r.iter().filter_map(Value::as_str).collect()).unwrap_or_default()
+    user.pointer("/x-steward-sim/directoryRoles")
+        .and_then(Value::as_array)
+        .map(|r| r.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default()
 }
 
 /// The person whose delegated credential the demo acts with: the first User Administrator (or
 /// else Global Administrator) with a demo password who is not a protected identity.
 fn credential_owner(seed: &Value) -> anyhow::Result<(String, String)> {
-    let users = seed.get("users").and_then(Value::as_array).cloned().unwrap_or_default();
+    let users = seed
+        .get("users")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
     for wanted in ["User Administrator", "Global Administrator"] {
         for u in &users {
             let upn = text(u, "/userPrincipalName");
             let password = text(u, "/x-steward-sim/password");
-            if roles(u).contains(&wanted) && !password.is_empty() && !is_protected(upn) && u.get("accountEnabled") != Some(&Value::Bool(false)) {
+            if roles(u).contains(&wanted)
+                && !password.is_empty()
+                && !is_protected(upn)
+                && u.get("accountEnabled") != Some(&Value::Bool(false))
+            {
                 return Ok((upn.to_owned(), password.to_owned()));
             }
         }
     }
-    anyhow::bail!("the seed has no enabled User Administrator or Global Administrator with an `x-steward-sim.password` to sign in as")
+    anyhow::bail!(
+        "the seed has no enabled User Administrator or Global Administrator with an `x-steward-sim.password` to sign in as"
+    )
 }
 
 fn demo_people(seed: &Value) -> Vec<DemoPerson> {
-    let users = seed.get("users").and_then(Value::as_array).cloned().unwrap_or_default();
-    let groups = seed.get("groups").and_then(Value::as_array).cloned().unwrap_or_default();
+    let users = seed
+        .get("users")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let groups = seed
+        .get("groups")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
     let admins: Vec<&str> = groups
         .iter()
         .find(|g| text(g, "/displayName") == IT_ADMINS_GROUP)
         .and_then(|g| g.get("members").and_then(Value::as_array))
-        .map(|m| m.iter().filter_map(|x| x.get("id").and_then(Value::as_str)).collect())
+        .map(|m| {
+            m.iter()
+                .filter_map(|x| x.get("id").and_then(Value::as_str))
+                .collect()
+        })
         .unwrap_or_default();
     let mut people: Vec<DemoPerson> = users
         .iter()
@@ -90,7 +129,10 @@ fn demo_people(seed: &Value) -> Vec<DemoPerson> {
             if u.get("accountEnabled") == Some(&Value::Bool(false)) {
                 notes.push("account disabled".to_owned());
             }
-            let methods = u.pointer("/authentication/methods").and_then(Value::as_array).map_or(0, Vec::len);
+            let methods = u
+                .pointer("/authentication/methods")
+                .and_then(Value::as_array)
+                .map_or(0, Vec::len);
             if methods <= 1 {
                 notes.push("no MFA method".to_owned());
             }
@@ -105,46 +147,89 @@ fn demo_people(seed: &Value) -> Vec<DemoPerson> {
             }
         })
         .collect();
-    people.sort_by(|a, b| (a.note.is_empty(), &a.display_name).cmp(&(b.note.is_empty(), &b.display_name)));
+    people.sort_by(|a, b| {
+        (a.note.is_empty(), &a.display_name).cmp(&(b.note.is_empty(), &b.display_name))
+    });
     people
 }
 
 /// Signs the credential owner in once (resource-owner password grant against the simulator) to
 /// obtain the refresh token the connector will use.
-async fn sign_in(token_url: &str, client_id: &str, upn: &str, password: &str) -> anyhow::Result<String> {
-    let scope = msgraph::SCOPES.iter().map(|s| format!("https://graph.microsoft.com/{s}")).chain(["offline_access".to_owned()]).collect::<Vec<_>>().join(" ");
+async fn sign_in(
+    token_url: &str,
+    client_id: &str,
+    upn: &str,
+    password: &str,
+) -> anyhow::Result<String> {
+    let scope = msgraph::SCOPES
+        .iter()
+        .map(|s| format!("https://graph.microsoft.com/{s}"))
+        .chain(["offline_access".to_owned()])
+        .collect::<Vec<_>>()
+        .join(" ");
     let response = http_client()?
         .post(token_url)
-        .form(&[("grant_type", "password"), ("client_id", client_id), ("username", upn), ("password", password), ("scope", scope.as_str())])
+        .form(&[
+            ("grant_type", "password"),
+            ("client_id", client_id),
+            ("username", upn),
+            ("password", password),
+            ("scope", scope.as_str()),
+        ])
         .send()
         .await
         .context("cannot reach the simulated identity platform")?;
     let status = response.status();
     let body: Value = response.json().await.context("unreadable token answer")?;
     if !status.is_success() {
-        anyhow::bail!("signing in as {upn} failed: {}", text(&body, "/error_description"));
+        anyhow::bail!(
+            "signing in as {upn} failed: {}",
+            text(&body, "/error_description")
+        );
     }
-    body.get("refresh_token").and_then(Value::as_str).map(str::to_owned).context("the token answer has no refresh token")
+    body.get("refresh_token")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+        .context("the token answer has no refresh token")
 }
 
 /// Starts the simulator for `seed` and wires a tenant to it.
-pub async fn start_tenant(seed: Value, store: &Store, data_dir: &Path, retry: RetryPolicy) -> anyhow::Result<DemoTenant> {
-    let client_id = seed.pointer("/x-steward-sim/clientApplications/0/clientId").and_then(Value::as_str).unwrap_or(DEFAULT_CLIENT_ID).to_owned();
+pub async fn start_tenant(
+    seed: Value,
+    store: &Store,
+    data_dir: &Path,
+    retry: RetryPolicy,
+) -> anyhow::Result<DemoTenant> {
+    let client_id = seed
+        .pointer("/x-steward-sim/clientApplications/0/clientId")
+        .and_then(Value::as_str)
+        .unwrap_or(DEFAULT_CLIENT_ID)
+        .to_owned();
     let name = text(&seed, "/organization/displayName").to_owned();
     let people = demo_people(&seed);
     let protected: Vec<String> = seed
         .get("users")
         .and_then(Value::as_array)
-        .map(|u| u.iter().map(|u| text(u, "/userPrincipalName").to_owned()).filter(|u| is_protected(u)).collect())
+        .map(|u| {
+            u.iter()
+                .map(|u| text(u, "/userPrincipalName").to_owned())
+                .filter(|u| is_protected(u))
+                .collect()
+        })
         .unwrap_or_default();
     // Starting the simulator validates the seed, so its errors come before ours.
-    let sim = steward_sim::start(seed.clone(), None).await.context("the tenant seed is not usable")?;
+    let sim = steward_sim::start(seed.clone(), None)
+        .await
+        .context("the tenant seed is not usable")?;
     let (admin, password) = credential_owner(&seed)?;
     let refresh_token = sign_in(&sim.token_url(), &client_id, &admin, &password).await?;
     let id = TenantId::new(slug(&name))?;
     let policy_dir: PathBuf = data_dir.join("policies").join(id.as_str());
     if install_default_policies(&policy_dir)? {
-        eprintln!("wrote the default tenant policies to {}", policy_dir.display());
+        eprintln!(
+            "wrote the default tenant policies to {}",
+            policy_dir.display()
+        );
     }
     let config = TenantConfig {
         id,
@@ -158,10 +243,18 @@ pub async fn start_tenant(seed: Value, store: &Store, data_dir: &Path, retry: Re
         base_url: sim.base_url.clone(),
         token_url: sim.token_url(),
         client_id,
-        credential: DelegatedCredential { owner: admin.clone(), refresh_token },
+        credential: DelegatedCredential {
+            owner: admin.clone(),
+            refresh_token,
+        },
     };
     let runtime = tenant_runtime(store, config, graph, Some(&policy_dir), retry).await?;
-    Ok(DemoTenant { sim, runtime, people, admin })
+    Ok(DemoTenant {
+        sim,
+        runtime,
+        people,
+        admin,
+    })
 }
 
 /// Reads `--seed` or the built-in demo seed.
@@ -180,26 +273,45 @@ pub fn server_file(data_dir: &Path) -> PathBuf {
 /// Runs `steward demo` until Ctrl-C.
 pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     let seed = read_seed(args.seed.as_deref())?;
-    std::fs::create_dir_all(&args.data_dir).with_context(|| format!("cannot create `{}`", args.data_dir.display()))?;
+    std::fs::create_dir_all(&args.data_dir)
+        .with_context(|| format!("cannot create `{}`", args.data_dir.display()))?;
     let store = Store::open(&args.data_dir.join("steward.db")).await?;
     let tenant = start_tenant(seed, &store, &args.data_dir, RetryPolicy::default()).await?;
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", args.port))
         .await
-        .with_context(|| format!("cannot listen on 127.0.0.1:{} (is another Steward running? try --port 0)", args.port))?;
+        .with_context(|| {
+            format!(
+                "cannot listen on 127.0.0.1:{} (is another Steward running? try --port 0)",
+                args.port
+            )
+        })?;
     let url = format!("http://{}", listener.local_addr()?);
     let tenant_id = tenant.runtime.config.id.to_string();
     let domain = tenant.runtime.config.domain.clone();
     let state = steward_server::AppState {
-        tenants: Arc::new([(tenant_id.clone(), tenant.runtime.clone())].into_iter().collect()),
+        tenants: Arc::new(
+            [(tenant_id.clone(), tenant.runtime.clone())]
+                .into_iter()
+                .collect(),
+        ),
         default_tenant: tenant_id.clone(),
         demo_people: Arc::new(tenant.people.clone()),
     };
     let record = serde_json::json!({"url": url, "pid": std::process::id(), "tenant": tenant_id, "domain": domain});
-    std::fs::write(server_file(&args.data_dir), serde_json::to_vec_pretty(&record)?)?;
-    println!("Steward demo is running for {} ({tenant_id}), a simulated Microsoft 365 tenant.", tenant.runtime.config.name);
+    std::fs::write(
+        server_file(&args.data_dir),
+        serde_json::to_vec_pretty(&record)?,
+    )?;
+    println!(
+        "Steward demo is running for {} ({tenant_id}), a simulated Microsoft 365 tenant.",
+        tenant.runtime.config.name
+    );
     println!();
     println!("  Chat as a demo employee:  {url}/");
-    println!("  Simulated Graph:          {}/v1.0 (acting with {}'s delegated credential)", tenant.sim.base_url, tenant.admin);
+    println!(
+        "  Simulated Graph:          {}/v1.0 (acting with {}'s delegated credential)",
+        tenant.sim.base_url, tenant.admin
+    );
     println!("  Data:                     {}", args.data_dir.display());
     println!();
     println!("In another terminal, try:");

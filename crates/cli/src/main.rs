@@ -5,8 +5,12 @@ use clap::Parser;
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let args = steward_cli::cli::Cli::parse();
-    let filter = tracing_subscriber::EnvFilter::try_from_env("STEWARD_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    let filter = tracing_subscriber::EnvFilter::try_from_env("STEWARD_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
     match steward_cli::run(args).await {
         Ok(code) => code,
         Err(e) => {

@@ -18,7 +18,12 @@ pub fn run(args: PolicyArgs) -> anyhow::Result<ExitCode> {
         PolicyCommand::Validate { policy_dir } => {
             let sources = policy_sources(policy_dir.as_deref())?;
             let engine = PolicyEngine::new(&catalog(), &sources)?;
-            println!("{} policies in {} files are valid (policy set {})", engine.policy_count(), sources.len(), &engine.policy_set_hash()[..16]);
+            println!(
+                "{} policies in {} files are valid (policy set {})",
+                engine.policy_count(),
+                sources.len(),
+                &engine.policy_set_hash()[..16]
+            );
             Ok(ExitCode::SUCCESS)
         }
         PolicyCommand::Explain(a) => explain(a),
@@ -40,7 +45,15 @@ fn explain(a: ExplainArgs) -> anyhow::Result<ExitCode> {
     let catalog = catalog();
     let action = ActionName::new(a.action.clone())?;
     let Some(spec) = catalog.iter().find(|s| s.name == action) else {
-        anyhow::bail!("`{}` is not an action Steward offers; known: {}", a.action, catalog.iter().map(|s| s.name.to_string()).collect::<Vec<_>>().join(", "));
+        anyhow::bail!(
+            "`{}` is not an action Steward offers; known: {}",
+            a.action,
+            catalog
+                .iter()
+                .map(|s| s.name.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
     };
     let engine = PolicyEngine::new(&catalog, &policy_sources(a.policy_dir.as_deref())?)?;
     let tenant = TenantId::new("explain")?;
@@ -66,10 +79,27 @@ fn explain(a: ExplainArgs) -> anyhow::Result<ExitCode> {
     let target = match a.target {
         ExplainTarget::Requester => person("requester", "the requester"),
         ExplainTarget::Other => person("someone", "someone else"),
-        ExplainTarget::Privileged => Target { privileged: true, ..person("admin", "an admin-role holder") },
-        ExplainTarget::Protected => Target { protected: true, ..person("breakglass", "a break-glass account") },
-        ExplainTarget::Group => Target { kind: TargetKind::Group, upn: None, department: None, ..person("group", "a group") },
-        ExplainTarget::Tenant => Target { kind: TargetKind::Tenant, id: "explain".into(), upn: None, department: None, ..person("explain", "the directory") },
+        ExplainTarget::Privileged => Target {
+            privileged: true,
+            ..person("admin", "an admin-role holder")
+        },
+        ExplainTarget::Protected => Target {
+            protected: true,
+            ..person("breakglass", "a break-glass account")
+        },
+        ExplainTarget::Group => Target {
+            kind: TargetKind::Group,
+            upn: None,
+            department: None,
+            ..person("group", "a group")
+        },
+        ExplainTarget::Tenant => Target {
+            kind: TargetKind::Tenant,
+            id: "explain".into(),
+            upn: None,
+            department: None,
+            ..person("explain", "the directory")
+        },
     };
     let decision = engine.decide(&DecisionRequest {
         principal: &principal,
@@ -79,12 +109,30 @@ fn explain(a: ExplainArgs) -> anyhow::Result<ExitCode> {
         blast_radius: a.blast_radius,
         risk: spec.risk.score(),
         local_hour: 12,
-        approval: ApprovalContext { granted: a.approved, by_other: a.approved },
+        approval: ApprovalContext {
+            granted: a.approved,
+            by_other: a.approved,
+        },
     });
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&json!({"action": a.action, "target": target, "decision": decision}))?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(
+                &json!({"action": a.action, "target": target, "decision": decision})
+            )?
+        );
     } else {
-        println!("{} by {} on {} → {}", a.action, if a.it_admin { "an IT admin" } else { "an employee (self-service)" }, target.display_name, decision.outcome);
+        println!(
+            "{} by {} on {} → {}",
+            a.action,
+            if a.it_admin {
+                "an IT admin"
+            } else {
+                "an employee (self-service)"
+            },
+            target.display_name,
+            decision.outcome
+        );
         for p in &decision.deciding {
             println!("  deciding: {} ({})", p.id, p.layer);
         }

@@ -9,33 +9,61 @@ fn policies(d: &Decision) -> String {
     if d.deciding.is_empty() {
         "no matching policy".into()
     } else {
-        d.deciding.iter().map(|p| format!("{} ({})", p.id, p.layer)).collect::<Vec<_>>().join(", ")
+        d.deciding
+            .iter()
+            .map(|p| format!("{} ({})", p.id, p.layer))
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 }
 
 fn ids(ids: &[i64]) -> String {
-    ids.iter().map(|i| format!("#{i}")).collect::<Vec<_>>().join(" ")
+    ids.iter()
+        .map(|i| format!("#{i}"))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn indent(text: &str, by: &str) -> String {
-    text.lines().map(|l| format!("{by}{l}")).collect::<Vec<_>>().join("\n")
+    text.lines()
+        .map(|l| format!("{by}{l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// One turn as text for a terminal.
 pub fn turn(r: &TurnReport) -> String {
     let mut s = String::new();
-    let mode = if r.requester.it_admin { "IT admin" } else { "self-service" };
-    let _ = writeln!(s, "Steward · tenant {} · {} <{}> ({mode}) · conversation {}", r.tenant, r.requester.display_name, r.requester.upn, r.conversation_id);
+    let mode = if r.requester.it_admin {
+        "IT admin"
+    } else {
+        "self-service"
+    };
+    let _ = writeln!(
+        s,
+        "Steward · tenant {} · {} <{}> ({mode}) · conversation {}",
+        r.tenant, r.requester.display_name, r.requester.upn, r.conversation_id
+    );
     if let Some(intent) = &r.intent {
         let _ = writeln!(s, "Understood as: {intent}");
     }
     if !r.investigations.is_empty() {
         let _ = writeln!(s, "\nInvestigation");
         for i in &r.investigations {
-            let mark = if i.decision.outcome == Outcome::Deny { "✗" } else { "✓" };
+            let mark = if i.decision.outcome == Outcome::Deny {
+                "✗"
+            } else {
+                "✓"
+            };
             let _ = writeln!(s, "  {mark} {} {}", i.action, i.params);
             let _ = writeln!(s, "      {}", i.summary);
-            let _ = writeln!(s, "      policy: {} — {}   audit {}", i.decision.outcome, policies(&i.decision), ids(&i.audit_ids));
+            let _ = writeln!(
+                s,
+                "      policy: {} — {}   audit {}",
+                i.decision.outcome,
+                policies(&i.decision),
+                ids(&i.audit_ids)
+            );
         }
     }
     if !r.findings.is_empty() {
@@ -60,17 +88,47 @@ pub fn turn(r: &TurnReport) -> String {
                 ActionStatus::PendingApproval => ("…", "waiting for approval"),
                 ActionStatus::Failed => ("✗", "failed"),
             };
-            let targets = a.targets.iter().map(|t| match &t.upn { Some(u) => format!("{} <{u}>", t.display_name), None => t.display_name.clone() }).collect::<Vec<_>>().join(", ");
+            let targets = a
+                .targets
+                .iter()
+                .map(|t| match &t.upn {
+                    Some(u) => format!("{} <{u}>", t.display_name),
+                    None => t.display_name.clone(),
+                })
+                .collect::<Vec<_>>()
+                .join(", ");
             let _ = writeln!(s, "  {mark} {} on {targets} — {status}", a.action);
-            let _ = writeln!(s, "      policy: {} — {}", a.decision.outcome, policies(&a.decision));
+            let _ = writeln!(
+                s,
+                "      policy: {} — {}",
+                a.decision.outcome,
+                policies(&a.decision)
+            );
             if !a.decision.gates.is_empty() {
-                let _ = writeln!(s, "      approval lifts: {}", a.decision.gates.iter().map(|p| format!("{} ({})", p.id, p.layer)).collect::<Vec<_>>().join(", "));
+                let _ = writeln!(
+                    s,
+                    "      approval lifts: {}",
+                    a.decision
+                        .gates
+                        .iter()
+                        .map(|p| format!("{} ({})", p.id, p.layer))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
             }
             if let Some(id) = &a.approval_id {
-                let _ = writeln!(s, "      approval request: {id}  (steward approvals approve {id} --as <IT admin>)");
+                let _ = writeln!(
+                    s,
+                    "      approval request: {id}  (steward approvals approve {id} --as <IT admin>)"
+                );
             }
             if let Some(v) = &a.verification {
-                let _ = writeln!(s, "      verified: {} — {}", if v.passed { "yes" } else { "NO" }, v.detail);
+                let _ = writeln!(
+                    s,
+                    "      verified: {} — {}",
+                    if v.passed { "yes" } else { "NO" },
+                    v.detail
+                );
             }
             if let Some(e) = &a.error {
                 let _ = writeln!(s, "      why: {e}");
@@ -87,8 +145,17 @@ pub fn turn(r: &TurnReport) -> String {
         for o in &q.options {
             let _ = writeln!(s, "    • {o}");
         }
-        let _ = writeln!(s, "  (answer with: steward ask --as {} --conversation {} \"<your answer>\")", r.requester.upn, r.conversation_id);
+        let _ = writeln!(
+            s,
+            "  (answer with: steward ask --as {} --conversation {} \"<your answer>\")",
+            r.requester.upn, r.conversation_id
+        );
     }
-    let _ = writeln!(s, "\nStatus: {:?}   Audit records: {}", r.status, ids(&r.audit_ids));
+    let _ = writeln!(
+        s,
+        "\nStatus: {:?}   Audit records: {}",
+        r.status,
+        ids(&r.audit_ids)
+    );
     s
 }

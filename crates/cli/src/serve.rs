@@ -32,17 +32,40 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             base_url: t.graph.base_url.clone(),
             token_url: t.graph.token_url.clone(),
             client_id: t.graph.client_id.clone(),
-            credential: DelegatedCredential { owner: t.graph.credential_owner.clone(), refresh_token },
+            credential: DelegatedCredential {
+                owner: t.graph.credential_owner.clone(),
+                refresh_token,
+            },
         };
-        let runtime = tenant_runtime(&store, tenant_config, graph, Some(&t.policy_dir), RetryPolicy::default())
-            .await
-            .with_context(|| format!("tenant `{}`", t.id))?;
+        let runtime = tenant_runtime(
+            &store,
+            tenant_config,
+            graph,
+            Some(&t.policy_dir),
+            RetryPolicy::default(),
+        )
+        .await
+        .with_context(|| format!("tenant `{}`", t.id))?;
         tenants.insert(t.id.clone(), runtime);
     }
-    let default_tenant = config.tenants.first().map(|t| t.id.clone()).unwrap_or_default();
-    let state = steward_server::AppState { tenants: Arc::new(tenants), default_tenant, demo_people: Arc::new(Vec::new()) };
-    let listener = tokio::net::TcpListener::bind(&config.listen).await.with_context(|| format!("cannot listen on {}", config.listen))?;
-    println!("Steward is serving {} tenant(s) on http://{}", config.tenants.len(), listener.local_addr()?);
+    let default_tenant = config
+        .tenants
+        .first()
+        .map(|t| t.id.clone())
+        .unwrap_or_default();
+    let state = steward_server::AppState {
+        tenants: Arc::new(tenants),
+        default_tenant,
+        demo_people: Arc::new(Vec::new()),
+    };
+    let listener = tokio::net::TcpListener::bind(&config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    println!(
+        "Steward is serving {} tenant(s) on http://{}",
+        config.tenants.len(),
+        listener.local_addr()?
+    );
     axum::serve(listener, steward_server::app(state))
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;

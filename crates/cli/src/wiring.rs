@@ -8,17 +8,29 @@ use std::time::Duration;
 use anyhow::Context as _;
 use steward_agent::{TenantConfig, TenantRuntime};
 use steward_connectors::Connector;
-use steward_connectors::msgraph::{self, DelegatedCredential, GraphClient, MsGraphConnector, RetryPolicy, TokenProvider};
-use steward_policy::{DEFAULT_TENANT_POLICIES, GLOBAL_ORIGIN, GLOBAL_POLICIES, PolicyEngine, PolicySource};
+use steward_connectors::msgraph::{
+    self, DelegatedCredential, GraphClient, MsGraphConnector, RetryPolicy, TokenProvider,
+};
+use steward_policy::{
+    DEFAULT_TENANT_POLICIES, GLOBAL_ORIGIN, GLOBAL_POLICIES, PolicyEngine, PolicySource,
+};
 use steward_store::Store;
 
 /// The global layer plus every `*.cedar` file of `dir` (sorted by name).
 pub fn policy_sources(dir: Option<&Path>) -> anyhow::Result<Vec<PolicySource>> {
-    let mut sources = vec![PolicySource { origin: GLOBAL_ORIGIN.into(), text: GLOBAL_POLICIES.into(), global: true }];
+    let mut sources = vec![PolicySource {
+        origin: GLOBAL_ORIGIN.into(),
+        text: GLOBAL_POLICIES.into(),
+        global: true,
+    }];
     match dir {
         None => {
             for (name, text) in DEFAULT_TENANT_POLICIES {
-                sources.push(PolicySource { origin: format!("builtin:default/{name}"), text: (*text).into(), global: false });
+                sources.push(PolicySource {
+                    origin: format!("builtin:default/{name}"),
+                    text: (*text).into(),
+                    global: false,
+                });
             }
         }
         Some(dir) => {
@@ -30,11 +42,19 @@ pub fn policy_sources(dir: Option<&Path>) -> anyhow::Result<Vec<PolicySource>> {
                 .collect();
             files.sort();
             if files.is_empty() {
-                anyhow::bail!("the policy directory `{}` holds no .cedar file, so nothing would be permitted", dir.display());
+                anyhow::bail!(
+                    "the policy directory `{}` holds no .cedar file, so nothing would be permitted",
+                    dir.display()
+                );
             }
             for file in files {
-                let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read `{}`", file.display()))?;
-                sources.push(PolicySource { origin: file.display().to_string(), text, global: false });
+                let text = std::fs::read_to_string(&file)
+                    .with_context(|| format!("cannot read `{}`", file.display()))?;
+                sources.push(PolicySource {
+                    origin: file.display().to_string(),
+                    text,
+                    global: false,
+                });
             }
         }
     }
@@ -48,7 +68,8 @@ pub fn install_default_policies(dir: &Path) -> anyhow::Result<bool> {
     }
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create `{}`", dir.display()))?;
     for (name, text) in DEFAULT_TENANT_POLICIES {
-        std::fs::write(dir.join(name), text).with_context(|| format!("cannot write `{}`", dir.join(name).display()))?;
+        std::fs::write(dir.join(name), text)
+            .with_context(|| format!("cannot write `{}`", dir.join(name).display()))?;
     }
     Ok(true)
 }
@@ -76,13 +97,36 @@ pub fn http_client() -> anyhow::Result<reqwest::Client> {
 }
 
 /// Builds a tenant runtime. Fails (before serving anything) if the policies do not load.
-pub async fn tenant_runtime(store: &Store, config: TenantConfig, graph: GraphSetup, policy_dir: Option<&Path>, retry: RetryPolicy) -> anyhow::Result<Arc<TenantRuntime>> {
+pub async fn tenant_runtime(
+    store: &Store,
+    config: TenantConfig,
+    graph: GraphSetup,
+    policy_dir: Option<&Path>,
+    retry: RetryPolicy,
+) -> anyhow::Result<Arc<TenantRuntime>> {
     let http = http_client()?;
     let scopes = msgraph::SCOPES.iter().map(|s| (*s).to_owned()).collect();
-    let tokens = Arc::new(TokenProvider::new(http.clone(), graph.token_url, graph.client_id, scopes, graph.credential));
-    let connector: Arc<dyn Connector> = Arc::new(MsGraphConnector::new(GraphClient::new(http, graph.base_url, tokens, retry)));
+    let tokens = Arc::new(TokenProvider::new(
+        http.clone(),
+        graph.token_url,
+        graph.client_id,
+        scopes,
+        graph.credential,
+    ));
+    let connector: Arc<dyn Connector> = Arc::new(MsGraphConnector::new(GraphClient::new(
+        http,
+        graph.base_url,
+        tokens,
+        retry,
+    )));
     let sources = policy_sources(policy_dir)?;
-    let policy = PolicyEngine::new(&connector.catalog(), &sources).context("the policies do not load; Steward will not start with them")?;
+    let policy = PolicyEngine::new(&connector.catalog(), &sources)
+        .context("the policies do not load; Steward will not start with them")?;
     let tenant_store = store.ensure_tenant(&config.id, &config.name).await?;
-    Ok(Arc::new(TenantRuntime::new(config, tenant_store, policy, connector)))
+    Ok(Arc::new(TenantRuntime::new(
+        config,
+        tenant_store,
+        policy,
+        connector,
+    )))
 }

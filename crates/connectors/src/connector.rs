@@ -46,8 +46,16 @@ pub trait Connector: Send + Sync {
 
     /// Makes the call. The gateway calls this only after schema, scope, policy, approval and an
     /// audited intent; `idempotency_key` lets a retried job recognise its own earlier attempt.
-    async fn execute(&self, call: &ActionCall, idempotency_key: &str) -> Result<ActionResult, ConnectorError>;
+    async fn execute(
+        &self,
+        call: &ActionCall,
+        idempotency_key: &str,
+    ) -> Result<ActionResult, ConnectorError>;
 
     /// Reads back the post-condition of a change that just ran.
-    async fn verify(&self, call: &ActionCall, result: &ActionResult) -> Result<Verification, ConnectorError>;
+    async fn verify(
+        &self,
+        call: &ActionCall,
+        result: &ActionResult,
+    ) -> Result<Verification, ConnectorError>;
 }

@@ -43,7 +43,9 @@ pub enum ConnectorError {
         request_id: Option<String>,
     },
     /// Still throttled or unavailable after the retries allowed.
-    #[error("{platform} is still throttling or unavailable after {attempts} attempts (last status {status})")]
+    #[error(
+        "{platform} is still throttling or unavailable after {attempts} attempts (last status {status})"
+    )]
     Unavailable {
         /// The system.
         platform: &'static str,
@@ -91,9 +93,9 @@ impl ConnectorError {
     /// The platform's request id, for correlation with its own logs.
     pub fn request_id(&self) -> Option<&str> {
         match self {
-            Self::Denied { request_id, .. } | Self::NotFound { request_id, .. } | Self::Rejected { request_id, .. } => {
-                request_id.as_deref()
-            }
+            Self::Denied { request_id, .. }
+            | Self::NotFound { request_id, .. }
+            | Self::Rejected { request_id, .. } => request_id.as_deref(),
             _ => None,
         }
     }

@@ -22,7 +22,11 @@ impl ActionName {
                     && p.chars()
                         .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
             });
-        if ok { Ok(Self(name)) } else { Err(DomainError::BadActionName(name)) }
+        if ok {
+            Ok(Self(name))
+        } else {
+            Err(DomainError::BadActionName(name))
+        }
     }
 
     /// The name as text.
@@ -132,7 +136,11 @@ impl ActionSpec {
             .iter_errors(params)
             .map(|e| {
                 let at = e.instance_path().to_string();
-                if at.is_empty() { e.to_string() } else { format!("{at}: {e}") }
+                if at.is_empty() {
+                    e.to_string()
+                } else {
+                    format!("{at}: {e}")
+                }
             })
             .collect();
         if problems.is_empty() {
@@ -164,7 +172,13 @@ mod tests {
     #[test]
     fn action_names_need_three_lower_case_parts() {
         assert!(ActionName::new("entra.user.reset_password").is_ok());
-        for bad in ["entra.user", "Entra.user.get", "entra..get", "a.b.c.d", "entra.user.get now"] {
+        for bad in [
+            "entra.user",
+            "Entra.user.get",
+            "entra..get",
+            "a.b.c.d",
+            "entra.user.get now",
+        ] {
             assert!(ActionName::new(bad).is_err(), "{bad} accepted");
         }
     }
@@ -182,7 +196,9 @@ mod tests {
             verification: String::new(),
         };
         assert!(spec.validate_params(&json!({"user":"a@b.c"})).is_ok());
-        let err = spec.validate_params(&json!({"user": 3, "extra": true})).unwrap_err();
+        let err = spec
+            .validate_params(&json!({"user": 3, "extra": true}))
+            .unwrap_err();
         let text = err.to_string();
         assert!(text.contains("entra.user.get"), "{text}");
         assert!(text.contains("/user"), "{text}");

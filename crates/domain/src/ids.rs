@@ -22,7 +22,11 @@ impl TenantId {
             && id
                 .chars()
                 .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
-        if ok { Ok(Self(id)) } else { Err(DomainError::BadTenantId(id)) }
+        if ok {
+            Ok(Self(id))
+        } else {
+            Err(DomainError::BadTenantId(id))
+        }
     }
 
     /// The id as text.

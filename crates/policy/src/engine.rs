@@ -86,11 +86,13 @@ impl PolicyEngine {
 
     /// Whether any deciding policy of this decision forbids "approve always" (`@approval("hard")`).
     pub fn is_hard_approval(&self, decision: &Decision) -> bool {
-        decision
-            .deciding
-            .iter()
-            .chain(&decision.gates)
-            .any(|p| self.loaded.hard_approval.get(&p.id).copied().unwrap_or(false))
+        decision.deciding.iter().chain(&decision.gates).any(|p| {
+            self.loaded
+                .hard_approval
+                .get(&p.id)
+                .copied()
+                .unwrap_or(false)
+        })
     }
 
     /// Decides a job's action over all its targets: each target is decided separately and the
@@ -98,37 +100,52 @@ impl PolicyEngine {
     pub fn decide_all(&self, base: &DecisionRequest<'_>, targets: &[Target]) -> Decision {
         let mut combined: Option<Decision> = None;
         for target in targets {
-            let request = DecisionRequest { target, ..base.clone() };
+            let request = DecisionRequest {
+                target,
+                ..base.clone()
+            };
             let decision = self.decide(&request);
             combined = Some(match combined {
                 None => decision,
                 Some(prev) => merge(prev, decision),
             });
         }
-        combined.unwrap_or_else(|| self.deny(
-            Vec::new(),
-            format!("`{}` names no target, and Steward only acts on resolved targets", base.action),
-            Vec::new(),
-        ))
+        combined.unwrap_or_else(|| {
+            self.deny(
+                Vec::new(),
+                format!(
+                    "`{}` names no target, and Steward only acts on resolved targets",
+                    base.action
+                ),
+                Vec::new(),
+            )
+        })
     }
 
     /// Decides one target with the two queries of the policy model.
     pub fn decide(&self, req: &DecisionRequest<'_>) -> Decision {
         if !self.actions.contains(req.action.as_str()) {
-            return self.deny(Vec::new(), format!("`{}` is not a known action", req.action), Vec::new());
+            return self.deny(
+                Vec::new(),
+                format!("`{}` is not a known action", req.action),
+                Vec::new(),
+            );
         }
-        if !(0..=100).contains(&req.risk) || !(0..=23).contains(&req.local_hour) || req.blast_radius < 0
+        if !(0..=100).contains(&req.risk)
+            || !(0..=23).contains(&req.local_hour)
+            || req.blast_radius < 0
         {
             return self.deny(
                 Vec::new(),
-                "the runtime context is out of range (risk 0-100, hour 0-23, blast radius >= 0)".into(),
+                "the runtime context is out of range (risk 0-100, hour 0-23, blast radius >= 0)"
+                    .into(),
                 Vec::new(),
             );
         }
         if req.approval.granted {
             return match self.query(req, true, req.approval.by_other) {
                 Err(e) => self.deny(Vec::new(), "policy evaluation failed".into(), vec![e]),
-                Ok(r) => self.from_single(req, &r, true),
+                Ok(r) => self.decision_of_one_query(req, &r, true),
             };
         }
         let first = match self.query(req, false, false) {
@@ -136,17 +153,25 @@ impl PolicyEngine {
             Ok(r) => r,
         };
         if let Some(errors) = errors_of(&first) {
-            return self.deny(Vec::new(), "policy evaluation failed; failing closed".into(), errors);
+            return self.deny(
+                Vec::new(),
+                "policy evaluation failed; failing closed".into(),
+                errors,
+            );
         }
         if first.decision() == CedarDecision::Allow {
-            return self.from_single(req, &first, false);
+            return self.decision_of_one_query(req, &first, false);
         }
         let second = match self.query(req, true, true) {
             Err(e) => return self.deny(Vec::new(), "policy evaluation failed".into(), vec![e]),
             Ok(r) => r,
         };
         if let Some(errors) = errors_of(&second) {
-            return self.deny(Vec::new(), "policy evaluation failed; failing closed".into(), errors);
+            return self.deny(
+                Vec::new(),
+                "policy evaluation failed; failing closed".into(),
+                errors,
+            );
         }
         if second.decision() == CedarDecision::Allow {
             let deciding = self.named(&second);
@@ -156,7 +181,11 @@ impl PolicyEngine {
                 req.action,
                 req.target.display_name,
                 list(&deciding),
-                if gates.is_empty() { String::new() } else { format!(" (approval lifts {})", list(&gates)) }
+                if gates.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (approval lifts {})", list(&gates))
+                }
             );
             return Decision {
                 outcome: Outcome::Ask,
@@ -175,9 +204,13 @@ impl PolicyEngine {
         self.deny(deciding, reason, Vec::new())
     }
 
-    fn from_single(&self, req: &DecisionRequest<'_>, r: &Response, approved: bool) -> Decision {
+    fn decision_of_one_query(&self, req: &DecisionRequest<'_>, r: &Response, approved: bool) -> Decision {
         if let Some(errors) = errors_of(r) {
-            return self.deny(Vec::new(), "policy evaluation failed; failing closed".into(), errors);
+            return self.deny(
+                Vec::new(),
+                "policy evaluation failed; failing closed".into(),
+                errors,
+            );
         }
         let deciding = self.named(r);
         if r.decision() == CedarDecision::Allow {
@@ -186,7 +219,11 @@ impl PolicyEngine {
                 req.action,
                 req.target.display_name,
                 list(&deciding),
-                if approved { " with the approval given" } else { "" }
+                if approved {
+                    " with the approval given"
+                } else {
+                    ""
+                }
             );
             Decision {
                 outcome: Outcome::Auto,
@@ -219,25 +256,40 @@ impl PolicyEngine {
             .reason()
             .filter_map(|id| {
                 let id = id.to_string();
-                self.loaded.layers.get(&id).map(|layer| DecidingPolicy { id, layer: *layer })
+                self.loaded
+                    .layers
+                    .get(&id)
+                    .map(|layer| DecidingPolicy { id, layer: *layer })
             })
             .collect();
         named.sort_by(|a, b| (a.layer, &a.id).cmp(&(b.layer, &b.id)));
         named
     }
 
-    fn query(&self, req: &DecisionRequest<'_>, granted: bool, by_other: bool) -> Result<Response, String> {
-        let principal = EntityUid::from_json(principal_uid(req.principal)).map_err(|e| e.to_string())?;
+    fn query(
+        &self,
+        req: &DecisionRequest<'_>,
+        granted: bool,
+        by_other: bool,
+    ) -> Result<Response, String> {
+        let principal =
+            EntityUid::from_json(principal_uid(req.principal)).map_err(|e| e.to_string())?;
         let resource = EntityUid::from_json(target_uid(req.target)).map_err(|e| e.to_string())?;
-        let action = EntityUid::from_json(serde_json::json!({"type": "Action", "id": req.action.as_str()}))
-            .map_err(|e| e.to_string())?;
-        let context = Context::from_json_value(context_json(req, granted, by_other), Some((&self.schema, &action)))
-            .map_err(|e| format!("context: {e}"))?;
+        let action =
+            EntityUid::from_json(serde_json::json!({"type": "Action", "id": req.action.as_str()}))
+                .map_err(|e| e.to_string())?;
+        let context = Context::from_json_value(
+            context_json(req, granted, by_other),
+            Some((&self.schema, &action)),
+        )
+        .map_err(|e| format!("context: {e}"))?;
         let entities = Entities::from_json_value(entities_json(req), Some(&self.schema))
             .map_err(|e| format!("entities: {e}"))?;
         let request = Request::new(principal, action, resource, context, Some(&self.schema))
             .map_err(|e| format!("request: {e}"))?;
-        Ok(self.authorizer.is_authorized(&request, &self.loaded.set, &entities))
+        Ok(self
+            .authorizer
+            .is_authorized(&request, &self.loaded.set, &entities))
     }
 }
 
@@ -261,7 +313,12 @@ fn deny_reason(req: &DecisionRequest<'_>, deciding: &[DecidingPolicy]) -> String
             req.action, req.target.display_name
         )
     } else {
-        format!("`{}` on {} is forbidden by {}", req.action, req.target.display_name, list(deciding))
+        format!(
+            "`{}` on {} is forbidden by {}",
+            req.action,
+            req.target.display_name,
+            list(deciding)
+        )
     }
 }
 
@@ -271,7 +328,11 @@ fn merge(a: Decision, b: Decision) -> Decision {
         Outcome::Ask => 1,
         Outcome::Deny => 2,
     };
-    let (mut keep, other) = if rank(b.outcome) > rank(a.outcome) { (b, a) } else { (a, b) };
+    let (mut keep, other) = if rank(b.outcome) > rank(a.outcome) {
+        (b, a)
+    } else {
+        (a, b)
+    };
     if keep.outcome == other.outcome {
         for p in other.deciding {
             if !keep.deciding.contains(&p) {

@@ -43,7 +43,11 @@ pub(crate) fn entities_json(req: &DecisionRequest<'_>) -> Value {
     for name in departments {
         let d = department_uid(req.principal, name);
         let id = d["id"].as_str().unwrap_or_default().to_owned();
-        put("Department", &id, json!({"uid": d, "attrs": {"name": name}, "parents": [uid("Tenant", tenant)]}));
+        put(
+            "Department",
+            &id,
+            json!({"uid": d, "attrs": {"name": name}, "parents": [uid("Tenant", tenant)]}),
+        );
     }
     for group in &req.target.groups {
         put(

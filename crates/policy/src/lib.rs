@@ -24,10 +24,22 @@ pub const GLOBAL_POLICIES: &str = include_str!("../policies/global.cedar");
 /// A sensible default tenant policy set (tenant, action, department and runtime layers), as
 /// `(file name, Cedar text)`: written to a new tenant's policy directory so it can be edited.
 pub const DEFAULT_TENANT_POLICIES: &[(&str, &str)] = &[
-    ("tenant.cedar", include_str!("../policies/default-tenant/tenant.cedar")),
-    ("action.cedar", include_str!("../policies/default-tenant/action.cedar")),
-    ("department.cedar", include_str!("../policies/default-tenant/department.cedar")),
-    ("runtime.cedar", include_str!("../policies/default-tenant/runtime.cedar")),
+    (
+        "tenant.cedar",
+        include_str!("../policies/default-tenant/tenant.cedar"),
+    ),
+    (
+        "action.cedar",
+        include_str!("../policies/default-tenant/action.cedar"),
+    ),
+    (
+        "department.cedar",
+        include_str!("../policies/default-tenant/department.cedar"),
+    ),
+    (
+        "runtime.cedar",
+        include_str!("../policies/default-tenant/runtime.cedar"),
+    ),
 ];
 
 /// The name the shipped global layer is reported under in errors.

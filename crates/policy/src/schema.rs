@@ -47,7 +47,11 @@ action readOnly, mutating, lowRisk, mediumRisk, highRisk, criticalRisk;
 "#,
     );
     for spec in actions {
-        let kind = if spec.mutating { GROUP_MUTATING } else { GROUP_READ_ONLY };
+        let kind = if spec.mutating {
+            GROUP_MUTATING
+        } else {
+            GROUP_READ_ONLY
+        };
         let _ = writeln!(
             s,
             "action \"{}\" in [{kind}, {}] appliesTo {{ principal: Person, resource: [Person, Group, Device, Tenant], context: Ctx }};",

@@ -1,9 +1,12 @@
 //! The policy engine with the shipped global layer and the default tenant set.
 
 use serde_json::json;
-use steward_domain::{ActionName, ActionSpec, Channel, Layer, Outcome, Principal, Risk, Target, TargetKind, TenantId};
+use steward_domain::{
+    ActionName, ActionSpec, Channel, Layer, Outcome, Principal, Risk, Target, TargetKind, TenantId,
+};
 use steward_policy::{
-    ApprovalContext, DEFAULT_TENANT_POLICIES, DecisionRequest, GLOBAL_ORIGIN, GLOBAL_POLICIES, PolicyEngine, PolicyError, PolicySource,
+    ApprovalContext, DEFAULT_TENANT_POLICIES, DecisionRequest, GLOBAL_ORIGIN, GLOBAL_POLICIES,
+    PolicyEngine, PolicyError, PolicySource,
 };
 
 fn spec(name: &str, mutating: bool, risk: Risk) -> ActionSpec {
@@ -35,9 +38,17 @@ fn catalog() -> Vec<ActionSpec> {
 }
 
 fn sources(extra: &[(&str, &str)]) -> Vec<PolicySource> {
-    let mut s = vec![PolicySource { origin: GLOBAL_ORIGIN.into(), text: GLOBAL_POLICIES.into(), global: true }];
+    let mut s = vec![PolicySource {
+        origin: GLOBAL_ORIGIN.into(),
+        text: GLOBAL_POLICIES.into(),
+        global: true,
+    }];
     for (name, text) in DEFAULT_TENANT_POLICIES.iter().chain(extra.iter()) {
-        s.push(PolicySource { origin: format!("policies/{name}"), text: (*text).into(), global: false });
+        s.push(PolicySource {
+            origin: format!("policies/{name}"),
+            text: (*text).into(),
+            global: false,
+        });
     }
     s
 }
@@ -71,7 +82,13 @@ fn principal(id: &str, it_admin: bool) -> Principal {
     }
 }
 
-fn decide(engine: &PolicyEngine, who: &Principal, action: &str, target: &Target, approval: ApprovalContext) -> steward_domain::Decision {
+fn decide(
+    engine: &PolicyEngine,
+    who: &Principal,
+    action: &str,
+    target: &Target,
+    approval: ApprovalContext,
+) -> steward_domain::Decision {
     let action = ActionName::new(action).unwrap();
     engine.decide(&DecisionRequest {
         principal: who,
@@ -93,24 +110,54 @@ fn ids(d: &steward_domain::Decision) -> Vec<(String, Layer)> {
 fn self_service_password_reset_of_ones_own_account_is_automatic() {
     let e = engine();
     let adele = principal("adele", false);
-    let d = decide(&e, &adele, "entra.user.reset_password", &person("adele", Some("Marketing")), ApprovalContext::default());
+    let d = decide(
+        &e,
+        &adele,
+        "entra.user.reset_password",
+        &person("adele", Some("Marketing")),
+        ApprovalContext::default(),
+    );
     assert_eq!(d.outcome, Outcome::Auto, "{d:?}");
-    assert_eq!(ids(&d), vec![("action.self-service-sign-in-repair".to_owned(), Layer::Action)]);
+    assert_eq!(
+        ids(&d),
+        vec![(
+            "action.self-service-sign-in-repair".to_owned(),
+            Layer::Action
+        )]
+    );
     assert!(!d.policy_set_hash.is_empty());
 }
 
 #[test]
 fn self_service_on_someone_else_is_denied_by_the_global_layer() {
     let e = engine();
-    let d = decide(&e, &principal("adele", false), "entra.user.reset_password", &person("bob", None), ApprovalContext::default());
+    let d = decide(
+        &e,
+        &principal("adele", false),
+        "entra.user.reset_password",
+        &person("bob", None),
+        ApprovalContext::default(),
+    );
     assert_eq!(d.outcome, Outcome::Deny);
-    assert_eq!(ids(&d), vec![("global.self-service-own-objects-only".to_owned(), Layer::Global)]);
+    assert_eq!(
+        ids(&d),
+        vec![(
+            "global.self-service-own-objects-only".to_owned(),
+            Layer::Global
+        )]
+    );
 }
 
 #[test]
 fn an_action_no_policy_permits_is_denied_with_no_deciding_policy() {
     let e = engine();
-    let d = decide(&e, &principal("adele", false), "entra.user.disable", &person("adele", None), ApprovalContext::default());
+    let d = decide(
+        &e,
+        &principal("adele", false),
+        "entra.user.disable",
+        &person("adele", None),
+        ApprovalContext::default(),
+    );
     assert_eq!(d.outcome, Outcome::Deny);
     assert!(d.deciding.is_empty());
     assert!(d.reason.contains("no policy permits"), "{}", d.reason);
@@ -119,10 +166,28 @@ fn an_action_no_policy_permits_is_denied_with_no_deciding_policy() {
 #[test]
 fn re_enabling_an_account_asks_for_approval() {
     let e = engine();
-    let d = decide(&e, &principal("tom", false), "entra.user.enable", &person("tom", None), ApprovalContext::default());
+    let d = decide(
+        &e,
+        &principal("tom", false),
+        "entra.user.enable",
+        &person("tom", None),
+        ApprovalContext::default(),
+    );
     assert_eq!(d.outcome, Outcome::Ask);
-    assert_eq!(ids(&d), vec![("action.enable-needs-approval".to_owned(), Layer::Action)]);
-    let approved = decide(&e, &principal("tom", false), "entra.user.enable", &person("tom", None), ApprovalContext { granted: true, by_other: true });
+    assert_eq!(
+        ids(&d),
+        vec![("action.enable-needs-approval".to_owned(), Layer::Action)]
+    );
+    let approved = decide(
+        &e,
+        &principal("tom", false),
+        "entra.user.enable",
+        &person("tom", None),
+        ApprovalContext {
+            granted: true,
+            by_other: true,
+        },
+    );
     assert_eq!(approved.outcome, Outcome::Auto);
 }
 
@@ -132,10 +197,28 @@ fn privileged_targets_need_someone_else_to_approve() {
     let mut ga = person("grace", Some("IT"));
     ga.privileged = true;
     let nestor = principal("nestor", true);
-    let d = decide(&e, &nestor, "entra.user.reset_password", &ga, ApprovalContext::default());
+    let d = decide(
+        &e,
+        &nestor,
+        "entra.user.reset_password",
+        &ga,
+        ApprovalContext::default(),
+    );
     assert_eq!(d.outcome, Outcome::Ask);
-    assert_eq!(d.gates.iter().map(|g| g.id.as_str()).collect::<Vec<_>>(), vec!["global.privileged-needs-other-approver"]);
-    let self_approved = decide(&e, &nestor, "entra.user.reset_password", &ga, ApprovalContext { granted: true, by_other: false });
+    assert_eq!(
+        d.gates.iter().map(|g| g.id.as_str()).collect::<Vec<_>>(),
+        vec!["global.privileged-needs-other-approver"]
+    );
+    let self_approved = decide(
+        &e,
+        &nestor,
+        "entra.user.reset_password",
+        &ga,
+        ApprovalContext {
+            granted: true,
+            by_other: false,
+        },
+    );
     assert_eq!(self_approved.outcome, Outcome::Deny);
 }
 
@@ -144,16 +227,34 @@ fn protected_identities_are_never_targets() {
     let e = engine();
     let mut bg = person("breakglass", Some("IT"));
     bg.protected = true;
-    let d = decide(&e, &principal("nestor", true), "entra.user.reset_password", &bg, ApprovalContext { granted: true, by_other: true });
+    let d = decide(
+        &e,
+        &principal("nestor", true),
+        "entra.user.reset_password",
+        &bg,
+        ApprovalContext {
+            granted: true,
+            by_other: true,
+        },
+    );
     assert_eq!(d.outcome, Outcome::Deny);
     assert!(ids(&d).contains(&("global.protected-identities".to_owned(), Layer::Global)));
 }
 
 #[test]
 fn critical_actions_always_need_approval() {
-    let extra = [("permit-all.cedar", "@id(\"tenant.permit-everything\")\n@layer(\"tenant\")\npermit (principal, action, resource);\n")];
+    let extra = [(
+        "permit-all.cedar",
+        "@id(\"tenant.permit-everything\")\n@layer(\"tenant\")\npermit (principal, action, resource);\n",
+    )];
     let e = PolicyEngine::new(&catalog(), &sources(&extra)).unwrap();
-    let d = decide(&e, &principal("nestor", true), "entra.user.delete", &person("bob", None), ApprovalContext::default());
+    let d = decide(
+        &e,
+        &principal("nestor", true),
+        "entra.user.delete",
+        &person("bob", None),
+        ApprovalContext::default(),
+    );
     assert_eq!(d.outcome, Outcome::Ask);
     assert!(e.is_hard_approval(&d));
 }
@@ -161,10 +262,28 @@ fn critical_actions_always_need_approval() {
 #[test]
 fn department_layer_asks_for_finance_staff() {
     let e = engine();
-    let group = Target { kind: TargetKind::Group, id: "g1".into(), display_name: "VPN Users".into(), upn: None, department: None, groups: vec![], privileged: false, protected: false };
+    let group = Target {
+        kind: TargetKind::Group,
+        id: "g1".into(),
+        display_name: "VPN Users".into(),
+        upn: None,
+        department: None,
+        groups: vec![],
+        privileged: false,
+        protected: false,
+    };
     let nestor = principal("nestor", true);
     let action = ActionName::new("entra.group.add_member").unwrap();
-    let base = DecisionRequest { principal: &nestor, action: &action, target: &group, channel: Channel::Cli, blast_radius: 2, risk: 40, local_hour: 10, approval: ApprovalContext::default() };
+    let base = DecisionRequest {
+        principal: &nestor,
+        action: &action,
+        target: &group,
+        channel: Channel::Cli,
+        blast_radius: 2,
+        risk: 40,
+        local_hour: 10,
+        approval: ApprovalContext::default(),
+    };
     let d = e.decide_all(&base, &[group.clone(), person("marcus", Some("Finance"))]);
     assert_eq!(d.outcome, Outcome::Ask, "{d:?}");
     let d = e.decide_all(&base, &[group.clone(), person("leo", Some("Engineering"))]);
@@ -174,16 +293,29 @@ fn department_layer_asks_for_finance_staff() {
 #[test]
 fn evaluation_errors_fail_closed() {
     // The forbid overflows at evaluation; Cedar would skip it and allow. Steward must deny.
-    let extra = [("overflow.cedar", "@id(\"runtime.overflowing\")\n@layer(\"runtime\")\nforbid (principal, action, resource) when { context.blastRadius + 9223372036854775807 > 0 };\n")];
+    let extra = [(
+        "overflow.cedar",
+        "@id(\"runtime.overflowing\")\n@layer(\"runtime\")\nforbid (principal, action, resource) when { context.blastRadius + 9223372036854775807 > 0 };\n",
+    )];
     let e = PolicyEngine::new(&catalog(), &sources(&extra)).unwrap();
-    let d = decide(&e, &principal("adele", false), "entra.user.reset_password", &person("adele", None), ApprovalContext::default());
+    let d = decide(
+        &e,
+        &principal("adele", false),
+        "entra.user.reset_password",
+        &person("adele", None),
+        ApprovalContext::default(),
+    );
     assert_eq!(d.outcome, Outcome::Deny);
     assert!(!d.errors.is_empty());
 }
 
 fn rejected(extra: &[(&str, &str)]) -> String {
     match PolicyEngine::new(&catalog(), &sources(extra)) {
-        Err(PolicyError::Rejected(problems)) => problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"),
+        Err(PolicyError::Rejected(problems)) => problems
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("\n"),
         other => panic!("expected a rejection, got {other:?}"),
     }
 }
@@ -203,7 +335,10 @@ fn a_schema_violation_names_file_line_and_policy() {
     assert!(message.contains("action.typo"), "{message}");
     let attr = "@id(\"tenant.bad-attr\")\n@layer(\"tenant\")\npermit (principal, action, resource) when { principal.isVip };\n";
     let message = rejected(&[("attr.cedar", attr)]);
-    assert!(message.contains("policies/attr.cedar:") && message.contains("tenant.bad-attr"), "{message}");
+    assert!(
+        message.contains("policies/attr.cedar:") && message.contains("tenant.bad-attr"),
+        "{message}"
+    );
 }
 
 #[test]
@@ -212,7 +347,8 @@ fn ids_and_layers_are_required_unique_and_global_is_reserved() {
     assert!(rejected(&[("a.cedar", no_id)]).contains("no `@id"));
     let dup = "@id(\"tenant.directory-lookups\")\n@layer(\"tenant\")\npermit (principal, action, resource);\n";
     assert!(rejected(&[("b.cedar", dup)]).contains("duplicate `@id`"));
-    let global = "@id(\"tenant.sneaky\")\n@layer(\"global\")\npermit (principal, action, resource);\n";
+    let global =
+        "@id(\"tenant.sneaky\")\n@layer(\"global\")\npermit (principal, action, resource);\n";
     assert!(rejected(&[("c.cedar", global)]).contains("global layer ships with Steward"));
     let bad_layer = "@id(\"tenant.x\")\n@layer(\"vip\")\npermit (principal, action, resource);\n";
     assert!(rejected(&[("d.cedar", bad_layer)]).contains("`@layer` must be one of"));

@@ -29,7 +29,9 @@ pub fn app(state: AppState) -> Router {
 }
 
 fn body<T>(payload: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
-    payload.map(|Json(v)| v).map_err(|e| ApiError::bad_request(format!("invalid request body: {}", e.body_text())))
+    payload
+        .map(|Json(v)| v)
+        .map_err(|e| ApiError::bad_request(format!("invalid request body: {}", e.body_text())))
 }
 
 #[derive(Debug, Deserialize)]
@@ -43,11 +45,18 @@ struct AskBody {
     channel: Option<Channel>,
 }
 
-async fn ask(State(state): State<AppState>, payload: Result<Json<AskBody>, JsonRejection>) -> Result<Json<TurnReport>, ApiError> {
+async fn ask(
+    State(state): State<AppState>,
+    payload: Result<Json<AskBody>, JsonRejection>,
+) -> Result<Json<TurnReport>, ApiError> {
     let req = body(payload)?;
     let runtime = state.tenant(req.tenant.as_deref())?;
     let channel = req.channel.unwrap_or(Channel::Web);
-    Ok(Json(runtime.handle(&req.requester, channel, &req.message, req.conversation_id).await?))
+    Ok(Json(
+        runtime
+            .handle(&req.requester, channel, &req.message, req.conversation_id)
+            .await?,
+    ))
 }
 
 #[derive(Debug, Deserialize)]
@@ -57,12 +66,19 @@ struct TenantQuery {
     status: Option<String>,
 }
 
-async fn list_approvals(State(state): State<AppState>, Query(q): Query<TenantQuery>) -> Result<Json<Value>, ApiError> {
+async fn list_approvals(
+    State(state): State<AppState>,
+    Query(q): Query<TenantQuery>,
+) -> Result<Json<Value>, ApiError> {
     let runtime = state.tenant(q.tenant.as_deref())?;
     let only_pending = match q.status.as_deref() {
         None | Some("pending") => true,
         Some("all") => false,
-        Some(other) => return Err(ApiError::bad_request(format!("status must be `pending` or `all`, not `{other}`"))),
+        Some(other) => {
+            return Err(ApiError::bad_request(format!(
+                "status must be `pending` or `all`, not `{other}`"
+            )));
+        }
     };
     let rows = runtime.approvals(only_pending).await?;
     let items: Vec<Value> = rows
@@ -84,24 +100,48 @@ struct DecisionBody {
     reason: Option<String>,
 }
 
-async fn decide(state: AppState, id: &str, req: DecisionBody, decision: ApprovalDecision) -> Result<Json<Value>, ApiError> {
-    let id: ApprovalId = id.parse().map_err(|_| ApiError::bad_request(format!("`{id}` is not an approval id")))?;
+async fn decide(
+    state: AppState,
+    id: &str,
+    req: DecisionBody,
+    decision: ApprovalDecision,
+) -> Result<Json<Value>, ApiError> {
+    let id: ApprovalId = id
+        .parse()
+        .map_err(|_| ApiError::bad_request(format!("`{id}` is not an approval id")))?;
     let runtime = state.tenant(req.tenant.as_deref())?;
     let (summary, follow_up) = runtime.decide_approval(id, &req.approver, decision).await?;
-    Ok(Json(json!({"approvalId": id, "summary": summary, "followUp": follow_up})))
+    Ok(Json(
+        json!({"approvalId": id, "summary": summary, "followUp": follow_up}),
+    ))
 }
 
-async fn approve(State(state): State<AppState>, Path(id): Path<String>, payload: Result<Json<DecisionBody>, JsonRejection>) -> Result<Json<Value>, ApiError> {
+async fn approve(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    payload: Result<Json<DecisionBody>, JsonRejection>,
+) -> Result<Json<Value>, ApiError> {
     decide(state, &id, body(payload)?, ApprovalDecision::ApproveOnce).await
 }
 
-async fn deny(State(state): State<AppState>, Path(id): Path<String>, payload: Result<Json<DecisionBody>, JsonRejection>) -> Result<Json<Value>, ApiError> {
+async fn deny(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    payload: Result<Json<DecisionBody>, JsonRejection>,
+) -> Result<Json<Value>, ApiError> {
     let req = body(payload)?;
-    let reason = req.reason.clone().filter(|r| !r.trim().is_empty()).ok_or_else(|| ApiError::bad_request("a denial needs a `reason` for the requester"))?;
+    let reason = req
+        .reason
+        .clone()
+        .filter(|r| !r.trim().is_empty())
+        .ok_or_else(|| ApiError::bad_request("a denial needs a `reason` for the requester"))?;
     decide(state, &id, req, ApprovalDecision::Deny { reason }).await
 }
 
-async fn verify_audit(State(state): State<AppState>, Query(q): Query<TenantQuery>) -> Result<impl IntoResponse, ApiError> {
+async fn verify_audit(
+    State(state): State<AppState>,
+    Query(q): Query<TenantQuery>,
+) -> Result<impl IntoResponse, ApiError> {
     let runtime = state.tenant(q.tenant.as_deref())?;
     Ok(Json(runtime.store.verify_audit().await?))
 }

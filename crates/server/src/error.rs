@@ -17,11 +17,19 @@ pub struct ApiError {
 impl ApiError {
     /// 400.
     pub fn bad_request(message: impl Into<String>) -> Self {
-        Self { status: StatusCode::BAD_REQUEST, code: "badRequest", message: message.into() }
+        Self {
+            status: StatusCode::BAD_REQUEST,
+            code: "badRequest",
+            message: message.into(),
+        }
     }
     /// 404.
     pub fn not_found(message: impl Into<String>) -> Self {
-        Self { status: StatusCode::NOT_FOUND, code: "notFound", message: message.into() }
+        Self {
+            status: StatusCode::NOT_FOUND,
+            code: "notFound",
+            message: message.into(),
+        }
     }
 }
 
@@ -34,9 +42,15 @@ impl From<AgentError> for ApiError {
             AgentError::Store(StoreError::NotFound { .. }) => (StatusCode::NOT_FOUND, "notFound"),
             AgentError::Store(StoreError::Conflict { .. }) => (StatusCode::CONFLICT, "conflict"),
             AgentError::Directory(_) => (StatusCode::BAD_GATEWAY, "directoryUnavailable"),
-            AgentError::Store(_) | AgentError::BadState(..) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+            AgentError::Store(_) | AgentError::BadState(..) => {
+                (StatusCode::INTERNAL_SERVER_ERROR, "internal")
+            }
         };
-        Self { status, code, message: e.to_string() }
+        Self {
+            status,
+            code,
+            message: e.to_string(),
+        }
     }
 }
 
@@ -48,6 +62,10 @@ impl From<StoreError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.status, Json(json!({"error": {"code": self.code, "message": self.message}}))).into_response()
+        (
+            self.status,
+            Json(json!({"error": {"code": self.code, "message": self.message}})),
+        )
+            .into_response()
     }
 }

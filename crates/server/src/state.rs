@@ -32,6 +32,8 @@ pub struct AppState {
 impl AppState {
     pub(crate) fn tenant(&self, id: Option<&str>) -> Result<&Arc<TenantRuntime>, crate::ApiError> {
         let id = id.unwrap_or(&self.default_tenant);
-        self.tenants.get(id).ok_or_else(|| crate::ApiError::not_found(format!("unknown tenant `{id}`")))
+        self.tenants
+            .get(id)
+            .ok_or_else(|| crate::ApiError::not_found(format!("unknown tenant `{id}`")))
     }
 }

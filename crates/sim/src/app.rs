@@ -21,19 +21,28 @@ use crate::state::{SimState, Tenant};
 
 /// The router over a simulator state (tests can drive it in-process).
 pub fn app(state: Arc<SimState>) -> Router {
-    let graph = crate::graph::routes()
-        .layer(middleware::from_fn_with_state(state.clone(), graph_envelope));
+    let graph = crate::graph::routes().layer(middleware::from_fn_with_state(
+        state.clone(),
+        graph_envelope,
+    ));
     Router::new()
         .merge(graph)
         .route("/{tenant}/oauth2/v2.0/token", post(crate::auth::token))
-        .route("/_sim/faults", post(crate::faults::add_fault).get(crate::faults::fault_stats))
+        .route(
+            "/_sim/faults",
+            post(crate::faults::add_fault).get(crate::faults::fault_stats),
+        )
         .route("/_sim/health", get(|| async { "ok" }))
         .with_state(state)
 }
 
 /// Injected faults first; then every response gets a `request-id`, and framework rejections
 /// (malformed JSON, unknown routes) are answered in Graph's error shape.
-async fn graph_envelope(State(state): State<Arc<SimState>>, request: Request, next: Next) -> Response {
+async fn graph_envelope(
+    State(state): State<Arc<SimState>>,
+    request: Request,
+    next: Next,
+) -> Response {
     let method = request.method().to_string();
     let path = request.uri().path().to_owned();
     if let Some(fault) = state.faults.lock().await.take(&method, &path) {
@@ -45,7 +54,10 @@ async fn graph_envelope(State(state): State<Arc<SimState>>, request: Request, ne
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/json"));
-    let mut response = if (response.status().is_client_error() || response.status().is_server_error()) && !is_json {
+    let mut response = if (response.status().is_client_error()
+        || response.status().is_server_error())
+        && !is_json
+    {
         let status = response.status();
         let code = match status {
             StatusCode::NOT_FOUND | StatusCode::METHOD_NOT_ALLOWED => "BadRequest",
@@ -55,7 +67,11 @@ async fn graph_envelope(State(state): State<Arc<SimState>>, request: Request, ne
             StatusCode::NOT_FOUND | StatusCode::METHOD_NOT_ALLOWED => format!("Resource not found for the segment '{path}'."),
             _ => "Write requests (excluding DELETE) must contain the Content-Type header declaration and a valid JSON body.".into(),
         };
-        let status = if status == StatusCode::METHOD_NOT_ALLOWED { StatusCode::BAD_REQUEST } else { status };
+        let status = if status == StatusCode::METHOD_NOT_ALLOWED {
+            StatusCode::BAD_REQUEST
+        } else {
+            status
+        };
         GraphError::new(status, code, message).into_response()
     } else {
         response
@@ -104,7 +120,9 @@ pub async fn start(seed: Value, port: Option<u16>) -> Result<RunningSim, SeedErr
     let listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], port.unwrap_or(0))))
         .await
         .map_err(|e| crate::seed::invalid(format!("cannot listen on loopback: {e}")))?;
-    let addr = listener.local_addr().map_err(|e| crate::seed::invalid(format!("no local address: {e}")))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| crate::seed::invalid(format!("no local address: {e}")))?;
     let base_url = format!("http://{addr}");
     let _ = state.base_url.set(base_url.clone());
     let router = app(state.clone());
@@ -113,5 +131,11 @@ pub async fn start(seed: Value, port: Option<u16>) -> Result<RunningSim, SeedErr
             tracing::error!(error = %e, "simulator stopped");
         }
     });
-    Ok(RunningSim { base_url, tenant_id, domain, state, task })
+    Ok(RunningSim {
+        base_url,
+        tenant_id,
+        domain,
+        state,
+        task,
+    })
 }

@@ -48,7 +48,10 @@ pub(crate) struct Caller {
 impl Caller {
     /// Passes when the token carries any of `scopes`; otherwise Graph's 403.
     pub fn require_scope(&self, scopes: &[&str]) -> Result<(), GraphError> {
-        if scopes.iter().any(|s| self.scopes.iter().any(|have| have.eq_ignore_ascii_case(s))) {
+        if scopes
+            .iter()
+            .any(|s| self.scopes.iter().any(|have| have.eq_ignore_ascii_case(s)))
+        {
             Ok(())
         } else {
             Err(GraphError::denied())
@@ -57,25 +60,40 @@ impl Caller {
 }
 
 /// Checks the bearer token of a Graph request and loads the caller's current roles.
-pub(crate) fn authenticate(state: &SimState, tenant: &Tenant, headers: &HeaderMap) -> Result<Caller, GraphError> {
+pub(crate) fn authenticate(
+    state: &SimState,
+    tenant: &Tenant,
+    headers: &HeaderMap,
+) -> Result<Caller, GraphError> {
     let token = headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
         .map(str::trim)
         .filter(|t| !t.is_empty())
         .ok_or_else(|| GraphError::unauthenticated("Access token is empty."))?;
     let mut validation = Validation::new(Algorithm::HS256);
     validation.set_audience(&[AUDIENCE]);
-    let data = jsonwebtoken::decode::<Claims>(token, &DecodingKey::from_secret(&state.signing_key), &validation)
-        .map_err(|e| GraphError::unauthenticated(format!("Access token validation failure: {e}.")))?;
+    let data = jsonwebtoken::decode::<Claims>(
+        token,
+        &DecodingKey::from_secret(&state.signing_key),
+        &validation,
+    )
+    .map_err(|e| GraphError::unauthenticated(format!("Access token validation failure: {e}.")))?;
     let claims = data.claims;
     if claims.tid != tenant.tenant_id {
-        return Err(GraphError::unauthenticated("Access token validation failure. Invalid audience."));
+        return Err(GraphError::unauthenticated(
+            "Access token validation failure. Invalid audience.",
+        ));
     }
-    let user = tenant
-        .user(&claims.oid)
-        .ok_or_else(|| GraphError::unauthenticated("The user or administrator has not consented to use the application."))?;
+    let user = tenant.user(&claims.oid).ok_or_else(|| {
+        GraphError::unauthenticated(
+            "The user or administrator has not consented to use the application.",
+        )
+    })?;
     if !user.enabled() {
         return Err(GraphError::unauthenticated("The user account is disabled."));
     }
@@ -133,39 +151,86 @@ pub(crate) async fn token(
     Form(form): Form<TokenForm>,
 ) -> Response {
     let mut tenant = state.tenant.lock().await;
-    if ![tenant.tenant_id.as_str(), tenant.domain.as_str(), "organizations"].contains(&tenant_segment.as_str()) {
-        return aad_error(StatusCode::BAD_REQUEST, "invalid_request", 90002, &format!("Tenant '{tenant_segment}' not found."));
+    if ![
+        tenant.tenant_id.as_str(),
+        tenant.domain.as_str(),
+        "organizations",
+    ]
+    .contains(&tenant_segment.as_str())
+    {
+        return aad_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            90002,
+            &format!("Tenant '{tenant_segment}' not found."),
+        );
     }
     if form.client_id.as_deref().is_none_or(str::is_empty) {
-        return aad_error(StatusCode::BAD_REQUEST, "invalid_request", 900144, "The request body must contain the following parameter: 'client_id'.");
+        return aad_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            900144,
+            "The request body must contain the following parameter: 'client_id'.",
+        );
     }
     let (oid, scopes) = match form.grant_type.as_str() {
         "password" => {
-            let (Some(username), Some(password)) = (form.username.as_deref(), form.password.as_deref()) else {
-                return aad_error(StatusCode::BAD_REQUEST, "invalid_request", 900144, "The request body must contain the following parameter: 'username' and 'password'.");
+            let (Some(username), Some(password)) =
+                (form.username.as_deref(), form.password.as_deref())
+            else {
+                return aad_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_request",
+                    900144,
+                    "The request body must contain the following parameter: 'username' and 'password'.",
+                );
             };
             match sign_in(&mut tenant, username, password) {
                 Ok(oid) => (oid, graph_scopes(form.scope.as_deref().unwrap_or_default())),
-                Err((code, message)) => return aad_error(StatusCode::BAD_REQUEST, "invalid_grant", code, message),
+                Err((code, message)) => {
+                    return aad_error(StatusCode::BAD_REQUEST, "invalid_grant", code, message);
+                }
             }
         }
         "refresh_token" => {
             let presented = form.refresh_token.unwrap_or_default();
             let Some((oid, scopes)) = state.refresh_tokens.lock().await.remove(&presented) else {
-                return aad_error(StatusCode::BAD_REQUEST, "invalid_grant", 70008, "The provided authorization code or refresh token has expired due to inactivity.");
+                return aad_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_grant",
+                    70008,
+                    "The provided authorization code or refresh token has expired due to inactivity.",
+                );
             };
             match tenant.user(&oid) {
                 Some(u) if u.enabled() => {}
-                _ => return aad_error(StatusCode::BAD_REQUEST, "invalid_grant", 50057, "The user account is disabled."),
+                _ => {
+                    return aad_error(
+                        StatusCode::BAD_REQUEST,
+                        "invalid_grant",
+                        50057,
+                        "The user account is disabled.",
+                    );
+                }
             }
             (oid, scopes.split_whitespace().map(str::to_owned).collect())
         }
         other => {
-            return aad_error(StatusCode::BAD_REQUEST, "unsupported_grant_type", 70003, &format!("The app requested an unsupported grant type '{other}'."));
+            return aad_error(
+                StatusCode::BAD_REQUEST,
+                "unsupported_grant_type",
+                70003,
+                &format!("The app requested an unsupported grant type '{other}'."),
+            );
         }
     };
     let Some(user) = tenant.user(&oid) else {
-        return aad_error(StatusCode::BAD_REQUEST, "invalid_grant", 50034, "The user account does not exist in this directory.");
+        return aad_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_grant",
+            50034,
+            "The user account does not exist in this directory.",
+        );
     };
     let now = Utc::now().timestamp();
     let scp = scopes.join(" ");
@@ -183,12 +248,27 @@ pub(crate) async fn token(
         appid: form.client_id.unwrap_or_default(),
         ver: "1.0".into(),
     };
-    let access_token = match jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(&state.signing_key)) {
+    let access_token = match jsonwebtoken::encode(
+        &Header::new(Algorithm::HS256),
+        &claims,
+        &EncodingKey::from_secret(&state.signing_key),
+    ) {
         Ok(t) => t,
-        Err(e) => return aad_error(StatusCode::INTERNAL_SERVER_ERROR, "server_error", 50000, &format!("token signing failed: {e}")),
+        Err(e) => {
+            return aad_error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "server_error",
+                50000,
+                &format!("token signing failed: {e}"),
+            );
+        }
     };
     let refresh_token = format!("0.sim.{}", uuid::Uuid::new_v4().simple());
-    state.refresh_tokens.lock().await.insert(refresh_token.clone(), (claims.oid.clone(), scp.clone()));
+    state
+        .refresh_tokens
+        .lock()
+        .await
+        .insert(refresh_token.clone(), (claims.oid.clone(), scp.clone()));
     axum::Json(json!({
         "token_type": "Bearer",
         "scope": scopes.iter().map(|s| format!("https://graph.microsoft.com/{s}")).collect::<Vec<_>>().join(" "),
@@ -201,22 +281,38 @@ pub(crate) async fn token(
 }
 
 /// An interactive password sign-in: records a sign-in log entry either way, as Entra does.
-fn sign_in(tenant: &mut Tenant, username: &str, password: &str) -> Result<String, (u32, &'static str)> {
+fn sign_in(
+    tenant: &mut Tenant,
+    username: &str,
+    password: &str,
+) -> Result<String, (u32, &'static str)> {
     let Some(user) = tenant.user_mut(username) else {
         return Err((50034, "The user account does not exist in this directory."));
     };
     let result = if !user.enabled() {
-        Err((50057, "User account is disabled. The account has been disabled by an administrator."))
+        Err((
+            50057,
+            "User account is disabled. The account has been disabled by an administrator.",
+        ))
     } else if user.sim.locked_out {
-        Err((50053, "Account is locked because user tried to sign in too many times with an incorrect user ID or password."))
+        Err((
+            50053,
+            "Account is locked because user tried to sign in too many times with an incorrect user ID or password.",
+        ))
     } else if user.sim.password != password {
         user.sim.failed_attempts += 1;
         if user.sim.failed_attempts >= LOCKOUT_THRESHOLD {
             user.sim.locked_out = true;
         }
-        Err((50126, "Error validating credentials due to invalid username or password."))
+        Err((
+            50126,
+            "Error validating credentials due to invalid username or password.",
+        ))
     } else if user.sim.must_change_password {
-        Err((50055, "The password is expired. The user must change it at next sign-in."))
+        Err((
+            50055,
+            "The password is expired. The user must change it at next sign-in.",
+        ))
     } else {
         user.sim.failed_attempts = 0;
         Ok(user.id().to_owned())
@@ -248,14 +344,41 @@ fn sign_in(tenant: &mut Tenant, username: &str, password: &str) -> Result<String
 
 /// Scope sets accepted per kind of call (least-privileged first, then the broader ones).
 pub(crate) mod scopes {
-    pub const USER_READ: &[&str] = &["User.ReadBasic.All", "User.Read.All", "User.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"];
+    pub const USER_READ: &[&str] = &[
+        "User.ReadBasic.All",
+        "User.Read.All",
+        "User.ReadWrite.All",
+        "Directory.Read.All",
+        "Directory.ReadWrite.All",
+    ];
     pub const USER_WRITE: &[&str] = &["User.ReadWrite.All", "Directory.ReadWrite.All"];
-    pub const USER_ENABLE: &[&str] = &["User.EnableDisableAccount.All", "User.ReadWrite.All", "Directory.ReadWrite.All"];
-    pub const REVOKE: &[&str] = &["User.RevokeSessions.All", "User.ReadWrite.All", "Directory.ReadWrite.All"];
-    pub const METHODS_READ: &[&str] = &["UserAuthenticationMethod.Read.All", "UserAuthenticationMethod.ReadWrite.All"];
+    pub const USER_ENABLE: &[&str] = &[
+        "User.EnableDisableAccount.All",
+        "User.ReadWrite.All",
+        "Directory.ReadWrite.All",
+    ];
+    pub const REVOKE: &[&str] = &[
+        "User.RevokeSessions.All",
+        "User.ReadWrite.All",
+        "Directory.ReadWrite.All",
+    ];
+    pub const METHODS_READ: &[&str] = &[
+        "UserAuthenticationMethod.Read.All",
+        "UserAuthenticationMethod.ReadWrite.All",
+    ];
     pub const METHODS_WRITE: &[&str] = &["UserAuthenticationMethod.ReadWrite.All"];
-    pub const GROUP_READ: &[&str] = &["GroupMember.Read.All", "Group.Read.All", "Group.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"];
-    pub const GROUP_MEMBER_WRITE: &[&str] = &["GroupMember.ReadWrite.All", "Group.ReadWrite.All", "Directory.ReadWrite.All"];
+    pub const GROUP_READ: &[&str] = &[
+        "GroupMember.Read.All",
+        "GroupMember.ReadWrite.All",
+        "Group.Read.All",
+        "Group.ReadWrite.All",
+        "Directory.Read.All",
+        "Directory.ReadWrite.All",
+    ];
+    pub const GROUP_MEMBER_WRITE: &[&str] = &[
+        "GroupMember.ReadWrite.All",
+        "Group.ReadWrite.All",
+        "Directory.ReadWrite.All",
+    ];
     pub const AUDIT_READ: &[&str] = &["AuditLog.Read.All"];
 }
-

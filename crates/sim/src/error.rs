@@ -16,18 +16,29 @@ pub(crate) struct GraphError {
 
 impl GraphError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self { status, code, message: message.into(), retry_after: None }
+        Self {
+            status,
+            code,
+            message: message.into(),
+            retry_after: None,
+        }
     }
 
     pub fn denied() -> Self {
-        Self::new(StatusCode::FORBIDDEN, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "Authorization_RequestDenied",
+            "Insufficient privileges to complete the operation.",
+        )
     }
 
     pub fn not_found(id: &str) -> Self {
         Self::new(
             StatusCode::NOT_FOUND,
             "Request_ResourceNotFound",
-            format!("Resource '{id}' does not exist or one of its queried reference-property objects are not present."),
+            format!(
+                "Resource '{id}' does not exist or one of its queried reference-property objects are not present."
+            ),
         )
     }
 
@@ -36,7 +47,11 @@ impl GraphError {
     }
 
     pub fn unauthenticated(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, "InvalidAuthenticationToken", message)
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "InvalidAuthenticationToken",
+            message,
+        )
     }
 }
 
@@ -59,7 +74,9 @@ impl IntoResponse for GraphError {
             response.headers_mut().insert("request-id", v);
         }
         if let Some(secs) = self.retry_after {
-            response.headers_mut().insert("Retry-After", HeaderValue::from(secs));
+            response
+                .headers_mut()
+                .insert("Retry-After", HeaderValue::from(secs));
         }
         response
     }

@@ -37,7 +37,11 @@ impl Faults {
     /// Takes one matching fault, if any, and returns the error to answer with.
     pub fn take(&mut self, method: &str, path: &str) -> Option<GraphError> {
         let index = self.pending.iter().position(|f| {
-            f.count > 0 && path.contains(&f.path_contains) && f.method.as_deref().is_none_or(|m| m.eq_ignore_ascii_case(method))
+            f.count > 0
+                && path.contains(&f.path_contains)
+                && f.method
+                    .as_deref()
+                    .is_none_or(|m| m.eq_ignore_ascii_case(method))
         })?;
         let fault = self.pending.get_mut(index)?;
         fault.count -= 1;
@@ -46,7 +50,10 @@ impl Faults {
         let (code, message) = if status == StatusCode::TOO_MANY_REQUESTS {
             ("TooManyRequests", "Too many requests.")
         } else {
-            ("serviceNotAvailable", "The service is temporarily unavailable.")
+            (
+                "serviceNotAvailable",
+                "The service is temporarily unavailable.",
+            )
         };
         let mut error = GraphError::new(status, code, message);
         error.retry_after = Some(fault.retry_after);
@@ -54,7 +61,10 @@ impl Faults {
     }
 }
 
-pub(crate) async fn add_fault(State(state): State<Arc<SimState>>, Json(fault): Json<Fault>) -> StatusCode {
+pub(crate) async fn add_fault(
+    State(state): State<Arc<SimState>>,
+    Json(fault): Json<Fault>,
+) -> StatusCode {
     state.faults.lock().await.pending.push(fault);
     StatusCode::NO_CONTENT
 }

@@ -70,7 +70,10 @@ fn tokenize(input: &str) -> Result<Vec<Tok>, String> {
                 let word: String = chars[start..i].iter().collect();
                 if let Ok(n) = word.parse::<i64>() {
                     out.push(Tok::Num(n));
-                } else if word.contains('-') && word.contains(':') && DateTime::parse_from_rfc3339(&word).is_ok() {
+                } else if word.contains('-')
+                    && word.contains(':')
+                    && DateTime::parse_from_rfc3339(&word).is_ok()
+                {
                     out.push(Tok::Lit(word));
                 } else {
                     out.push(Tok::Ident(word));
@@ -87,8 +90,15 @@ pub(crate) enum Filter {
     And(Box<Filter>, Box<Filter>),
     Or(Box<Filter>, Box<Filter>),
     Not(Box<Filter>),
-    Cmp { path: String, op: String, value: Value },
-    StartsWith { path: String, prefix: String },
+    Cmp {
+        path: String,
+        op: String,
+        value: Value,
+    },
+    StartsWith {
+        path: String,
+        prefix: String,
+    },
 }
 
 struct Parser {
@@ -116,7 +126,10 @@ impl Parser {
     }
     fn or(&mut self) -> Result<Filter, String> {
         let mut left = self.and()?;
-        while self.peek_word().is_some_and(|w| w.eq_ignore_ascii_case("or")) {
+        while self
+            .peek_word()
+            .is_some_and(|w| w.eq_ignore_ascii_case("or"))
+        {
             self.pos += 1;
             left = Filter::Or(Box::new(left), Box::new(self.and()?));
         }
@@ -124,14 +137,20 @@ impl Parser {
     }
     fn and(&mut self) -> Result<Filter, String> {
         let mut left = self.unary()?;
-        while self.peek_word().is_some_and(|w| w.eq_ignore_ascii_case("and")) {
+        while self
+            .peek_word()
+            .is_some_and(|w| w.eq_ignore_ascii_case("and"))
+        {
             self.pos += 1;
             left = Filter::And(Box::new(left), Box::new(self.unary()?));
         }
         Ok(left)
     }
     fn unary(&mut self) -> Result<Filter, String> {
-        if self.peek_word().is_some_and(|w| w.eq_ignore_ascii_case("not")) {
+        if self
+            .peek_word()
+            .is_some_and(|w| w.eq_ignore_ascii_case("not"))
+        {
             self.pos += 1;
             return Ok(Filter::Not(Box::new(self.unary()?)));
         }
@@ -158,8 +177,17 @@ impl Parser {
             }
             Some(Tok::Ident(path)) => {
                 let op = match self.next() {
-                    Some(Tok::Ident(op)) if ["eq", "ne", "gt", "ge", "lt", "le"].contains(&op.to_lowercase().as_str()) => op.to_lowercase(),
-                    other => return Err(format!("expected a comparison operator after `{path}`, found {other:?}")),
+                    Some(Tok::Ident(op))
+                        if ["eq", "ne", "gt", "ge", "lt", "le"]
+                            .contains(&op.to_lowercase().as_str()) =>
+                    {
+                        op.to_lowercase()
+                    }
+                    other => {
+                        return Err(format!(
+                            "expected a comparison operator after `{path}`, found {other:?}"
+                        ));
+                    }
                 };
                 let value = match self.next() {
                     Some(Tok::Str(s)) | Some(Tok::Lit(s)) => Value::String(s),
@@ -178,11 +206,16 @@ impl Parser {
 impl Filter {
     /// Parses a `$filter`, accepting only the listed property paths.
     pub fn parse(input: &str, allowed: &[&str], type_name: &str) -> Result<Self, GraphError> {
-        let toks = tokenize(input).map_err(|e| GraphError::bad_request(format!("Invalid filter clause: {e}")))?;
+        let toks = tokenize(input)
+            .map_err(|e| GraphError::bad_request(format!("Invalid filter clause: {e}")))?;
         let mut parser = Parser { toks, pos: 0 };
-        let filter = parser.or().map_err(|e| GraphError::bad_request(format!("Invalid filter clause: {e}")))?;
+        let filter = parser
+            .or()
+            .map_err(|e| GraphError::bad_request(format!("Invalid filter clause: {e}")))?;
         if parser.pos != parser.toks.len() {
-            return Err(GraphError::bad_request("Invalid filter clause: trailing tokens"));
+            return Err(GraphError::bad_request(
+                "Invalid filter clause: trailing tokens",
+            ));
         }
         filter.check(allowed, type_name)?;
         Ok(filter)
@@ -226,7 +259,11 @@ impl Filter {
 
 fn lookup<'a>(entity: &'a Value, path: &str) -> Option<&'a Value> {
     path.split('/').try_fold(entity, |v, key| {
-        v.as_object().and_then(|m| m.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v))
+        v.as_object().and_then(|m| {
+            m.iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(key))
+                .map(|(_, v)| v)
+        })
     })
 }
 
@@ -234,7 +271,10 @@ fn compare(actual: &Value, op: &str, expected: &Value) -> bool {
     use std::cmp::Ordering;
     let ordering = match (actual, expected) {
         (Value::String(a), Value::String(b)) => {
-            match (DateTime::parse_from_rfc3339(a), DateTime::parse_from_rfc3339(b)) {
+            match (
+                DateTime::parse_from_rfc3339(a),
+                DateTime::parse_from_rfc3339(b),
+            ) {
                 (Ok(a), Ok(b)) => Some(a.cmp(&b)),
                 _ => Some(a.to_lowercase().cmp(&b.to_lowercase())),
             }
@@ -284,7 +324,10 @@ pub(crate) fn select(
     };
     let mut out = Map::new();
     for name in wanted {
-        out.insert(name.clone(), entity.get(&name).cloned().unwrap_or(Value::Null));
+        out.insert(
+            name.clone(),
+            entity.get(&name).cloned().unwrap_or(Value::Null),
+        );
     }
     Ok(Value::Object(out))
 }
@@ -300,7 +343,10 @@ pub(crate) struct CollectionQuery {
 }
 
 impl CollectionQuery {
-    pub fn from_params(params: &BTreeMap<String, String>, max_top: usize) -> Result<Self, GraphError> {
+    pub fn from_params(
+        params: &BTreeMap<String, String>,
+        max_top: usize,
+    ) -> Result<Self, GraphError> {
         let top = match params.get("$top") {
             None => None,
             Some(t) => match t.parse::<usize>() {
@@ -330,13 +376,23 @@ impl CollectionQuery {
     }
 
     /// One page of `items` with an `@odata.nextLink` when more remain.
-    pub fn page(&self, items: Vec<Value>, default_top: usize, base_url: &str, path: &str, context: &str) -> Value {
+    pub fn page(
+        &self,
+        items: Vec<Value>,
+        default_top: usize,
+        base_url: &str,
+        path: &str,
+        context: &str,
+    ) -> Value {
         let start = self.skip_token.unwrap_or(0);
         let size = self.top.unwrap_or(default_top);
         let total = items.len();
         let page: Vec<Value> = items.into_iter().skip(start).take(size).collect();
         let mut body = Map::new();
-        body.insert("@odata.context".into(), Value::String(format!("{base_url}/v1.0/$metadata#{context}")));
+        body.insert(
+            "@odata.context".into(),
+            Value::String(format!("{base_url}/v1.0/$metadata#{context}")),
+        );
         if start + size < total {
             let mut query = url::form_urlencoded::Serializer::new(String::new());
             for (k, v) in &self.raw {
@@ -345,7 +401,10 @@ impl CollectionQuery {
                 }
             }
             query.append_pair("$skiptoken", &format!("o.{}", start + size));
-            body.insert("@odata.nextLink".into(), Value::String(format!("{base_url}{path}?{}", query.finish())));
+            body.insert(
+                "@odata.nextLink".into(),
+                Value::String(format!("{base_url}{path}?{}", query.finish())),
+            );
         }
         body.insert("value".into(), Value::Array(page));
         Value::Object(body)
@@ -359,7 +418,12 @@ mod tests {
 
     #[test]
     fn filters_parse_and_match() {
-        let allowed = ["userPrincipalName", "createdDateTime", "status/errorCode", "displayName"];
+        let allowed = [
+            "userPrincipalName",
+            "createdDateTime",
+            "status/errorCode",
+            "displayName",
+        ];
         let f = Filter::parse(
             "userPrincipalName eq 'Adele@x.example' and createdDateTime ge 2026-11-01T00:00:00Z and status/errorCode eq 50053",
             &allowed,
@@ -370,7 +434,12 @@ mod tests {
         let miss = json!({"userPrincipalName": "adele@x.example", "createdDateTime": "2026-11-20T09:00:00Z", "status": {"errorCode": 0}});
         assert!(f.matches(&hit));
         assert!(!f.matches(&miss));
-        let s = Filter::parse("startswith(displayName,'mar') or displayName eq 'O''Brien'", &allowed, "user").unwrap();
+        let s = Filter::parse(
+            "startswith(displayName,'mar') or displayName eq 'O''Brien'",
+            &allowed,
+            "user",
+        )
+        .unwrap();
         assert!(s.matches(&json!({"displayName": "Maria Lopez"})));
         assert!(s.matches(&json!({"displayName": "O'Brien"})));
         assert!(Filter::parse("jobTitle eq 'x'", &allowed, "user").is_err());

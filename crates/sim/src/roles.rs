@@ -69,12 +69,21 @@ pub(crate) struct TargetFacts<'a> {
 /// role, per the password-reset matrix.
 fn password_resetters(target_role: &str) -> &'static [&'static str] {
     match target_role {
-        "Directory Readers" | "Guest Inviter" | PASSWORD_ADMIN => {
-            &[PASSWORD_ADMIN, HELPDESK_ADMIN, AUTH_ADMIN, USER_ADMIN, PRIV_AUTH_ADMIN, GLOBAL_ADMIN]
-        }
-        "Message Center Reader" | "Reports Reader" => {
-            &[HELPDESK_ADMIN, AUTH_ADMIN, USER_ADMIN, PRIV_AUTH_ADMIN, GLOBAL_ADMIN]
-        }
+        "Directory Readers" | "Guest Inviter" | PASSWORD_ADMIN => &[
+            PASSWORD_ADMIN,
+            HELPDESK_ADMIN,
+            AUTH_ADMIN,
+            USER_ADMIN,
+            PRIV_AUTH_ADMIN,
+            GLOBAL_ADMIN,
+        ],
+        "Message Center Reader" | "Reports Reader" => &[
+            HELPDESK_ADMIN,
+            AUTH_ADMIN,
+            USER_ADMIN,
+            PRIV_AUTH_ADMIN,
+            GLOBAL_ADMIN,
+        ],
         HELPDESK_ADMIN => &[HELPDESK_ADMIN, USER_ADMIN, PRIV_AUTH_ADMIN, GLOBAL_ADMIN],
         AUTH_ADMIN => &[AUTH_ADMIN, PRIV_AUTH_ADMIN, GLOBAL_ADMIN],
         GROUPS_ADMIN | USER_ADMIN => &[USER_ADMIN, PRIV_AUTH_ADMIN, GLOBAL_ADMIN],
@@ -89,9 +98,19 @@ pub(crate) fn may_reset_password(actor_roles: &[String], target: &TargetFacts<'_
         return false;
     }
     if target.roles.is_empty() {
-        return allowed_for(&[PASSWORD_ADMIN, HELPDESK_ADMIN, AUTH_ADMIN, USER_ADMIN, PRIV_AUTH_ADMIN, GLOBAL_ADMIN]);
+        return allowed_for(&[
+            PASSWORD_ADMIN,
+            HELPDESK_ADMIN,
+            AUTH_ADMIN,
+            USER_ADMIN,
+            PRIV_AUTH_ADMIN,
+            GLOBAL_ADMIN,
+        ]);
     }
-    target.roles.iter().all(|t| allowed_for(password_resetters(t)))
+    target
+        .roles
+        .iter()
+        .all(|t| allowed_for(password_resetters(t)))
 }
 
 /// May `actor_roles` perform a sensitive action (enable/disable, phones, UPN…) on the target?
@@ -102,10 +121,18 @@ pub(crate) fn may_do_sensitive(actor_roles: &[String], target: &TargetFacts<'_>)
     if target.in_role_assignable_group {
         return false;
     }
-    const BASE: &[&str] = &["Directory Readers", "Guest Inviter", "Message Center Reader", PASSWORD_ADMIN, "Reports Reader"];
+    const BASE: &[&str] = &[
+        "Directory Readers",
+        "Guest Inviter",
+        "Message Center Reader",
+        PASSWORD_ADMIN,
+        "Reports Reader",
+    ];
     let auth_admin_ok = |r: &String| BASE.contains(&r.as_str()) || r == AUTH_ADMIN;
-    let user_admin_ok =
-        |r: &String| BASE.contains(&r.as_str()) || [GROUPS_ADMIN, HELPDESK_ADMIN, USER_ADMIN].contains(&r.as_str());
+    let user_admin_ok = |r: &String| {
+        BASE.contains(&r.as_str())
+            || [GROUPS_ADMIN, HELPDESK_ADMIN, USER_ADMIN].contains(&r.as_str())
+    };
     (has(actor_roles, AUTH_ADMIN) && target.roles.iter().all(auth_admin_ok))
         || (has(actor_roles, USER_ADMIN) && target.roles.iter().all(user_admin_ok))
 }
@@ -115,23 +142,42 @@ pub(crate) fn may_update_profile(actor_roles: &[String], target: &TargetFacts<'_
     if has(actor_roles, GLOBAL_ADMIN) {
         return true;
     }
-    has(actor_roles, USER_ADMIN) && !target.in_role_assignable_group && target.roles.iter().all(|r| r != GLOBAL_ADMIN && r != PRIV_ROLE_ADMIN && r != PRIV_AUTH_ADMIN)
+    has(actor_roles, USER_ADMIN)
+        && !target.in_role_assignable_group
+        && target
+            .roles
+            .iter()
+            .all(|r| r != GLOBAL_ADMIN && r != PRIV_ROLE_ADMIN && r != PRIV_AUTH_ADMIN)
 }
 
 /// May the actor change the members of a group? Owners may; Groups and User Administrators may
 /// for groups that cannot hold roles; role-assignable groups need a Privileged Role Administrator.
-pub(crate) fn may_manage_members(actor_roles: &[String], actor_is_owner: bool, role_assignable: bool) -> bool {
+pub(crate) fn may_manage_members(
+    actor_roles: &[String],
+    actor_is_owner: bool,
+    role_assignable: bool,
+) -> bool {
     if role_assignable {
         return has(actor_roles, PRIV_ROLE_ADMIN) || has(actor_roles, GLOBAL_ADMIN);
     }
-    actor_is_owner || [GROUPS_ADMIN, USER_ADMIN, GLOBAL_ADMIN].iter().any(|r| has(actor_roles, r))
+    actor_is_owner
+        || [GROUPS_ADMIN, USER_ADMIN, GLOBAL_ADMIN]
+            .iter()
+            .any(|r| has(actor_roles, r))
 }
 
 /// May the actor read sign-in and directory audit logs?
 pub(crate) fn may_read_audit_logs(actor_roles: &[String]) -> bool {
-    ["Reports Reader", "Security Reader", "Security Operator", "Security Administrator", "Global Reader", GLOBAL_ADMIN]
-        .iter()
-        .any(|r| has(actor_roles, r))
+    [
+        "Reports Reader",
+        "Security Reader",
+        "Security Operator",
+        "Security Administrator",
+        "Global Reader",
+        GLOBAL_ADMIN,
+    ]
+    .iter()
+    .any(|r| has(actor_roles, r))
 }
 
 /// May the actor list another user's authentication methods?
@@ -142,8 +188,15 @@ pub(crate) fn may_read_methods(actor_roles: &[String], target: &TargetFacts<'_>)
     has(actor_roles, AUTH_ADMIN)
         && !target.in_role_assignable_group
         && target.roles.iter().all(|r| {
-            ["Directory Readers", "Guest Inviter", "Message Center Reader", PASSWORD_ADMIN, "Reports Reader", AUTH_ADMIN]
-                .contains(&r.as_str())
+            [
+                "Directory Readers",
+                "Guest Inviter",
+                "Message Center Reader",
+                PASSWORD_ADMIN,
+                "Reports Reader",
+                AUTH_ADMIN,
+            ]
+            .contains(&r.as_str())
         })
 }
 
@@ -160,19 +213,52 @@ mod tests {
         let helpdesk = roles(&[HELPDESK_ADMIN]);
         let none: Vec<String> = vec![];
         let ga = roles(&[GLOBAL_ADMIN]);
-        assert!(may_reset_password(&helpdesk, &TargetFacts { roles: &none, in_role_assignable_group: false }));
-        assert!(!may_reset_password(&helpdesk, &TargetFacts { roles: &ga, in_role_assignable_group: false }));
-        assert!(!may_reset_password(&helpdesk, &TargetFacts { roles: &none, in_role_assignable_group: true }));
-        assert!(may_reset_password(&roles(&[PRIV_AUTH_ADMIN]), &TargetFacts { roles: &ga, in_role_assignable_group: true }));
+        assert!(may_reset_password(
+            &helpdesk,
+            &TargetFacts {
+                roles: &none,
+                in_role_assignable_group: false
+            }
+        ));
+        assert!(!may_reset_password(
+            &helpdesk,
+            &TargetFacts {
+                roles: &ga,
+                in_role_assignable_group: false
+            }
+        ));
+        assert!(!may_reset_password(
+            &helpdesk,
+            &TargetFacts {
+                roles: &none,
+                in_role_assignable_group: true
+            }
+        ));
+        assert!(may_reset_password(
+            &roles(&[PRIV_AUTH_ADMIN]),
+            &TargetFacts {
+                roles: &ga,
+                in_role_assignable_group: true
+            }
+        ));
     }
 
     #[test]
     fn helpdesk_cannot_enable_accounts_but_user_admin_can() {
         let none: Vec<String> = vec![];
-        let t = TargetFacts { roles: &none, in_role_assignable_group: false };
+        let t = TargetFacts {
+            roles: &none,
+            in_role_assignable_group: false,
+        };
         assert!(!may_do_sensitive(&roles(&[HELPDESK_ADMIN]), &t));
         assert!(may_do_sensitive(&roles(&[USER_ADMIN]), &t));
         let auth = roles(&[AUTH_ADMIN]);
-        assert!(!may_do_sensitive(&roles(&[USER_ADMIN]), &TargetFacts { roles: &auth, in_role_assignable_group: false }));
+        assert!(!may_do_sensitive(
+            &roles(&[USER_ADMIN]),
+            &TargetFacts {
+                roles: &auth,
+                in_role_assignable_group: false
+            }
+        ));
     }
 }

@@ -40,7 +40,10 @@ const SEED_SCHEMA: &str = include_str!("../seeds/seed.schema.json");
 
 /// The built-in demo tenant (Larkspur Labs, ~40 people in 5 departments, with planted problems).
 pub fn demo_seed() -> Result<Value, SeedError> {
-    serde_json::from_str(DEMO_SEED).map_err(|source| SeedError::Json { path: "builtin:demo.json".into(), source })
+    serde_json::from_str(DEMO_SEED).map_err(|source| SeedError::Json {
+        path: "builtin:demo.json".into(),
+        source,
+    })
 }
 
 /// The JSON Schema that documents the seed format.
@@ -50,12 +53,21 @@ pub fn seed_schema() -> &'static str {
 
 /// Reads a seed file.
 pub fn load_seed(path: &Path) -> Result<Value, SeedError> {
-    let text = std::fs::read_to_string(path).map_err(|source| SeedError::Read { path: path.display().to_string(), source })?;
-    serde_json::from_str(&text).map_err(|source| SeedError::Json { path: path.display().to_string(), source })
+    let text = std::fs::read_to_string(path).map_err(|source| SeedError::Read {
+        path: path.display().to_string(),
+        source,
+    })?;
+    serde_json::from_str(&text).map_err(|source| SeedError::Json {
+        path: path.display().to_string(),
+        source,
+    })
 }
 
 pub(crate) fn invalid(reason: impl Into<String>) -> SeedError {
-    SeedError::Invalid { origin: "seed".into(), reason: reason.into() }
+    SeedError::Invalid {
+        origin: "seed".into(),
+        reason: reason.into(),
+    }
 }
 
 /// Shifts every date-time string in the seed by `delta`, so seeded logs stay recent.
@@ -66,7 +78,8 @@ pub(crate) fn shift_times(value: &mut Value, delta: Duration) {
         Value::String(s) => {
             if s.len() >= 20 && s.ends_with('Z') {
                 if let Ok(t) = DateTime::parse_from_rfc3339(s) {
-                    *s = (t.with_timezone(&Utc) + delta).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+                    *s = (t.with_timezone(&Utc) + delta)
+                        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
                 }
             }
         }
@@ -74,7 +87,11 @@ pub(crate) fn shift_times(value: &mut Value, delta: Duration) {
     }
 }
 
-pub(crate) fn required_str<'a>(obj: &'a Map<String, Value>, key: &str, what: &str) -> Result<&'a str, SeedError> {
+pub(crate) fn required_str<'a>(
+    obj: &'a Map<String, Value>,
+    key: &str,
+    what: &str,
+) -> Result<&'a str, SeedError> {
     obj.get(key)
         .and_then(Value::as_str)
         .filter(|s| !s.is_empty())

@@ -30,16 +30,28 @@ pub(crate) struct User {
 
 impl User {
     pub fn id(&self) -> &str {
-        self.props.get("id").and_then(Value::as_str).unwrap_or_default()
+        self.props
+            .get("id")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
     }
     pub fn upn(&self) -> &str {
-        self.props.get("userPrincipalName").and_then(Value::as_str).unwrap_or_default()
+        self.props
+            .get("userPrincipalName")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
     }
     pub fn display_name(&self) -> &str {
-        self.props.get("displayName").and_then(Value::as_str).unwrap_or_default()
+        self.props
+            .get("displayName")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
     }
     pub fn enabled(&self) -> bool {
-        self.props.get("accountEnabled").and_then(Value::as_bool).unwrap_or(true)
+        self.props
+            .get("accountEnabled")
+            .and_then(Value::as_bool)
+            .unwrap_or(true)
     }
 }
 
@@ -53,10 +65,16 @@ pub(crate) struct Group {
 
 impl Group {
     pub fn id(&self) -> &str {
-        self.props.get("id").and_then(Value::as_str).unwrap_or_default()
+        self.props
+            .get("id")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
     }
     pub fn role_assignable(&self) -> bool {
-        self.props.get("isAssignableToRole").and_then(Value::as_bool).unwrap_or(false)
+        self.props
+            .get("isAssignableToRole")
+            .and_then(Value::as_bool)
+            .unwrap_or(false)
     }
 }
 
@@ -77,31 +95,57 @@ impl Tenant {
     /// references that a schema cannot express (unknown managers or members, duplicate ids).
     pub fn from_seed(mut seed: Value, now: DateTime<Utc>) -> Result<Self, SeedError> {
         validate_against_schema(&seed)?;
-        if let Some(anchor) = seed.pointer("/x-steward-sim/timeAnchor").and_then(Value::as_str) {
-            let anchor = DateTime::parse_from_rfc3339(anchor)
-                .map_err(|e| invalid(format!("`x-steward-sim.timeAnchor` is not a date-time: {e}")))?;
+        if let Some(anchor) = seed
+            .pointer("/x-steward-sim/timeAnchor")
+            .and_then(Value::as_str)
+        {
+            let anchor = DateTime::parse_from_rfc3339(anchor).map_err(|e| {
+                invalid(format!(
+                    "`x-steward-sim.timeAnchor` is not a date-time: {e}"
+                ))
+            })?;
             shift_times(&mut seed, now - anchor.with_timezone(&Utc));
         }
-        let org = seed.get("organization").and_then(Value::as_object).ok_or_else(|| invalid("no `organization`"))?;
+        let org = seed
+            .get("organization")
+            .and_then(Value::as_object)
+            .ok_or_else(|| invalid("no `organization`"))?;
         let tenant_id = required_str(org, "id", "organization")?.to_owned();
         let domain = org
             .get("verifiedDomains")
             .and_then(Value::as_array)
-            .and_then(|d| d.iter().find(|d| d["isDefault"] == json!(true)).or_else(|| d.first()))
+            .and_then(|d| {
+                d.iter()
+                    .find(|d| d["isDefault"] == json!(true))
+                    .or_else(|| d.first())
+            })
             .and_then(|d| d["name"].as_str())
             .ok_or_else(|| invalid("`organization.verifiedDomains` names no domain"))?
             .to_owned();
 
         let mut users = Vec::new();
         let mut seen = HashSet::new();
-        for raw in seed.get("users").and_then(Value::as_array).into_iter().flatten() {
-            let mut props = raw.as_object().cloned().ok_or_else(|| invalid("a user is not an object"))?;
+        for raw in seed
+            .get("users")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let mut props = raw
+                .as_object()
+                .cloned()
+                .ok_or_else(|| invalid("a user is not an object"))?;
             let id = required_str(&props, "id", "a user")?.to_owned();
-            let upn = required_str(&props, "userPrincipalName", &format!("user `{id}`"))?.to_lowercase();
+            let upn =
+                required_str(&props, "userPrincipalName", &format!("user `{id}`"))?.to_lowercase();
             if !seen.insert(id.clone()) || !seen.insert(upn.clone()) {
-                return Err(invalid(format!("user `{upn}` repeats an id or sign-in name")));
+                return Err(invalid(format!(
+                    "user `{upn}` repeats an id or sign-in name"
+                )));
             }
-            let manager = props.remove("manager").and_then(|m| m.get("id").and_then(Value::as_str).map(str::to_owned));
+            let manager = props
+                .remove("manager")
+                .and_then(|m| m.get("id").and_then(Value::as_str).map(str::to_owned));
             let methods = props
                 .remove("authentication")
                 .and_then(|a| a.get("methods").and_then(Value::as_array).cloned())
@@ -114,28 +158,51 @@ impl Tenant {
                 must_change_password: false,
                 roles: sim_raw["directoryRoles"]
                     .as_array()
-                    .map(|r| r.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+                    .map(|r| {
+                        r.iter()
+                            .filter_map(Value::as_str)
+                            .map(str::to_owned)
+                            .collect()
+                    })
                     .unwrap_or_default(),
             };
             for role in &sim.roles {
                 if !crate::roles::is_known_role(role) {
-                    return Err(invalid(format!("user `{upn}` has unknown directory role `{role}`")));
+                    return Err(invalid(format!(
+                        "user `{upn}` has unknown directory role `{role}`"
+                    )));
                 }
             }
-            users.push(User { props, manager, methods, sim });
+            users.push(User {
+                props,
+                manager,
+                methods,
+                sim,
+            });
         }
         let user_ids: HashSet<String> = users.iter().map(|u| u.id().to_owned()).collect();
         for u in &users {
             if let Some(m) = &u.manager {
                 if !user_ids.contains(m) {
-                    return Err(invalid(format!("user `{}` has unknown manager `{m}`", u.upn())));
+                    return Err(invalid(format!(
+                        "user `{}` has unknown manager `{m}`",
+                        u.upn()
+                    )));
                 }
             }
         }
 
         let mut groups = Vec::new();
-        for raw in seed.get("groups").and_then(Value::as_array).into_iter().flatten() {
-            let mut props = raw.as_object().cloned().ok_or_else(|| invalid("a group is not an object"))?;
+        for raw in seed
+            .get("groups")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let mut props = raw
+                .as_object()
+                .cloned()
+                .ok_or_else(|| invalid("a group is not an object"))?;
             let id = required_str(&props, "id", "a group")?.to_owned();
             required_str(&props, "displayName", &format!("group `{id}`"))?;
             if !seen.insert(id.clone()) {
@@ -156,11 +223,23 @@ impl Tenant {
             };
             let members = refs("members")?;
             let owners = refs("owners")?;
-            groups.push(Group { props, members, owners });
+            groups.push(Group {
+                props,
+                members,
+                owners,
+            });
         }
 
-        let mut sign_ins: Vec<Value> = seed.get("signIns").and_then(Value::as_array).cloned().unwrap_or_default();
-        sign_ins.sort_by(|a, b| b["createdDateTime"].as_str().cmp(&a["createdDateTime"].as_str()));
+        let mut sign_ins: Vec<Value> = seed
+            .get("signIns")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        sign_ins.sort_by(|a, b| {
+            b["createdDateTime"]
+                .as_str()
+                .cmp(&a["createdDateTime"].as_str())
+        });
         Ok(Self {
             tenant_id,
             domain,
@@ -184,12 +263,16 @@ impl Tenant {
 
     pub(crate) fn user(&self, key: &str) -> Option<&User> {
         let key = key.to_lowercase();
-        self.users.iter().find(|u| u.id() == key || u.upn().to_lowercase() == key)
+        self.users
+            .iter()
+            .find(|u| u.id() == key || u.upn().to_lowercase() == key)
     }
 
     pub(crate) fn user_mut(&mut self, key: &str) -> Option<&mut User> {
         let key = key.to_lowercase();
-        self.users.iter_mut().find(|u| u.id() == key || u.upn().to_lowercase() == key)
+        self.users
+            .iter_mut()
+            .find(|u| u.id() == key || u.upn().to_lowercase() == key)
     }
 
     pub(crate) fn group(&self, id: &str) -> Option<&Group> {
@@ -203,22 +286,28 @@ impl Tenant {
     /// Whether a user is a member or owner of a role-assignable group (which raises the bar for
     /// who may reset their credentials).
     pub(crate) fn in_role_assignable_group(&self, user_id: &str) -> bool {
-        self.groups
-            .iter()
-            .any(|g| g.role_assignable() && (g.members.iter().any(|m| m == user_id) || g.owners.iter().any(|o| o == user_id)))
+        self.groups.iter().any(|g| {
+            g.role_assignable()
+                && (g.members.iter().any(|m| m == user_id) || g.owners.iter().any(|o| o == user_id))
+        })
     }
 }
 
 fn validate_against_schema(seed: &Value) -> Result<(), SeedError> {
     let schema: Value = serde_json::from_str(crate::seed::seed_schema())
         .map_err(|e| invalid(format!("the built-in seed schema is broken: {e}")))?;
-    let validator = jsonschema::validator_for(&schema).map_err(|e| invalid(format!("the built-in seed schema is broken: {e}")))?;
+    let validator = jsonschema::validator_for(&schema)
+        .map_err(|e| invalid(format!("the built-in seed schema is broken: {e}")))?;
     let problems: Vec<String> = validator
         .iter_errors(seed)
         .take(5)
         .map(|e| format!("at `{}`: {e}", e.instance_path()))
         .collect();
-    if problems.is_empty() { Ok(()) } else { Err(invalid(problems.join("; "))) }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(invalid(problems.join("; ")))
+    }
 }
 
 /// The whole simulator: one tenant, the token signing key, issued refresh tokens and injected
@@ -246,6 +335,8 @@ impl SimState {
     }
 
     pub(crate) fn base(&self) -> &str {
-        self.base_url.get().map_or("http://127.0.0.1", String::as_str)
+        self.base_url
+            .get()
+            .map_or("http://127.0.0.1", String::as_str)
     }
 }

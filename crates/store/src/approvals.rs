@@ -78,14 +78,31 @@ pub struct ApprovalRow {
     pub created_at: String,
 }
 
-type Row = (String, String, String, String, String, String, Option<String>, Option<String>, String);
+type Row = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    String,
+);
 
 fn decode(row: Row) -> Result<ApprovalRow, StoreError> {
     let (id, conversation, requester, action, status, payload, decided_by, note, created_at) = row;
-    let corrupt = |reason: String| StoreError::Corrupt { what: "approval", reason };
+    let corrupt = |reason: String| StoreError::Corrupt {
+        what: "approval",
+        reason,
+    };
     Ok(ApprovalRow {
-        id: id.parse().map_err(|e: uuid::Error| corrupt(e.to_string()))?,
-        conversation: conversation.parse().map_err(|e: uuid::Error| corrupt(e.to_string()))?,
+        id: id
+            .parse()
+            .map_err(|e: uuid::Error| corrupt(e.to_string()))?,
+        conversation: conversation
+            .parse()
+            .map_err(|e: uuid::Error| corrupt(e.to_string()))?,
         requester,
         action,
         status: status.parse().map_err(corrupt)?,
@@ -96,11 +113,19 @@ fn decode(row: Row) -> Result<ApprovalRow, StoreError> {
     })
 }
 
-const COLUMNS: &str = "id, conversation, requester, action, status, payload, decided_by, note, created_at";
+const COLUMNS: &str =
+    "id, conversation, requester, action, status, payload, decided_by, note, created_at";
 
 impl TenantStore {
     /// Persists a new pending approval request.
-    pub async fn create_approval(&self, id: ApprovalId, conversation: ConversationId, requester: &str, action: &str, payload: &Value) -> Result<(), StoreError> {
+    pub async fn create_approval(
+        &self,
+        id: ApprovalId,
+        conversation: ConversationId,
+        requester: &str,
+        action: &str,
+        payload: &Value,
+    ) -> Result<(), StoreError> {
         sqlx::query("INSERT INTO approvals (tenant, id, conversation, requester, action, status, payload, created_at) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)")
             .bind(self.tenant.as_str())
             .bind(id.to_string())
@@ -115,7 +140,10 @@ impl TenantStore {
     }
 
     /// Approval requests of this tenant, newest first, optionally only one status.
-    pub async fn approvals(&self, status: Option<ApprovalStatus>) -> Result<Vec<ApprovalRow>, StoreError> {
+    pub async fn approvals(
+        &self,
+        status: Option<ApprovalStatus>,
+    ) -> Result<Vec<ApprovalRow>, StoreError> {
         let rows: Vec<Row> = match status {
             Some(s) => {
                 sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM approvals WHERE tenant = ? AND status = ? ORDER BY created_at DESC")))
@@ -136,17 +164,31 @@ impl TenantStore {
 
     /// One approval of this tenant.
     pub async fn approval(&self, id: ApprovalId) -> Result<ApprovalRow, StoreError> {
-        let row: Option<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM approvals WHERE tenant = ? AND id = ?")))
-            .bind(self.tenant.as_str())
-            .bind(id.to_string())
-            .fetch_optional(&self.pool)
-            .await?;
-        row.map(decode).transpose()?.ok_or_else(|| StoreError::NotFound { what: "approval", id: id.to_string() })
+        let row: Option<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM approvals WHERE tenant = ? AND id = ?"
+        )))
+        .bind(self.tenant.as_str())
+        .bind(id.to_string())
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(decode)
+            .transpose()?
+            .ok_or_else(|| StoreError::NotFound {
+                what: "approval",
+                id: id.to_string(),
+            })
     }
 
     /// Moves an approval from `from` to `to` atomically; fails with a conflict if someone else
     /// moved it first (two approvers clicking at once decide once).
-    pub async fn transition_approval(&self, id: ApprovalId, from: ApprovalStatus, to: ApprovalStatus, by: Option<&str>, note: Option<&str>) -> Result<(), StoreError> {
+    pub async fn transition_approval(
+        &self,
+        id: ApprovalId,
+        from: ApprovalStatus,
+        to: ApprovalStatus,
+        by: Option<&str>,
+        note: Option<&str>,
+    ) -> Result<(), StoreError> {
         let done = sqlx::query(
             "UPDATE approvals SET status = ?, decided_by = COALESCE(?, decided_by), decided_at = COALESCE(decided_at, ?), note = COALESCE(?, note) WHERE tenant = ? AND id = ? AND status = ?",
         )
@@ -163,6 +205,11 @@ impl TenantStore {
             return Ok(());
         }
         let current = self.approval(id).await?;
-        Err(StoreError::Conflict { what: "approval", id: id.to_string(), status: current.status.to_string(), expected: from.to_string() })
+        Err(StoreError::Conflict {
+            what: "approval",
+            id: id.to_string(),
+            status: current.status.to_string(),
+            expected: from.to_string(),
+        })
     }
 }

@@ -21,7 +21,13 @@ pub struct ConversationRow {
 
 impl TenantStore {
     /// Creates a conversation.
-    pub async fn create_conversation(&self, id: ConversationId, requester: &str, channel: &str, state: &Value) -> Result<(), StoreError> {
+    pub async fn create_conversation(
+        &self,
+        id: ConversationId,
+        requester: &str,
+        channel: &str,
+        state: &Value,
+    ) -> Result<(), StoreError> {
         let now = Utc::now().to_rfc3339();
         sqlx::query("INSERT INTO conversations (tenant, id, requester, channel, status, state, created_at, updated_at) VALUES (?, ?, ?, ?, 'open', ?, ?, ?)")
             .bind(self.tenant.as_str())
@@ -44,13 +50,30 @@ impl TenantStore {
                 .bind(id.to_string())
                 .fetch_optional(&self.pool)
                 .await?;
-        let (requester, channel, status, state) = row.ok_or_else(|| StoreError::NotFound { what: "conversation", id: id.to_string() })?;
-        let state = serde_json::from_str(&state).map_err(|e| StoreError::Corrupt { what: "conversation state", reason: e.to_string() })?;
-        Ok(ConversationRow { id, requester, channel, status, state })
+        let (requester, channel, status, state) = row.ok_or_else(|| StoreError::NotFound {
+            what: "conversation",
+            id: id.to_string(),
+        })?;
+        let state = serde_json::from_str(&state).map_err(|e| StoreError::Corrupt {
+            what: "conversation state",
+            reason: e.to_string(),
+        })?;
+        Ok(ConversationRow {
+            id,
+            requester,
+            channel,
+            status,
+            state,
+        })
     }
 
     /// Saves the conversation's status and reasoner state.
-    pub async fn update_conversation(&self, id: ConversationId, status: &str, state: &Value) -> Result<(), StoreError> {
+    pub async fn update_conversation(
+        &self,
+        id: ConversationId,
+        status: &str,
+        state: &Value,
+    ) -> Result<(), StoreError> {
         let done = sqlx::query("UPDATE conversations SET status = ?, state = ?, updated_at = ? WHERE tenant = ? AND id = ?")
             .bind(status)
             .bind(state.to_string())
@@ -60,13 +83,21 @@ impl TenantStore {
             .execute(&self.pool)
             .await?;
         if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound { what: "conversation", id: id.to_string() });
+            return Err(StoreError::NotFound {
+                what: "conversation",
+                id: id.to_string(),
+            });
         }
         Ok(())
     }
 
     /// Appends one step (a message, a report) to the conversation's transcript.
-    pub async fn append_step(&self, id: ConversationId, kind: &str, body: &Value) -> Result<i64, StoreError> {
+    pub async fn append_step(
+        &self,
+        id: ConversationId,
+        kind: &str,
+        body: &Value,
+    ) -> Result<i64, StoreError> {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let (next,): (i64,) = sqlx::query_as("SELECT COALESCE(MAX(seq), 0) + 1 FROM conversation_steps WHERE tenant = ? AND conversation = ?")
             .bind(self.tenant.as_str())
@@ -94,7 +125,15 @@ impl TenantStore {
             .fetch_all(&self.pool)
             .await?;
         rows.into_iter()
-            .map(|(k, b)| Ok((k, serde_json::from_str(&b).map_err(|e| StoreError::Corrupt { what: "conversation step", reason: e.to_string() })?)))
+            .map(|(k, b)| {
+                Ok((
+                    k,
+                    serde_json::from_str(&b).map_err(|e| StoreError::Corrupt {
+                        what: "conversation step",
+                        reason: e.to_string(),
+                    })?,
+                ))
+            })
             .collect()
     }
 }

@@ -36,7 +36,10 @@ async fn concurrent_appends_keep_one_gapless_chain() -> anyhow::Result<()> {
     let mut tasks = Vec::new();
     for _ in 0..20 {
         let t = t.clone();
-        tasks.push(tokio::spawn(async move { t.append_audit(AuditEntry::new("acme", RecordKind::Intent)).await }));
+        tasks.push(tokio::spawn(async move {
+            t.append_audit(AuditEntry::new("acme", RecordKind::Intent))
+                .await
+        }));
     }
     let mut seqs = Vec::new();
     for task in tasks {
@@ -53,24 +56,53 @@ async fn concurrent_appends_keep_one_gapless_chain() -> anyhow::Result<()> {
 #[tokio::test]
 async fn one_tenant_cannot_read_another_tenants_rows_by_id() -> anyhow::Result<()> {
     let (_dir, store) = open().await?;
-    let a = store.ensure_tenant(&TenantId::new("tenant-a")?, "A").await?;
-    let b = store.ensure_tenant(&TenantId::new("tenant-b")?, "B").await?;
+    let a = store
+        .ensure_tenant(&TenantId::new("tenant-a")?, "A")
+        .await?;
+    let b = store
+        .ensure_tenant(&TenantId::new("tenant-b")?, "B")
+        .await?;
     let conversation = ConversationId::new();
-    a.create_conversation(conversation, "adele@a.example", "cli", &json!({})).await?;
+    a.create_conversation(conversation, "adele@a.example", "cli", &json!({}))
+        .await?;
     let approval = ApprovalId::new();
-    a.create_approval(approval, conversation, "adele@a.example", "entra.user.enable", &json!({"x": 1})).await?;
-    a.append_audit(AuditEntry::new("tenant-a", RecordKind::RequestReceived)).await?;
+    a.create_approval(
+        approval,
+        conversation,
+        "adele@a.example",
+        "entra.user.enable",
+        &json!({"x": 1}),
+    )
+    .await?;
+    a.append_audit(AuditEntry::new("tenant-a", RecordKind::RequestReceived))
+        .await?;
 
-    assert!(matches!(b.conversation(conversation).await, Err(StoreError::NotFound { .. })));
-    assert!(matches!(b.approval(approval).await, Err(StoreError::NotFound { .. })));
+    assert!(matches!(
+        b.conversation(conversation).await,
+        Err(StoreError::NotFound { .. })
+    ));
+    assert!(matches!(
+        b.approval(approval).await,
+        Err(StoreError::NotFound { .. })
+    ));
     assert!(b.approvals(None).await?.is_empty());
     assert!(b.audit_records(None).await?.is_empty());
     assert!(matches!(
-        b.transition_approval(approval, ApprovalStatus::Pending, ApprovalStatus::Approved, Some("mallory"), None).await,
+        b.transition_approval(
+            approval,
+            ApprovalStatus::Pending,
+            ApprovalStatus::Approved,
+            Some("mallory"),
+            None
+        )
+        .await,
         Err(StoreError::NotFound { .. })
     ));
     assert_eq!(a.approval(approval).await?.status, ApprovalStatus::Pending);
-    assert!(matches!(store.tenant(&TenantId::new("nobody")?).await, Err(StoreError::UnknownTenant(_))));
+    assert!(matches!(
+        store.tenant(&TenantId::new("nobody")?).await,
+        Err(StoreError::UnknownTenant(_))
+    ));
     Ok(())
 }
 
@@ -79,12 +111,38 @@ async fn an_approval_is_decided_once() -> anyhow::Result<()> {
     let (_dir, store) = open().await?;
     let t = store.ensure_tenant(&TenantId::new("acme")?, "Acme").await?;
     let conversation = ConversationId::new();
-    t.create_conversation(conversation, "tom@acme.example", "cli", &json!({})).await?;
+    t.create_conversation(conversation, "tom@acme.example", "cli", &json!({}))
+        .await?;
     let id = ApprovalId::new();
-    t.create_approval(id, conversation, "tom@acme.example", "entra.user.enable", &json!({})).await?;
-    t.transition_approval(id, ApprovalStatus::Pending, ApprovalStatus::Approved, Some("nestor"), None).await?;
-    let second = t.transition_approval(id, ApprovalStatus::Pending, ApprovalStatus::Denied, Some("hank"), None).await;
-    assert!(matches!(second, Err(StoreError::Conflict { .. })), "{second:?}");
+    t.create_approval(
+        id,
+        conversation,
+        "tom@acme.example",
+        "entra.user.enable",
+        &json!({}),
+    )
+    .await?;
+    t.transition_approval(
+        id,
+        ApprovalStatus::Pending,
+        ApprovalStatus::Approved,
+        Some("nestor"),
+        None,
+    )
+    .await?;
+    let second = t
+        .transition_approval(
+            id,
+            ApprovalStatus::Pending,
+            ApprovalStatus::Denied,
+            Some("hank"),
+            None,
+        )
+        .await;
+    assert!(
+        matches!(second, Err(StoreError::Conflict { .. })),
+        "{second:?}"
+    );
     let row = t.approval(id).await?;
     assert_eq!(row.status, ApprovalStatus::Approved);
     assert_eq!(row.decided_by.as_deref(), Some("nestor"));
@@ -98,7 +156,8 @@ async fn data_survives_reopening_the_file() -> anyhow::Result<()> {
     {
         let store = Store::open(&path).await?;
         let t = store.ensure_tenant(&TenantId::new("acme")?, "Acme").await?;
-        t.append_audit(AuditEntry::new("acme", RecordKind::Intent)).await?;
+        t.append_audit(AuditEntry::new("acme", RecordKind::Intent))
+            .await?;
     }
     let store = Store::open(&path).await?;
     let t = store.tenant(&TenantId::new("acme")?).await?;

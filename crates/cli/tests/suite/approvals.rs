@@ -10,7 +10,12 @@ use super::support::{Harness, upn};
 async fn a_disabled_account_is_re_enabled_only_after_an_it_admin_approves() -> anyhow::Result<()> {
     let h = Harness::new().await?;
     let report = h.ask("tom", "my account is disabled").await?;
-    assert_eq!(report.status, TurnStatus::AwaitingApproval, "{}", report.reply);
+    assert_eq!(
+        report.status,
+        TurnStatus::AwaitingApproval,
+        "{}",
+        report.reply
+    );
     assert!(report.findings.iter().any(|f| f.code == "account.disabled"));
     assert!(report.findings.iter().any(|f| f.code == "signin.50057"));
     let action = &report.actions[0];
@@ -19,36 +24,83 @@ async fn a_disabled_account_is_re_enabled_only_after_an_it_admin_approves() -> a
     assert_eq!(h.user("tom").await?["accountEnabled"], false);
 
     // Durable: a fresh handle on the same file sees it.
-    let pending = h.runtime().store.approvals(Some(ApprovalStatus::Pending)).await?;
+    let pending = h
+        .runtime()
+        .store
+        .approvals(Some(ApprovalStatus::Pending))
+        .await?;
     assert_eq!(pending.len(), 1);
     assert_eq!(pending[0].payload["call"]["action"], "entra.user.enable");
 
     // Someone who is not an approver cannot decide it, and it stays pending.
-    let refused = h.runtime().decide_approval(id, &upn("adele"), ApprovalDecision::ApproveOnce).await;
+    let refused = h
+        .runtime()
+        .decide_approval(id, &upn("adele"), ApprovalDecision::ApproveOnce)
+        .await;
     assert!(refused.is_err());
-    assert_eq!(h.runtime().store.approval(id).await?.status, ApprovalStatus::Pending);
+    assert_eq!(
+        h.runtime().store.approval(id).await?.status,
+        ApprovalStatus::Pending
+    );
     assert_eq!(h.user("tom").await?["accountEnabled"], false);
 
-    let (summary, follow_up) = h.runtime().decide_approval(id, &upn("nestor"), ApprovalDecision::ApproveOnce).await?;
+    let (summary, follow_up) = h
+        .runtime()
+        .decide_approval(id, &upn("nestor"), ApprovalDecision::ApproveOnce)
+        .await?;
     assert!(summary.contains("executed"), "{summary}");
     assert_eq!(h.user("tom").await?["accountEnabled"], true);
-    assert_eq!(h.runtime().store.approval(id).await?.status, ApprovalStatus::Executed);
-    assert!(follow_up.reply.contains("re-enabled"), "{}", follow_up.reply);
+    assert_eq!(
+        h.runtime().store.approval(id).await?.status,
+        ApprovalStatus::Executed
+    );
+    assert!(
+        follow_up.reply.contains("re-enabled"),
+        "{}",
+        follow_up.reply
+    );
     // Decided once: a second decision is refused.
-    assert!(h.runtime().decide_approval(id, &upn("hank"), ApprovalDecision::ApproveOnce).await.is_err());
+    assert!(
+        h.runtime()
+            .decide_approval(id, &upn("hank"), ApprovalDecision::ApproveOnce)
+            .await
+            .is_err()
+    );
     assert!(h.runtime().store.verify_audit().await?.intact());
     Ok(())
 }
 
 #[tokio::test]
-async fn a_denied_approval_leaves_the_account_alone_and_tells_the_requester() -> anyhow::Result<()> {
+async fn a_denied_approval_leaves_the_account_alone_and_tells_the_requester() -> anyhow::Result<()>
+{
     let h = Harness::new().await?;
     let report = h.ask("tom", "my acount has been deactivated??").await?;
     let id = report.actions[0].approval_id.expect("approval id");
-    let (_, follow_up) = h.runtime().decide_approval(id, &upn("hank"), ApprovalDecision::Deny { reason: "left the company".into() }).await?;
+    let (_, follow_up) = h
+        .runtime()
+        .decide_approval(
+            id,
+            &upn("hank"),
+            ApprovalDecision::Deny {
+                reason: "left the company".into(),
+            },
+        )
+        .await?;
     assert_eq!(h.user("tom").await?["accountEnabled"], false);
-    assert_eq!(h.runtime().store.approval(id).await?.status, ApprovalStatus::Denied);
-    assert_eq!(follow_up.status, TurnStatus::Escalated, "{}", follow_up.reply);
-    assert!(follow_up.reply.contains("left the company"), "{}", follow_up.reply);
+    assert_eq!(
+        h.runtime().store.approval(id).await?.status,
+        ApprovalStatus::Denied
+    );
+    assert_eq!(
+        follow_up.status,
+        TurnStatus::Escalated,
+        "{}",
+        follow_up.reply
+    );
+    assert!(
+        follow_up.reply.contains("left the company"),
+        "{}",
+        follow_up.reply
+    );
     Ok(())
 }

@@ -9,27 +9,50 @@ fn steward() -> Command {
     Command::new(env!("CARGO_BIN_EXE_steward"))
 }
 
-#[test]
-fn ask_json_then_audit_verify_then_tamper_is_named() -> anyhow::Result<()> {
+#[tokio::test]
+async fn ask_json_then_audit_verify_then_tamper_is_named() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let data = dir.path().to_str().context("path")?;
-    let out = steward().args(["ask", "--data-dir", data, "--seed", "../sim/seeds/demo.json", "--json", "--as", "adele@larkspur.example", "I forgot my password and now I'm locked out"]).output()?;
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = steward()
+        .args([
+            "ask",
+            "--data-dir",
+            data,
+            "--seed",
+            "../sim/seeds/demo.json",
+            "--json",
+            "--as",
+            "adele@larkspur.example",
+            "I forgot my password and now I'm locked out",
+        ])
+        .output()?;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let report: Value = serde_json::from_slice(&out.stdout)?;
     assert_eq!(report["status"], "resolved");
     assert_eq!(report["actions"][0]["decision"]["outcome"], "auto");
 
-    let verify = steward().args(["audit", "verify", "--data-dir", data]).output()?;
+    let verify = steward()
+        .args(["audit", "verify", "--data-dir", data])
+        .output()?;
     let text = String::from_utf8_lossy(&verify.stdout);
     assert!(verify.status.success() && text.contains("intact"), "{text}");
 
     // Edit one record behind Steward's back.
-    let db = dir.path().join("steward.db");
-    let status = Command::new("python3")
-        .args(["-c", "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute(\"UPDATE audit_records SET entry=replace(entry,'adele@','eve@') WHERE seq=6\"); c.commit()", db.to_str().context("path")?])
-        .status()?;
-    assert!(status.success());
-    let verify = steward().args(["audit", "verify", "--data-dir", data]).output()?;
+    let store = steward_store::Store::open(&dir.path().join("steward.db")).await?;
+    let edited = sqlx::query(
+        "UPDATE audit_records SET entry = replace(entry, 'adele@', 'eve@') WHERE seq = 6",
+    )
+    .execute(store.pool())
+    .await?;
+    assert_eq!(edited.rows_affected(), 1);
+    drop(store);
+    let verify = steward()
+        .args(["audit", "verify", "--data-dir", data])
+        .output()?;
     let text = String::from_utf8_lossy(&verify.stdout);
     assert_eq!(verify.status.code(), Some(1), "{text}");
     assert!(text.contains("BROKEN at record #6"), "{text}");
@@ -41,31 +64,85 @@ fn a_broken_policy_file_stops_start_up_with_file_and_line() -> anyhow::Result<()
     let dir = tempfile::tempdir()?;
     let policies = dir.path().join("policies").join("larkspur-labs");
     std::fs::create_dir_all(&policies)?;
-    std::fs::write(policies.join("tenant.cedar"), "@id(\"tenant.ok\")\n@layer(\"tenant\")\npermit (principal, action, resource)\nwhen { principal.itAdmin ;\n")?;
-    let out = steward().args(["demo", "--port", "0", "--data-dir", dir.path().to_str().context("path")?]).output()?;
+    std::fs::write(
+        policies.join("tenant.cedar"),
+        "@id(\"tenant.ok\")\n@layer(\"tenant\")\npermit (principal, action, resource)\nwhen { principal.itAdmin ;\n",
+    )?;
+    let out = steward()
+        .args([
+            "demo",
+            "--port",
+            "0",
+            "--data-dir",
+            dir.path().to_str().context("path")?,
+        ])
+        .output()?;
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("tenant.cedar:4"), "{err}");
 
-    std::fs::write(policies.join("tenant.cedar"), "@id(\"tenant.vip\")\n@layer(\"tenant\")\npermit (principal, action == Action::\"entra.user.teleport\", resource);\n")?;
-    let out = steward().args(["demo", "--port", "0", "--data-dir", dir.path().to_str().context("path")?]).output()?;
+    std::fs::write(
+        policies.join("tenant.cedar"),
+        "@id(\"tenant.vip\")\n@layer(\"tenant\")\npermit (principal, action == Action::\"entra.user.teleport\", resource);\n",
+    )?;
+    let out = steward()
+        .args([
+            "demo",
+            "--port",
+            "0",
+            "--data-dir",
+            dir.path().to_str().context("path")?,
+        ])
+        .output()?;
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("tenant.cedar:") && err.contains("tenant.vip"), "{err}");
+    assert!(
+        err.contains("tenant.cedar:") && err.contains("tenant.vip"),
+        "{err}"
+    );
     Ok(())
 }
 
 #[test]
 fn policy_explain_names_deciding_policies_and_layers() -> anyhow::Result<()> {
-    let out = steward().args(["policy", "explain", "--action", "entra.user.reset_password", "--target", "other", "--json"]).output()?;
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = steward()
+        .args([
+            "policy",
+            "explain",
+            "--action",
+            "entra.user.reset_password",
+            "--target",
+            "other",
+            "--json",
+        ])
+        .output()?;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: Value = serde_json::from_slice(&out.stdout)?;
     assert_eq!(v["decision"]["outcome"], "deny");
-    assert_eq!(v["decision"]["deciding"][0]["id"], "global.self-service-own-objects-only");
+    assert_eq!(
+        v["decision"]["deciding"][0]["id"],
+        "global.self-service-own-objects-only"
+    );
     assert_eq!(v["decision"]["deciding"][0]["layer"], "global");
-    let out = steward().args(["policy", "explain", "--action", "entra.user.enable", "--target", "requester"]).output()?;
+    let out = steward()
+        .args([
+            "policy",
+            "explain",
+            "--action",
+            "entra.user.enable",
+            "--target",
+            "requester",
+        ])
+        .output()?;
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("→ ask") && text.contains("action.enable-needs-approval (action)"), "{text}");
+    assert!(
+        text.contains("→ ask") && text.contains("action.enable-needs-approval (action)"),
+        "{text}"
+    );
     Ok(())
 }
 
@@ -73,8 +150,22 @@ fn policy_explain_names_deciding_policies_and_layers() -> anyhow::Result<()> {
 fn a_bad_seed_file_is_refused_with_a_clear_error() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let seed = dir.path().join("seed.json");
-    std::fs::write(&seed, r#"{"organization": {"id": "t", "displayName": "X", "verifiedDomains": [{"name": "x.example"}]}, "users": [{"id": "1", "userPrincipalName": "a@x.example", "displayName": "A", "favouriteColour": "blue"}]}"#)?;
-    let out = steward().args(["ask", "--data-dir", dir.path().to_str().context("path")?, "--seed", seed.to_str().context("path")?, "--as", "a@x.example", "hi"]).output()?;
+    std::fs::write(
+        &seed,
+        r#"{"organization": {"id": "t", "displayName": "X", "verifiedDomains": [{"name": "x.example"}]}, "users": [{"id": "1", "userPrincipalName": "a@x.example", "displayName": "A", "favouriteColour": "blue"}]}"#,
+    )?;
+    let out = steward()
+        .args([
+            "ask",
+            "--data-dir",
+            dir.path().to_str().context("path")?,
+            "--seed",
+            seed.to_str().context("path")?,
+            "--as",
+            "a@x.example",
+            "hi",
+        ])
+        .output()?;
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("favouriteColour"), "{err}");

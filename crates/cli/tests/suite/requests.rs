@@ -7,44 +7,98 @@ use steward_domain::{Channel, Layer, Outcome};
 use super::support::{Harness, actions, upn};
 
 #[tokio::test]
-async fn a_locked_out_employee_gets_a_temporary_password_and_the_lockout_is_cleared() -> anyhow::Result<()> {
+async fn a_locked_out_employee_gets_a_temporary_password_and_the_lockout_is_cleared()
+-> anyhow::Result<()> {
     let h = Harness::new().await?;
-    assert_eq!(h.try_sign_in("adele", "Demo-Adele-2026!").await?, Err(50053), "seeded lockout");
+    assert_eq!(
+        h.try_sign_in("adele", "Demo-Adele-2026!").await?,
+        Err(50053),
+        "seeded lockout"
+    );
     let before = h.user("adele").await?;
 
-    let report = h.ask("adele", "I forgot my password and now I'm locked out").await?;
+    let report = h
+        .ask("adele", "I forgot my password and now I'm locked out")
+        .await?;
 
     assert_eq!(report.status, TurnStatus::Resolved, "{}", report.reply);
-    let investigated: Vec<&str> = report.investigations.iter().map(|i| i.action.as_str()).collect();
+    let investigated: Vec<&str> = report
+        .investigations
+        .iter()
+        .map(|i| i.action.as_str())
+        .collect();
     assert_eq!(investigated, ["entra.user.get", "entra.signins.list"]);
-    assert!(report.findings.iter().any(|f| f.code == "signin.50053"), "{:?}", report.findings);
-    assert_eq!(actions(&report), ["entra.user.reset_password", "entra.user.revoke_sessions"]);
+    assert!(
+        report.findings.iter().any(|f| f.code == "signin.50053"),
+        "{:?}",
+        report.findings
+    );
+    assert_eq!(
+        actions(&report),
+        ["entra.user.reset_password", "entra.user.revoke_sessions"]
+    );
     for action in &report.actions {
         assert_eq!(action.status, ActionStatus::Executed);
         assert_eq!(action.decision.outcome, Outcome::Auto);
-        assert_eq!(action.decision.deciding[0].id, "action.self-service-sign-in-repair");
+        assert_eq!(
+            action.decision.deciding[0].id,
+            "action.self-service-sign-in-repair"
+        );
         assert_eq!(action.decision.deciding[0].layer, Layer::Action);
         assert!(action.verification.as_ref().is_some_and(|v| v.passed));
-        assert!(action.audit_ids.len() >= 3, "decision, intent, outcome, verification");
+        assert!(
+            action.audit_ids.len() >= 3,
+            "decision, intent, outcome, verification"
+        );
     }
-    assert!(report.reply.contains("Temporary password"), "{}", report.reply);
+    assert!(
+        report.reply.contains("Temporary password"),
+        "{}",
+        report.reply
+    );
 
     // The tenant, read back through Graph.
     let after = h.user("adele").await?;
-    assert_ne!(after["lastPasswordChangeDateTime"], before["lastPasswordChangeDateTime"]);
+    assert_ne!(
+        after["lastPasswordChangeDateTime"],
+        before["lastPasswordChangeDateTime"]
+    );
     assert!(after["signInSessionsValidFromDateTime"].is_string());
     // The temporary password works, and must be changed: the lockout (50053) is gone.
-    let temp = report.reply.rsplit(": ").next().unwrap_or_default().trim().to_owned();
+    let temp = report
+        .reply
+        .rsplit(": ")
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_owned();
     assert_eq!(h.try_sign_in("adele", &temp).await?, Err(50055));
-    assert_eq!(h.try_sign_in("adele", "Demo-Adele-2026!").await?, Err(50126), "old password no longer works");
+    assert_eq!(
+        h.try_sign_in("adele", "Demo-Adele-2026!").await?,
+        Err(50126),
+        "old password no longer works"
+    );
     // Graph's own log names the person whose delegated credential acted.
     let audits = h.directory_audits().await?;
-    let reset = audits.iter().find(|a| a["activityDisplayName"] == "Reset password (by admin)").expect("reset recorded by Graph");
-    assert_eq!(reset["initiatedBy"]["user"]["userPrincipalName"], json!(upn("nestor")));
-    assert_eq!(reset["targetResources"][0]["userPrincipalName"], json!(upn("adele")));
+    let reset = audits
+        .iter()
+        .find(|a| a["activityDisplayName"] == "Reset password (by admin)")
+        .expect("reset recorded by Graph");
+    assert_eq!(
+        reset["initiatedBy"]["user"]["userPrincipalName"],
+        json!(upn("nestor"))
+    );
+    assert_eq!(
+        reset["targetResources"][0]["userPrincipalName"],
+        json!(upn("adele"))
+    );
 
     // Steward's audit: every id in the report exists, the chain is intact, no secret inside.
-    let records = h.runtime().store.audit_records(Some(&report.conversation_id.to_string())).await?;
+    let records = h
+        .runtime()
+        .store
+        .audit_records(Some(&report.conversation_id.to_string()))
+        .await?;
     let seqs: Vec<i64> = records.iter().map(|r| r.seq).collect();
     for id in &report.audit_ids {
         assert!(seqs.contains(id), "audit #{id} missing");
@@ -54,21 +108,34 @@ async fn a_locked_out_employee_gets_a_temporary_password_and_the_lockout_is_clea
     let outcome = kinds.iter().position(|k| k == "outcome").expect("outcome");
     assert!(intent < outcome, "intent before outcome: {kinds:?}");
     let all = serde_json::to_string(&records)?;
-    assert!(!all.contains(&temp), "the temporary password leaked into the audit trail");
+    assert!(
+        !all.contains(&temp),
+        "the temporary password leaked into the audit trail"
+    );
     assert!(h.runtime().store.verify_audit().await?.intact());
     Ok(())
 }
 
 #[tokio::test]
-async fn a_throttled_graph_is_retried_after_retry_after_and_the_request_still_resolves() -> anyhow::Result<()> {
+async fn a_throttled_graph_is_retried_after_retry_after_and_the_request_still_resolves()
+-> anyhow::Result<()> {
     let h = Harness::new().await?;
-    h.inject_fault(json!({"pathContains": "/resetPassword", "status": 429, "count": 2, "retryAfter": 1})).await?;
-    h.inject_fault(json!({"pathContains": "/auditLogs/signIns", "status": 503, "count": 1, "retryAfter": 1})).await?;
+    h.inject_fault(
+        json!({"pathContains": "/resetPassword", "status": 429, "count": 2, "retryAfter": 1}),
+    )
+    .await?;
+    h.inject_fault(
+        json!({"pathContains": "/auditLogs/signIns", "status": 503, "count": 1, "retryAfter": 1}),
+    )
+    .await?;
     let before = h.user("adele").await?;
     let report = h.ask("adele", "locked out again, cant log in").await?;
     assert_eq!(report.status, TurnStatus::Resolved, "{}", report.reply);
     assert_eq!(h.faults_served().await?, 3);
-    assert_ne!(h.user("adele").await?["lastPasswordChangeDateTime"], before["lastPasswordChangeDateTime"]);
+    assert_ne!(
+        h.user("adele").await?["lastPasswordChangeDateTime"],
+        before["lastPasswordChangeDateTime"]
+    );
     Ok(())
 }
 
@@ -80,9 +147,21 @@ async fn two_people_with_the_same_first_name_make_steward_ask_which_one() -> any
     let question = first.question.clone().expect("a question");
     assert_eq!(question.options.len(), 2, "{question:?}");
     assert!(first.actions.is_empty(), "nothing done before the answer");
-    assert!(!h.member_upns("Finance").await?.contains(&upn("maria.lopez")));
+    assert!(
+        !h.member_upns("Finance")
+            .await?
+            .contains(&upn("maria.lopez"))
+    );
 
-    let second = h.runtime().handle(&upn("nestor"), Channel::Cli, "the one in Sales", Some(first.conversation_id)).await?;
+    let second = h
+        .runtime()
+        .handle(
+            &upn("nestor"),
+            Channel::Cli,
+            "the one in Sales",
+            Some(first.conversation_id),
+        )
+        .await?;
     assert_eq!(second.status, TurnStatus::Resolved, "{}", second.reply);
     assert_eq!(actions(&second), ["entra.group.add_member"]);
     let members = h.member_upns("Finance").await?;
@@ -95,7 +174,12 @@ async fn two_people_with_the_same_first_name_make_steward_ask_which_one() -> any
 async fn an_it_admin_removes_someone_from_a_group() -> anyhow::Result<()> {
     let h = Harness::new().await?;
     assert!(h.member_upns("VPN Users").await?.contains(&upn("leo")));
-    let report = h.ask("nestor", "please remove Leo Martins from the VPN Users group").await?;
+    let report = h
+        .ask(
+            "nestor",
+            "please remove Leo Martins from the VPN Users group",
+        )
+        .await?;
     assert_eq!(report.status, TurnStatus::Resolved, "{}", report.reply);
     assert!(!h.member_upns("VPN Users").await?.contains(&upn("leo")));
     Ok(())
@@ -104,7 +188,16 @@ async fn an_it_admin_removes_someone_from_a_group() -> anyhow::Result<()> {
 #[tokio::test]
 async fn an_unknown_requester_gets_a_clear_error_and_nothing_happens() -> anyhow::Result<()> {
     let h = Harness::new().await?;
-    let err = h.runtime().handle("nobody@larkspur.example", Channel::Cli, "reset my password", None).await.expect_err("unknown");
+    let err = h
+        .runtime()
+        .handle(
+            "nobody@larkspur.example",
+            Channel::Cli,
+            "reset my password",
+            None,
+        )
+        .await
+        .expect_err("unknown");
     assert!(err.to_string().contains("nobody@larkspur.example"), "{err}");
     assert!(h.directory_audits().await?.is_empty());
     Ok(())
@@ -115,11 +208,33 @@ async fn the_report_serialises_with_its_documented_field_names() -> anyhow::Resu
     let h = Harness::new().await?;
     let report = h.ask("adele", "forgot pasword").await?;
     let v: Value = serde_json::to_value(&report)?;
-    for key in ["conversationId", "tenant", "requester", "channel", "intent", "status", "investigations", "findings", "plan", "actions", "reply", "auditIds"] {
+    for key in [
+        "conversationId",
+        "tenant",
+        "requester",
+        "channel",
+        "intent",
+        "status",
+        "investigations",
+        "findings",
+        "plan",
+        "actions",
+        "reply",
+        "auditIds",
+    ] {
         assert!(v.get(key).is_some(), "missing {key}");
     }
     let action = &v["actions"][0];
-    for key in ["action", "params", "purpose", "targets", "decision", "status", "verification", "auditIds"] {
+    for key in [
+        "action",
+        "params",
+        "purpose",
+        "targets",
+        "decision",
+        "status",
+        "verification",
+        "auditIds",
+    ] {
         assert!(action.get(key).is_some(), "missing actions[].{key}");
     }
     assert_eq!(action["decision"]["deciding"][0]["layer"], "action");

@@ -1,7 +1,7 @@
 use std::time::Duration;
 
 use anyhow::Context as _;
-use serde_json::{Value, json};
+use serde_json::Value;
 use steward_agent::TenantRuntime;
 use steward_cli::demo::{DemoTenant, start_tenant};
 use steward_connectors::msgraph::RetryPolicy;
@@ -18,7 +18,7 @@ pub fn upn(local: &str) -> String {
 /// A demo tenant in a temporary data directory, with a Global Administrator's token for reading
 /// the tenant back through Graph.
 pub struct Harness {
-    pub dir: tempfile::TempDir,
+    _dir: tempfile::TempDir,
     pub store: Store,
     pub tenant: DemoTenant,
     http: reqwest::Client,
@@ -33,16 +33,32 @@ impl Harness {
     pub async fn with_seed(seed: Value) -> anyhow::Result<Self> {
         let dir = tempfile::tempdir()?;
         let store = Store::open(&dir.path().join("steward.db")).await?;
-        let retry = RetryPolicy { max_attempts: 4, max_wait: Duration::from_secs(2), default_wait: Duration::from_millis(200) };
+        let retry = RetryPolicy {
+            max_attempts: 4,
+            max_wait: Duration::from_secs(2),
+            default_wait: Duration::from_millis(200),
+        };
         let tenant = start_tenant(seed, &store, dir.path(), retry).await?;
         let http = reqwest::Client::new();
-        let reader_token = sign_in(&http, &tenant.sim.token_url(), &upn("grace"), "Demo-Grace-2026!", "User.Read.All AuditLog.Read.All GroupMember.Read.All")
-            .await?
-            .get("access_token")
-            .and_then(Value::as_str)
-            .context("no access token")?
-            .to_owned();
-        Ok(Self { dir, store, tenant, http, reader_token })
+        let reader_token = sign_in(
+            &http,
+            &tenant.sim.token_url(),
+            &upn("grace"),
+            "Demo-Grace-2026!",
+            "User.Read.All AuditLog.Read.All GroupMember.Read.All",
+        )
+        .await?
+        .get("access_token")
+        .and_then(Value::as_str)
+        .context("no access token")?
+        .to_owned();
+        Ok(Self {
+            _dir: dir,
+            store,
+            tenant,
+            http,
+            reader_token,
+        })
     }
 
     pub fn runtime(&self) -> &TenantRuntime {
@@ -50,15 +66,26 @@ impl Harness {
     }
 
     pub async fn ask(&self, who: &str, message: &str) -> anyhow::Result<TurnReport> {
-        Ok(self.runtime().handle(&upn(who), Channel::Cli, message, None).await?)
+        Ok(self
+            .runtime()
+            .handle(&upn(who), Channel::Cli, message, None)
+            .await?)
     }
 
     /// GET a Graph path (e.g. `/v1.0/users/x`) as the Global Administrator.
     pub async fn graph(&self, path_and_query: &str) -> anyhow::Result<Value> {
-        let r = self.http.get(format!("{}{path_and_query}", self.tenant.sim.base_url)).bearer_auth(&self.reader_token).send().await?;
+        let r = self
+            .http
+            .get(format!("{}{path_and_query}", self.tenant.sim.base_url))
+            .bearer_auth(&self.reader_token)
+            .send()
+            .await?;
         let status = r.status();
         let body: Value = r.json().await?;
-        anyhow::ensure!(status.is_success(), "GET {path_and_query} -> {status}: {body}");
+        anyhow::ensure!(
+            status.is_success(),
+            "GET {path_and_query} -> {status}: {body}"
+        );
         Ok(body)
     }
 
@@ -71,46 +98,117 @@ impl Harness {
     }
 
     pub async fn group_id(&self, name: &str) -> anyhow::Result<String> {
-        let found = self.graph(&format!("/v1.0/groups?$filter=displayName%20eq%20'{}'", name.replace(' ', "%20"))).await?;
-        found.pointer("/value/0/id").and_then(Value::as_str).map(str::to_owned).with_context(|| format!("no group {name}"))
+        let found = self
+            .graph(&format!(
+                "/v1.0/groups?$filter=displayName%20eq%20'{}'",
+                name.replace(' ', "%20")
+            ))
+            .await?;
+        found
+            .pointer("/value/0/id")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .with_context(|| format!("no group {name}"))
     }
 
     pub async fn member_upns(&self, group: &str) -> anyhow::Result<Vec<String>> {
         let id = self.group_id(group).await?;
-        let members = self.graph(&format!("/v1.0/groups/{id}/members?$select=userPrincipalName")).await?;
-        Ok(members["value"].as_array().into_iter().flatten().filter_map(|m| m["userPrincipalName"].as_str().map(str::to_owned)).collect())
+        let members = self
+            .graph(&format!(
+                "/v1.0/groups/{id}/members?$select=userPrincipalName"
+            ))
+            .await?;
+        Ok(members["value"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|m| m["userPrincipalName"].as_str().map(str::to_owned))
+            .collect())
     }
 
     pub async fn directory_audits(&self) -> anyhow::Result<Vec<Value>> {
-        Ok(self.graph("/v1.0/auditLogs/directoryAudits").await?["value"].as_array().cloned().unwrap_or_default())
+        Ok(
+            self.graph("/v1.0/auditLogs/directoryAudits").await?["value"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default(),
+        )
     }
 
     /// A password sign-in at the simulated identity platform: `Ok(token answer)` or the AADSTS code.
-    pub async fn try_sign_in(&self, local: &str, password: &str) -> anyhow::Result<Result<Value, i64>> {
-        let answer = sign_in(&self.http, &self.tenant.sim.token_url(), &upn(local), password, "User.Read.All").await?;
-        Ok(match answer.get("error_codes").and_then(|c| c.get(0)).and_then(Value::as_i64) {
-            Some(code) => Err(code),
-            None => Ok(answer),
-        })
+    pub async fn try_sign_in(
+        &self,
+        local: &str,
+        password: &str,
+    ) -> anyhow::Result<Result<Value, i64>> {
+        let answer = sign_in(
+            &self.http,
+            &self.tenant.sim.token_url(),
+            &upn(local),
+            password,
+            "User.Read.All",
+        )
+        .await?;
+        Ok(
+            match answer
+                .get("error_codes")
+                .and_then(|c| c.get(0))
+                .and_then(Value::as_i64)
+            {
+                Some(code) => Err(code),
+                None => Ok(answer),
+            },
+        )
     }
 
     pub async fn inject_fault(&self, fault: Value) -> anyhow::Result<()> {
-        let r = self.http.post(format!("{}/_sim/faults", self.tenant.sim.base_url)).json(&fault).send().await?;
-        anyhow::ensure!(r.status().is_success(), "fault not accepted: {}", r.status());
+        let r = self
+            .http
+            .post(format!("{}/_sim/faults", self.tenant.sim.base_url))
+            .json(&fault)
+            .send()
+            .await?;
+        anyhow::ensure!(
+            r.status().is_success(),
+            "fault not accepted: {}",
+            r.status()
+        );
         Ok(())
     }
 
     pub async fn faults_served(&self) -> anyhow::Result<u64> {
-        let v: Value = self.http.get(format!("{}/_sim/faults", self.tenant.sim.base_url)).send().await?.json().await?;
+        let v: Value = self
+            .http
+            .get(format!("{}/_sim/faults", self.tenant.sim.base_url))
+            .send()
+            .await?
+            .json()
+            .await?;
         v["served"].as_u64().context("no count")
     }
 }
 
-pub async fn sign_in(http: &reqwest::Client, token_url: &str, username: &str, password: &str, scopes: &str) -> anyhow::Result<Value> {
-    let scope = scopes.split_whitespace().map(|s| format!("https://graph.microsoft.com/{s}")).collect::<Vec<_>>().join(" ");
+pub async fn sign_in(
+    http: &reqwest::Client,
+    token_url: &str,
+    username: &str,
+    password: &str,
+    scopes: &str,
+) -> anyhow::Result<Value> {
+    let scope = scopes
+        .split_whitespace()
+        .map(|s| format!("https://graph.microsoft.com/{s}"))
+        .collect::<Vec<_>>()
+        .join(" ");
     let r = http
         .post(token_url)
-        .form(&[("grant_type", "password"), ("client_id", "test-client"), ("username", username), ("password", password), ("scope", &scope)])
+        .form(&[
+            ("grant_type", "password"),
+            ("client_id", "test-client"),
+            ("username", username),
+            ("password", password),
+            ("scope", &scope),
+        ])
         .send()
         .await?;
     Ok(r.json().await?)
@@ -119,8 +217,4 @@ pub async fn sign_in(http: &reqwest::Client, token_url: &str, username: &str, pa
 /// All action names of a report, in order.
 pub fn actions(report: &TurnReport) -> Vec<String> {
     report.actions.iter().map(|a| a.action.clone()).collect()
-}
-
-pub fn empty() -> Value {
-    json!({})
 }

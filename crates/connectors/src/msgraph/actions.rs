@@ -62,8 +62,14 @@ fn schema_of<T: JsonSchema>() -> Value {
     serde_json::to_value(schemars::schema_for!(T)).unwrap_or(Value::Null)
 }
 
-pub(crate) fn parse<T: for<'de> Deserialize<'de>>(action: &str, params: &Value) -> Result<T, ConnectorError> {
-    serde_json::from_value(params.clone()).map_err(|e| ConnectorError::BadParams { action: action.to_owned(), reason: e.to_string() })
+pub(crate) fn parse<T: for<'de> Deserialize<'de>>(
+    action: &str,
+    params: &Value,
+) -> Result<T, ConnectorError> {
+    serde_json::from_value(params.clone()).map_err(|e| ConnectorError::BadParams {
+        action: action.to_owned(),
+        reason: e.to_string(),
+    })
 }
 
 struct Entry {
@@ -78,26 +84,122 @@ struct Entry {
 }
 
 fn person(param: &str) -> TargetParam {
-    TargetParam { param: param.into(), kind: TargetKind::Person }
+    TargetParam {
+        param: param.into(),
+        kind: TargetKind::Person,
+    }
 }
 
 fn group(param: &str) -> TargetParam {
-    TargetParam { param: param.into(), kind: TargetKind::Group }
+    TargetParam {
+        param: param.into(),
+        kind: TargetKind::Group,
+    }
 }
 
 /// The catalog. Names are `entra.<resource>.<verb>`.
 pub(crate) fn catalog() -> Vec<ActionSpec> {
     let entries = vec![
-        Entry { name: "entra.user.get", summary: "Read a user's account (enabled, department, password and session dates)", schema: schema_of::<UserParams>(), mutating: false, risk: Risk::Low, targets: vec![person("user")], undo: None, verification: "" },
-        Entry { name: "entra.user.search", summary: "Find people in the directory by name, e-mail or sign-in name", schema: schema_of::<SearchParams>(), mutating: false, risk: Risk::Low, targets: vec![], undo: None, verification: "" },
-        Entry { name: "entra.group.search", summary: "Find groups by name or e-mail alias", schema: schema_of::<SearchParams>(), mutating: false, risk: Risk::Low, targets: vec![], undo: None, verification: "" },
-        Entry { name: "entra.signins.list", summary: "Read a user's recent sign-ins and their error codes", schema: schema_of::<SignInsParams>(), mutating: false, risk: Risk::Medium, targets: vec![person("user")], undo: None, verification: "" },
-        Entry { name: "entra.user.reset_password", summary: "Reset a user's password to a temporary one they must change at next sign-in (clears a lockout)", schema: schema_of::<UserParams>(), mutating: true, risk: Risk::Medium, targets: vec![person("user")], undo: None, verification: "the reset operation succeeded and lastPasswordChangeDateTime moved forward" },
-        Entry { name: "entra.user.revoke_sessions", summary: "Sign a user out everywhere by revoking refresh tokens and session cookies", schema: schema_of::<UserParams>(), mutating: true, risk: Risk::Medium, targets: vec![person("user")], undo: None, verification: "signInSessionsValidFromDateTime moved forward" },
-        Entry { name: "entra.user.enable", summary: "Re-enable a disabled account", schema: schema_of::<UserParams>(), mutating: true, risk: Risk::Medium, targets: vec![person("user")], undo: Some("entra.user.disable"), verification: "accountEnabled reads true" },
-        Entry { name: "entra.user.disable", summary: "Disable an account so nobody can sign in with it", schema: schema_of::<UserParams>(), mutating: true, risk: Risk::High, targets: vec![person("user")], undo: Some("entra.user.enable"), verification: "accountEnabled reads false" },
-        Entry { name: "entra.group.add_member", summary: "Add a person to a group", schema: schema_of::<MembershipParams>(), mutating: true, risk: Risk::Medium, targets: vec![group("group"), person("user")], undo: Some("entra.group.remove_member"), verification: "the group's members include the person" },
-        Entry { name: "entra.group.remove_member", summary: "Remove a person from a group", schema: schema_of::<MembershipParams>(), mutating: true, risk: Risk::Medium, targets: vec![group("group"), person("user")], undo: Some("entra.group.add_member"), verification: "the group's members no longer include the person" },
+        Entry {
+            name: "entra.user.get",
+            summary: "Read a user's account (enabled, department, password and session dates)",
+            schema: schema_of::<UserParams>(),
+            mutating: false,
+            risk: Risk::Low,
+            targets: vec![person("user")],
+            undo: None,
+            verification: "",
+        },
+        Entry {
+            name: "entra.user.search",
+            summary: "Find people in the directory by name, e-mail or sign-in name",
+            schema: schema_of::<SearchParams>(),
+            mutating: false,
+            risk: Risk::Low,
+            targets: vec![],
+            undo: None,
+            verification: "",
+        },
+        Entry {
+            name: "entra.group.search",
+            summary: "Find groups by name or e-mail alias",
+            schema: schema_of::<SearchParams>(),
+            mutating: false,
+            risk: Risk::Low,
+            targets: vec![],
+            undo: None,
+            verification: "",
+        },
+        Entry {
+            name: "entra.signins.list",
+            summary: "Read a user's recent sign-ins and their error codes",
+            schema: schema_of::<SignInsParams>(),
+            mutating: false,
+            risk: Risk::Medium,
+            targets: vec![person("user")],
+            undo: None,
+            verification: "",
+        },
+        Entry {
+            name: "entra.user.reset_password",
+            summary: "Reset a user's password to a temporary one they must change at next sign-in (clears a lockout)",
+            schema: schema_of::<UserParams>(),
+            mutating: true,
+            risk: Risk::Medium,
+            targets: vec![person("user")],
+            undo: None,
+            verification: "the reset operation succeeded and lastPasswordChangeDateTime moved forward",
+        },
+        Entry {
+            name: "entra.user.revoke_sessions",
+            summary: "Sign a user out everywhere by revoking refresh tokens and session cookies",
+            schema: schema_of::<UserParams>(),
+            mutating: true,
+            risk: Risk::Medium,
+            targets: vec![person("user")],
+            undo: None,
+            verification: "signInSessionsValidFromDateTime moved forward",
+        },
+        Entry {
+            name: "entra.user.enable",
+            summary: "Re-enable a disabled account",
+            schema: schema_of::<UserParams>(),
+            mutating: true,
+            risk: Risk::Medium,
+            targets: vec![person("user")],
+            undo: Some("entra.user.disable"),
+            verification: "accountEnabled reads true",
+        },
+        Entry {
+            name: "entra.user.disable",
+            summary: "Disable an account so nobody can sign in with it",
+            schema: schema_of::<UserParams>(),
+            mutating: true,
+            risk: Risk::High,
+            targets: vec![person("user")],
+            undo: Some("entra.user.enable"),
+            verification: "accountEnabled reads false",
+        },
+        Entry {
+            name: "entra.group.add_member",
+            summary: "Add a person to a group",
+            schema: schema_of::<MembershipParams>(),
+            mutating: true,
+            risk: Risk::Medium,
+            targets: vec![group("group"), person("user")],
+            undo: Some("entra.group.remove_member"),
+            verification: "the group's members include the person",
+        },
+        Entry {
+            name: "entra.group.remove_member",
+            summary: "Remove a person from a group",
+            schema: schema_of::<MembershipParams>(),
+            mutating: true,
+            risk: Risk::Medium,
+            targets: vec![group("group"), person("user")],
+            undo: Some("entra.group.add_member"),
+            verification: "the group's members no longer include the person",
+        },
     ];
     entries
         .into_iter()
@@ -128,13 +230,28 @@ mod tests {
         for spec in &catalog {
             assert!(spec.params_schema.is_object(), "{}", spec.name);
             if spec.mutating {
-                assert!(!spec.verification.is_empty(), "{} has no verification", spec.name);
+                assert!(
+                    !spec.verification.is_empty(),
+                    "{} has no verification",
+                    spec.name
+                );
                 assert!(!spec.targets.is_empty(), "{} has no targets", spec.name);
             }
         }
-        let reset = catalog.iter().find(|s| s.name.as_str() == "entra.user.reset_password").unwrap();
-        assert!(reset.validate_params(&json!({"user": "adele@x.example"})).is_ok());
+        let reset = catalog
+            .iter()
+            .find(|s| s.name.as_str() == "entra.user.reset_password")
+            .unwrap();
+        assert!(
+            reset
+                .validate_params(&json!({"user": "adele@x.example"}))
+                .is_ok()
+        );
         assert!(reset.validate_params(&json!({"user": ""})).is_err());
-        assert!(reset.validate_params(&json!({"user": "a", "newPassword": "x"})).is_err());
+        assert!(
+            reset
+                .validate_params(&json!({"user": "a", "newPassword": "x"}))
+                .is_err()
+        );
     }
 }

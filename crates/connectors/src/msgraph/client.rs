@@ -27,7 +27,11 @@ pub struct RetryPolicy {
 
 impl Default for RetryPolicy {
     fn default() -> Self {
-        Self { max_attempts: 5, max_wait: Duration::from_secs(30), default_wait: Duration::from_secs(2) }
+        Self {
+            max_attempts: 5,
+            max_wait: Duration::from_secs(30),
+            default_wait: Duration::from_secs(2),
+        }
     }
 }
 
@@ -66,8 +70,18 @@ pub struct GraphClient {
 
 impl GraphClient {
     /// `base_url` is `https://graph.microsoft.com` in production or a simulator's address.
-    pub fn new(http: reqwest::Client, base_url: impl Into<String>, tokens: Arc<TokenProvider>, retry: RetryPolicy) -> Self {
-        Self { http, base_url: base_url.into().trim_end_matches('/').to_owned(), tokens, retry }
+    pub fn new(
+        http: reqwest::Client,
+        base_url: impl Into<String>,
+        tokens: Arc<TokenProvider>,
+        retry: RetryPolicy,
+    ) -> Self {
+        Self {
+            http,
+            base_url: base_url.into().trim_end_matches('/').to_owned(),
+            tokens,
+            retry,
+        }
     }
 
     /// The base URL (without `/v1.0`).
@@ -82,7 +96,8 @@ impl GraphClient {
 
     /// Builds `{base}/v1.0/{segments…}` with each segment percent-encoded.
     pub fn url(&self, segments: &[&str]) -> Result<url::Url, ConnectorError> {
-        let mut url = url::Url::parse(&format!("{}/v1.0/", self.base_url)).map_err(|e| transport(format!("bad base URL: {e}")))?;
+        let mut url = url::Url::parse(&format!("{}/v1.0/", self.base_url))
+            .map_err(|e| transport(format!("bad base URL: {e}")))?;
         url.path_segments_mut()
             .map_err(|()| transport("base URL cannot have a path".into()))?
             .pop_if_empty()
@@ -91,7 +106,12 @@ impl GraphClient {
     }
 
     /// Sends one request, retrying throttling and transient failures as the policy allows.
-    pub async fn send(&self, method: Method, url: url::Url, body: Option<&Value>) -> Result<GraphResponse, ConnectorError> {
+    pub async fn send(
+        &self,
+        method: Method,
+        url: url::Url,
+        body: Option<&Value>,
+    ) -> Result<GraphResponse, ConnectorError> {
         self.send_as(method, url, body, None).await
     }
 
@@ -113,18 +133,36 @@ impl GraphClient {
                 .http
                 .request(method.clone(), url.clone())
                 .bearer_auth(&token)
-                .header("client-request-id", client_request_id.map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned));
+                .header(
+                    "client-request-id",
+                    client_request_id
+                        .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned),
+                );
             if let Some(body) = body {
                 request = request.json(body);
             }
             let response = request.send().await.map_err(|e| transport(e.to_string()))?;
             let status = response.status();
             let headers = response.headers().clone();
-            let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+            let header = |name: &str| {
+                headers
+                    .get(name)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned)
+            };
             let request_id = header("request-id");
-            if matches!(status, StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE | StatusCode::GATEWAY_TIMEOUT) {
+            if matches!(
+                status,
+                StatusCode::TOO_MANY_REQUESTS
+                    | StatusCode::SERVICE_UNAVAILABLE
+                    | StatusCode::GATEWAY_TIMEOUT
+            ) {
                 if attempt >= self.retry.max_attempts {
-                    return Err(ConnectorError::Unavailable { platform: PLATFORM, attempts: attempt, status: status.as_u16() });
+                    return Err(ConnectorError::Unavailable {
+                        platform: PLATFORM,
+                        attempts: attempt,
+                        status: status.as_u16(),
+                    });
                 }
                 let wait = header("retry-after")
                     .and_then(|s| s.trim().parse::<u64>().ok())
@@ -134,7 +172,10 @@ impl GraphClient {
                 tokio::time::sleep(wait).await;
                 continue;
             }
-            let text = response.text().await.map_err(|e| transport(e.to_string()))?;
+            let text = response
+                .text()
+                .await
+                .map_err(|e| transport(e.to_string()))?;
             if status == StatusCode::UNAUTHORIZED && !refreshed {
                 refreshed = true;
                 self.tokens.access_token(true).await?;
@@ -147,14 +188,24 @@ impl GraphClient {
             let body = if text.trim().is_empty() {
                 Value::Null
             } else {
-                serde_json::from_str(&text).map_err(|e| transport(format!("answer is not JSON: {e}")))?
+                serde_json::from_str(&text)
+                    .map_err(|e| transport(format!("answer is not JSON: {e}")))?
             };
-            return Ok(GraphResponse { status, body, location: header("location"), request_id });
+            return Ok(GraphResponse {
+                status,
+                body,
+                location: header("location"),
+                request_id,
+            });
         }
     }
 
     /// GETs a collection and follows `@odata.nextLink` until done or `limit` items are read.
-    pub async fn get_all(&self, url: url::Url, limit: usize) -> Result<(Vec<Value>, Option<String>), ConnectorError> {
+    pub async fn get_all(
+        &self,
+        url: url::Url,
+        limit: usize,
+    ) -> Result<(Vec<Value>, Option<String>), ConnectorError> {
         let mut items = Vec::new();
         let mut next = Some(url);
         let mut request_id = None;
@@ -172,7 +223,9 @@ impl GraphClient {
                 break;
             }
             next = match page.body.get("@odata.nextLink").and_then(Value::as_str) {
-                Some(link) => Some(url::Url::parse(link).map_err(|e| transport(format!("bad nextLink: {e}")))?),
+                Some(link) => Some(
+                    url::Url::parse(link).map_err(|e| transport(format!("bad nextLink: {e}")))?,
+                ),
                 None => None,
             };
         }
@@ -181,16 +234,40 @@ impl GraphClient {
 }
 
 fn transport(message: String) -> ConnectorError {
-    ConnectorError::Transport { platform: PLATFORM, source: TransportError(message) }
+    ConnectorError::Transport {
+        platform: PLATFORM,
+        source: TransportError(message),
+    }
 }
 
 fn classify(status: StatusCode, text: &str, request_id: Option<String>) -> ConnectorError {
     let (code, message) = serde_json::from_str::<ErrorBody>(text)
         .map(|b| (b.error.code, b.error.message))
-        .unwrap_or_else(|_| (format!("HTTP{}", status.as_u16()), text.chars().take(200).collect()));
+        .unwrap_or_else(|_| {
+            (
+                format!("HTTP{}", status.as_u16()),
+                text.chars().take(200).collect(),
+            )
+        });
     match status {
-        StatusCode::FORBIDDEN | StatusCode::UNAUTHORIZED => ConnectorError::Denied { platform: PLATFORM, code, message, request_id },
-        StatusCode::NOT_FOUND => ConnectorError::NotFound { platform: PLATFORM, code, message, request_id },
-        _ => ConnectorError::Rejected { platform: PLATFORM, status: status.as_u16(), code, message, request_id },
+        StatusCode::FORBIDDEN | StatusCode::UNAUTHORIZED => ConnectorError::Denied {
+            platform: PLATFORM,
+            code,
+            message,
+            request_id,
+        },
+        StatusCode::NOT_FOUND => ConnectorError::NotFound {
+            platform: PLATFORM,
+            code,
+            message,
+            request_id,
+        },
+        _ => ConnectorError::Rejected {
+            platform: PLATFORM,
+            status: status.as_u16(),
+            code,
+            message,
+            request_id,
+        },
     }
 }

@@ -19,7 +19,10 @@ pub struct DelegatedCredential {
 
 impl std::fmt::Debug for DelegatedCredential {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DelegatedCredential").field("owner", &self.owner).field("refresh_token", &"[redacted]").finish()
+        f.debug_struct("DelegatedCredential")
+            .field("owner", &self.owner)
+            .field("refresh_token", &"[redacted]")
+            .finish()
     }
 }
 
@@ -56,20 +59,33 @@ pub struct TokenProvider {
 
 impl std::fmt::Debug for TokenProvider {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TokenProvider").field("token_url", &self.token_url).field("owner", &self.owner).finish()
+        f.debug_struct("TokenProvider")
+            .field("token_url", &self.token_url)
+            .field("owner", &self.owner)
+            .finish()
     }
 }
 
 impl TokenProvider {
     /// A provider for `credential` at `token_url` (the tenant's `/oauth2/v2.0/token`).
-    pub fn new(http: reqwest::Client, token_url: String, client_id: String, scopes: Vec<String>, credential: DelegatedCredential) -> Self {
+    pub fn new(
+        http: reqwest::Client,
+        token_url: String,
+        client_id: String,
+        scopes: Vec<String>,
+        credential: DelegatedCredential,
+    ) -> Self {
         Self {
             http,
             token_url,
             client_id,
             scopes: scopes.clone(),
             owner: credential.owner,
-            cached: Mutex::new(Cached { refresh_token: credential.refresh_token, access_token: None, scopes }),
+            cached: Mutex::new(Cached {
+                refresh_token: credential.refresh_token,
+                access_token: None,
+                scopes,
+            }),
         }
     }
 
@@ -106,8 +122,17 @@ impl TokenProvider {
             ("refresh_token", cached.refresh_token.as_str()),
             ("scope", scope.as_str()),
         ];
-        let failed = |reason: String| ConnectorError::Credential { owner: self.owner.clone(), reason };
-        let response = self.http.post(&self.token_url).form(&form).send().await.map_err(|e| failed(e.to_string()))?;
+        let failed = |reason: String| ConnectorError::Credential {
+            owner: self.owner.clone(),
+            reason,
+        };
+        let response = self
+            .http
+            .post(&self.token_url)
+            .form(&form)
+            .send()
+            .await
+            .map_err(|e| failed(e.to_string()))?;
         let status = response.status();
         let text = response.text().await.map_err(|e| failed(e.to_string()))?;
         if !status.is_success() {
@@ -116,14 +141,19 @@ impl TokenProvider {
                 .unwrap_or_else(|_| format!("HTTP {status}"));
             return Err(failed(reason));
         }
-        let answer: TokenAnswer = serde_json::from_str(&text).map_err(|e| failed(format!("unreadable token answer: {e}")))?;
+        let answer: TokenAnswer = serde_json::from_str(&text)
+            .map_err(|e| failed(format!("unreadable token answer: {e}")))?;
         if let Some(rt) = answer.refresh_token {
             cached.refresh_token = rt;
         }
         if let Some(scope) = answer.scope {
             cached.scopes = scope
                 .split_whitespace()
-                .map(|s| s.strip_prefix("https://graph.microsoft.com/").unwrap_or(s).to_owned())
+                .map(|s| {
+                    s.strip_prefix("https://graph.microsoft.com/")
+                        .unwrap_or(s)
+                        .to_owned()
+                })
                 .collect();
         }
         let expires = Instant::now() + Duration::from_secs(answer.expires_in.unwrap_or(3600));

@@ -11,7 +11,8 @@ use super::{GraphClient, PASSWORD_METHOD_ID};
 use crate::{ActionResult, Connector, ConnectorError, Verification};
 
 const USER_FIELDS: &str = "id,displayName,userPrincipalName,mail,department,jobTitle,accountEnabled,lastPasswordChangeDateTime,signInSessionsValidFromDateTime";
-const GROUP_FIELDS: &str = "id,displayName,mail,mailNickname,description,isAssignableToRole,securityEnabled,groupTypes";
+const GROUP_FIELDS: &str =
+    "id,displayName,mail,mailNickname,description,isAssignableToRole,securityEnabled,groupTypes";
 
 /// Escapes a string for an OData literal (`'` doubles).
 fn odata_str(s: &str) -> String {
@@ -29,7 +30,10 @@ fn with_query(mut url: url::Url, pairs: &[(&str, String)]) -> url::Url {
 }
 
 fn text(v: &Value, key: &str) -> String {
-    v.get(key).and_then(Value::as_str).unwrap_or_default().to_owned()
+    v.get(key)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned()
 }
 
 /// Acts in Entra ID through Graph with one delegated credential.
@@ -45,26 +49,46 @@ impl MsGraphConnector {
     }
 
     async fn get_user(&self, user: &str) -> Result<(Value, Option<String>), ConnectorError> {
-        let url = with_query(self.client.url(&["users", user])?, &[("$select", USER_FIELDS.into())]);
+        let url = with_query(
+            self.client.url(&["users", user])?,
+            &[("$select", USER_FIELDS.into())],
+        );
         let r = self.client.send(Method::GET, url, None).await?;
         Ok((r.body, r.request_id))
     }
 
     async fn group_member_ids(&self, group: &str) -> Result<Vec<String>, ConnectorError> {
-        let url = with_query(self.client.url(&["groups", group, "members"])?, &[("$select", "id".into()), ("$top", "999".into())]);
+        let url = with_query(
+            self.client.url(&["groups", group, "members"])?,
+            &[("$select", "id".into()), ("$top", "999".into())],
+        );
         let (members, _) = self.client.get_all(url, 100_000).await?;
         Ok(members.iter().map(|m| text(m, "id")).collect())
     }
 
-    async fn search(&self, collection: &str, filter: String, select: &str, top: u32) -> Result<ActionResult, ConnectorError> {
+    async fn search(
+        &self,
+        collection: &str,
+        filter: String,
+        select: &str,
+        top: u32,
+    ) -> Result<ActionResult, ConnectorError> {
         let url = with_query(
             self.client.url(&[collection])?,
-            &[("$filter", filter), ("$select", select.into()), ("$top", top.to_string())],
+            &[
+                ("$filter", filter),
+                ("$select", select.into()),
+                ("$top", top.to_string()),
+            ],
         );
         let (items, request_id) = self.client.get_all(url, top as usize).await?;
         let names: Vec<String> = items.iter().map(|i| text(i, "displayName")).collect();
         Ok(ActionResult {
-            summary: if names.is_empty() { "no match".into() } else { format!("{} match(es): {}", names.len(), names.join(", ")) },
+            summary: if names.is_empty() {
+                "no match".into()
+            } else {
+                format!("{} match(es): {}", names.len(), names.join(", "))
+            },
             output: Value::Array(items),
             before: None,
             after: None,
@@ -72,13 +96,30 @@ impl MsGraphConnector {
         })
     }
 
-    async fn set_enabled(&self, user: &str, enabled: bool, key: &str) -> Result<ActionResult, ConnectorError> {
+    async fn set_enabled(
+        &self,
+        user: &str,
+        enabled: bool,
+        key: &str,
+    ) -> Result<ActionResult, ConnectorError> {
         let (before, _) = self.get_user(user).await?;
         let body = json!({"accountEnabled": enabled});
-        let r = self.client.send_as(Method::PATCH, self.client.url(&["users", user])?, Some(&body), Some(key)).await?;
+        let r = self
+            .client
+            .send_as(
+                Method::PATCH,
+                self.client.url(&["users", user])?,
+                Some(&body),
+                Some(key),
+            )
+            .await?;
         Ok(ActionResult {
             output: json!({"accountEnabled": enabled}),
-            summary: format!("{} {}", if enabled { "enabled" } else { "disabled" }, text(&before, "userPrincipalName")),
+            summary: format!(
+                "{} {}",
+                if enabled { "enabled" } else { "disabled" },
+                text(&before, "userPrincipalName")
+            ),
             before: Some(json!({"accountEnabled": before.get("accountEnabled")})),
             after: Some(json!({"accountEnabled": enabled})),
             platform_request_id: r.request_id,
@@ -95,11 +136,25 @@ impl MsGraphConnector {
                     "{} ({}): account {}, department {}, password last changed {}",
                     text(&user, "displayName"),
                     text(&user, "userPrincipalName"),
-                    if user.get("accountEnabled") == Some(&json!(false)) { "disabled" } else { "enabled" },
-                    user.get("department").and_then(Value::as_str).unwrap_or("none"),
-                    user.get("lastPasswordChangeDateTime").and_then(Value::as_str).unwrap_or("never"),
+                    if user.get("accountEnabled") == Some(&json!(false)) {
+                        "disabled"
+                    } else {
+                        "enabled"
+                    },
+                    user.get("department")
+                        .and_then(Value::as_str)
+                        .unwrap_or("none"),
+                    user.get("lastPasswordChangeDateTime")
+                        .and_then(Value::as_str)
+                        .unwrap_or("never"),
                 );
-                Ok(ActionResult { output: user, summary, before: None, after: None, platform_request_id: request_id })
+                Ok(ActionResult {
+                    output: user,
+                    summary,
+                    before: None,
+                    after: None,
+                    platform_request_id: request_id,
+                })
             }
             "entra.user.search" => {
                 let p: SearchParams = parse(name, &call.params)?;
@@ -107,28 +162,50 @@ impl MsGraphConnector {
                 let filter = format!(
                     "startswith(displayName,'{q}') or startswith(givenName,'{q}') or startswith(surname,'{q}') or startswith(userPrincipalName,'{q}') or startswith(mail,'{q}')"
                 );
-                self.search("users", filter, USER_FIELDS, p.top.unwrap_or(25)).await
+                self.search("users", filter, USER_FIELDS, p.top.unwrap_or(25))
+                    .await
             }
             "entra.group.search" => {
                 let p: SearchParams = parse(name, &call.params)?;
                 let q = odata_str(p.query.trim());
-                let filter = format!("startswith(displayName,'{q}') or mailNickname eq '{q}' or startswith(mail,'{q}')");
-                self.search("groups", filter, GROUP_FIELDS, p.top.unwrap_or(25)).await
+                let filter = format!(
+                    "startswith(displayName,'{q}') or mailNickname eq '{q}' or startswith(mail,'{q}')"
+                );
+                self.search("groups", filter, GROUP_FIELDS, p.top.unwrap_or(25))
+                    .await
             }
             "entra.signins.list" => {
                 let p: SignInsParams = parse(name, &call.params)?;
                 let since = (Utc::now() - Duration::hours(i64::from(p.since_hours.unwrap_or(72))))
                     .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-                let mut filter = format!("userPrincipalName eq '{}' and createdDateTime ge {since}", odata_str(&p.user));
+                let mut filter = format!(
+                    "userPrincipalName eq '{}' and createdDateTime ge {since}",
+                    odata_str(&p.user)
+                );
                 if let Some(code) = p.error_code {
                     filter.push_str(&format!(" and status/errorCode eq {code}"));
                 }
                 let top = p.top.unwrap_or(50);
-                let url = with_query(self.client.url(&["auditLogs", "signIns"])?, &[("$filter", filter), ("$top", top.to_string())]);
+                let url = with_query(
+                    self.client.url(&["auditLogs", "signIns"])?,
+                    &[("$filter", filter), ("$top", top.to_string())],
+                );
                 let (items, request_id) = self.client.get_all(url, top as usize).await?;
-                let failures = items.iter().filter(|s| s.pointer("/status/errorCode").and_then(Value::as_i64).unwrap_or(0) != 0).count();
+                let failures = items
+                    .iter()
+                    .filter(|s| {
+                        s.pointer("/status/errorCode")
+                            .and_then(Value::as_i64)
+                            .unwrap_or(0)
+                            != 0
+                    })
+                    .count();
                 Ok(ActionResult {
-                    summary: format!("{} sign-in(s) in the last {}h, {failures} failed", items.len(), p.since_hours.unwrap_or(72)),
+                    summary: format!(
+                        "{} sign-in(s) in the last {}h, {failures} failed",
+                        items.len(),
+                        p.since_hours.unwrap_or(72)
+                    ),
                     output: Value::Array(items),
                     before: None,
                     after: None,
@@ -139,13 +216,32 @@ impl MsGraphConnector {
                 let p: UserParams = parse(name, &call.params)?;
                 let (before, _) = self.get_user(&p.user).await?;
                 let id = text(&before, "id");
-                let url = self.client.url(&["users", &id, "authentication", "methods", PASSWORD_METHOD_ID, "resetPassword"])?;
-                let r = self.client.send_as(Method::POST, url, Some(&json!({})), Some(key)).await?;
-                let password = r.body.get("newPassword").and_then(Value::as_str).map(str::to_owned);
+                let url = self.client.url(&[
+                    "users",
+                    &id,
+                    "authentication",
+                    "methods",
+                    PASSWORD_METHOD_ID,
+                    "resetPassword",
+                ])?;
+                let r = self
+                    .client
+                    .send_as(Method::POST, url, Some(&json!({})), Some(key))
+                    .await?;
+                let password = r
+                    .body
+                    .get("newPassword")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned);
                 Ok(ActionResult {
                     output: json!({"temporaryPassword": password, "operation": r.location}),
-                    summary: format!("reset the password of {}; they must change it at next sign-in", text(&before, "userPrincipalName")),
-                    before: Some(json!({"lastPasswordChangeDateTime": before.get("lastPasswordChangeDateTime")})),
+                    summary: format!(
+                        "reset the password of {}; they must change it at next sign-in",
+                        text(&before, "userPrincipalName")
+                    ),
+                    before: Some(
+                        json!({"lastPasswordChangeDateTime": before.get("lastPasswordChangeDateTime")}),
+                    ),
                     after: None,
                     platform_request_id: r.request_id,
                 })
@@ -154,11 +250,24 @@ impl MsGraphConnector {
                 let p: UserParams = parse(name, &call.params)?;
                 let (before, _) = self.get_user(&p.user).await?;
                 let id = text(&before, "id");
-                let r = self.client.send_as(Method::POST, self.client.url(&["users", &id, "revokeSignInSessions"])?, None, Some(key)).await?;
+                let r = self
+                    .client
+                    .send_as(
+                        Method::POST,
+                        self.client.url(&["users", &id, "revokeSignInSessions"])?,
+                        None,
+                        Some(key),
+                    )
+                    .await?;
                 Ok(ActionResult {
                     output: json!({"value": r.body.get("value")}),
-                    summary: format!("signed {} out of every session", text(&before, "userPrincipalName")),
-                    before: Some(json!({"signInSessionsValidFromDateTime": before.get("signInSessionsValidFromDateTime")})),
+                    summary: format!(
+                        "signed {} out of every session",
+                        text(&before, "userPrincipalName")
+                    ),
+                    before: Some(
+                        json!({"signInSessionsValidFromDateTime": before.get("signInSessionsValidFromDateTime")}),
+                    ),
                     after: None,
                     platform_request_id: r.request_id,
                 })
@@ -181,12 +290,26 @@ impl MsGraphConnector {
                 let mut request_id = None;
                 if adding && !was_member {
                     let body = json!({"@odata.id": format!("{}/v1.0/directoryObjects/{user_id}", self.client.base_url())});
-                    let r = self.client.send_as(Method::POST, self.client.url(&["groups", &p.group, "members", "$ref"])?, Some(&body), Some(key)).await?;
+                    let r = self
+                        .client
+                        .send_as(
+                            Method::POST,
+                            self.client.url(&["groups", &p.group, "members", "$ref"])?,
+                            Some(&body),
+                            Some(key),
+                        )
+                        .await?;
                     request_id = r.request_id;
                 } else if !adding && was_member {
                     let r = self
                         .client
-                        .send_as(Method::DELETE, self.client.url(&["groups", &p.group, "members", &user_id, "$ref"])?, None, Some(key))
+                        .send_as(
+                            Method::DELETE,
+                            self.client
+                                .url(&["groups", &p.group, "members", &user_id, "$ref"])?,
+                            None,
+                            Some(key),
+                        )
                         .await?;
                     request_id = r.request_id;
                 }
@@ -218,7 +341,10 @@ impl Connector for MsGraphConnector {
     }
 
     fn acting_as(&self) -> (String, Vec<String>) {
-        (self.client.tokens().owner().to_owned(), super::SCOPES.iter().map(|s| (*s).to_owned()).collect())
+        (
+            self.client.tokens().owner().to_owned(),
+            super::SCOPES.iter().map(|s| (*s).to_owned()).collect(),
+        )
     }
 
     async fn resolve(&self, kind: TargetKind, key: &str) -> Result<Target, ConnectorError> {
@@ -226,16 +352,28 @@ impl Connector for MsGraphConnector {
             TargetKind::Person => {
                 let (user, _) = self.get_user(key).await?;
                 let id = text(&user, "id");
-                let url = with_query(self.client.url(&["users", &id, "memberOf"])?, &[("$select", "id,displayName".into())]);
+                let url = with_query(
+                    self.client.url(&["users", &id, "memberOf"])?,
+                    &[("$select", "id,displayName".into())],
+                );
                 let (member_of, _) = self.client.get_all(url, 10_000).await?;
                 let kind_of = |m: &Value| text(m, "@odata.type");
                 Ok(Target {
                     kind,
                     display_name: text(&user, "displayName"),
                     upn: Some(text(&user, "userPrincipalName")),
-                    department: user.get("department").and_then(Value::as_str).map(str::to_owned),
-                    groups: member_of.iter().filter(|m| kind_of(m) == "#microsoft.graph.group").map(|m| text(m, "id")).collect(),
-                    privileged: member_of.iter().any(|m| kind_of(m) == "#microsoft.graph.directoryRole"),
+                    department: user
+                        .get("department")
+                        .and_then(Value::as_str)
+                        .map(str::to_owned),
+                    groups: member_of
+                        .iter()
+                        .filter(|m| kind_of(m) == "#microsoft.graph.group")
+                        .map(|m| text(m, "id"))
+                        .collect(),
+                    privileged: member_of
+                        .iter()
+                        .any(|m| kind_of(m) == "#microsoft.graph.directoryRole"),
                     protected: false,
                     id,
                 })
@@ -243,14 +381,24 @@ impl Connector for MsGraphConnector {
             TargetKind::Group => {
                 let group = match self
                     .client
-                    .send(Method::GET, with_query(self.client.url(&["groups", key])?, &[("$select", GROUP_FIELDS.into())]), None)
+                    .send(
+                        Method::GET,
+                        with_query(
+                            self.client.url(&["groups", key])?,
+                            &[("$select", GROUP_FIELDS.into())],
+                        ),
+                        None,
+                    )
                     .await
                 {
                     Ok(r) => r.body,
                     Err(ConnectorError::NotFound { .. }) => {
                         let url = with_query(
                             self.client.url(&["groups"])?,
-                            &[("$filter", format!("displayName eq '{}'", odata_str(key))), ("$select", GROUP_FIELDS.into())],
+                            &[
+                                ("$filter", format!("displayName eq '{}'", odata_str(key))),
+                                ("$select", GROUP_FIELDS.into()),
+                            ],
                         );
                         let (mut found, request_id) = self.client.get_all(url, 2).await?;
                         if found.len() != 1 {
@@ -283,21 +431,43 @@ impl Connector for MsGraphConnector {
         }
     }
 
-    async fn execute(&self, call: &ActionCall, idempotency_key: &str) -> Result<ActionResult, ConnectorError> {
+    async fn execute(
+        &self,
+        call: &ActionCall,
+        idempotency_key: &str,
+    ) -> Result<ActionResult, ConnectorError> {
         self.dispatch(call, idempotency_key).await
     }
 
-    async fn verify(&self, call: &ActionCall, result: &ActionResult) -> Result<Verification, ConnectorError> {
+    async fn verify(
+        &self,
+        call: &ActionCall,
+        result: &ActionResult,
+    ) -> Result<Verification, ConnectorError> {
         let name = call.action.as_str();
-        let before_text = |key: &str| result.before.as_ref().and_then(|b| b.get(key)).and_then(Value::as_str).map(str::to_owned);
+        let before_text = |key: &str| {
+            result
+                .before
+                .as_ref()
+                .and_then(|b| b.get(key))
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        };
         match name {
             "entra.user.reset_password" | "entra.user.revoke_sessions" => {
                 let p: UserParams = parse(name, &call.params)?;
-                let field = if name == "entra.user.reset_password" { "lastPasswordChangeDateTime" } else { "signInSessionsValidFromDateTime" };
+                let field = if name == "entra.user.reset_password" {
+                    "lastPasswordChangeDateTime"
+                } else {
+                    "signInSessionsValidFromDateTime"
+                };
                 let mut notes = Vec::new();
                 let mut passed = true;
                 if let Some(op) = result.output.get("operation").and_then(Value::as_str) {
-                    let url = url::Url::parse(op).map_err(|e| ConnectorError::BadParams { action: name.into(), reason: e.to_string() })?;
+                    let url = url::Url::parse(op).map_err(|e| ConnectorError::BadParams {
+                        action: name.into(),
+                        reason: e.to_string(),
+                    })?;
                     let status = self.client.send(Method::GET, url, None).await?.body;
                     let s = text(&status, "status");
                     passed &= s == "succeeded";
@@ -307,27 +477,50 @@ impl Connector for MsGraphConnector {
                 let now = user.get(field).and_then(Value::as_str).map(str::to_owned);
                 let moved = now.is_some() && now != before_text(field);
                 passed &= moved;
-                notes.push(format!("{field} {} → {}", before_text(field).unwrap_or_else(|| "unset".into()), now.unwrap_or_else(|| "unset".into())));
-                Ok(Verification { passed, detail: notes.join("; ") })
+                notes.push(format!(
+                    "{field} {} → {}",
+                    before_text(field).unwrap_or_else(|| "unset".into()),
+                    now.unwrap_or_else(|| "unset".into())
+                ));
+                Ok(Verification {
+                    passed,
+                    detail: notes.join("; "),
+                })
             }
             "entra.user.enable" | "entra.user.disable" => {
                 let p: UserParams = parse(name, &call.params)?;
                 let want = name == "entra.user.enable";
                 let (user, _) = self.get_user(&p.user).await?;
                 let got = user.get("accountEnabled").and_then(Value::as_bool);
-                Ok(Verification { passed: got == Some(want), detail: format!("accountEnabled reads {}", got.map_or("nothing".into(), |b| b.to_string())) })
+                Ok(Verification {
+                    passed: got == Some(want),
+                    detail: format!(
+                        "accountEnabled reads {}",
+                        got.map_or("nothing".into(), |b| b.to_string())
+                    ),
+                })
             }
             "entra.group.add_member" | "entra.group.remove_member" => {
                 let p: MembershipParams = parse(name, &call.params)?;
                 let want = name == "entra.group.add_member";
                 let (user, _) = self.get_user(&p.user).await?;
-                let is_member = self.group_member_ids(&p.group).await?.contains(&text(&user, "id"));
+                let is_member = self
+                    .group_member_ids(&p.group)
+                    .await?
+                    .contains(&text(&user, "id"));
                 Ok(Verification {
                     passed: is_member == want,
-                    detail: format!("{} is {}a member of the group", text(&user, "userPrincipalName"), if is_member { "" } else { "not " }),
+                    detail: format!(
+                        "{} is {}a member of the group",
+                        text(&user, "userPrincipalName"),
+                        if is_member { "" } else { "not " }
+                    ),
                 })
             }
-            _ => Ok(Verification { passed: true, detail: "read-only; nothing to verify".into() }),
+            _ => Ok(Verification {
+                passed: true,
+                detail: "read-only; nothing to verify".into(),
+            }),
         }
     }
 }

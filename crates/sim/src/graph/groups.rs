@@ -37,25 +37,59 @@ const DEFAULT_PROPS: &[&str] = &[
     "theme",
     "visibility",
 ];
-const FILTERABLE: &[&str] = &["id", "displayName", "mail", "mailNickname", "mailEnabled", "securityEnabled", "isAssignableToRole"];
+const FILTERABLE: &[&str] = &[
+    "id",
+    "displayName",
+    "mail",
+    "mailNickname",
+    "mailEnabled",
+    "securityEnabled",
+    "isAssignableToRole",
+];
 
-pub(crate) fn group_view(props: &Map<String, Value>, selected: Option<&str>) -> Result<Value, GraphError> {
-    select(props, selected, DEFAULT_PROPS, GROUP_PROPERTIES, "microsoft.graph.group")
+pub(crate) fn group_view(
+    props: &Map<String, Value>,
+    selected: Option<&str>,
+) -> Result<Value, GraphError> {
+    select(
+        props,
+        selected,
+        DEFAULT_PROPS,
+        GROUP_PROPERTIES,
+        "microsoft.graph.group",
+    )
 }
 
-pub(crate) async fn list(State(state): State<Arc<SimState>>, headers: HeaderMap, query: Query) -> Result<Json<Value>, GraphError> {
+pub(crate) async fn list(
+    State(state): State<Arc<SimState>>,
+    headers: HeaderMap,
+    query: Query,
+) -> Result<Json<Value>, GraphError> {
     let tenant = state.tenant.lock().await;
     let caller = authenticate(&state, &tenant, &headers)?;
     caller.require_scope(scopes::GROUP_READ)?;
     let q = CollectionQuery::from_params(&query.0, 999)?;
-    let filter = q.filter.as_deref().map(|f| Filter::parse(f, FILTERABLE, "Group")).transpose()?;
+    let filter = q
+        .filter
+        .as_deref()
+        .map(|f| Filter::parse(f, FILTERABLE, "Group"))
+        .transpose()?;
     let mut items = Vec::new();
     for group in &tenant.groups {
-        if filter.as_ref().is_none_or(|f| f.matches(&Value::Object(group.props.clone()))) {
+        if filter
+            .as_ref()
+            .is_none_or(|f| f.matches(&Value::Object(group.props.clone())))
+        {
             items.push(group_view(&group.props, q.select.as_deref())?);
         }
     }
-    Ok(Json(q.page(items, 100, state.base(), "/v1.0/groups", "groups")))
+    Ok(Json(q.page(
+        items,
+        100,
+        state.base(),
+        "/v1.0/groups",
+        "groups",
+    )))
 }
 
 pub(crate) async fn get_one(
@@ -67,10 +101,15 @@ pub(crate) async fn get_one(
     let tenant = state.tenant.lock().await;
     let caller = authenticate(&state, &tenant, &headers)?;
     caller.require_scope(scopes::GROUP_READ)?;
-    let group = tenant.group(&id).ok_or_else(|| GraphError::not_found(&id))?;
+    let group = tenant
+        .group(&id)
+        .ok_or_else(|| GraphError::not_found(&id))?;
     let mut view = group_view(&group.props, query.0.get("$select").map(String::as_str))?;
     if let Some(map) = view.as_object_mut() {
-        map.insert("@odata.context".into(), json!(format!("{}/v1.0/$metadata#groups/$entity", state.base())));
+        map.insert(
+            "@odata.context".into(),
+            json!(format!("{}/v1.0/$metadata#groups/$entity", state.base())),
+        );
     }
     Ok(Json(view))
 }
@@ -84,7 +123,9 @@ pub(crate) async fn members(
     let tenant = state.tenant.lock().await;
     let caller = authenticate(&state, &tenant, &headers)?;
     caller.require_scope(scopes::GROUP_READ)?;
-    let group = tenant.group(&id).ok_or_else(|| GraphError::not_found(&id))?;
+    let group = tenant
+        .group(&id)
+        .ok_or_else(|| GraphError::not_found(&id))?;
     let q = CollectionQuery::from_params(&query.0, 999)?;
     let mut items = Vec::new();
     for member in &group.members {
@@ -96,12 +137,21 @@ pub(crate) async fn members(
             items.push(view);
         }
     }
-    Ok(Json(q.page(items, 100, state.base(), &format!("/v1.0/groups/{id}/members"), "directoryObjects")))
+    Ok(Json(q.page(
+        items,
+        100,
+        state.base(),
+        &format!("/v1.0/groups/{id}/members"),
+        "directoryObjects",
+    )))
 }
 
 fn referenced_id(body: &Value) -> Option<String> {
     let link = body.get("@odata.id")?.as_str()?;
-    link.trim_end_matches('/').rsplit('/').next().map(str::to_owned)
+    link.trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .map(str::to_owned)
 }
 
 pub(crate) async fn add_member(
@@ -113,20 +163,33 @@ pub(crate) async fn add_member(
     let mut tenant = state.tenant.lock().await;
     let caller = authenticate(&state, &tenant, &headers)?;
     caller.require_scope(scopes::GROUP_MEMBER_WRITE)?;
-    let member_id = referenced_id(&body).ok_or_else(|| GraphError::bad_request("Invalid object identifier ''."))?;
-    let group = tenant.group(&id).ok_or_else(|| GraphError::not_found(&id))?;
+    let member_id = referenced_id(&body)
+        .ok_or_else(|| GraphError::bad_request("Invalid object identifier ''."))?;
+    let group = tenant
+        .group(&id)
+        .ok_or_else(|| GraphError::not_found(&id))?;
     let is_owner = group.owners.iter().any(|o| *o == caller.oid);
     if !may_manage_members(&caller.roles, is_owner, group.role_assignable()) {
         return Err(GraphError::denied());
     }
-    let user = tenant.user(&member_id).ok_or_else(|| GraphError::not_found(&member_id))?;
-    let (user_id, upn, name) = (user.id().to_owned(), user.upn().to_owned(), user.display_name().to_owned());
+    let user = tenant
+        .user(&member_id)
+        .ok_or_else(|| GraphError::not_found(&member_id))?;
+    let (user_id, upn, name) = (
+        user.id().to_owned(),
+        user.upn().to_owned(),
+        user.display_name().to_owned(),
+    );
     if group.members.contains(&user_id) {
         return Err(GraphError::bad_request(
             "One or more added object references already exist for the following modified properties: 'members'.",
         ));
     }
-    let group_name = group.props.get("displayName").cloned().unwrap_or(Value::Null);
+    let group_name = group
+        .props
+        .get("displayName")
+        .cloned()
+        .unwrap_or(Value::Null);
     if let Some(group) = tenant.group_mut(&id) {
         group.members.push(user_id.clone());
     }
@@ -149,7 +212,9 @@ pub(crate) async fn remove_member(
     let mut tenant = state.tenant.lock().await;
     let caller = authenticate(&state, &tenant, &headers)?;
     caller.require_scope(scopes::GROUP_MEMBER_WRITE)?;
-    let group = tenant.group(&id).ok_or_else(|| GraphError::not_found(&id))?;
+    let group = tenant
+        .group(&id)
+        .ok_or_else(|| GraphError::not_found(&id))?;
     let is_owner = group.owners.iter().any(|o| *o == caller.oid);
     if !may_manage_members(&caller.roles, is_owner, group.role_assignable()) {
         return Err(GraphError::denied());
@@ -157,7 +222,11 @@ pub(crate) async fn remove_member(
     if !group.members.contains(&member) {
         return Err(GraphError::not_found(&member));
     }
-    let group_name = group.props.get("displayName").cloned().unwrap_or(Value::Null);
+    let group_name = group
+        .props
+        .get("displayName")
+        .cloned()
+        .unwrap_or(Value::Null);
     let (upn, name) = tenant
         .user(&member)
         .map(|u| (u.upn().to_owned(), u.display_name().to_owned()))

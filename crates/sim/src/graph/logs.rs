@@ -44,7 +44,11 @@ fn listing(
     type_name: &str,
 ) -> Result<(CollectionQuery, Vec<Value>), GraphError> {
     let q = CollectionQuery::from_params(&query.0, 1000)?;
-    let filter = q.filter.as_deref().map(|f| Filter::parse(f, filterable, type_name)).transpose()?;
+    let filter = q
+        .filter
+        .as_deref()
+        .map(|f| Filter::parse(f, filterable, type_name))
+        .transpose()?;
     let mut out = Vec::new();
     for item in items {
         if filter.as_ref().is_none_or(|f| f.matches(item)) {
@@ -58,15 +62,31 @@ fn listing(
     Ok((q, out))
 }
 
-pub(crate) async fn sign_ins(State(state): State<Arc<SimState>>, headers: HeaderMap, query: Query) -> Result<Json<Value>, GraphError> {
+pub(crate) async fn sign_ins(
+    State(state): State<Arc<SimState>>,
+    headers: HeaderMap,
+    query: Query,
+) -> Result<Json<Value>, GraphError> {
     let tenant = state.tenant.lock().await;
     let caller = authenticate(&state, &tenant, &headers)?;
     caller.require_scope(scopes::AUDIT_READ)?;
     if !may_read_audit_logs(&caller.roles) {
         return Err(GraphError::denied());
     }
-    let (q, items) = listing(&tenant.sign_ins, &query, SIGN_IN_FILTERABLE, SIGN_IN_PROPERTIES, "microsoft.graph.signIn")?;
-    Ok(Json(q.page(items, 1000, state.base(), "/v1.0/auditLogs/signIns", "auditLogs/signIns")))
+    let (q, items) = listing(
+        &tenant.sign_ins,
+        &query,
+        SIGN_IN_FILTERABLE,
+        SIGN_IN_PROPERTIES,
+        "microsoft.graph.signIn",
+    )?;
+    Ok(Json(q.page(
+        items,
+        1000,
+        state.base(),
+        "/v1.0/auditLogs/signIns",
+        "auditLogs/signIns",
+    )))
 }
 
 pub(crate) async fn directory_audits(
@@ -80,6 +100,18 @@ pub(crate) async fn directory_audits(
     if !may_read_audit_logs(&caller.roles) {
         return Err(GraphError::denied());
     }
-    let (q, items) = listing(&tenant.directory_audits, &query, AUDIT_FILTERABLE, DIRECTORY_AUDIT_PROPERTIES, "microsoft.graph.directoryAudit")?;
-    Ok(Json(q.page(items, 1000, state.base(), "/v1.0/auditLogs/directoryAudits", "auditLogs/directoryAudits")))
+    let (q, items) = listing(
+        &tenant.directory_audits,
+        &query,
+        AUDIT_FILTERABLE,
+        DIRECTORY_AUDIT_PROPERTIES,
+        "microsoft.graph.directoryAudit",
+    )?;
+    Ok(Json(q.page(
+        items,
+        1000,
+        state.base(),
+        "/v1.0/auditLogs/directoryAudits",
+        "auditLogs/directoryAudits",
+    )))
 }

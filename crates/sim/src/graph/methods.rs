@@ -14,7 +14,11 @@ use crate::error::GraphError;
 use crate::roles::{may_read_methods, may_reset_password};
 use crate::{PASSWORD_METHOD_ID, SimState};
 
-pub(crate) async fn list(State(state): State<Arc<SimState>>, headers: HeaderMap, Path(id): Path<String>) -> Result<Json<Value>, GraphError> {
+pub(crate) async fn list(
+    State(state): State<Arc<SimState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, GraphError> {
     let tenant = state.tenant.lock().await;
     let caller = authenticate(&state, &tenant, &headers)?;
     caller.require_scope(scopes::METHODS_READ)?;
@@ -39,7 +43,10 @@ fn complex_enough(password: &str) -> bool {
 }
 
 fn generate_password() -> String {
-    const WORDS: &[&str] = &["Amber", "Birch", "Cobalt", "Delta", "Ember", "Fjord", "Garnet", "Harbor", "Indigo", "Juniper"];
+    const WORDS: &[&str] = &[
+        "Amber", "Birch", "Cobalt", "Delta", "Ember", "Fjord", "Garnet", "Harbor", "Indigo",
+        "Juniper",
+    ];
     let mut rng = rand::rng();
     let a = WORDS[rng.random_range(0..WORDS.len())];
     let b = WORDS[rng.random_range(0..WORDS.len())];
@@ -60,15 +67,25 @@ pub(crate) async fn reset_password(
         return Err(GraphError::not_found(&method));
     }
     if user.id() == caller.oid {
-        return Err(GraphError::new(StatusCode::FORBIDDEN, "Authorization_RequestDenied", "Password reset via this API cannot be performed on one's own account."));
+        return Err(GraphError::new(
+            StatusCode::FORBIDDEN,
+            "Authorization_RequestDenied",
+            "Password reset via this API cannot be performed on one's own account.",
+        ));
     }
     if !may_reset_password(&caller.roles, &facts(&tenant, user)) {
         return Err(GraphError::denied());
     }
-    let requested = body.as_ref().and_then(|b| b.get("newPassword")).and_then(Value::as_str).map(str::to_owned);
+    let requested = body
+        .as_ref()
+        .and_then(|b| b.get("newPassword"))
+        .and_then(Value::as_str)
+        .map(str::to_owned);
     if let Some(p) = &requested {
         if !complex_enough(p) {
-            return Err(GraphError::bad_request("The specified password does not comply with password complexity requirements. Please provide a different password."));
+            return Err(GraphError::bad_request(
+                "The specified password does not comply with password complexity requirements. Please provide a different password.",
+            ));
         }
     }
     let generated = requested.is_none();
@@ -81,10 +98,14 @@ pub(crate) async fn reset_password(
         user.sim.must_change_password = true;
         user.sim.locked_out = false;
         user.sim.failed_attempts = 0;
-        user.props.insert("lastPasswordChangeDateTime".into(), json!(now));
+        user.props
+            .insert("lastPasswordChangeDateTime".into(), json!(now));
     }
     let op_id = uuid::Uuid::new_v4().to_string();
-    let location = format!("{}/v1.0/users/{user_id}/authentication/operations/{op_id}", state.base());
+    let location = format!(
+        "{}/v1.0/users/{user_id}/authentication/operations/{op_id}",
+        state.base()
+    );
     tenant.operations.insert(
         op_id.clone(),
         json!({
@@ -97,9 +118,19 @@ pub(crate) async fn reset_password(
             "resourceLocation": format!("{}/v1.0/users/{user_id}/authentication/methods/{PASSWORD_METHOD_ID}", state.base()),
         }),
     );
-    super::record_directory_audit(&mut tenant, &caller, "UserManagement", "Reset password (by admin)", target);
+    super::record_directory_audit(
+        &mut tenant,
+        &caller,
+        "UserManagement",
+        "Reset password (by admin)",
+        target,
+    );
     let mut response = if generated {
-        (StatusCode::ACCEPTED, Json(json!({"newPassword": new_password}))).into_response()
+        (
+            StatusCode::ACCEPTED,
+            Json(json!({"newPassword": new_password})),
+        )
+            .into_response()
     } else {
         StatusCode::ACCEPTED.into_response()
     };
@@ -118,5 +149,10 @@ pub(crate) async fn operation(
     let caller = authenticate(&state, &tenant, &headers)?;
     caller.require_scope(scopes::METHODS_READ)?;
     tenant.user(&id).ok_or_else(|| GraphError::not_found(&id))?;
-    tenant.operations.get(&op).cloned().map(Json).ok_or_else(|| GraphError::not_found(&op))
+    tenant
+        .operations
+        .get(&op)
+        .cloned()
+        .map(Json)
+        .ok_or_else(|| GraphError::not_found(&op))
 }

@@ -26,15 +26,33 @@ pub(crate) fn routes() -> Router<Arc<SimState>> {
         .route("/v1.0/users", get(users::list))
         .route("/v1.0/users/{id}", get(users::get_one).patch(users::update))
         .route("/v1.0/users/{id}/memberOf", get(users::member_of))
-        .route("/v1.0/users/{id}/revokeSignInSessions", post(users::revoke_sessions))
-        .route("/v1.0/users/{id}/authentication/methods", get(methods::list))
-        .route("/v1.0/users/{id}/authentication/methods/{method}/resetPassword", post(methods::reset_password))
-        .route("/v1.0/users/{id}/authentication/operations/{op}", get(methods::operation))
+        .route(
+            "/v1.0/users/{id}/revokeSignInSessions",
+            post(users::revoke_sessions),
+        )
+        .route(
+            "/v1.0/users/{id}/authentication/methods",
+            get(methods::list),
+        )
+        .route(
+            "/v1.0/users/{id}/authentication/methods/{method}/resetPassword",
+            post(methods::reset_password),
+        )
+        .route(
+            "/v1.0/users/{id}/authentication/operations/{op}",
+            get(methods::operation),
+        )
         .route("/v1.0/groups", get(groups::list))
         .route("/v1.0/groups/{id}", get(groups::get_one))
         .route("/v1.0/groups/{id}/members", get(groups::members))
         .route("/v1.0/groups/{id}/members/$ref", post(groups::add_member))
-        .route("/v1.0/groups/{id}/members/{member}/$ref", delete(groups::remove_member))
+        .route(
+            "/v1.0/groups/{id}/members/{member}/$ref",
+            delete(groups::remove_member),
+        )
         .route("/v1.0/auditLogs/signIns", get(logs::sign_ins))
-        .route("/v1.0/auditLogs/directoryAudits", get(logs::directory_audits))
+        .route(
+            "/v1.0/auditLogs/directoryAudits",
+            get(logs::directory_audits),
+        )
 }

@@ -13,7 +13,9 @@ use crate::SimState;
 use crate::auth::{authenticate, scopes};
 use crate::error::GraphError;
 use crate::odata::{CollectionQuery, Filter, select};
-use crate::roles::{TargetFacts, may_do_sensitive, may_reset_password, may_update_profile, role_template_id};
+use crate::roles::{
+    TargetFacts, may_do_sensitive, may_reset_password, may_update_profile, role_template_id,
+};
 use crate::state::{Tenant, User};
 
 const DEFAULT_PROPS: &[&str] = &[
@@ -45,14 +47,31 @@ const FILTERABLE: &[&str] = &[
     "usageLocation",
 ];
 /// Properties whose change is a "sensitive action" in Entra.
-const SENSITIVE: &[&str] = &["accountEnabled", "businessPhones", "mobilePhone", "otherMails", "passwordProfile", "userPrincipalName", "onPremisesImmutableId"];
+const SENSITIVE: &[&str] = &[
+    "accountEnabled",
+    "businessPhones",
+    "mobilePhone",
+    "otherMails",
+    "passwordProfile",
+    "userPrincipalName",
+    "onPremisesImmutableId",
+];
 
 pub(crate) fn facts<'a>(tenant: &Tenant, user: &'a User) -> TargetFacts<'a> {
-    TargetFacts { roles: &user.sim.roles, in_role_assignable_group: tenant.in_role_assignable_group(user.id()) }
+    TargetFacts {
+        roles: &user.sim.roles,
+        in_role_assignable_group: tenant.in_role_assignable_group(user.id()),
+    }
 }
 
 pub(crate) fn user_view(user: &User, selected: Option<&str>) -> Result<Value, GraphError> {
-    let mut view = select(&user.props, selected, DEFAULT_PROPS, USER_PROPERTIES, "microsoft.graph.user")?;
+    let mut view = select(
+        &user.props,
+        selected,
+        DEFAULT_PROPS,
+        USER_PROPERTIES,
+        "microsoft.graph.user",
+    )?;
     if let Some(map) = view.as_object_mut() {
         // Graph never returns a password, whatever is selected.
         if map.contains_key("passwordProfile") {
@@ -62,12 +81,20 @@ pub(crate) fn user_view(user: &User, selected: Option<&str>) -> Result<Value, Gr
     Ok(view)
 }
 
-pub(crate) async fn list(State(state): State<Arc<SimState>>, headers: HeaderMap, query: Query) -> Result<Json<Value>, GraphError> {
+pub(crate) async fn list(
+    State(state): State<Arc<SimState>>,
+    headers: HeaderMap,
+    query: Query,
+) -> Result<Json<Value>, GraphError> {
     let tenant = state.tenant.lock().await;
     let caller = authenticate(&state, &tenant, &headers)?;
     caller.require_scope(scopes::USER_READ)?;
     let q = CollectionQuery::from_params(&query.0, 999)?;
-    let filter = q.filter.as_deref().map(|f| Filter::parse(f, FILTERABLE, "User")).transpose()?;
+    let filter = q
+        .filter
+        .as_deref()
+        .map(|f| Filter::parse(f, FILTERABLE, "User"))
+        .transpose()?;
     let mut items = Vec::new();
     for user in &tenant.users {
         let full = Value::Object(user.props.clone());
@@ -75,7 +102,13 @@ pub(crate) async fn list(State(state): State<Arc<SimState>>, headers: HeaderMap,
             items.push(user_view(user, q.select.as_deref())?);
         }
     }
-    Ok(Json(q.page(items, 100, state.base(), "/v1.0/users", "users")))
+    Ok(Json(q.page(
+        items,
+        100,
+        state.base(),
+        "/v1.0/users",
+        "users",
+    )))
 }
 
 pub(crate) async fn get_one(
@@ -90,7 +123,10 @@ pub(crate) async fn get_one(
     let user = tenant.user(&id).ok_or_else(|| GraphError::not_found(&id))?;
     let mut view = user_view(user, query.0.get("$select").map(String::as_str))?;
     if let Some(map) = view.as_object_mut() {
-        map.insert("@odata.context".into(), json!(format!("{}/v1.0/$metadata#users/$entity", state.base())));
+        map.insert(
+            "@odata.context".into(),
+            json!(format!("{}/v1.0/$metadata#users/$entity", state.base())),
+        );
     }
     Ok(Json(view))
 }
@@ -103,15 +139,27 @@ pub(crate) async fn update(
 ) -> Result<StatusCode, GraphError> {
     let mut tenant = state.tenant.lock().await;
     let caller = authenticate(&state, &tenant, &headers)?;
-    let changes = body.as_object().cloned().ok_or_else(|| GraphError::bad_request("Empty Payload. JSON content expected."))?;
+    let changes = body
+        .as_object()
+        .cloned()
+        .ok_or_else(|| GraphError::bad_request("Empty Payload. JSON content expected."))?;
     for key in changes.keys() {
         if !USER_PROPERTIES.contains(&key.as_str()) {
             return Err(GraphError::bad_request(format!(
                 "Property '{key}' does not exist on type 'microsoft.graph.user'. Make sure to only use property names that are defined by the type."
             )));
         }
-        if ["id", "createdDateTime", "lastPasswordChangeDateTime", "signInSessionsValidFromDateTime"].contains(&key.as_str()) {
-            return Err(GraphError::bad_request(format!("Property '{key}' is read-only and cannot be set.")));
+        if [
+            "id",
+            "createdDateTime",
+            "lastPasswordChangeDateTime",
+            "signInSessionsValidFromDateTime",
+        ]
+        .contains(&key.as_str())
+        {
+            return Err(GraphError::bad_request(format!(
+                "Property '{key}' is read-only and cannot be set."
+            )));
         }
     }
     let user = tenant.user(&id).ok_or_else(|| GraphError::not_found(&id))?;
@@ -122,13 +170,19 @@ pub(crate) async fn update(
     } else {
         caller.require_scope(scopes::USER_WRITE)?;
     }
-    let allowed = if sensitive { may_do_sensitive(&caller.roles, &target_facts) } else { may_update_profile(&caller.roles, &target_facts) };
+    let allowed = if sensitive {
+        may_do_sensitive(&caller.roles, &target_facts)
+    } else {
+        may_update_profile(&caller.roles, &target_facts)
+    };
     if !allowed {
         return Err(GraphError::denied());
     }
     if let Some(v) = changes.get("accountEnabled") {
         if !v.is_boolean() {
-            return Err(GraphError::bad_request("Invalid value specified for property 'accountEnabled' of resource 'User'."));
+            return Err(GraphError::bad_request(
+                "Invalid value specified for property 'accountEnabled' of resource 'User'.",
+            ));
         }
     }
     let user_id = user.id().to_owned();
@@ -169,7 +223,11 @@ pub(crate) async fn member_of(
     let user = tenant.user(&id).ok_or_else(|| GraphError::not_found(&id))?;
     let q = CollectionQuery::from_params(&query.0, 999)?;
     let mut items = Vec::new();
-    for group in tenant.groups.iter().filter(|g| g.members.iter().any(|m| m == user.id())) {
+    for group in tenant
+        .groups
+        .iter()
+        .filter(|g| g.members.iter().any(|m| m == user.id()))
+    {
         let mut view = super::groups::group_view(&group.props, None)?;
         if let Some(map) = view.as_object_mut() {
             map.insert("@odata.type".into(), json!("#microsoft.graph.group"));
@@ -179,13 +237,31 @@ pub(crate) async fn member_of(
     for role in &user.sim.roles {
         let template = role_template_id(role);
         let mut map = Map::new();
-        map.insert("@odata.type".into(), json!("#microsoft.graph.directoryRole"));
-        map.insert("id".into(), json!(uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, format!("{}:{template}", tenant.tenant_id).as_bytes()).to_string()));
+        map.insert(
+            "@odata.type".into(),
+            json!("#microsoft.graph.directoryRole"),
+        );
+        map.insert(
+            "id".into(),
+            json!(
+                uuid::Uuid::new_v5(
+                    &uuid::Uuid::NAMESPACE_OID,
+                    format!("{}:{template}", tenant.tenant_id).as_bytes()
+                )
+                .to_string()
+            ),
+        );
         map.insert("displayName".into(), json!(role));
         map.insert("roleTemplateId".into(), json!(template));
         items.push(Value::Object(map));
     }
-    Ok(Json(q.page(items, 100, state.base(), &format!("/v1.0/users/{id}/memberOf"), "directoryObjects")))
+    Ok(Json(q.page(
+        items,
+        100,
+        state.base(),
+        &format!("/v1.0/users/{id}/memberOf"),
+        "directoryObjects",
+    )))
 }
 
 pub(crate) async fn revoke_sessions(
@@ -204,9 +280,20 @@ pub(crate) async fn revoke_sessions(
     let target = json!({"id": user_id, "displayName": user.display_name(), "type": "User", "userPrincipalName": user.upn(), "modifiedProperties": []});
     let now = Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     if let Some(user) = tenant.user_mut(&user_id) {
-        user.props.insert("signInSessionsValidFromDateTime".into(), json!(now));
+        user.props
+            .insert("signInSessionsValidFromDateTime".into(), json!(now));
     }
-    state.refresh_tokens.lock().await.retain(|_, (oid, _)| *oid != user_id);
-    super::record_directory_audit(&mut tenant, &caller, "UserManagement", "Invalidate all refresh tokens for user", target);
+    state
+        .refresh_tokens
+        .lock()
+        .await
+        .retain(|_, (oid, _)| *oid != user_id);
+    super::record_directory_audit(
+        &mut tenant,
+        &caller,
+        "UserManagement",
+        "Invalidate all refresh tokens for user",
+        target,
+    );
     Ok(Json(json!({"@odata.context": format!("{}/v1.0/$metadata#Edm.Boolean", state.base()), "value": true})).into_response())
 }

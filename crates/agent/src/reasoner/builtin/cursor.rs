@@ -23,12 +23,18 @@ pub(crate) struct Cursor<'a> {
 }
 
 fn is_note(step: &Step) -> bool {
-    matches!(step, Step::Plan { .. } | Step::Reply { .. } | Step::Escalate { .. })
+    matches!(
+        step,
+        Step::Plan { .. } | Step::Reply { .. } | Step::Escalate { .. }
+    )
 }
 
 impl<'a> Cursor<'a> {
     pub fn new(observations: &'a [Observation]) -> Self {
-        Self { observations, pos: 0 }
+        Self {
+            observations,
+            pos: 0,
+        }
     }
 
     /// The result of `step` if it already ran, else `Err(step)`. Notes (plans, replies,
@@ -52,31 +58,51 @@ impl<'a> Cursor<'a> {
     fn call(action: &str, params: Value) -> Flow<ActionCall> {
         match ActionName::new(action) {
             Ok(action) => Ok(ActionCall { action, params }),
-            Err(e) => Err(Step::Escalate { reason: format!("internal error: {e}"), findings: Vec::new() }),
+            Err(e) => Err(Step::Escalate {
+                reason: format!("internal error: {e}"),
+                findings: Vec::new(),
+            }),
         }
     }
 
     /// A read; `Ok(Err(reason))` when it was refused or failed.
-    pub fn investigate(&mut self, action: &str, params: Value, purpose: &str) -> Flow<Result<&'a Value, String>> {
+    pub fn investigate(
+        &mut self,
+        action: &str,
+        params: Value,
+        purpose: &str,
+    ) -> Flow<Result<&'a Value, String>> {
         let call = Self::call(action, params)?;
-        Ok(match self.run(Step::Investigate { call, purpose: purpose.to_owned() })? {
-            ObservedResult::Data { data, .. } => Ok(data),
-            ObservedResult::Denied { reason } => Err(reason.clone()),
-            ObservedResult::Failed { error } => Err(error.clone()),
-            other => Err(format!("unexpected result {other:?}")),
-        })
+        Ok(
+            match self.run(Step::Investigate {
+                call,
+                purpose: purpose.to_owned(),
+            })? {
+                ObservedResult::Data { data, .. } => Ok(data),
+                ObservedResult::Denied { reason } => Err(reason.clone()),
+                ObservedResult::Failed { error } => Err(error.clone()),
+                other => Err(format!("unexpected result {other:?}")),
+            },
+        )
     }
 
     /// A change.
     pub fn act(&mut self, action: &str, params: Value, purpose: &str) -> Flow<Acted> {
         let call = Self::call(action, params)?;
-        Ok(match self.run(Step::Act { call, purpose: purpose.to_owned() })? {
-            ObservedResult::Executed { verified, .. } => Acted::Done { verified: *verified },
-            ObservedResult::Denied { reason } => Acted::Denied(reason.clone()),
-            ObservedResult::PendingApproval { approval_id } => Acted::Pending(*approval_id),
-            ObservedResult::Failed { error } => Acted::Failed(error.clone()),
-            other => Acted::Failed(format!("unexpected result {other:?}")),
-        })
+        Ok(
+            match self.run(Step::Act {
+                call,
+                purpose: purpose.to_owned(),
+            })? {
+                ObservedResult::Executed { verified, .. } => Acted::Done {
+                    verified: *verified,
+                },
+                ObservedResult::Denied { reason } => Acted::Denied(reason.clone()),
+                ObservedResult::PendingApproval { approval_id } => Acted::Pending(*approval_id),
+                ObservedResult::Failed { error } => Acted::Failed(error.clone()),
+                other => Acted::Failed(format!("unexpected result {other:?}")),
+            },
+        )
     }
 
     pub fn plan(&mut self, findings: Vec<Finding>, steps: Vec<String>) -> Flow<()> {
@@ -102,5 +128,8 @@ impl<'a> Cursor<'a> {
 }
 
 pub(crate) fn finding(code: &str, detail: impl Into<String>) -> Finding {
-    Finding { code: code.to_owned(), detail: detail.into() }
+    Finding {
+        code: code.to_owned(),
+        detail: detail.into(),
+    }
 }

@@ -23,7 +23,9 @@ pub struct BuiltinReasoner;
 
 impl Reasoner for BuiltinReasoner {
     fn next(&self, input: &ReasonerInput<'_>) -> Step {
-        let Some(first) = input.messages.first() else { return Step::Done };
+        let Some(first) = input.messages.first() else {
+            return Step::Done;
+        };
         let intent = understand::understand(first);
         let mut cursor = Cursor::new(input.observations);
         match procedures::run(&mut cursor, input, &intent) {
@@ -33,6 +35,10 @@ impl Reasoner for BuiltinReasoner {
     }
 
     fn intent(&self, input: &ReasonerInput<'_>) -> Option<String> {
-        input.messages.first().and_then(|m| understand::understand(m).name()).map(str::to_owned)
+        input
+            .messages
+            .first()
+            .and_then(|m| understand::understand(m).name())
+            .map(str::to_owned)
     }
 }

@@ -12,11 +12,22 @@ pub(crate) fn run(cursor: &mut Cursor<'_>, input: &ReasonerInput<'_>, intent: &I
     match intent {
         Intent::SignInTrouble { subject } => sign_in_trouble(cursor, input, subject),
         Intent::AccountDisabled { subject } => sign_in_trouble(cursor, input, subject),
-        Intent::GroupMembership { add, person, group } => group_membership(cursor, input, *add, person, group),
+        Intent::GroupMembership { add, person, group } => {
+            group_membership(cursor, input, *add, person, group)
+        }
         Intent::Unknown => {
             let message = input.messages.first().cloned().unwrap_or_default();
-            let findings = vec![finding("request.unrecognised", format!("request as written: \"{}\"", message.chars().take(300).collect::<String>()))];
-            cursor.escalate("Steward does not know how to handle this request yet".into(), findings)?;
+            let findings = vec![finding(
+                "request.unrecognised",
+                format!(
+                    "request as written: \"{}\"",
+                    message.chars().take(300).collect::<String>()
+                ),
+            )];
+            cursor.escalate(
+                "Steward does not know how to handle this request yet".into(),
+                findings,
+            )?;
             cursor.reply(
                 "I'm not able to handle this one myself yet, so I've passed it to the IT team with your message. Nothing has been changed.".into(),
             )
@@ -25,15 +36,28 @@ pub(crate) fn run(cursor: &mut Cursor<'_>, input: &ReasonerInput<'_>, intent: &I
 }
 
 fn first_name(person: &Person) -> &str {
-    person.name.split_whitespace().next().unwrap_or(&person.name)
+    person
+        .name
+        .split_whitespace()
+        .next()
+        .unwrap_or(&person.name)
 }
 
 fn whose(person: &Person) -> String {
-    if person.is_requester { "your".into() } else { format!("{}'s", person.name) }
+    if person.is_requester {
+        "your".into()
+    } else {
+        format!("{}'s", person.name)
+    }
 }
 
 /// Stops with an escalation and a plain-words reply.
-fn hand_over(cursor: &mut Cursor<'_>, reason: String, findings: Vec<Finding>, reply: String) -> Flow<()> {
+fn hand_over(
+    cursor: &mut Cursor<'_>,
+    reason: String,
+    findings: Vec<Finding>,
+    reply: String,
+) -> Flow<()> {
     cursor.escalate(reason, findings)?;
     cursor.reply(reply)
 }
@@ -43,8 +67,16 @@ fn sign_in_codes(signins: &[Value]) -> Vec<(i64, String, String)> {
         .iter()
         .filter_map(|s| {
             let code = s.pointer("/status/errorCode").and_then(Value::as_i64)?;
-            let when = s.get("createdDateTime").and_then(Value::as_str).unwrap_or_default().to_owned();
-            let reason = s.pointer("/status/failureReason").and_then(Value::as_str).unwrap_or_default().to_owned();
+            let when = s
+                .get("createdDateTime")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned();
+            let reason = s
+                .pointer("/status/failureReason")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned();
             Some((code, when, reason))
         })
         .collect()
@@ -52,66 +84,149 @@ fn sign_in_codes(signins: &[Value]) -> Vec<(i64, String, String)> {
 
 /// Forgotten password, locked out, cannot sign in, account disabled: investigate the account and
 /// its sign-in log, then repair what was found.
-fn sign_in_trouble(cursor: &mut Cursor<'_>, input: &ReasonerInput<'_>, subject: &Subject) -> Flow<()> {
+fn sign_in_trouble(
+    cursor: &mut Cursor<'_>,
+    input: &ReasonerInput<'_>,
+    subject: &Subject,
+) -> Flow<()> {
     let person = match resolve::person(cursor, input, subject)? {
         Ok(p) => p,
         Err(message) => {
-            return hand_over(cursor, message.clone(), vec![finding("person.unresolved", message.clone())], format!("{message}. I've passed this to the IT team; nothing was changed."));
+            return hand_over(
+                cursor,
+                message.clone(),
+                vec![finding("person.unresolved", message.clone())],
+                format!("{message}. I've passed this to the IT team; nothing was changed."),
+            );
         }
     };
     let upn = person.upn.clone();
-    let user = match cursor.investigate("entra.user.get", json!({"user": upn}), "check the account's state")? {
+    let user = match cursor.investigate(
+        "entra.user.get",
+        json!({"user": upn}),
+        "check the account's state",
+    )? {
         Ok(user) => user.clone(),
         Err(reason) => {
             let findings = vec![finding("account.unreadable", reason.clone())];
-            return hand_over(cursor, format!("could not read {upn}: {reason}"), findings, format!("I couldn't look at {} account ({reason}), so I've passed this to the IT team. Nothing was changed.", whose(&person)));
+            return hand_over(
+                cursor,
+                format!("could not read {upn}: {reason}"),
+                findings,
+                format!(
+                    "I couldn't look at {} account ({reason}), so I've passed this to the IT team. Nothing was changed.",
+                    whose(&person)
+                ),
+            );
         }
     };
     let mut findings = Vec::new();
-    let signins = match cursor.investigate("entra.signins.list", json!({"user": upn, "sinceHours": 72}), "read recent sign-ins and their error codes")? {
+    let signins = match cursor.investigate(
+        "entra.signins.list",
+        json!({"user": upn, "sinceHours": 72}),
+        "read recent sign-ins and their error codes",
+    )? {
         Ok(list) => list.as_array().cloned().unwrap_or_default(),
         Err(reason) => {
-            findings.push(finding("signin.unreadable", format!("sign-in logs could not be read: {reason}")));
+            findings.push(finding(
+                "signin.unreadable",
+                format!("sign-in logs could not be read: {reason}"),
+            ));
             Vec::new()
         }
     };
     let codes = sign_in_codes(&signins);
     let count = |code: i64| codes.iter().filter(|(c, _, _)| *c == code).count();
-    let last = |code: i64| codes.iter().find(|(c, _, _)| *c == code).map(|(_, w, _)| w.clone()).unwrap_or_default();
+    let last = |code: i64| {
+        codes
+            .iter()
+            .find(|(c, _, _)| *c == code)
+            .map(|(_, w, _)| w.clone())
+            .unwrap_or_default()
+    };
     let disabled = user.get("accountEnabled") == Some(&json!(false));
     if disabled {
-        findings.push(finding("account.disabled", format!("{upn} is disabled (accountEnabled = false)")));
+        findings.push(finding(
+            "account.disabled",
+            format!("{upn} is disabled (accountEnabled = false)"),
+        ));
     }
     if count(50057) > 0 {
-        findings.push(finding("signin.50057", format!("{} sign-in(s) refused because the account is disabled (error 50057), last at {}", count(50057), last(50057))));
+        findings.push(finding(
+            "signin.50057",
+            format!(
+                "{} sign-in(s) refused because the account is disabled (error 50057), last at {}",
+                count(50057),
+                last(50057)
+            ),
+        ));
     }
     if count(50053) > 0 {
-        findings.push(finding("signin.50053", format!("account locked: {} sign-in(s) failed with error 50053, last at {}", count(50053), last(50053))));
+        findings.push(finding(
+            "signin.50053",
+            format!(
+                "account locked: {} sign-in(s) failed with error 50053, last at {}",
+                count(50053),
+                last(50053)
+            ),
+        ));
     }
     if count(50126) > 0 {
-        findings.push(finding("signin.50126", format!("{} sign-in(s) with a wrong password (error 50126), last at {}", count(50126), last(50126))));
+        findings.push(finding(
+            "signin.50126",
+            format!(
+                "{} sign-in(s) with a wrong password (error 50126), last at {}",
+                count(50126),
+                last(50126)
+            ),
+        ));
     }
     if count(50055) > 0 {
-        findings.push(finding("signin.50055", format!("the password has expired (error 50055), last at {}", last(50055))));
+        findings.push(finding(
+            "signin.50055",
+            format!(
+                "the password has expired (error 50055), last at {}",
+                last(50055)
+            ),
+        ));
     }
     if count(53003) > 0 {
-        findings.push(finding("signin.53003", format!("sign-in blocked by a conditional access policy (error 53003), last at {}", last(53003))));
+        findings.push(finding(
+            "signin.53003",
+            format!(
+                "sign-in blocked by a conditional access policy (error 53003), last at {}",
+                last(53003)
+            ),
+        ));
         return hand_over(
             cursor,
-            "sign-in is blocked by conditional access; changing access policies needs an engineer".into(),
+            "sign-in is blocked by conditional access; changing access policies needs an engineer"
+                .into(),
             findings,
-            format!("{} sign-ins are being blocked by a conditional access policy, which is not something I should change. I've passed this to the IT team with the details. Nothing was changed.", whose(&person)),
+            format!(
+                "{} sign-ins are being blocked by a conditional access policy, which is not something I should change. I've passed this to the IT team with the details. Nothing was changed.",
+                whose(&person)
+            ),
         );
     }
     if count(500121) > 0 {
-        findings.push(finding("signin.500121", format!("multi-factor authentication failed (error 500121), last at {}", last(500121))));
+        findings.push(finding(
+            "signin.500121",
+            format!(
+                "multi-factor authentication failed (error 500121), last at {}",
+                last(500121)
+            ),
+        ));
     }
 
     if disabled {
         return re_enable(cursor, &person, findings);
     }
     if findings.iter().all(|f| f.code == "signin.unreadable") {
-        findings.push(finding("signin.clean", format!("no failed sign-ins for {upn} in the last 72 hours and the account is enabled")));
+        findings.push(finding(
+            "signin.clean",
+            format!("no failed sign-ins for {upn} in the last 72 hours and the account is enabled"),
+        ));
     }
     let locked = count(50053) > 0;
     cursor.plan(
@@ -167,7 +282,11 @@ fn sign_in_trouble(cursor: &mut Cursor<'_>, input: &ReasonerInput<'_>, subject: 
 }
 
 fn describe_cause(locked: bool) -> &'static str {
-    if locked { "your account is locked after too many failed sign-ins" } else { "your sign-ins are failing" }
+    if locked {
+        "your account is locked after too many failed sign-ins"
+    } else {
+        "your sign-ins are failing"
+    }
 }
 
 /// A disabled account: re-enable only where policy allows (usually with approval, because
@@ -202,42 +321,97 @@ fn re_enable(cursor: &mut Cursor<'_>, person: &Person, findings: Vec<Finding>) -
 
 fn capitalise(s: &str) -> String {
     let mut chars = s.chars();
-    chars.next().map(|c| c.to_uppercase().collect::<String>() + chars.as_str()).unwrap_or_default()
+    chars
+        .next()
+        .map(|c| c.to_uppercase().collect::<String>() + chars.as_str())
+        .unwrap_or_default()
 }
 
-fn group_membership(cursor: &mut Cursor<'_>, input: &ReasonerInput<'_>, add: bool, subject: &Subject, group_name: &str) -> Flow<()> {
+fn group_membership(
+    cursor: &mut Cursor<'_>,
+    input: &ReasonerInput<'_>,
+    add: bool,
+    subject: &Subject,
+    group_name: &str,
+) -> Flow<()> {
     let person = match resolve::person(cursor, input, subject)? {
         Ok(p) => p,
-        Err(message) => return hand_over(cursor, message.clone(), vec![finding("person.unresolved", message.clone())], format!("{message}, so I haven't changed anything. I've passed it to the IT team.")),
+        Err(message) => {
+            return hand_over(
+                cursor,
+                message.clone(),
+                vec![finding("person.unresolved", message.clone())],
+                format!("{message}, so I haven't changed anything. I've passed it to the IT team."),
+            );
+        }
     };
     let group = match resolve::group(cursor, group_name)? {
         Ok(g) => g,
         Err(message) => {
-            return hand_over(cursor, message.clone(), vec![finding("group.unresolved", message.clone())], format!("I couldn't do that: {message}. I've passed it to the IT team; nothing was changed."));
+            return hand_over(
+                cursor,
+                message.clone(),
+                vec![finding("group.unresolved", message.clone())],
+                format!(
+                    "I couldn't do that: {message}. I've passed it to the IT team; nothing was changed."
+                ),
+            );
         }
     };
-    let (action, verb, prep) = if add { ("entra.group.add_member", "add", "to") } else { ("entra.group.remove_member", "remove", "from") };
-    cursor.plan(Vec::new(), vec![format!("{action} — {verb} {} ({}) {prep} {}", person.name, person.upn, group.name)])?;
-    match cursor.act(action, json!({"group": group.id, "user": person.upn}), &format!("{verb} {} {prep} {}", person.name, group.name))? {
+    let (action, verb, prep) = if add {
+        ("entra.group.add_member", "add", "to")
+    } else {
+        ("entra.group.remove_member", "remove", "from")
+    };
+    cursor.plan(
+        Vec::new(),
+        vec![format!(
+            "{action} — {verb} {} ({}) {prep} {}",
+            person.name, person.upn, group.name
+        )],
+    )?;
+    match cursor.act(
+        action,
+        json!({"group": group.id, "user": person.upn}),
+        &format!("{verb} {} {prep} {}", person.name, group.name),
+    )? {
         Acted::Done { verified } => cursor.reply(format!(
             "Done: {} {} {prep} {}{}.",
             if add { "added" } else { "removed" },
             person.name,
             group.name,
-            if verified { " (checked)" } else { ", but I couldn't confirm it by reading the group back" }
+            if verified {
+                " (checked)"
+            } else {
+                ", but I couldn't confirm it by reading the group back"
+            }
         )),
-        Acted::Pending(id) => cursor.reply(format!("That change needs an approval; I've asked an IT admin (approval {id}).")),
+        Acted::Pending(id) => cursor.reply(format!(
+            "That change needs an approval; I've asked an IT admin (approval {id})."
+        )),
         Acted::Denied(reason) => hand_over(
             cursor,
-            format!("{verb} {} {prep} {} was refused: {reason}", person.upn, group.name),
+            format!(
+                "{verb} {} {prep} {} was refused: {reason}",
+                person.upn, group.name
+            ),
             vec![finding("policy.denied", reason.clone())],
-            format!("I can't {verb} {} {prep} {}: {reason}. I've passed the request to the IT team.", person.name, group.name),
+            format!(
+                "I can't {verb} {} {prep} {}: {reason}. I've passed the request to the IT team.",
+                person.name, group.name
+            ),
         ),
         Acted::Failed(error) => hand_over(
             cursor,
-            format!("{verb} {} {prep} {} failed: {error}", person.upn, group.name),
+            format!(
+                "{verb} {} {prep} {} failed: {error}",
+                person.upn, group.name
+            ),
             vec![finding("action.failed", error.clone())],
-            format!("I tried to {verb} {} {prep} {} but it didn't work ({error}). I've passed it to the IT team.", person.name, group.name),
+            format!(
+                "I tried to {verb} {} {prep} {} but it didn't work ({error}). I've passed it to the IT team.",
+                person.name, group.name
+            ),
         ),
     }
 }

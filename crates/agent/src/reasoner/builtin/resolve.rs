@@ -22,7 +22,10 @@ pub(crate) struct GroupRef {
 }
 
 fn text(v: &Value, key: &str) -> String {
-    v.get(key).and_then(Value::as_str).unwrap_or_default().to_owned()
+    v.get(key)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned()
 }
 
 fn describe(v: &Value) -> String {
@@ -36,16 +39,29 @@ fn describe(v: &Value) -> String {
     if !title.is_empty() && title.len() <= 60 {
         what.push(title);
     }
-    format!("{} — {} ({})", text(v, "displayName"), what.join(", "), text(v, "userPrincipalName"))
+    format!(
+        "{} — {} ({})",
+        text(v, "displayName"),
+        what.join(", "),
+        text(v, "userPrincipalName")
+    )
 }
 
-const ORDINALS: &[&[&str]] = &[&["1", "first", "1st"], &["2", "second", "2nd"], &["3", "third", "3rd"], &["4", "fourth", "4th"]];
+const ORDINALS: &[&[&str]] = &[
+    &["1", "first", "1st"],
+    &["2", "second", "2nd"],
+    &["3", "third", "3rd"],
+    &["4", "fourth", "4th"],
+];
 
 /// Picks the candidate an answer points at: by sign-in name, full name, surname, department or
 /// position in the list; `None` when the answer fits none or several equally.
 pub(crate) fn pick(answer: &str, candidates: &[Value]) -> Option<usize> {
     let answer = normalize(answer);
-    let words: Vec<&str> = answer.split(|c: char| !c.is_alphanumeric() && c != '@' && c != '.').filter(|w| !w.is_empty()).collect();
+    let words: Vec<&str> = answer
+        .split(|c: char| !c.is_alphanumeric() && c != '@' && c != '.')
+        .filter(|w| !w.is_empty())
+        .collect();
     for (i, ordinal) in ORDINALS.iter().enumerate() {
         if i < candidates.len() && words.iter().any(|w| ordinal.contains(w)) && words.len() <= 4 {
             return Some(i);
@@ -56,7 +72,11 @@ pub(crate) fn pick(answer: &str, candidates: &[Value]) -> Option<usize> {
         .map(|c| {
             let upn = text(c, "userPrincipalName").to_lowercase();
             let name = text(c, "displayName").to_lowercase();
-            let surname = name.split_whitespace().last().unwrap_or_default().to_owned();
+            let surname = name
+                .split_whitespace()
+                .last()
+                .unwrap_or_default()
+                .to_owned();
             let dept = text(c, "department").to_lowercase();
             let mut score = 0;
             if !upn.is_empty() && answer.contains(&upn) {
@@ -82,64 +102,136 @@ pub(crate) fn pick(answer: &str, candidates: &[Value]) -> Option<usize> {
 }
 
 /// Resolves who a request is about. `Ok(Err(message))` when nobody (or nobody clearly) fits.
-pub(crate) fn person(cursor: &mut Cursor<'_>, input: &ReasonerInput<'_>, subject: &Subject) -> Flow<Result<Person, String>> {
+pub(crate) fn person(
+    cursor: &mut Cursor<'_>,
+    input: &ReasonerInput<'_>,
+    subject: &Subject,
+) -> Flow<Result<Person, String>> {
     let name = match subject {
         Subject::Requester => {
-            return Ok(Ok(Person { upn: input.requester.upn.clone(), name: input.requester.display_name.clone(), is_requester: true }));
+            return Ok(Ok(Person {
+                upn: input.requester.upn.clone(),
+                name: input.requester.display_name.clone(),
+                is_requester: true,
+            }));
         }
         Subject::Named(name) => name.trim().to_owned(),
     };
     let me = |v: &Value| text(v, "userPrincipalName").eq_ignore_ascii_case(&input.requester.upn);
     if name.contains('@') {
-        return Ok(match cursor.investigate("entra.user.get", json!({"user": name}), &format!("look up {name}"))? {
-            Ok(user) => Ok(Person { upn: text(user, "userPrincipalName"), name: text(user, "displayName"), is_requester: me(user) }),
-            Err(reason) => Err(format!("I couldn't find {name} in the directory ({reason})")),
-        });
+        return Ok(
+            match cursor.investigate(
+                "entra.user.get",
+                json!({"user": name}),
+                &format!("look up {name}"),
+            )? {
+                Ok(user) => Ok(Person {
+                    upn: text(user, "userPrincipalName"),
+                    name: text(user, "displayName"),
+                    is_requester: me(user),
+                }),
+                Err(reason) => Err(format!(
+                    "I couldn't find {name} in the directory ({reason})"
+                )),
+            },
+        );
     }
-    let found = match cursor.investigate("entra.user.search", json!({"query": name, "top": 10}), &format!("find who \"{name}\" is"))? {
+    let found = match cursor.investigate(
+        "entra.user.search",
+        json!({"query": name, "top": 10}),
+        &format!("find who \"{name}\" is"),
+    )? {
         Ok(found) => found.as_array().cloned().unwrap_or_default(),
-        Err(reason) => return Ok(Err(format!("I couldn't search the directory for {name}: {reason}"))),
+        Err(reason) => {
+            return Ok(Err(format!(
+                "I couldn't search the directory for {name}: {reason}"
+            )));
+        }
     };
     // A full name narrows to exact matches when there are any.
-    let exact: Vec<Value> = found.iter().filter(|u| text(u, "displayName").eq_ignore_ascii_case(&name)).cloned().collect();
+    let exact: Vec<Value> = found
+        .iter()
+        .filter(|u| text(u, "displayName").eq_ignore_ascii_case(&name))
+        .cloned()
+        .collect();
     let candidates = if exact.is_empty() { found } else { exact };
     let chosen = match candidates.len() {
-        0 => return Ok(Err(format!("I couldn't find anyone called \"{name}\" in the directory"))),
+        0 => {
+            return Ok(Err(format!(
+                "I couldn't find anyone called \"{name}\" in the directory"
+            )));
+        }
         1 => candidates[0].clone(),
         n => {
             let options: Vec<String> = candidates.iter().map(describe).collect();
-            let answer = cursor.ask(format!("I found {n} people matching \"{name}\". Which one do you mean?"), options)?;
+            let answer = cursor.ask(
+                format!("I found {n} people matching \"{name}\". Which one do you mean?"),
+                options,
+            )?;
             match pick(&answer, &candidates) {
                 Some(i) => candidates[i].clone(),
-                None => return Ok(Err(format!("I couldn't tell which \"{name}\" you meant from \"{answer}\""))),
+                None => {
+                    return Ok(Err(format!(
+                        "I couldn't tell which \"{name}\" you meant from \"{answer}\""
+                    )));
+                }
             }
         }
     };
-    Ok(Ok(Person { upn: text(&chosen, "userPrincipalName"), name: text(&chosen, "displayName"), is_requester: me(&chosen) }))
+    Ok(Ok(Person {
+        upn: text(&chosen, "userPrincipalName"),
+        name: text(&chosen, "displayName"),
+        is_requester: me(&chosen),
+    }))
 }
 
 /// Resolves a group by name. `Ok(Err(message))` when none (or none clearly) fits.
 pub(crate) fn group(cursor: &mut Cursor<'_>, name: &str) -> Flow<Result<GroupRef, String>> {
-    let found = match cursor.investigate("entra.group.search", json!({"query": name, "top": 10}), &format!("find the group \"{name}\""))? {
+    let found = match cursor.investigate(
+        "entra.group.search",
+        json!({"query": name, "top": 10}),
+        &format!("find the group \"{name}\""),
+    )? {
         Ok(found) => found.as_array().cloned().unwrap_or_default(),
-        Err(reason) => return Ok(Err(format!("I couldn't search for the group {name}: {reason}"))),
+        Err(reason) => {
+            return Ok(Err(format!(
+                "I couldn't search for the group {name}: {reason}"
+            )));
+        }
     };
-    let exact: Vec<Value> = found.iter().filter(|g| text(g, "displayName").eq_ignore_ascii_case(name)).cloned().collect();
+    let exact: Vec<Value> = found
+        .iter()
+        .filter(|g| text(g, "displayName").eq_ignore_ascii_case(name))
+        .cloned()
+        .collect();
     let candidates = if exact.is_empty() { found } else { exact };
     let chosen = match candidates.len() {
         0 => return Ok(Err(format!("there is no group called \"{name}\""))),
         1 => candidates[0].clone(),
         n => {
-            let options: Vec<String> = candidates.iter().map(|g| format!("{} ({})", text(g, "displayName"), text(g, "mail"))).collect();
+            let options: Vec<String> = candidates
+                .iter()
+                .map(|g| format!("{} ({})", text(g, "displayName"), text(g, "mail")))
+                .collect();
             let answer = cursor.ask(format!("{n} groups match \"{name}\". Which one?"), options)?;
             let answer_n = normalize(&answer);
-            match candidates.iter().position(|g| answer_n.contains(&text(g, "displayName").to_lowercase())) {
+            match candidates
+                .iter()
+                .position(|g| answer_n.contains(&text(g, "displayName").to_lowercase()))
+            {
                 Some(i) => candidates[i].clone(),
-                None => return Ok(Err(format!("I couldn't tell which group you meant from \"{answer}\""))),
+                None => {
+                    return Ok(Err(format!(
+                        "I couldn't tell which group you meant from \"{answer}\""
+                    )));
+                }
             }
         }
     };
-    Ok(Ok(GroupRef { id: text(&chosen, "id"), name: text(&chosen, "displayName") }))
+    Ok(Ok(GroupRef {
+        id: text(&chosen, "id"),
+        name: text(&chosen, "displayName"),
+    }))
 }
 
 #[cfg(test)]

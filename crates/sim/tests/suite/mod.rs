@@ -1,0 +1,4 @@
+mod conformance;
+mod delegated;
+mod queries;
+mod support;

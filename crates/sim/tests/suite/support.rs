@@ -1,0 +1,128 @@
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+use steward_sim::RunningSim;
+
+pub const DOMAIN: &str = "larkspur.example";
+
+pub fn upn(local: &str) -> String {
+    format!("{local}@{DOMAIN}")
+}
+
+pub struct Sim {
+    pub sim: RunningSim,
+    pub http: reqwest::Client,
+}
+
+pub struct Answer {
+    pub status: StatusCode,
+    pub body: Value,
+    pub location: Option<String>,
+}
+
+impl Sim {
+    pub async fn start() -> anyhow::Result<Self> {
+        Ok(Self {
+            sim: steward_sim::start(steward_sim::demo_seed()?, None).await?,
+            http: reqwest::Client::new(),
+        })
+    }
+
+    /// A delegated token for `local` (demo password convention) with `scopes`.
+    pub async fn token(&self, local: &str, given: &str, scopes: &str) -> anyhow::Result<String> {
+        let scope = scopes
+            .split_whitespace()
+            .map(|s| format!("https://graph.microsoft.com/{s}"))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let password = format!("Demo-{given}-2026!");
+        let r: Value = self
+            .http
+            .post(self.sim.token_url())
+            .form(&[
+                ("grant_type", "password"),
+                ("client_id", "t"),
+                ("username", &upn(local)),
+                ("password", &password),
+                ("scope", &scope),
+            ])
+            .send()
+            .await?
+            .json()
+            .await?;
+        r.get("access_token")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .with_context(|| format!("no token for {local}: {r}"))
+    }
+
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> anyhow::Result<Answer> {
+        let url = if path.starts_with("http") {
+            path.to_owned()
+        } else {
+            format!("{}{path}", self.sim.base_url)
+        };
+        let mut req = self.http.request(method, url);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let r = req.send().await?;
+        let status = r.status();
+        let location = r
+            .headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let text = r.text().await?;
+        let body = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).with_context(|| format!("not JSON: {text}"))?
+        };
+        Ok(Answer {
+            status,
+            body,
+            location,
+        })
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> anyhow::Result<Answer> {
+        self.call(Method::GET, path, Some(token), None).await
+    }
+
+    pub async fn id_of(&self, local: &str, token: &str) -> anyhow::Result<String> {
+        let a = self
+            .get(&format!("/v1.0/users/{}", upn(local)), token)
+            .await?;
+        a.body["id"].as_str().map(str::to_owned).context("no id")
+    }
+}
+
+/// The reference description, from `shared/reference` beside the repository (or
+/// `STEWARD_REFERENCE_DIR`). Missing reference is an error, never a skip.
+pub fn reference() -> anyhow::Result<Value> {
+    let dir = std::env::var_os("STEWARD_REFERENCE_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/reference")
+        });
+    let path = dir.join("msgraph-it-subset.yaml");
+    let text = std::fs::read_to_string(&path).with_context(|| {
+        format!(
+            "cannot read the Graph reference at {} (set STEWARD_REFERENCE_DIR)",
+            path.display()
+        )
+    })?;
+    Ok(yaml_serde::from_str(&text)?)
+}

@@ -82,10 +82,9 @@ impl TenantRuntime {
             result: ObservedResult::Answer { text },
             ..
         }) = state.observations.last_mut()
+            && text.is_none()
         {
-            if text.is_none() {
-                *text = Some(message.to_owned());
-            }
+            *text = Some(message.to_owned());
         }
         state.messages.push(message.to_owned());
         let ctx = CallContext {

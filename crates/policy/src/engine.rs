@@ -204,7 +204,12 @@ impl PolicyEngine {
         self.deny(deciding, reason, Vec::new())
     }
 
-    fn decision_of_one_query(&self, req: &DecisionRequest<'_>, r: &Response, approved: bool) -> Decision {
+    fn decision_of_one_query(
+        &self,
+        req: &DecisionRequest<'_>,
+        r: &Response,
+        approved: bool,
+    ) -> Decision {
         if let Some(errors) = errors_of(r) {
             return self.deny(
                 Vec::new(),

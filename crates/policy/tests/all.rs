@@ -1,4 +1,9 @@
 //! The policy engine with the shipped global layer and the default tenant set.
+#![expect(
+    clippy::unwrap_used,
+    clippy::panic,
+    reason = "test helpers fail loudly on broken fixtures"
+)]
 
 use serde_json::json;
 use steward_domain::{

@@ -76,10 +76,10 @@ async fn graph_envelope(
     } else {
         response
     };
-    if !response.headers().contains_key("request-id") {
-        if let Ok(v) = HeaderValue::from_str(&uuid::Uuid::new_v4().to_string()) {
-            response.headers_mut().insert("request-id", v);
-        }
+    if !response.headers().contains_key("request-id")
+        && let Ok(v) = HeaderValue::from_str(&uuid::Uuid::new_v4().to_string())
+    {
+        response.headers_mut().insert("request-id", v);
     }
     response
 }

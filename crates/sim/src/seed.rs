@@ -76,11 +76,12 @@ pub(crate) fn shift_times(value: &mut Value, delta: Duration) {
         Value::Object(map) => map.values_mut().for_each(|v| shift_times(v, delta)),
         Value::Array(items) => items.iter_mut().for_each(|v| shift_times(v, delta)),
         Value::String(s) => {
-            if s.len() >= 20 && s.ends_with('Z') {
-                if let Ok(t) = DateTime::parse_from_rfc3339(s) {
-                    *s = (t.with_timezone(&Utc) + delta)
-                        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-                }
+            if s.len() >= 20
+                && s.ends_with('Z')
+                && let Ok(t) = DateTime::parse_from_rfc3339(s)
+            {
+                *s = (t.with_timezone(&Utc) + delta)
+                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
             }
         }
         _ => {}

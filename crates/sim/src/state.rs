@@ -182,13 +182,13 @@ impl Tenant {
         }
         let user_ids: HashSet<String> = users.iter().map(|u| u.id().to_owned()).collect();
         for u in &users {
-            if let Some(m) = &u.manager {
-                if !user_ids.contains(m) {
-                    return Err(invalid(format!(
-                        "user `{}` has unknown manager `{m}`",
-                        u.upn()
-                    )));
-                }
+            if let Some(m) = &u.manager
+                && !user_ids.contains(m)
+            {
+                return Err(invalid(format!(
+                    "user `{}` has unknown manager `{m}`",
+                    u.upn()
+                )));
             }
         }
 

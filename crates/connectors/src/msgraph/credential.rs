@@ -102,12 +102,11 @@ impl TokenProvider {
     /// A valid access token, refreshed when it is within a minute of expiry (or `force`).
     pub async fn access_token(&self, force: bool) -> Result<String, ConnectorError> {
         let mut cached = self.cached.lock().await;
-        if !force {
-            if let Some((token, expires)) = &cached.access_token {
-                if *expires > Instant::now() + Duration::from_secs(60) {
-                    return Ok(token.clone());
-                }
-            }
+        if !force
+            && let Some((token, expires)) = &cached.access_token
+            && *expires > Instant::now() + Duration::from_secs(60)
+        {
+            return Ok(token.clone());
         }
         let scope = self
             .scopes

@@ -168,7 +168,7 @@ pub(crate) async fn add_member(
     let group = tenant
         .group(&id)
         .ok_or_else(|| GraphError::not_found(&id))?;
-    let is_owner = group.owners.iter().any(|o| *o == caller.oid);
+    let is_owner = group.owners.contains(&caller.oid);
     if !may_manage_members(&caller.roles, is_owner, group.role_assignable()) {
         return Err(GraphError::denied());
     }
@@ -215,7 +215,7 @@ pub(crate) async fn remove_member(
     let group = tenant
         .group(&id)
         .ok_or_else(|| GraphError::not_found(&id))?;
-    let is_owner = group.owners.iter().any(|o| *o == caller.oid);
+    let is_owner = group.owners.contains(&caller.oid);
     if !may_manage_members(&caller.roles, is_owner, group.role_assignable()) {
         return Err(GraphError::denied());
     }

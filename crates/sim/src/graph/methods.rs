@@ -81,12 +81,12 @@ pub(crate) async fn reset_password(
         .and_then(|b| b.get("newPassword"))
         .and_then(Value::as_str)
         .map(str::to_owned);
-    if let Some(p) = &requested {
-        if !complex_enough(p) {
-            return Err(GraphError::bad_request(
-                "The specified password does not comply with password complexity requirements. Please provide a different password.",
-            ));
-        }
+    if let Some(p) = &requested
+        && !complex_enough(p)
+    {
+        return Err(GraphError::bad_request(
+            "The specified password does not comply with password complexity requirements. Please provide a different password.",
+        ));
     }
     let generated = requested.is_none();
     let new_password = requested.unwrap_or_else(generate_password);

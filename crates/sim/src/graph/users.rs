@@ -178,12 +178,12 @@ pub(crate) async fn update(
     if !allowed {
         return Err(GraphError::denied());
     }
-    if let Some(v) = changes.get("accountEnabled") {
-        if !v.is_boolean() {
-            return Err(GraphError::bad_request(
-                "Invalid value specified for property 'accountEnabled' of resource 'User'.",
-            ));
-        }
+    if let Some(v) = changes.get("accountEnabled")
+        && !v.is_boolean()
+    {
+        return Err(GraphError::bad_request(
+            "Invalid value specified for property 'accountEnabled' of resource 'User'.",
+        ));
     }
     let user_id = user.id().to_owned();
     let upn = user.upn().to_owned();

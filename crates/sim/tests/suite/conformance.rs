@@ -113,11 +113,11 @@ impl Checker<'_> {
                 }
             }
             ("string", Value::String(s)) => {
-                if let Some(values) = schema.get("enum").and_then(Value::as_array) {
-                    if !values.iter().any(|e| e == &json!(s)) {
-                        self.errors
-                            .push(format!("{at}: `{s}` is not one of the enum's values"));
-                    }
+                if let Some(values) = schema.get("enum").and_then(Value::as_array)
+                    && !values.iter().any(|e| e == &json!(s))
+                {
+                    self.errors
+                        .push(format!("{at}: `{s}` is not one of the enum's values"));
                 }
             }
             ("boolean", Value::Bool(_)) | ("number", Value::Number(_)) | ("", _) => {}

@@ -5,8 +5,8 @@ use steward_domain::{ActionCall, ActionName, ApprovalId, Finding, Step};
 
 use crate::{Observation, ObservedResult};
 
-/// `Err(step)` means "run this step next".
-pub(crate) type Flow<T> = Result<T, Step>;
+/// `Err(step)` means "run this step next" (boxed: it travels up through every `?`).
+pub(crate) type Flow<T> = Result<T, Box<Step>>;
 
 /// How a change ended, as a procedure needs to know it.
 #[derive(Debug, Clone, PartialEq)]
@@ -52,16 +52,16 @@ impl<'a> Cursor<'a> {
             }
             break;
         }
-        Err(step)
+        Err(Box::new(step))
     }
 
     fn call(action: &str, params: Value) -> Flow<ActionCall> {
         match ActionName::new(action) {
             Ok(action) => Ok(ActionCall { action, params }),
-            Err(e) => Err(Step::Escalate {
+            Err(e) => Err(Box::new(Step::Escalate {
                 reason: format!("internal error: {e}"),
                 findings: Vec::new(),
-            }),
+            })),
         }
     }
 
@@ -122,7 +122,7 @@ impl<'a> Cursor<'a> {
         match self.run(Step::Ask { question, options })? {
             ObservedResult::Answer { text: Some(text) } => Ok(text.clone()),
             // Still waiting: nothing more to do this turn.
-            _ => Err(Step::Done),
+            _ => Err(Box::new(Step::Done)),
         }
     }
 }

@@ -30,7 +30,7 @@ impl Reasoner for BuiltinReasoner {
         let mut cursor = Cursor::new(input.observations);
         match procedures::run(&mut cursor, input, &intent) {
             Ok(()) => Step::Done,
-            Err(step) => step,
+            Err(step) => *step,
         }
     }
 

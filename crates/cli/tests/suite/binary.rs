@@ -171,3 +171,155 @@ fn a_bad_seed_file_is_refused_with_a_clear_error() -> anyhow::Result<()> {
     assert!(err.contains("favouriteColour"), "{err}");
     Ok(())
 }
+
+/// Stops the demo when the test ends, whatever happens.
+struct Child(std::process::Child);
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test]
+async fn the_demo_serves_the_page_and_the_cli_talks_to_it_through_an_approval() -> anyhow::Result<()>
+{
+    let dir = tempfile::tempdir()?;
+    let data = dir.path().to_str().context("path")?.to_owned();
+    let _demo = Child(
+        steward()
+            .args(["demo", "--port", "0", "--data-dir", &data])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()?,
+    );
+    let record = dir.path().join("server.json");
+    let mut url = None;
+    for _ in 0..300 {
+        if let Ok(text) = std::fs::read_to_string(&record)
+            && let Some(u) = serde_json::from_str::<Value>(&text)
+                .ok()
+                .and_then(|v| v["url"].as_str().map(str::to_owned))
+        {
+            url = Some(u);
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let url = url.context("the demo did not record its address")?;
+
+    let page = reqwest::get(format!("{url}/")).await?.text().await?;
+    assert!(page.contains("<title>Steward demo</title>"));
+    let people: Value = reqwest::get(format!("{url}/api/v1/demo/people"))
+        .await?
+        .json()
+        .await?;
+    assert!(people["people"].as_array().is_some_and(|p| p.len() > 30));
+
+    let out = steward()
+        .args([
+            "ask",
+            "--data-dir",
+            &data,
+            "--json",
+            "--as",
+            "tom@larkspur.example",
+            "my account is disabled",
+        ])
+        .output()?;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        !String::from_utf8_lossy(&out.stderr).contains("in-process"),
+        "used the running demo"
+    );
+    let report: Value = serde_json::from_slice(&out.stdout)?;
+    assert_eq!(report["status"], "awaitingApproval");
+    let id = report["actions"][0]["approvalId"]
+        .as_str()
+        .context("approval id")?
+        .to_owned();
+
+    let list = steward()
+        .args(["approvals", "list", "--data-dir", &data])
+        .output()?;
+    assert!(String::from_utf8_lossy(&list.stdout).contains(&id));
+
+    let refused = steward()
+        .args([
+            "approvals",
+            "approve",
+            &id,
+            "--as",
+            "adele@larkspur.example",
+            "--data-dir",
+            &data,
+        ])
+        .output()?;
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("not an approver"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+
+    let approved = steward()
+        .args([
+            "approvals",
+            "approve",
+            &id,
+            "--as",
+            "nestor@larkspur.example",
+            "--data-dir",
+            &data,
+        ])
+        .output()?;
+    let text = String::from_utf8_lossy(&approved.stdout);
+    assert!(
+        approved.status.success(),
+        "{}",
+        String::from_utf8_lossy(&approved.stderr)
+    );
+    assert!(
+        text.contains("executed") && text.contains("re-enabled"),
+        "{text}"
+    );
+
+    // The account is enabled now: the same request finds nothing to re-enable.
+    let out = steward()
+        .args([
+            "ask",
+            "--data-dir",
+            &data,
+            "--json",
+            "--as",
+            "tom@larkspur.example",
+            "my account is disabled",
+        ])
+        .output()?;
+    let report: Value = serde_json::from_slice(&out.stdout)?;
+    assert!(
+        report["findings"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .all(|f| f["code"] != "account.disabled"),
+        "{report}"
+    );
+    assert_eq!(
+        report["actions"],
+        serde_json::json!([]),
+        "nothing to do for an enabled account"
+    );
+    assert_eq!(report["status"], "answered");
+
+    let verify = steward()
+        .args(["audit", "verify", "--data-dir", &data])
+        .output()?;
+    assert!(verify.status.success() && String::from_utf8_lossy(&verify.stdout).contains("intact"));
+    Ok(())
+}

@@ -10,8 +10,8 @@ use crate::reasoner::ReasonerInput;
 
 pub(crate) fn run(cursor: &mut Cursor<'_>, input: &ReasonerInput<'_>, intent: &Intent) -> Flow<()> {
     match intent {
-        Intent::SignInTrouble { subject } => sign_in_trouble(cursor, input, subject),
-        Intent::AccountDisabled { subject } => sign_in_trouble(cursor, input, subject),
+        Intent::SignInTrouble { subject } => sign_in_trouble(cursor, input, subject, false),
+        Intent::AccountDisabled { subject } => sign_in_trouble(cursor, input, subject, true),
         Intent::GroupMembership { add, person, group } => {
             group_membership(cursor, input, *add, person, group)
         }
@@ -88,6 +88,7 @@ fn sign_in_trouble(
     cursor: &mut Cursor<'_>,
     input: &ReasonerInput<'_>,
     subject: &Subject,
+    reported_disabled: bool,
 ) -> Flow<()> {
     let person = match resolve::person(cursor, input, subject)? {
         Ok(p) => p,
@@ -221,6 +222,19 @@ fn sign_in_trouble(
 
     if disabled {
         return re_enable(cursor, &person, findings);
+    }
+    if reported_disabled && count(50053) == 0 && count(50126) == 0 {
+        // Reported as disabled, but it is not (any more): nothing to change.
+        let mut findings = findings;
+        findings.push(finding(
+            "account.enabled",
+            format!("{upn} is enabled (accountEnabled = true)"),
+        ));
+        cursor.plan(findings, Vec::new())?;
+        return cursor.reply(format!(
+            "{} account is enabled, so there is nothing for me to re-enable. If you still can't sign in, tell me what you see (the error message or code) and I'll look again.",
+            capitalise(&whose(&person))
+        ));
     }
     if findings.iter().all(|f| f.code == "signin.unreadable") {
         findings.push(finding(

@@ -10,7 +10,7 @@ use steward_domain::{
 use steward_store::ApprovalStatus;
 
 use crate::gateway::{CallContext, GatewayOutcome};
-use crate::{AgentError, ObservedResult, TenantRuntime};
+use crate::{AgentError, TenantRuntime};
 
 /// A self-describing approval request: everything an approver needs to decide without asking.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -46,7 +46,6 @@ impl ApprovalRequest {
         spec: &ActionSpec,
         targets: &[Target],
         decision: &Decision,
-        _hard: bool,
     ) -> Self {
         Self {
             id,
@@ -62,6 +61,24 @@ impl ApprovalRequest {
             decisions_offered: vec!["approveOnce".into(), "deny".into()],
         }
     }
+}
+
+/// What became of an approval request, for the conversation waiting on it.
+pub(crate) enum Resolution {
+    /// Approved and run (or refused by the re-check, or failed).
+    Ran {
+        /// The call.
+        call: ActionCall,
+        /// Why it was proposed.
+        purpose: String,
+        /// What the gateway did.
+        outcome: GatewayOutcome,
+    },
+    /// A human declined it.
+    Declined {
+        /// Their reason.
+        reason: String,
+    },
 }
 
 /// A human's decision on an approval request.
@@ -128,11 +145,11 @@ impl TenantRuntime {
             .note(&ctx, RecordKind::ApprovalDecided, to.as_str(), json!({"approvalId": id, "approver": approver.upn, "action": request.call.action, "params": redact(&request.call.params), "note": note}))
             .await;
 
-        let (observed, summary) = match decision {
+        let (resolution, summary) = match decision {
             ApprovalDecision::Deny { reason } => {
                 let reason = format!("{} declined the request: {reason}", approver.display_name);
                 (
-                    ObservedResult::Denied {
+                    Resolution::Declined {
                         reason: reason.clone(),
                     },
                     reason,
@@ -143,51 +160,38 @@ impl TenantRuntime {
                     .gateway
                     .call_approved(&ctx, &request.call, &approver, id)
                     .await;
-                let (status, observed, summary) = match &outcome {
-                    GatewayOutcome::Done {
-                        result,
-                        verification,
-                        ..
-                    } => {
-                        let verified = verification.as_ref().is_none_or(|v| v.passed);
-                        (
-                            ApprovalStatus::Executed,
-                            ObservedResult::Executed {
-                                summary: result.summary.clone(),
-                                verified,
-                            },
-                            format!(
-                                "approved by {} and executed: {}",
-                                approver.upn, result.summary
-                            ),
-                        )
-                    }
+                let (status, summary) = match &outcome {
+                    GatewayOutcome::Done { result, .. } => (
+                        ApprovalStatus::Executed,
+                        format!(
+                            "approved by {} and executed: {}",
+                            approver.upn, result.summary
+                        ),
+                    ),
                     GatewayOutcome::Denied { decision, .. } => (
                         ApprovalStatus::Failed,
-                        ObservedResult::Denied {
-                            reason: decision.reason.clone(),
-                        },
                         format!("approved, but the re-check refused it: {}", decision.reason),
                     ),
                     GatewayOutcome::NeedsApproval { .. } => (
                         ApprovalStatus::Failed,
-                        ObservedResult::Failed {
-                            error: "still needs approval".into(),
-                        },
-                        "still needs approval".into(),
+                        "approved, but it still needs another approval".into(),
                     ),
                     GatewayOutcome::Failed { error, .. } => (
                         ApprovalStatus::Failed,
-                        ObservedResult::Failed {
-                            error: error.clone(),
-                        },
                         format!("approved, but the call failed: {error}"),
                     ),
                 };
                 self.store
                     .transition_approval(id, ApprovalStatus::Approved, status, None, Some(&summary))
                     .await?;
-                (observed, summary)
+                (
+                    Resolution::Ran {
+                        call: request.call.clone(),
+                        purpose: request.purpose.clone(),
+                        outcome,
+                    },
+                    summary,
+                )
             }
         };
         let report = self
@@ -196,7 +200,7 @@ impl TenantRuntime {
                 request.channel,
                 request.conversation,
                 id,
-                observed,
+                resolution,
             )
             .await?;
         Ok((summary, report))

@@ -10,6 +10,7 @@ use steward_domain::report::{
 };
 use steward_domain::{ApprovalId, Channel, ConversationId, Principal, Step};
 
+use crate::approvals::Resolution;
 use crate::gateway::{CallContext, CallKind, GatewayOutcome};
 use crate::reasoner::ReasonerInput;
 use crate::{AgentError, Observation, ObservedResult, TenantRuntime};
@@ -99,7 +100,7 @@ impl TenantRuntime {
             .note(&ctx, RecordKind::RequestReceived, "received", json!({"message": message, "identifiedBy": identified_by(channel), "itAdmin": principal.it_admin}))
             .await;
         report.audit_ids.extend(received);
-        self.run_turn(&principal, channel, id, &mut state, &mut report)
+        self.run_turn(&principal, channel, id, &mut state, &mut report, Vec::new())
             .await?;
         Ok(report)
     }
@@ -111,8 +112,30 @@ impl TenantRuntime {
         channel: Channel,
         id: ConversationId,
         approval: ApprovalId,
-        observed: ObservedResult,
+        resolution: Resolution,
     ) -> Result<TurnReport, AgentError> {
+        // The approved action belongs to this turn's report; the reasoner sees how it ended.
+        let mut report = empty_report(id, principal, channel, self.config.id.as_str());
+        let mut secrets = Vec::new();
+        let observed = match resolution {
+            Resolution::Ran {
+                call,
+                purpose,
+                outcome,
+            } => {
+                report.audit_ids.extend(outcome.audit_ids());
+                record_call(
+                    &mut report,
+                    &mut secrets,
+                    principal,
+                    CallKind::Act,
+                    &call,
+                    &purpose,
+                    outcome,
+                )
+            }
+            Resolution::Declined { reason } => ObservedResult::Denied { reason },
+        };
         let row = self.store.conversation(id).await?;
         let mut state: ConversationState = serde_json::from_value(row.state)
             .map_err(|e| AgentError::BadState(id.to_string(), e.to_string()))?;
@@ -125,9 +148,7 @@ impl TenantRuntime {
                 obs.result = observed.clone();
             }
         }
-        // Only the steps after the approval are new in this turn's report.
-        let mut report = empty_report(id, principal, channel, self.config.id.as_str());
-        self.run_turn(principal, channel, id, &mut state, &mut report)
+        self.run_turn(principal, channel, id, &mut state, &mut report, secrets)
             .await?;
         Ok(report)
     }
@@ -139,8 +160,8 @@ impl TenantRuntime {
         id: ConversationId,
         state: &mut ConversationState,
         report: &mut TurnReport,
+        mut secrets: Vec<Secret>,
     ) -> Result<(), AgentError> {
-        let mut secrets: Vec<Secret> = Vec::new();
         let mut replies: Vec<String> = Vec::new();
         let mut status = None;
         for _ in 0..MAX_STEPS_PER_TURN {

@@ -361,21 +361,17 @@ impl Gateway {
                 };
             }
         };
-        if kind == CallKind::Investigate && spec.mutating {
-            let decision = denial(
+        let decision = if kind == CallKind::Investigate && spec.mutating {
+            denial(
                 format!(
                     "`{}` changes things and cannot be run as an investigation",
                     spec.name
                 ),
                 self.policy.policy_set_hash(),
-            );
-            return GatewayOutcome::Denied {
-                decision,
-                targets,
-                audit_ids,
-            };
-        }
-        let decision = self.decide(ctx, &spec, &targets, ApprovalContext::default());
+            )
+        } else {
+            self.decide(ctx, &spec, &targets, ApprovalContext::default())
+        };
         match self
             .audit(
                 ctx,
@@ -413,7 +409,6 @@ impl Gateway {
                     &spec,
                     &targets,
                     &decision,
-                    self.policy.is_hard_approval(&decision),
                 );
                 let payload = serde_json::to_value(&request).unwrap_or(Value::Null);
                 if let Err(e) = self

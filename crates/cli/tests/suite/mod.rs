@@ -1,3 +1,4 @@
+mod api;
 mod approvals;
 mod binary;
 mod requests;

@@ -117,6 +117,8 @@ pub(crate) fn person(
         }
         Subject::Named(name) => name.trim().to_owned(),
     };
+    // Requests are matched lower-cased; people read names capitalised.
+    let shown = title_case(&name);
     let me = |v: &Value| text(v, "userPrincipalName").eq_ignore_ascii_case(&input.requester.upn);
     if name.contains('@') {
         return Ok(
@@ -131,7 +133,7 @@ pub(crate) fn person(
                     is_requester: me(user),
                 }),
                 Err(reason) => Err(format!(
-                    "I couldn't find {name} in the directory ({reason})"
+                    "I couldn't find {shown} in the directory ({reason})"
                 )),
             },
         );
@@ -139,12 +141,12 @@ pub(crate) fn person(
     let found = match cursor.investigate(
         "entra.user.search",
         json!({"query": name, "top": 10}),
-        &format!("find who \"{name}\" is"),
+        &format!("find who \"{shown}\" is"),
     )? {
         Ok(found) => found.as_array().cloned().unwrap_or_default(),
         Err(reason) => {
             return Ok(Err(format!(
-                "I couldn't search the directory for {name}: {reason}"
+                "I couldn't search the directory for {shown}: {reason}"
             )));
         }
     };
@@ -158,21 +160,21 @@ pub(crate) fn person(
     let chosen = match candidates.len() {
         0 => {
             return Ok(Err(format!(
-                "I couldn't find anyone called \"{name}\" in the directory"
+                "I couldn't find anyone called \"{shown}\" in the directory"
             )));
         }
         1 => candidates[0].clone(),
         n => {
             let options: Vec<String> = candidates.iter().map(describe).collect();
             let answer = cursor.ask(
-                format!("I found {n} people matching \"{name}\". Which one do you mean?"),
+                format!("I found {n} people matching \"{shown}\". Which one do you mean?"),
                 options,
             )?;
             match pick(&answer, &candidates) {
                 Some(i) => candidates[i].clone(),
                 None => {
                     return Ok(Err(format!(
-                        "I couldn't tell which \"{name}\" you meant from \"{answer}\""
+                        "I couldn't tell which \"{shown}\" you meant from \"{answer}\""
                     )));
                 }
             }
@@ -185,17 +187,33 @@ pub(crate) fn person(
     }))
 }
 
+fn title_case(name: &str) -> String {
+    if name.contains('@') {
+        return name.to_owned();
+    }
+    name.split_whitespace()
+        .map(|w| {
+            let mut c = w.chars();
+            c.next()
+                .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+                .unwrap_or_default()
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// Resolves a group by name. `Ok(Err(message))` when none (or none clearly) fits.
 pub(crate) fn group(cursor: &mut Cursor<'_>, name: &str) -> Flow<Result<GroupRef, String>> {
+    let shown = title_case(name);
     let found = match cursor.investigate(
         "entra.group.search",
         json!({"query": name, "top": 10}),
-        &format!("find the group \"{name}\""),
+        &format!("find the group \"{shown}\""),
     )? {
         Ok(found) => found.as_array().cloned().unwrap_or_default(),
         Err(reason) => {
             return Ok(Err(format!(
-                "I couldn't search for the group {name}: {reason}"
+                "I couldn't search for the group {shown}: {reason}"
             )));
         }
     };
@@ -206,14 +224,15 @@ pub(crate) fn group(cursor: &mut Cursor<'_>, name: &str) -> Flow<Result<GroupRef
         .collect();
     let candidates = if exact.is_empty() { found } else { exact };
     let chosen = match candidates.len() {
-        0 => return Ok(Err(format!("there is no group called \"{name}\""))),
+        0 => return Ok(Err(format!("there is no group called \"{shown}\""))),
         1 => candidates[0].clone(),
         n => {
             let options: Vec<String> = candidates
                 .iter()
                 .map(|g| format!("{} ({})", text(g, "displayName"), text(g, "mail")))
                 .collect();
-            let answer = cursor.ask(format!("{n} groups match \"{name}\". Which one?"), options)?;
+            let answer =
+                cursor.ask(format!("{n} groups match \"{shown}\". Which one?"), options)?;
             let answer_n = normalize(&answer);
             match candidates
                 .iter()

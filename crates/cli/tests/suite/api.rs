@@ -1,0 +1,153 @@
+//! The REST API in-process (`app(state)` driven with `oneshot`, no socket).
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use serde_json::{Value, json};
+use tower::ServiceExt as _;
+
+use super::support::{Harness, upn};
+
+fn app(h: &Harness) -> axum::Router {
+    let id = h.runtime().config.id.to_string();
+    steward_server::app(steward_server::AppState {
+        tenants: Arc::new(
+            [(id.clone(), h.tenant.runtime.clone())]
+                .into_iter()
+                .collect(),
+        ),
+        default_tenant: id,
+        demo_people: Arc::new(h.tenant.people.clone()),
+    })
+}
+
+async fn post(h: &Harness, path: &str, body: Body) -> anyhow::Result<(StatusCode, Value)> {
+    let request = Request::post(path)
+        .header("content-type", "application/json")
+        .body(body)?;
+    let response = app(h).oneshot(request).await?;
+    let status = response.status();
+    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20).await?;
+    Ok((status, serde_json::from_slice(&bytes)?))
+}
+
+#[tokio::test]
+async fn ask_answers_a_report_and_bad_input_a_clear_error() -> anyhow::Result<()> {
+    let h = Harness::new().await?;
+    let (status, report) = post(
+        &h,
+        "/api/v1/ask",
+        Body::from(json!({"as": upn("adele"), "message": "locked out"}).to_string()),
+    )
+    .await?;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(report["status"], "resolved");
+    assert_eq!(report["channel"], "web");
+
+    let (status, body) = post(&h, "/api/v1/ask", Body::from("{not json")).await?;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["error"]["code"], "badRequest");
+
+    let (status, body) = post(
+        &h,
+        "/api/v1/ask",
+        Body::from(json!({"as": "nobody@larkspur.example", "message": "hi"}).to_string()),
+    )
+    .await?;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("nobody@larkspur.example")
+    );
+
+    let (status, _) = post(
+        &h,
+        "/api/v1/ask",
+        Body::from(json!({"as": upn("adele"), "message": "   "}).to_string()),
+    )
+    .await?;
+    assert_ne!(status, StatusCode::OK);
+
+    let (status, body) = post(
+        &h,
+        "/api/v1/ask",
+        Body::from(json!({"as": upn("adele"), "message": "hi", "tenant": "other"}).to_string()),
+    )
+    .await?;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn nobody_continues_someone_elses_conversation() -> anyhow::Result<()> {
+    let h = Harness::new().await?;
+    let (_, first) = post(
+        &h,
+        "/api/v1/ask",
+        Body::from(json!({"as": upn("nestor"), "message": "add Maria to Finance"}).to_string()),
+    )
+    .await?;
+    assert_eq!(first["status"], "awaitingRequester");
+    let body = json!({"as": upn("adele"), "message": "the one in Sales", "conversationId": first["conversationId"]});
+    let (status, answer) = post(&h, "/api/v1/ask", Body::from(body.to_string())).await?;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{answer}");
+    assert!(
+        !h.member_upns("Finance")
+            .await?
+            .contains(&upn("maria.lopez"))
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_approval_is_decided_over_the_api_once() -> anyhow::Result<()> {
+    let h = Harness::new().await?;
+    let (_, report) = post(
+        &h,
+        "/api/v1/ask",
+        Body::from(json!({"as": upn("tom"), "message": "my account is disabled"}).to_string()),
+    )
+    .await?;
+    let id = report["actions"][0]["approvalId"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let (status, body) = post(
+        &h,
+        &format!("/api/v1/approvals/{id}/deny"),
+        Body::from(json!({"as": upn("nestor")}).to_string()),
+    )
+    .await?;
+    assert_eq!(
+        status,
+        StatusCode::BAD_REQUEST,
+        "a denial needs a reason: {body}"
+    );
+    let (status, body) = post(
+        &h,
+        &format!("/api/v1/approvals/{id}/approve"),
+        Body::from(json!({"as": upn("nestor")}).to_string()),
+    )
+    .await?;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["followUp"]["status"], "resolved");
+    let (status, _) = post(
+        &h,
+        &format!("/api/v1/approvals/{id}/approve"),
+        Body::from(json!({"as": upn("grace")}).to_string()),
+    )
+    .await?;
+    assert_eq!(status, StatusCode::CONFLICT);
+    let (status, _) = post(
+        &h,
+        "/api/v1/approvals/not-an-id/approve",
+        Body::from(json!({"as": upn("grace")}).to_string()),
+    )
+    .await?;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(h.user("tom").await?["accountEnabled"], true);
+    Ok(())
+}

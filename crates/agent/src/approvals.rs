@@ -72,7 +72,7 @@ pub(crate) enum Resolution {
         /// Why it was proposed.
         purpose: String,
         /// What the gateway did.
-        outcome: GatewayOutcome,
+        outcome: Box<GatewayOutcome>,
     },
     /// A human declined it.
     Declined {
@@ -188,7 +188,7 @@ impl TenantRuntime {
                     Resolution::Ran {
                         call: request.call.clone(),
                         purpose: request.purpose.clone(),
-                        outcome,
+                        outcome: Box::new(outcome),
                     },
                     summary,
                 )

@@ -131,7 +131,7 @@ impl TenantRuntime {
                     CallKind::Act,
                     &call,
                     &purpose,
-                    outcome,
+                    *outcome,
                 )
             }
             Resolution::Declined { reason } => ObservedResult::Denied { reason },

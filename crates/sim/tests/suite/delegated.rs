@@ -140,30 +140,21 @@ async fn an_employee_cannot_read_sign_in_logs_or_reset_their_own_password_this_w
     Ok(())
 }
 
+async fn sign_in_adele(s: &Sim, password: &str) -> anyhow::Result<serde_json::Value> {
+    s.token_request(&[
+        ("grant_type", "password"),
+        ("client_id", "t"),
+        ("username", "adele@larkspur.example"),
+        ("password", password),
+        ("scope", "User.Read.All"),
+    ])
+    .await
+}
+
 #[tokio::test]
 async fn a_lockout_shows_as_50053_and_a_reset_clears_it() -> anyhow::Result<()> {
     let s = Sim::start().await?;
-    let sign_in = |password: &'static str| {
-        let s = &s;
-        async move {
-            let r: serde_json::Value = s
-                .http
-                .post(s.sim.token_url())
-                .form(&[
-                    ("grant_type", "password"),
-                    ("client_id", "t"),
-                    ("username", "adele@larkspur.example"),
-                    ("password", password),
-                    ("scope", "User.Read.All"),
-                ])
-                .send()
-                .await?
-                .json()
-                .await?;
-            anyhow::Ok(r)
-        }
-    };
-    let locked = sign_in("Demo-Adele-2026!").await?;
+    let locked = sign_in_adele(&s, "Demo-Adele-2026!").await?;
     assert_eq!(locked["error_codes"][0], 50053);
     assert!(
         locked["error_description"]
@@ -188,7 +179,7 @@ async fn a_lockout_shows_as_50053_and_a_reset_clears_it() -> anyhow::Result<()> 
         )
         .await?;
     assert_eq!(reset.status.as_u16(), 202);
-    let after = sign_in("Tidal-Harbor-42!").await?;
+    let after = sign_in_adele(&s, "Tidal-Harbor-42!").await?;
     assert_eq!(
         after["error_codes"][0], 50055,
         "must change the temporary password: {after}"
@@ -202,19 +193,14 @@ async fn a_lockout_shows_as_50053_and_a_reset_clears_it() -> anyhow::Result<()> 
 async fn revoking_sessions_invalidates_the_persons_refresh_tokens() -> anyhow::Result<()> {
     let s = Sim::start().await?;
     let scope = "https://graph.microsoft.com/User.Read.All";
-    let r: serde_json::Value = s
-        .http
-        .post(s.sim.token_url())
-        .form(&[
+    let r = s
+        .token_request(&[
             ("grant_type", "password"),
             ("client_id", "t"),
             ("username", "leo@larkspur.example"),
             ("password", "Demo-Leo-2026!"),
             ("scope", scope),
         ])
-        .send()
-        .await?
-        .json()
         .await?;
     let refresh = r["refresh_token"].as_str().unwrap_or_default().to_owned();
     let nestor = s
@@ -229,17 +215,12 @@ async fn revoking_sessions_invalidates_the_persons_refresh_tokens() -> anyhow::R
         )
         .await?;
     assert_eq!(revoked.body["value"], true);
-    let again: serde_json::Value = s
-        .http
-        .post(s.sim.token_url())
-        .form(&[
+    let again = s
+        .token_request(&[
             ("grant_type", "refresh_token"),
             ("client_id", "t"),
             ("refresh_token", refresh.as_str()),
         ])
-        .send()
-        .await?
-        .json()
         .await?;
     assert_eq!(again["error"], "invalid_grant");
     Ok(())

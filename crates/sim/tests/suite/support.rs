@@ -58,6 +58,18 @@ impl Sim {
             .with_context(|| format!("no token for {local}: {r}"))
     }
 
+    /// A raw token request (any grant), answered as JSON.
+    pub async fn token_request(&self, form: &[(&str, &str)]) -> anyhow::Result<Value> {
+        Ok(self
+            .http
+            .post(self.sim.token_url())
+            .form(form)
+            .send()
+            .await?
+            .json()
+            .await?)
+    }
+
     pub async fn call(
         &self,
         method: Method,

@@ -51,6 +51,14 @@ fn whose(person: &Person) -> String {
     }
 }
 
+/// Nobody (or nothing) clearly matches what the request names: say so and hand over.
+fn unresolved(cursor: &mut Cursor<'_>, code: &str, message: String) -> Flow<()> {
+    let reply = format!(
+        "I couldn't go on: {message}. I've passed this to the IT team; nothing was changed."
+    );
+    hand_over(cursor, message.clone(), vec![finding(code, message)], reply)
+}
+
 /// Stops with an escalation and a plain-words reply.
 fn hand_over(
     cursor: &mut Cursor<'_>,
@@ -92,14 +100,7 @@ fn sign_in_trouble(
 ) -> Flow<()> {
     let person = match resolve::person(cursor, input, subject)? {
         Ok(p) => p,
-        Err(message) => {
-            return hand_over(
-                cursor,
-                message.clone(),
-                vec![finding("person.unresolved", message.clone())],
-                format!("{message}. I've passed this to the IT team; nothing was changed."),
-            );
-        }
+        Err(message) => return unresolved(cursor, "person.unresolved", message),
     };
     let upn = person.upn.clone();
     let user = match cursor.investigate(
@@ -350,27 +351,11 @@ fn group_membership(
 ) -> Flow<()> {
     let person = match resolve::person(cursor, input, subject)? {
         Ok(p) => p,
-        Err(message) => {
-            return hand_over(
-                cursor,
-                message.clone(),
-                vec![finding("person.unresolved", message.clone())],
-                format!("{message}, so I haven't changed anything. I've passed it to the IT team."),
-            );
-        }
+        Err(message) => return unresolved(cursor, "person.unresolved", message),
     };
     let group = match resolve::group(cursor, group_name)? {
         Ok(g) => g,
-        Err(message) => {
-            return hand_over(
-                cursor,
-                message.clone(),
-                vec![finding("group.unresolved", message.clone())],
-                format!(
-                    "I couldn't do that: {message}. I've passed it to the IT team; nothing was changed."
-                ),
-            );
-        }
+        Err(message) => return unresolved(cursor, "group.unresolved", message),
     };
     let (action, verb, prep) = if add {
         ("entra.group.add_member", "add", "to")

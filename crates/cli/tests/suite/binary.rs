@@ -323,3 +323,93 @@ async fn the_demo_serves_the_page_and_the_cli_talks_to_it_through_an_approval() 
     assert!(verify.status.success() && String::from_utf8_lossy(&verify.stdout).contains("intact"));
     Ok(())
 }
+
+// Multi-threaded: the simulator keeps serving while this thread waits on the child processes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_runs_a_configured_tenant_with_a_delegated_credential_from_the_environment()
+-> anyhow::Result<()> {
+    use std::io::BufRead as _;
+
+    let sim = steward_sim::start(steward_sim::demo_seed()?, None).await?;
+    let answer = super::support::sign_in(&reqwest::Client::new(), &sim.token_url(), "nestor@larkspur.example", "Demo-Nestor-2026!", "User.ReadWrite.All User.RevokeSessions.All UserAuthenticationMethod.ReadWrite.All GroupMember.ReadWrite.All AuditLog.Read.All").await?;
+    let refresh = answer["refresh_token"]
+        .as_str()
+        .context("refresh token")?
+        .to_owned();
+    let dir = tempfile::tempdir()?;
+    std::fs::create_dir_all(dir.path().join("policies"))?;
+    for (name, text) in steward_policy::DEFAULT_TENANT_POLICIES {
+        std::fs::write(dir.path().join("policies").join(name), text)?;
+    }
+    let config = format!(
+        r#"data_dir = "data"
+listen = "127.0.0.1:0"
+
+[[tenants]]
+id = "larkspur"
+name = "Larkspur Labs"
+domain = "larkspur.example"
+policy_dir = "policies"
+protected_identities = ["breakglass@larkspur.example"]
+
+[tenants.graph]
+base_url = "{}"
+token_url = "{}"
+client_id = "steward-test"
+credential_owner = "nestor@larkspur.example"
+refresh_token_env = "TEST_LARKSPUR_REFRESH_TOKEN"
+"#,
+        sim.base_url,
+        sim.token_url()
+    );
+    let path = dir.path().join("steward.toml");
+    std::fs::write(&path, config)?;
+
+    // Without the secret in the environment, start-up says which variable is missing.
+    let out = steward()
+        .args(["serve", "--config", path.to_str().context("path")?])
+        .env_remove("TEST_LARKSPUR_REFRESH_TOKEN")
+        .output()?;
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("TEST_LARKSPUR_REFRESH_TOKEN"));
+
+    let mut child = Child(
+        steward()
+            .args(["serve", "--config", path.to_str().context("path")?])
+            .env("TEST_LARKSPUR_REFRESH_TOKEN", &refresh)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()?,
+    );
+    let stdout = child.0.stdout.take().context("stdout")?;
+    let mut first = String::new();
+    std::io::BufReader::new(stdout).read_line(&mut first)?;
+    let url = first
+        .split_whitespace()
+        .last()
+        .context("no address printed")?
+        .to_owned();
+    assert!(url.starts_with("http://127.0.0.1:"), "{first}");
+
+    let out = steward()
+        .args([
+            "ask",
+            "--server",
+            &url,
+            "--json",
+            "--as",
+            "adele@larkspur.example",
+            "I'm locked out",
+        ])
+        .output()?;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout)?;
+    assert_eq!(report["status"], "resolved");
+    assert_eq!(report["tenant"], "larkspur");
+    assert!(dir.path().join("data").join("steward.db").exists());
+    Ok(())
+}

@@ -141,7 +141,8 @@ impl TenantRuntime {
         self.store
             .transition_approval(id, ApprovalStatus::Pending, to, Some(&approver.upn), note)
             .await?;
-        self.gateway
+        let decided_record = self
+            .gateway
             .note(&ctx, RecordKind::ApprovalDecided, to.as_str(), json!({"approvalId": id, "approver": approver.upn, "action": request.call.action, "params": redact(&request.call.params), "note": note}))
             .await;
 
@@ -201,6 +202,7 @@ impl TenantRuntime {
                 request.conversation,
                 id,
                 resolution,
+                decided_record,
             )
             .await?;
         Ok((summary, report))

@@ -113,9 +113,11 @@ impl TenantRuntime {
         id: ConversationId,
         approval: ApprovalId,
         resolution: Resolution,
+        decided_record: Option<i64>,
     ) -> Result<TurnReport, AgentError> {
         // The approved action belongs to this turn's report; the reasoner sees how it ended.
         let mut report = empty_report(id, principal, channel, self.config.id.as_str());
+        report.audit_ids.extend(decided_record);
         let mut secrets = Vec::new();
         let observed = match resolution {
             Resolution::Ran {
@@ -294,7 +296,7 @@ impl TenantRuntime {
             .note(
                 &ctx,
                 RecordKind::Reply,
-                status_name(status),
+                status.as_str(),
                 json!({"reply": stored_reply}),
             )
             .await;
@@ -306,7 +308,7 @@ impl TenantRuntime {
         let state_value = serde_json::to_value(&*state)
             .map_err(|e| AgentError::BadState(id.to_string(), e.to_string()))?;
         self.store
-            .update_conversation(id, status_name(status), &state_value)
+            .update_conversation(id, status.as_str(), &state_value)
             .await?;
         Ok(())
     }
@@ -317,16 +319,6 @@ fn identified_by(channel: Channel) -> &'static str {
         Channel::Cli => "asserted by the operator's shell (--as)",
         Channel::Web => "demo page sign-in",
         _ => "channel identity",
-    }
-}
-
-fn status_name(status: TurnStatus) -> &'static str {
-    match status {
-        TurnStatus::Resolved => "resolved",
-        TurnStatus::AwaitingApproval => "awaitingApproval",
-        TurnStatus::AwaitingRequester => "awaitingRequester",
-        TurnStatus::Escalated => "escalated",
-        TurnStatus::Answered => "answered",
     }
 }
 

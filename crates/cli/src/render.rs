@@ -153,7 +153,7 @@ pub fn turn(r: &TurnReport) -> String {
     }
     let _ = writeln!(
         s,
-        "\nStatus: {:?}   Audit records: {}",
+        "\nStatus: {}   Audit records: {}",
         r.status,
         ids(&r.audit_ids)
     );

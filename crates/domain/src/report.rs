@@ -23,6 +23,25 @@ pub enum TurnStatus {
     Answered,
 }
 
+impl TurnStatus {
+    /// The camelCase name, as serialised.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Resolved => "resolved",
+            Self::AwaitingApproval => "awaitingApproval",
+            Self::AwaitingRequester => "awaitingRequester",
+            Self::Escalated => "escalated",
+            Self::Answered => "answered",
+        }
+    }
+}
+
+impl std::fmt::Display for TurnStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// The requester as Steward identified them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -248,7 +248,7 @@ fn sign_in_trouble(
         findings.clone(),
         vec![
             format!("entra.user.reset_password — give {} a temporary password that must be changed at next sign-in{}", person.name, if locked { " (this also clears the lockout)" } else { "" }),
-            format!("entra.user.revoke_sessions — sign {} out of every existing session so the old password stops working everywhere", person.name),
+            format!("entra.user.revoke_sessions — sign {} out of every existing session, so nothing signed in before the reset stays signed in", person.name),
         ],
     )?;
     match cursor.act("entra.user.reset_password", json!({"user": upn}), "reset the password to a temporary one")? {

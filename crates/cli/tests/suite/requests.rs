@@ -240,3 +240,82 @@ async fn the_report_serialises_with_its_documented_field_names() -> anyhow::Resu
     assert_eq!(action["decision"]["deciding"][0]["layer"], "action");
     Ok(())
 }
+
+#[tokio::test]
+async fn a_vague_cannot_log_in_with_a_clean_log_is_handed_over_not_guessed() -> anyhow::Result<()> {
+    let h = Harness::new().await?;
+    let before = h.user("leo").await?;
+    let report = h.ask("leo", "cant log in").await?;
+    assert_eq!(report.status, TurnStatus::Escalated, "{}", report.reply);
+    assert!(
+        report.actions.is_empty(),
+        "no reset without evidence: {:?}",
+        actions(&report)
+    );
+    assert!(
+        report.findings.iter().any(|f| f.code == "signin.clean"),
+        "{:?}",
+        report.findings
+    );
+    assert_eq!(h.user("leo").await?, before);
+    // The same words from a locked-out person are evidence enough.
+    let report = h.ask("adele", "login issue").await?;
+    assert_eq!(report.status, TurnStatus::Resolved, "{}", report.reply);
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_password_for_a_system_steward_is_not_connected_to_is_escalated_with_what_was_checked()
+-> anyhow::Result<()> {
+    let h = Harness::new().await?;
+    let before = h.user("adele").await?;
+    let report = h.ask("adele", "erp password reset").await?;
+    assert_eq!(report.status, TurnStatus::Escalated, "{}", report.reply);
+    assert!(report.actions.is_empty());
+    assert!(
+        report
+            .findings
+            .iter()
+            .any(|f| f.code == "system.not_connected")
+    );
+    assert!(
+        report.findings.iter().any(|f| f.code == "signin.50053"),
+        "the directory account was checked too"
+    );
+    assert!(
+        report.reply.contains("ERP") && report.reply.contains("locked"),
+        "{}",
+        report.reply
+    );
+    assert_eq!(h.user("adele").await?, before);
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_it_admin_resets_someone_elses_password_named_by_email() -> anyhow::Result<()> {
+    let h = Harness::new().await?;
+    let before = h.user("maria.chen").await?;
+    let report = h
+        .ask(
+            "hank",
+            "request to reset microsoft online services password for maria.chen@larkspur.example",
+        )
+        .await?;
+    assert_eq!(report.status, TurnStatus::Resolved, "{}", report.reply);
+    assert_eq!(
+        report.actions[0].decision.deciding[0].id,
+        "action.it-admins-sign-in-repair"
+    );
+    assert!(
+        report
+            .reply
+            .contains("Temporary password for maria.chen@larkspur.example"),
+        "{}",
+        report.reply
+    );
+    assert_ne!(
+        h.user("maria.chen").await?["lastPasswordChangeDateTime"],
+        before["lastPasswordChangeDateTime"]
+    );
+    Ok(())
+}

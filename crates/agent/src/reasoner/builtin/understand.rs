@@ -16,8 +16,12 @@ pub(crate) enum Subject {
 /// What the request is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Intent {
-    /// Forgotten password, locked out, cannot sign in.
-    SignInTrouble { subject: Subject },
+    /// Forgotten password, locked out, cannot sign in. `explicit` when the requester asks for a
+    /// reset or unlock (or says the password is forgotten, expired or locked), as opposed to a
+    /// vague "cannot log in", where only evidence in the sign-in log justifies a reset.
+    SignInTrouble { subject: Subject, explicit: bool },
+    /// Sign-in or password trouble with a system Steward is not connected to (ERP, VPN…).
+    OtherSystem { system: String, subject: Subject },
     /// The account is disabled.
     AccountDisabled { subject: Subject },
     /// Add or remove a person to or from a group.
@@ -35,6 +39,7 @@ impl Intent {
         match self {
             Self::SignInTrouble { .. } => Some("signin.trouble"),
             Self::AccountDisabled { .. } => Some("account.disabled"),
+            Self::OtherSystem { .. } => Some("signin.other_system"),
             Self::GroupMembership { add: true, .. } => Some("group.add_member"),
             Self::GroupMembership { add: false, .. } => Some("group.remove_member"),
             Self::Unknown => None,
@@ -75,6 +80,23 @@ const TYPOS: &[(&str, &str)] = &[
     ("forgott", "forgot"),
     ("pls", "please"),
     ("plz", "please"),
+    ("unlcok", "unlock"),
+    ("unlok", "unlock"),
+    ("locket", "locked"),
+    ("lockedout", "locked out"),
+    ("pasword-reset", "password reset"),
+    ("expird", "expired"),
+    // German, the most frequent other language at help desks.
+    ("passwort", "password"),
+    ("kennwort", "password"),
+    ("konto", "account"),
+    ("gesperrt", "locked"),
+    ("entsperren", "unlock"),
+    ("zurücksetzen", "reset"),
+    ("vergessen", "forgot"),
+    ("abgelaufen", "expired"),
+    ("deaktiviert", "disabled"),
+    ("anmelden", "log in"),
 ];
 
 /// Lower-cases, straightens quotes and fixes the common misspellings word by word.
@@ -115,6 +137,38 @@ static SIGNIN: LazyLock<Option<Regex>> = LazyLock::new(|| {
         r"(password|locked|lock ?out|can't (log|sign)|unable to (log|sign)|couldn't (log|sign)|not able to (log|sign)|won't let me (log|sign)|(log|sign) ?(in|on) (issue|problem)|unlock)",
     )
 });
+static EXPLICIT: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    re(
+        r"(forgot|reset|unlock|locked|lock ?out|expired|new password|change (my |the |his |her |their )?password|password (change|reset))",
+    )
+});
+/// Systems Steward has no connector for: their passwords and sign-ins are not Entra ID's.
+const OTHER_SYSTEMS: &[&str] = &[
+    "erp",
+    "sap",
+    "vpn",
+    "ess",
+    "crm",
+    "citrix",
+    "salesforce",
+    "workday",
+    "servicenow",
+    "jira",
+    "oracle",
+    "printer",
+    "wifi",
+    "wi-fi",
+    "wireless",
+    "telephony",
+    "voicemail",
+    "supply_chain",
+    "engineering tool",
+    "engineering_tool",
+    "business_client",
+    "collaboration_platform",
+    "sharepoint on-prem",
+    "payroll",
+];
 static GROUP_ADD: LazyLock<Option<Regex>> = LazyLock::new(|| {
     re(
         r"\b(?:add|put|include|enroll|enrol)\s+(.+?)\s+(?:to|in|into|on)\s+(?:the\s+)?(.+?)(?:\s+(?:group|team|distribution list|dl|mailing list|security group))?(?:\s+please)?\s*[.!?]*$",
@@ -256,7 +310,24 @@ pub(crate) fn understand(message: &str) -> Intent {
         };
     }
     if is_match(&SIGNIN, text) {
+        let words: Vec<&str> = text
+            .split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '-'))
+            .collect();
+        let other = OTHER_SYSTEMS.iter().find(|s| {
+            if s.contains(' ') {
+                text.contains(*s)
+            } else {
+                words.contains(s)
+            }
+        });
+        if let Some(system) = other {
+            return Intent::OtherSystem {
+                system: (*system).to_owned(),
+                subject: sign_in_subject(text),
+            };
+        }
         return Intent::SignInTrouble {
+            explicit: is_match(&EXPLICIT, text),
             subject: sign_in_subject(text),
         };
     }
@@ -288,47 +359,79 @@ mod tests {
         }
     }
 
+    fn sign_in(subject: Subject, explicit: bool) -> Intent {
+        Intent::SignInTrouble { subject, explicit }
+    }
+
     #[test]
     fn sign_in_trouble_in_everyday_wording() {
-        for text in [
-            "I forgot my password and now I'm locked out",
-            "windows account locked",
-            "cant log in",
-            "forgot pasword",
-            "I'm locked out of my account!!",
-            "password expired, can't sign in",
-            "Need my pwd reset pls",
+        // (request, asked for a reset/unlock explicitly?)
+        for (text, explicit) in [
+            ("I forgot my password and now I'm locked out", true),
+            ("windows account locked", true),
+            ("Account got locked again", true),
+            ("ad account locked out", true),
+            ("forgot pasword", true),
+            ("I'm locked out of my account!!", true),
+            ("password expired, can't sign in", true),
+            ("Need my pwd reset pls", true),
+            ("reset password", true),
+            ("password change", true),
+            ("acount unlock", true),
+            ("Passwort vergessen", true),
+            ("Konto gesperrt", true),
+            ("cant log in", false),
+            ("login issue", false),
+            ("unable to log in to windows", false),
+            ("unable to login to pc this morning", false),
         ] {
             assert_eq!(
                 understand(text),
-                Intent::SignInTrouble {
-                    subject: Subject::Requester
-                },
+                sign_in(Subject::Requester, explicit),
                 "{text}"
             );
         }
     }
 
     #[test]
+    fn other_systems_are_recognised_not_guessed() {
+        for (text, system) in [
+            ("erp password reset", "erp"),
+            ("unable to login to ERP", "erp"),
+            ("vpn password expired", "vpn"),
+            ("locked out of the wifi", "wifi"),
+            ("SAP account locked", "sap"),
+        ] {
+            assert_eq!(
+                understand(text),
+                Intent::OtherSystem {
+                    system: system.into(),
+                    subject: Subject::Requester
+                },
+                "{text}"
+            );
+        }
+        assert_eq!(understand("unable to connect to vpn"), Intent::Unknown);
+    }
+
+    #[test]
     fn someone_elses_password() {
         assert_eq!(
             understand("reset Bob's password"),
-            Intent::SignInTrouble {
-                subject: named("bob")
-            }
+            sign_in(named("bob"), true)
         );
         assert_eq!(
             understand("please reset the password for maria.lopez@larkspur.example"),
-            Intent::SignInTrouble {
-                subject: named("maria.lopez@larkspur.example")
-            }
+            sign_in(named("maria.lopez@larkspur.example"), true)
         );
         assert_eq!(
-            understand("unlock tom"),
-            Intent::SignInTrouble {
-                subject: named("tom")
-            }
+            understand(
+                "request to reset microsoft online services password for leo@larkspur.example"
+            ),
+            sign_in(named("leo@larkspur.example"), true)
         );
+        assert_eq!(understand("unlock tom"), sign_in(named("tom"), true));
+        assert_eq!(understand("Tom is locked out"), sign_in(named("tom"), true));
     }
 
     #[test]

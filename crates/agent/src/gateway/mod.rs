@@ -1,107 +1,24 @@
 //! The action gateway: the only code path that can change anything outside Steward.
 
+mod audit;
+mod outcome;
+
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use chrono::{Timelike, Utc};
 use serde_json::{Value, json};
 use steward_audit::{AuditEntry, RecordKind, redact};
-use steward_connectors::{ActionResult, Connector, ConnectorError, Verification};
+use steward_connectors::{Connector, ConnectorError, Verification};
 use steward_domain::{
-    ActionCall, ActionSpec, ApprovalId, Channel, ConversationId, Decision, Outcome, Principal,
-    Target, TargetKind,
+    ActionCall, ActionSpec, ApprovalId, Decision, Outcome, Principal, Target, TargetKind,
 };
 use steward_policy::{ApprovalContext, DecisionRequest, PolicyEngine};
 use steward_store::TenantStore;
 
 use crate::runtime::TenantConfig;
-
-/// Whether a call is a read-only investigation or a change.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CallKind {
-    /// Read-only; policy-checked and audited, never approved.
-    Investigate,
-    /// A change.
-    Act,
-}
-
-/// Who asks, through which channel, in which conversation.
-#[derive(Debug, Clone)]
-pub struct CallContext<'a> {
-    /// The requesting person (never Steward).
-    pub principal: &'a Principal,
-    /// The channel.
-    pub channel: Channel,
-    /// The conversation.
-    pub conversation: ConversationId,
-    /// Why the call is made (for approvals and audit).
-    pub purpose: &'a str,
-}
-
-/// What the gateway did with a call.
-#[derive(Debug, Clone)]
-#[expect(
-    clippy::large_enum_variant,
-    reason = "a short-lived return value, one per call; boxing would only add an allocation"
-)]
-pub enum GatewayOutcome {
-    /// The call ran.
-    Done {
-        /// What it returned (may hold a secret for the requester).
-        result: ActionResult,
-        /// The policy decision.
-        decision: Decision,
-        /// The resolved targets.
-        targets: Vec<Target>,
-        /// The read-back (changes only).
-        verification: Option<Verification>,
-        /// Audit records written.
-        audit_ids: Vec<i64>,
-    },
-    /// Policy (or the self-service scope) refused; nothing was called.
-    Denied {
-        /// The decision.
-        decision: Decision,
-        /// The resolved targets.
-        targets: Vec<Target>,
-        /// Audit records written.
-        audit_ids: Vec<i64>,
-    },
-    /// Persisted for a human to approve.
-    NeedsApproval {
-        /// The approval request.
-        approval_id: ApprovalId,
-        /// The decision.
-        decision: Decision,
-        /// The resolved targets.
-        targets: Vec<Target>,
-        /// Audit records written.
-        audit_ids: Vec<i64>,
-    },
-    /// The call was made and failed, or could not be prepared (bad parameters, unknown target).
-    Failed {
-        /// The decision, if one was reached.
-        decision: Option<Decision>,
-        /// The resolved targets.
-        targets: Vec<Target>,
-        /// What went wrong.
-        error: String,
-        /// Audit records written.
-        audit_ids: Vec<i64>,
-    },
-}
-
-impl GatewayOutcome {
-    /// The audit records written for the call.
-    pub fn audit_ids(&self) -> &[i64] {
-        match self {
-            Self::Done { audit_ids, .. }
-            | Self::Denied { audit_ids, .. }
-            | Self::NeedsApproval { audit_ids, .. }
-            | Self::Failed { audit_ids, .. } => audit_ids,
-        }
-    }
-}
+use audit::CallAudit;
+pub use outcome::{CallContext, CallKind, GatewayOutcome};
 
 /// The gateway of one tenant. It alone holds the tenant's connector.
 pub struct Gateway {
@@ -190,49 +107,6 @@ impl Gateway {
     fn local_hour(&self) -> i64 {
         let local = Utc::now() + chrono::Duration::minutes(i64::from(self.utc_offset_minutes));
         i64::from(local.hour())
-    }
-
-    #[expect(
-        clippy::too_many_arguments,
-        reason = "an audit record has this many facts; a builder would only rename them"
-    )]
-    async fn audit(
-        &self,
-        ctx: &CallContext<'_>,
-        kind: RecordKind,
-        call: &ActionCall,
-        targets: &[Target],
-        outcome: &str,
-        detail: Value,
-        request_id: Option<String>,
-    ) -> Result<i64, String> {
-        let mut entry = AuditEntry::new(self.tenant.clone(), kind);
-        let (actor, scopes) = self.connector.acting_as();
-        entry.conversation = Some(ctx.conversation.to_string());
-        entry.requester = Some(ctx.principal.upn.clone());
-        entry.actor = Some(actor);
-        entry.actor_scopes = scopes;
-        entry.channel = Some(ctx.channel.to_string());
-        entry.action = Some(call.action.to_string());
-        entry.params = redact(&call.params);
-        entry.targets = targets
-            .iter()
-            .map(|t| {
-                format!(
-                    "{}:{} ({})",
-                    kind_name(t.kind),
-                    t.id,
-                    t.upn.as_deref().unwrap_or(&t.display_name)
-                )
-            })
-            .collect();
-        entry.outcome = Some(outcome.to_owned());
-        entry.detail = redact(&detail);
-        entry.platform_request_id = request_id;
-        self.store
-            .append_audit(entry)
-            .await
-            .map_err(|e| format!("audit append failed: {e}"))
     }
 
     /// Steps 1–2: schema and targets.
@@ -335,29 +209,24 @@ impl Gateway {
         call: &ActionCall,
         kind: CallKind,
     ) -> GatewayOutcome {
-        let mut audit_ids = Vec::new();
+        let mut audit = CallAudit::new(self, ctx, call);
         let (spec, targets) = match self.prepare(call).await {
             Ok(p) => p,
             Err(error) => {
-                if let Ok(id) = self
-                    .audit(
-                        ctx,
+                let _ = audit
+                    .write(
                         RecordKind::Decision,
-                        call,
                         &[],
                         "invalid",
                         json!({"error": error}),
                         None,
                     )
-                    .await
-                {
-                    audit_ids.push(id);
-                }
+                    .await;
                 return GatewayOutcome::Failed {
                     decision: None,
                     targets: Vec::new(),
                     error,
-                    audit_ids,
+                    audit_ids: audit.ids,
                 };
             }
         };
@@ -372,33 +241,29 @@ impl Gateway {
         } else {
             self.decide(ctx, &spec, &targets, ApprovalContext::default())
         };
-        match self
-            .audit(
-                ctx,
+        let detail = json!({"decision": decision, "purpose": ctx.purpose});
+        if let Err(error) = audit
+            .write(
                 RecordKind::Decision,
-                call,
                 &targets,
                 &decision.outcome.to_string(),
-                json!({"decision": decision, "purpose": ctx.purpose}),
+                detail,
                 None,
             )
             .await
         {
-            Ok(id) => audit_ids.push(id),
-            Err(error) => {
-                return GatewayOutcome::Failed {
-                    decision: Some(decision),
-                    targets,
-                    error,
-                    audit_ids,
-                };
-            }
+            return GatewayOutcome::Failed {
+                decision: Some(decision),
+                targets,
+                error,
+                audit_ids: audit.ids,
+            };
         }
         match decision.outcome {
             Outcome::Deny => GatewayOutcome::Denied {
                 decision,
                 targets,
-                audit_ids,
+                audit_ids: audit.ids,
             },
             Outcome::Ask => {
                 let approval_id = ApprovalId::new();
@@ -422,45 +287,34 @@ impl Gateway {
                     )
                     .await
                 {
+                    let error = format!("could not persist the approval request: {e}");
                     return GatewayOutcome::Failed {
                         decision: Some(decision),
                         targets,
-                        error: format!("could not persist the approval request: {e}"),
-                        audit_ids,
+                        error,
+                        audit_ids: audit.ids,
                     };
                 }
-                if let Ok(id) = self
-                    .audit(
-                        ctx,
+                let detail = json!({"approvalId": approval_id, "reason": decision.reason});
+                let _ = audit
+                    .write(
                         RecordKind::ApprovalRequested,
-                        call,
                         &targets,
                         "pending",
-                        json!({"approvalId": approval_id, "reason": decision.reason}),
+                        detail,
                         None,
                     )
-                    .await
-                {
-                    audit_ids.push(id);
-                }
+                    .await;
                 GatewayOutcome::NeedsApproval {
                     approval_id,
                     decision,
                     targets,
-                    audit_ids,
+                    audit_ids: audit.ids,
                 }
             }
             Outcome::Auto => {
-                self.execute(
-                    ctx,
-                    call,
-                    &spec,
-                    targets,
-                    decision,
-                    audit_ids,
-                    &uuid::Uuid::now_v7().to_string(),
-                )
-                .await
+                let key = uuid::Uuid::now_v7().to_string();
+                self.execute(audit, &spec, targets, decision, &key).await
             }
         }
     }
@@ -474,7 +328,7 @@ impl Gateway {
         approver: &Principal,
         approval_id: ApprovalId,
     ) -> GatewayOutcome {
-        let mut audit_ids = Vec::new();
+        let mut audit = CallAudit::new(self, ctx, call);
         let (spec, targets) = match self.prepare(call).await {
             Ok(p) => p,
             Err(error) => {
@@ -482,7 +336,7 @@ impl Gateway {
                     decision: None,
                     targets: Vec::new(),
                     error,
-                    audit_ids,
+                    audit_ids: audit.ids,
                 };
             }
         };
@@ -503,11 +357,9 @@ impl Gateway {
             );
         }
         let detail = json!({"decision": decision, "approvalId": approval_id, "approver": approver.upn, "recheck": true});
-        if let Ok(id) = self
-            .audit(
-                ctx,
+        if let Err(error) = audit
+            .write(
                 RecordKind::Decision,
-                call,
                 &targets,
                 &decision.outcome.to_string(),
                 detail,
@@ -515,70 +367,52 @@ impl Gateway {
             )
             .await
         {
-            audit_ids.push(id);
+            return GatewayOutcome::Failed {
+                decision: Some(decision),
+                targets,
+                error,
+                audit_ids: audit.ids,
+            };
         }
         if decision.outcome != Outcome::Auto {
             return GatewayOutcome::Denied {
                 decision,
                 targets,
-                audit_ids,
+                audit_ids: audit.ids,
             };
         }
-        self.execute(
-            ctx,
-            call,
-            &spec,
-            targets,
-            decision,
-            audit_ids,
-            &approval_id.to_string(),
-        )
-        .await
+        self.execute(audit, &spec, targets, decision, &approval_id.to_string())
+            .await
     }
 
-    #[expect(
-        clippy::too_many_arguments,
-        reason = "the eight steps share this state; a struct would only rename it"
-    )]
+    /// Steps 6–8: intent, call, outcome and read-back.
     async fn execute(
         &self,
-        ctx: &CallContext<'_>,
-        call: &ActionCall,
+        mut audit: CallAudit<'_>,
         spec: &ActionSpec,
         targets: Vec<Target>,
         decision: Decision,
-        mut audit_ids: Vec<i64>,
         key: &str,
     ) -> GatewayOutcome {
+        let (ctx, call) = (audit.ctx(), audit.call());
         if spec.mutating {
             // Step 6: the intent is committed before the connector is called; if it cannot be
             // written, nothing runs.
-            match self
-                .audit(
-                    ctx,
-                    RecordKind::Intent,
-                    call,
-                    &targets,
-                    "intent",
-                    json!({"idempotencyKey": key, "purpose": ctx.purpose}),
-                    None,
-                )
+            let detail = json!({"idempotencyKey": key, "purpose": ctx.purpose});
+            if let Err(error) = audit
+                .write(RecordKind::Intent, &targets, "intent", detail, None)
                 .await
             {
-                Ok(id) => audit_ids.push(id),
-                Err(error) => {
-                    return GatewayOutcome::Failed {
-                        decision: Some(decision),
-                        targets,
-                        error,
-                        audit_ids,
-                    };
-                }
+                return GatewayOutcome::Failed {
+                    decision: Some(decision),
+                    targets,
+                    error,
+                    audit_ids: audit.ids,
+                };
             }
         }
         // Step 7.
-        let result = self.connector.execute(call, key).await;
-        let result = match result {
+        let result = match self.connector.execute(call, key).await {
             Ok(r) => r,
             Err(e) => {
                 let kind = if spec.mutating {
@@ -586,68 +420,54 @@ impl Gateway {
                 } else {
                     RecordKind::Investigation
                 };
-                if let Ok(id) = self
-                    .audit(
-                        ctx,
+                let request_id = e.request_id().map(str::to_owned);
+                let _ = audit
+                    .write(
                         kind,
-                        call,
                         &targets,
                         "failed",
                         json!({"error": e.to_string()}),
-                        e.request_id().map(str::to_owned),
+                        request_id,
                     )
-                    .await
-                {
-                    audit_ids.push(id);
-                }
+                    .await;
                 return GatewayOutcome::Failed {
                     decision: Some(decision),
                     targets,
                     error: e.to_string(),
-                    audit_ids,
+                    audit_ids: audit.ids,
                 };
             }
         };
         if !spec.mutating {
             let detail = json!({"summary": result.summary});
-            if let Ok(id) = self
-                .audit(
-                    ctx,
+            let _ = audit
+                .write(
                     RecordKind::Investigation,
-                    call,
                     &targets,
                     "read",
                     detail,
                     result.platform_request_id.clone(),
                 )
-                .await
-            {
-                audit_ids.push(id);
-            }
+                .await;
             return GatewayOutcome::Done {
                 result,
                 decision,
                 targets,
                 verification: None,
-                audit_ids,
+                audit_ids: audit.ids,
             };
         }
         // Step 8: outcome, then the read-back.
         let detail = json!({"summary": result.summary, "before": result.before, "after": result.after, "output": result.output});
-        if let Ok(id) = self
-            .audit(
-                ctx,
+        let _ = audit
+            .write(
                 RecordKind::Outcome,
-                call,
                 &targets,
                 "executed",
                 detail,
                 result.platform_request_id.clone(),
             )
-            .await
-        {
-            audit_ids.push(id);
-        }
+            .await;
         let verification = match self.connector.verify(call, &result).await {
             Ok(v) => v,
             Err(e) => Verification {
@@ -660,26 +480,21 @@ impl Gateway {
         } else {
             "unverified"
         };
-        if let Ok(id) = self
-            .audit(
-                ctx,
+        let _ = audit
+            .write(
                 RecordKind::Verification,
-                call,
                 &targets,
                 outcome,
                 json!({"detail": verification.detail}),
                 None,
             )
-            .await
-        {
-            audit_ids.push(id);
-        }
+            .await;
         GatewayOutcome::Done {
             result,
             decision,
             targets,
             verification: Some(verification),
-            audit_ids,
+            audit_ids: audit.ids,
         }
     }
 
@@ -707,7 +522,7 @@ impl Gateway {
     }
 }
 
-fn kind_name(kind: TargetKind) -> &'static str {
+pub(crate) fn kind_name(kind: TargetKind) -> &'static str {
     match kind {
         TargetKind::Person => "Person",
         TargetKind::Group => "Group",

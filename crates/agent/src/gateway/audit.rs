@@ -1,0 +1,81 @@
+//! The audit records of one call, written as its steps happen.
+
+use serde_json::Value;
+use steward_audit::{AuditEntry, RecordKind, redact};
+use steward_domain::{ActionCall, Target};
+
+use super::{CallContext, Gateway, kind_name};
+
+/// Writes one call's records and collects their sequence numbers for the report.
+pub(super) struct CallAudit<'a> {
+    gateway: &'a Gateway,
+    ctx: &'a CallContext<'a>,
+    call: &'a ActionCall,
+    pub ids: Vec<i64>,
+}
+
+impl<'a> CallAudit<'a> {
+    pub fn new(gateway: &'a Gateway, ctx: &'a CallContext<'a>, call: &'a ActionCall) -> Self {
+        Self {
+            gateway,
+            ctx,
+            call,
+            ids: Vec::new(),
+        }
+    }
+
+    /// Who asks and why.
+    pub fn ctx(&self) -> &'a CallContext<'a> {
+        self.ctx
+    }
+
+    /// The call being made.
+    pub fn call(&self) -> &'a ActionCall {
+        self.call
+    }
+
+    /// Appends a record (committed to disk before returning). The caller decides whether a
+    /// failure stops the call: it must for an intent, it cannot undo an outcome.
+    pub async fn write(
+        &mut self,
+        kind: RecordKind,
+        targets: &[Target],
+        outcome: &str,
+        detail: Value,
+        request_id: Option<String>,
+    ) -> Result<(), String> {
+        let mut entry = AuditEntry::new(self.gateway.tenant.clone(), kind);
+        let (actor, scopes) = self.gateway.connector.acting_as();
+        entry.conversation = Some(self.ctx.conversation.to_string());
+        entry.requester = Some(self.ctx.principal.upn.clone());
+        entry.actor = Some(actor);
+        entry.actor_scopes = scopes;
+        entry.channel = Some(self.ctx.channel.to_string());
+        entry.action = Some(self.call.action.to_string());
+        entry.params = redact(&self.call.params);
+        entry.targets = targets
+            .iter()
+            .map(|t| {
+                format!(
+                    "{}:{} ({})",
+                    kind_name(t.kind),
+                    t.id,
+                    t.upn.as_deref().unwrap_or(&t.display_name)
+                )
+            })
+            .collect();
+        entry.outcome = Some(outcome.to_owned());
+        entry.detail = redact(&detail);
+        entry.platform_request_id = request_id;
+        match self.gateway.store.append_audit(entry).await {
+            Ok(id) => {
+                self.ids.push(id);
+                Ok(())
+            }
+            Err(e) => {
+                tracing::error!(error = %e, kind = %kind, action = %self.call.action, "audit append failed");
+                Err(format!("audit append failed: {e}"))
+            }
+        }
+    }
+}

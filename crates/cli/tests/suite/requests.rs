@@ -319,3 +319,40 @@ async fn an_it_admin_resets_someone_elses_password_named_by_email() -> anyhow::R
     );
     Ok(())
 }
+
+#[tokio::test]
+async fn when_the_person_is_not_named_steward_asks_who() -> anyhow::Result<()> {
+    let h = Harness::new().await?;
+    let first = h.ask("hank", "a user is locked out, please unlock").await?;
+    assert_eq!(
+        first.status,
+        TurnStatus::AwaitingRequester,
+        "{}",
+        first.reply
+    );
+    assert!(
+        first.actions.is_empty() && first.investigations.is_empty(),
+        "nothing before knowing who"
+    );
+    let second = h
+        .runtime()
+        .handle(
+            &upn("hank"),
+            Channel::Cli,
+            "it's for Adele Brooks",
+            Some(first.conversation_id),
+        )
+        .await?;
+    assert_eq!(second.status, TurnStatus::Resolved, "{}", second.reply);
+    assert!(second.actions.iter().all(|a| {
+        a.targets
+            .iter()
+            .all(|t| t.upn.as_deref() == Some(upn("adele").as_str()))
+    }));
+    assert_eq!(
+        h.try_sign_in("adele", "Demo-Adele-2026!").await?,
+        Err(50126),
+        "lockout cleared, old password replaced"
+    );
+    Ok(())
+}

@@ -116,6 +116,31 @@ pub(crate) fn person(
             }));
         }
         Subject::Named(name) => name.trim().to_owned(),
+        Subject::Unclear => {
+            let answer = cursor.ask(
+                "Who is this for? Tell me their name or e-mail address.".into(),
+                Vec::new(),
+            )?;
+            let answer = normalize(&answer);
+            let answer = answer.trim().trim_end_matches(['.', '!', '?']).trim();
+            if ["me", "myself", "i", "it's me", "for me", "mine"].contains(&answer) {
+                return Ok(Ok(Person {
+                    upn: input.requester.upn.clone(),
+                    name: input.requester.display_name.clone(),
+                    is_requester: true,
+                }));
+            }
+            // "it's for Maria Lopez" -> "maria lopez"
+            let answer = ["it's for ", "it is for ", "for ", "it's ", "its "]
+                .iter()
+                .fold(answer.to_owned(), |a, p| {
+                    a.strip_prefix(p).map_or(a.clone(), str::to_owned)
+                });
+            if answer.is_empty() {
+                return Ok(Err("I couldn't tell who this is for".into()));
+            }
+            answer
+        }
     };
     // Requests are matched lower-cased; people read names capitalised.
     let shown = title_case(&name);

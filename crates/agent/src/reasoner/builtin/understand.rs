@@ -11,6 +11,8 @@ pub(crate) enum Subject {
     Requester,
     /// Someone named (a name, a sign-in name or an e-mail).
     Named(String),
+    /// Someone else, not named ("he is locked out", "a user cannot log in"): ask who.
+    Unclear,
 }
 
 /// What the request is.
@@ -196,9 +198,29 @@ static UNLOCK_NAMED: LazyLock<Option<Regex>> =
     LazyLock::new(|| re(r"\bunlock\s+(?:user\s+)?([\w.@-]+(?:\s[a-z][\w-]*)?)"));
 static NAMED_IS: LazyLock<Option<Regex>> = LazyLock::new(|| {
     re(
-        r"^([a-z][\w.@-]*(?:\s[a-z][\w.-]*)?)\s+(?:is|has been|got)\s+(?:locked|disabled|deactivated)",
+        r"\b([a-z][\w.@-]*(?:\s[a-z][\w.-]*)?)\s+(?:is|has been|got|was|keeps getting)\s+(?:locked|disabled|deactivated)",
     )
 });
+static NAMED_CANT: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    re(
+        r"\b([a-z][\w.@-]*(?:\s[a-z][\w.-]*)?)\s+(?:can't|is unable to|isn't able to|is not able to|couldn't)\s+(?:log|sign)",
+    )
+});
+static COLLEAGUE: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    re(
+        r"\b(?:colleague|coworker|co-worker|manager|boss|assistant|new hire|new starter|intern|employee|teammate)\s+([a-z][\w.@-]*(?:\s[a-z][\w.-]*)?)",
+    )
+});
+static EMAIL: LazyLock<Option<Regex>> =
+    LazyLock::new(|| re(r"[a-z0-9._%+-]+@[a-z0-9.-]+\.[a-z]{2,}"));
+/// Someone else, unnamed, is the subject of the sentence.
+static THIRD_PERSON: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    re(
+        r"\b(he|she|they|his|her|their|him|them|a user|the user|user|one of our users|my colleague|a colleague|my manager|our new hire)\b",
+    )
+});
+static FIRST_PERSON: LazyLock<Option<Regex>> =
+    LazyLock::new(|| re(r"\b(i|i'm|i've|me|my|myself|mine)\b"));
 
 const SELF_WORDS: &[&str] = &["me", "my", "i", "myself", "mine", "my own", "i'm", "our"];
 const NOT_NAMES: &[&str] = &[
@@ -224,6 +246,45 @@ const NOT_NAMES: &[&str] = &[
     "vpn",
     "account",
     "password",
+    "he",
+    "she",
+    "they",
+    "him",
+    "them",
+    "who",
+    "nobody",
+    "everyone",
+    "pc",
+    "laptop",
+    "computer",
+    "outlook",
+    "teams",
+    "skype",
+    "still",
+    "now",
+    "also",
+    "just",
+    "and",
+    "but",
+    "so",
+    "today",
+    "can",
+    "can't",
+    "cannot",
+    "couldn't",
+    "is",
+    "isn't",
+    "was",
+    "has",
+    "had",
+    "keeps",
+    "got",
+    "won't",
+    "does",
+    "doesn't",
+    "needs",
+    "forgot",
+    "locked",
 ];
 
 fn subject_from(candidate: &str) -> Option<Subject> {
@@ -256,12 +317,19 @@ fn subject_from(candidate: &str) -> Option<Subject> {
     }
 }
 
+/// Who sign-in trouble is about: an e-mail address named anywhere, a name in one of the usual
+/// phrasings, someone else unnamed (then Steward asks), or else the requester.
 fn sign_in_subject(text: &str) -> Subject {
+    if let Some(email) = captures(&EMAIL, text).and_then(|c| c.get(0)) {
+        return Subject::Named(email.as_str().to_owned());
+    }
     for pattern in [
         &*POSSESSIVE_PASSWORD,
         &*PASSWORD_FOR,
         &*UNLOCK_NAMED,
+        &*COLLEAGUE,
         &*NAMED_IS,
+        &*NAMED_CANT,
     ] {
         if let Some(subject) = captures(pattern, text)
             .and_then(|c| c.get(1))
@@ -269,6 +337,9 @@ fn sign_in_subject(text: &str) -> Subject {
         {
             return subject;
         }
+    }
+    if is_match(&THIRD_PERSON, text) && !is_match(&FIRST_PERSON, text) {
+        return Subject::Unclear;
     }
     Subject::Requester
 }
@@ -432,6 +503,34 @@ mod tests {
         );
         assert_eq!(understand("unlock tom"), sign_in(named("tom"), true));
         assert_eq!(understand("Tom is locked out"), sign_in(named("tom"), true));
+        assert_eq!(
+            understand("my colleague Bob can't log in"),
+            sign_in(named("bob"), false)
+        );
+        assert_eq!(
+            understand("hi, our new hire Lars keeps getting locked out"),
+            sign_in(named("lars"), true)
+        );
+        assert_eq!(
+            understand("leo@larkspur.example password reset"),
+            sign_in(named("leo@larkspur.example"), true)
+        );
+        assert_eq!(
+            understand("user is locked out, please unlock"),
+            sign_in(Subject::Unclear, true)
+        );
+        assert_eq!(
+            understand("he forgot his password"),
+            sign_in(Subject::Unclear, true)
+        );
+        assert_eq!(
+            understand("my account is locked"),
+            sign_in(Subject::Requester, true)
+        );
+        assert_eq!(
+            understand("I can't log in to outlook"),
+            sign_in(Subject::Requester, false)
+        );
     }
 
     #[test]

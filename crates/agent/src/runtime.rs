@@ -35,7 +35,7 @@ pub struct TenantRuntime {
     pub store: TenantStore,
     pub(crate) gateway: Gateway,
     pub(crate) reasoner: Box<dyn Reasoner>,
-    it_admins_group_id: OnceCell<String>,
+    it_admins_group_id: OnceCell<Option<String>>,
 }
 
 impl std::fmt::Debug for TenantRuntime {
@@ -90,15 +90,20 @@ impl TenantRuntime {
         let admins = self
             .it_admins_group_id
             .get_or_try_init(|| async {
-                self.gateway
-                    .resolve_for_intake(TargetKind::Group, &self.config.it_admins_group)
-                    .await
-                    .map(|g| g.id)
+                match self.gateway.resolve_for_intake(TargetKind::Group, &self.config.it_admins_group).await {
+                    Ok(group) => Ok(Some(group.id)),
+                    // A tenant without the group has no IT admins: everyone is self-service.
+                    Err(steward_connectors::ConnectorError::NotFound { .. }) => {
+                        tracing::warn!(group = %self.config.it_admins_group, "the IT admins group does not exist; every requester is treated as self-service");
+                        Ok(None)
+                    }
+                    Err(e) => Err(e),
+                }
             })
             .await?;
         Ok(Principal {
             tenant: self.config.id.clone(),
-            it_admin: person.groups.iter().any(|g| g == admins),
+            it_admin: admins.as_ref().is_some_and(|a| person.groups.contains(a)),
             privileged: person.privileged,
             department: person.department,
             display_name: person.display_name,

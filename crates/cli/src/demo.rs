@@ -315,9 +315,22 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     println!("  Data:                     {}", args.data_dir.display());
     println!();
     println!("In another terminal, try:");
-    println!("  steward ask --as adele@{domain} \"I forgot my password and now I'm locked out\"");
-    println!("  steward ask --as tom@{domain} \"my account is disabled\"");
-    println!("  steward ask --as nestor@{domain} \"can you add Maria to Finance?\"");
+    let someone = |note: &str| {
+        tenant
+            .people
+            .iter()
+            .find(|p| p.note.contains(note))
+            .map(|p| p.upn.clone())
+    };
+    let fallback = format!("someone@{domain}");
+    let locked = someone("locked out").unwrap_or_else(|| fallback.clone());
+    println!("  steward ask --as {locked} \"I forgot my password and now I'm locked out\"");
+    if let Some(disabled) = someone("account disabled") {
+        println!("  steward ask --as {disabled} \"my account is disabled\"");
+    }
+    if let Some(admin) = someone("IT admin") {
+        println!("  steward ask --as {admin} \"can you add Maria to Finance?\"");
+    }
     println!("  steward approvals list");
     println!("  steward audit verify");
     println!("(`cargo run --release --` in place of `steward` when running from the source tree.)");

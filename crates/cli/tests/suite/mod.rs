@@ -4,3 +4,4 @@ mod binary;
 mod requests;
 mod safety;
 mod support;
+mod tenants;

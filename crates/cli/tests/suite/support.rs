@@ -27,10 +27,15 @@ pub struct Harness {
 
 impl Harness {
     pub async fn new() -> anyhow::Result<Self> {
-        Self::with_seed(steward_sim::demo_seed()?).await
+        Self::with_seed(steward_sim::demo_seed()?, &upn("grace"), "Demo-Grace-2026!").await
     }
 
-    pub async fn with_seed(seed: Value) -> anyhow::Result<Self> {
+    /// A tenant from `seed`, read back through Graph as `reader` (a Global Administrator).
+    pub async fn with_seed(
+        seed: Value,
+        reader: &str,
+        reader_password: &str,
+    ) -> anyhow::Result<Self> {
         let dir = tempfile::tempdir()?;
         let store = Store::open(&dir.path().join("steward.db")).await?;
         let retry = RetryPolicy {
@@ -43,8 +48,8 @@ impl Harness {
         let reader_token = sign_in(
             &http,
             &tenant.sim.token_url(),
-            &upn("grace"),
-            "Demo-Grace-2026!",
+            reader,
+            reader_password,
             "User.Read.All AuditLog.Read.All GroupMember.Read.All",
         )
         .await?

@@ -328,7 +328,16 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     if let Some(disabled) = someone("account disabled") {
         println!("  steward ask --as {disabled} \"my account is disabled\"");
     }
-    if let Some(admin) = someone("IT admin") {
+    // The credential owner is the natural admin to ask as; any IT admin will do.
+    let owner_is_admin = tenant
+        .people
+        .iter()
+        .any(|p| p.upn == tenant.admin && p.note.contains("IT admin"));
+    if let Some(admin) = if owner_is_admin {
+        Some(tenant.admin.clone())
+    } else {
+        someone("IT admin")
+    } {
         println!("  steward ask --as {admin} \"can you add Maria to Finance?\"");
     }
     println!("  steward approvals list");

@@ -155,3 +155,52 @@ mod tests {
         assert_eq!(broken.seq, 3);
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    use super::*;
+    use crate::{AuditEntry, RecordKind};
+
+    fn chain(params: &[String]) -> Vec<AuditRecord> {
+        let mut prev = GENESIS_HASH.to_owned();
+        (1..)
+            .zip(params)
+            .map(|(seq, p)| {
+                let mut e = AuditEntry::new("t1", RecordKind::Outcome);
+                e.params = json!({"user": p});
+                let r = e.seal(seq, &prev);
+                prev = r.hash.clone();
+                r
+            })
+            .collect()
+    }
+
+    proptest! {
+        #[test]
+        fn any_edit_of_any_record_is_caught_at_that_record(
+            params in prop::collection::vec("[a-z]{1,8}", 1..20),
+            index in any::<prop::sample::Index>(),
+            forged in "[A-Z]{1,8}",
+        ) {
+            let mut records = chain(&params);
+            let i = index.index(records.len());
+            records[i].entry.params = json!({"user": forged});
+            let broken = verify_chain("t1", &records).first_break;
+            prop_assert_eq!(broken.map(|b| b.seq), Some(records[i].seq));
+        }
+
+        #[test]
+        fn any_deletion_is_caught(
+            params in prop::collection::vec("[a-z]{1,8}", 2..20),
+            index in any::<prop::sample::Index>(),
+        ) {
+            let mut records = chain(&params);
+            let i = index.index(records.len() - 1);
+            records.remove(i);
+            prop_assert!(verify_chain("t1", &records).first_break.is_some());
+        }
+    }
+}

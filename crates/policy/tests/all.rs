@@ -358,3 +358,77 @@ fn ids_and_layers_are_required_unique_and_global_is_reserved() {
     let bad_layer = "@id(\"tenant.x\")\n@layer(\"vip\")\npermit (principal, action, resource);\n";
     assert!(rejected(&[("d.cedar", bad_layer)]).contains("`@layer` must be one of"));
 }
+
+mod properties {
+    use std::sync::LazyLock;
+
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// Built once: loading and validating the set is the slow part, deciding is microseconds.
+    static ENGINE: LazyLock<PolicyEngine> = LazyLock::new(engine);
+
+    fn channel_of(i: u8) -> Channel {
+        [
+            Channel::Cli,
+            Channel::Web,
+            Channel::Slack,
+            Channel::Teams,
+            Channel::Mcp,
+        ][usize::from(i % 5)]
+    }
+
+    proptest! {
+        // The global layer's promises hold for every action of the catalog, whatever the runtime
+        // context: self-service never changes (or privately reads) someone else; a protected
+        // identity is never changed; nothing critical runs without approval.
+        #[test]
+        fn the_global_promises_hold_in_any_context(
+            action_index in any::<prop::sample::Index>(),
+            channel in any::<u8>(),
+            hour in 0i64..24,
+            blast in 1i64..50,
+            it_admin in any::<bool>(),
+            privileged in any::<bool>(),
+            department in prop::option::of(prop::sample::select(vec!["Finance", "Sales", "IT"])),
+        ) {
+            let e = &*ENGINE;
+            let catalog = catalog();
+            let spec = &catalog[action_index.index(catalog.len())];
+            let base = |who: &Principal, target: &Target, granted: bool| {
+                e.decide(&DecisionRequest {
+                    principal: who,
+                    action: &spec.name,
+                    target,
+                    channel: channel_of(channel),
+                    blast_radius: blast,
+                    risk: spec.risk.score(),
+                    local_hour: hour,
+                    approval: ApprovalContext { granted, by_other: granted },
+                })
+            };
+            let mut other = person("someone", department);
+            other.privileged = privileged;
+            let employee = principal("adele", false);
+            let d = base(&employee, &other, false);
+            if spec.mutating || spec.risk != Risk::Low {
+                prop_assert_eq!(d.outcome, Outcome::Deny, "{} on someone else in self-service", spec.name);
+            }
+            let mut protected = person("breakglass", department);
+            protected.protected = true;
+            if spec.mutating {
+                let d = base(&principal("nestor", it_admin), &protected, true);
+                prop_assert_eq!(d.outcome, Outcome::Deny, "{} on a protected identity", spec.name);
+            }
+            if spec.risk == Risk::Critical {
+                let d = base(&principal("nestor", it_admin), &other, false);
+                prop_assert_ne!(d.outcome, Outcome::Auto, "{} without approval", spec.name);
+            }
+            if privileged && spec.mutating {
+                let d = base(&principal("nestor", true), &other, false);
+                prop_assert_ne!(d.outcome, Outcome::Auto, "{} on a privileged target without approval", spec.name);
+            }
+        }
+    }
+}

@@ -121,20 +121,28 @@ impl Sim {
     }
 }
 
-/// The reference description, from `shared/reference` beside the repository (or
-/// `STEWARD_REFERENCE_DIR`). Missing reference is an error, never a skip.
+/// The reference description: `STEWARD_REFERENCE_DIR`, else `shared/reference` in the nearest
+/// folder above the crate that has one (the repository sits beside `shared/`), else
+/// `/work/shared/reference`. A missing reference is an error, never a skip.
 pub fn reference() -> anyhow::Result<Value> {
-    let dir = std::env::var_os("STEWARD_REFERENCE_DIR")
+    const FILE: &str = "msgraph-it-subset.yaml";
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let candidates: Vec<PathBuf> = std::env::var_os("STEWARD_REFERENCE_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/reference")
-        });
-    let path = dir.join("msgraph-it-subset.yaml");
-    let text = std::fs::read_to_string(&path).with_context(|| {
-        format!(
-            "cannot read the Graph reference at {} (set STEWARD_REFERENCE_DIR)",
-            path.display()
+        .into_iter()
+        .chain(
+            manifest
+                .ancestors()
+                .map(|a| a.join("shared").join("reference")),
         )
-    })?;
+        .chain([PathBuf::from("/work/shared/reference")])
+        .collect();
+    let path = candidates
+        .iter()
+        .map(|dir| dir.join(FILE))
+        .find(|p| p.is_file())
+        .with_context(|| format!("cannot find the Graph reference {FILE}; looked in {candidates:?} (set STEWARD_REFERENCE_DIR)"))?;
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read {}", path.display()))?;
     Ok(yaml_serde::from_str(&text)?)
 }

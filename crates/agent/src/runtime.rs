@@ -1,8 +1,10 @@
 use std::sync::Arc;
 
+use serde_json::json;
+use steward_audit::{AuditEntry, RecordKind};
 use steward_connectors::Connector;
 use steward_domain::{Principal, TargetKind, TenantId};
-use steward_policy::PolicyEngine;
+use steward_policy::{PolicyEngine, PolicyError, PolicySource};
 use steward_store::TenantStore;
 use tokio::sync::OnceCell;
 
@@ -62,6 +64,32 @@ impl TenantRuntime {
             reasoner: Box::new(BuiltinReasoner),
             it_admins_group_id: OnceCell::new(),
         }
+    }
+
+    /// Validates `sources` whole and, only if they load, swaps them in for every later decision;
+    /// the swap is audited as a policy amendment. On any problem the set in force stays and the
+    /// error says what is wrong (file, line, policy).
+    pub async fn reload_policies(
+        &self,
+        sources: &[PolicySource],
+        origin: &str,
+    ) -> Result<String, PolicyError> {
+        let engine = PolicyEngine::new(&self.gateway.catalog(), sources)?;
+        let previous = self.gateway.policy().policy_set_hash().to_owned();
+        let hash = engine.policy_set_hash().to_owned();
+        if hash == previous {
+            return Ok(hash);
+        }
+        let count = engine.policy_count();
+        self.gateway.replace_policy(engine);
+        let mut entry = AuditEntry::new(self.config.id.to_string(), RecordKind::PolicyAmendment);
+        entry.outcome = Some("reloaded".into());
+        entry.detail = json!({"origin": origin, "previousPolicySetHash": previous, "policySetHash": hash, "policies": count});
+        if let Err(e) = self.store.append_audit(entry).await {
+            tracing::error!(error = %e, "could not audit the policy reload");
+        }
+        tracing::info!(tenant = %self.config.id, policies = count, hash = %hash, "policy set reloaded");
+        Ok(hash)
     }
 
     /// The gateway (for policy explanations and the approval commands).

@@ -29,6 +29,8 @@ pub enum RecordKind {
     Reply,
     /// Handed over to a human.
     Escalation,
+    /// The policy set in force changed (reload, standing approval created, used or revoked).
+    PolicyAmendment,
 }
 
 impl RecordKind {
@@ -45,6 +47,7 @@ impl RecordKind {
             Self::Verification => "verification",
             Self::Reply => "reply",
             Self::Escalation => "escalation",
+            Self::PolicyAmendment => "policyAmendment",
         }
     }
 }

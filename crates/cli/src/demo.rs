@@ -14,7 +14,9 @@ use steward_sim::RunningSim;
 use steward_store::Store;
 
 use crate::cli::DemoArgs;
-use crate::wiring::{GraphSetup, http_client, install_default_policies, tenant_runtime};
+use crate::wiring::{
+    GraphSetup, POLICY_POLL, http_client, install_default_policies, tenant_runtime, watch_policies,
+};
 
 /// The client id Steward presents to the simulated identity platform when the seed names none.
 const DEFAULT_CLIENT_ID: &str = "5e3ce6c0-2b1f-4285-8d4b-75ee78787346";
@@ -31,6 +33,8 @@ pub struct DemoTenant {
     pub people: Vec<DemoPerson>,
     /// Whose delegated credential Steward acts with.
     pub admin: String,
+    /// The tenant's policy directory.
+    pub policy_dir: PathBuf,
 }
 
 fn text<'a>(v: &'a Value, pointer: &str) -> &'a str {
@@ -254,6 +258,7 @@ pub async fn start_tenant(
         runtime,
         people,
         admin,
+        policy_dir,
     })
 }
 
@@ -277,6 +282,11 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("cannot create `{}`", args.data_dir.display()))?;
     let store = Store::open(&args.data_dir.join("steward.db")).await?;
     let tenant = start_tenant(seed, &store, &args.data_dir, RetryPolicy::default()).await?;
+    let _watcher = watch_policies(
+        tenant.runtime.clone(),
+        tenant.policy_dir.clone(),
+        POLICY_POLL,
+    );
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", args.port))
         .await
         .with_context(|| {
@@ -313,6 +323,10 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         tenant.sim.base_url, tenant.admin
     );
     println!("  Data:                     {}", args.data_dir.display());
+    println!(
+        "  Policies (reloaded on change): {}",
+        tenant.policy_dir.display()
+    );
     println!();
     println!("In another terminal, try:");
     let someone = |note: &str| {

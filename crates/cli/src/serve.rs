@@ -11,7 +11,7 @@ use steward_store::Store;
 
 use crate::cli::ServeArgs;
 use crate::config::Config;
-use crate::wiring::{GraphSetup, tenant_runtime};
+use crate::wiring::{GraphSetup, POLICY_POLL, tenant_runtime, watch_policies};
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let config = Config::load(&args.config)?;
@@ -46,6 +46,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         )
         .await
         .with_context(|| format!("tenant `{}`", t.id))?;
+        watch_policies(runtime.clone(), t.policy_dir.clone(), POLICY_POLL);
         tenants.insert(t.id.clone(), runtime);
     }
     let default_tenant = config

@@ -16,6 +16,9 @@ use steward_policy::{
 };
 use steward_store::Store;
 
+/// How often a served tenant's policy directory is checked for changes.
+pub const POLICY_POLL: Duration = Duration::from_secs(2);
+
 /// The global layer plus every `*.cedar` file of `dir` (sorted by name).
 pub fn policy_sources(dir: Option<&Path>) -> anyhow::Result<Vec<PolicySource>> {
     let mut sources = vec![PolicySource {
@@ -129,4 +132,61 @@ pub async fn tenant_runtime(
         policy,
         connector,
     )))
+}
+
+/// A fingerprint of the `*.cedar` files of `dir` (names and contents), to notice any change.
+fn fingerprint(dir: &Path) -> Option<u64> {
+    use std::hash::{Hash as _, Hasher as _};
+    let mut files: Vec<(PathBuf, Vec<u8>)> = std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "cedar"))
+        .map(|p| {
+            let bytes = std::fs::read(&p).unwrap_or_default();
+            (p, bytes)
+        })
+        .collect();
+    files.sort();
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    files.hash(&mut hasher);
+    Some(hasher.finish())
+}
+
+/// Reloads a tenant's policies when its directory changes (polled every `every`; portable and
+/// needs no file-system notification support). A set that does not load leaves the previous one
+/// in force and the error is printed with file, line and policy.
+pub fn watch_policies(
+    runtime: Arc<TenantRuntime>,
+    dir: PathBuf,
+    every: Duration,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut last = fingerprint(&dir);
+        loop {
+            tokio::time::sleep(every).await;
+            let now = fingerprint(&dir);
+            if now == last {
+                continue;
+            }
+            last = now;
+            let shown = dir.display().to_string();
+            let result = match policy_sources(Some(&dir)) {
+                Ok(sources) => runtime
+                    .reload_policies(&sources, &shown)
+                    .await
+                    .map_err(anyhow::Error::from),
+                Err(e) => Err(e),
+            };
+            match result {
+                Ok(hash) => eprintln!(
+                    "policies reloaded from {shown} (policy set {})",
+                    hash.get(..16).unwrap_or(&hash)
+                ),
+                Err(e) => eprintln!(
+                    "policies in {shown} were NOT reloaded; the previous set stays in force: {e:#}"
+                ),
+            }
+        }
+    })
 }

@@ -4,7 +4,7 @@ mod audit;
 mod outcome;
 
 use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 use chrono::{Timelike, Utc};
 use serde_json::{Value, json};
@@ -24,7 +24,8 @@ pub use outcome::{CallContext, CallKind, GatewayOutcome};
 pub struct Gateway {
     tenant: String,
     store: TenantStore,
-    policy: PolicyEngine,
+    /// The policy set in force; replaced whole on reload, read once per decision.
+    policy: RwLock<Arc<PolicyEngine>>,
     connector: Arc<dyn Connector>,
     catalog: HashMap<String, ActionSpec>,
     protected: HashSet<String>,
@@ -57,7 +58,7 @@ impl Gateway {
         Self {
             tenant: config.id.to_string(),
             store,
-            policy,
+            policy: RwLock::new(Arc::new(policy)),
             connector,
             catalog,
             protected: config
@@ -69,9 +70,20 @@ impl Gateway {
         }
     }
 
-    /// The policy engine in force.
-    pub fn policy(&self) -> &PolicyEngine {
-        &self.policy
+    /// The policy set in force now (a snapshot: a reload does not change it under a caller).
+    pub fn policy(&self) -> Arc<PolicyEngine> {
+        self.policy
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Puts a new, already validated policy set in force for every later decision.
+    pub(crate) fn replace_policy(&self, engine: PolicyEngine) {
+        *self
+            .policy
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(engine);
     }
 
     /// The action catalog.
@@ -171,7 +183,8 @@ impl Gateway {
             local_hour: self.local_hour(),
             approval,
         };
-        let decision = self.policy.decide_all(&base, targets);
+        let policy = self.policy();
+        let decision = policy.decide_all(&base, targets);
         // Backstop in code, whatever the policies say: self-service never changes another
         // person, and never reads another person's private data.
         let foreign = targets
@@ -188,14 +201,14 @@ impl Gateway {
                     "self-service may only act on the requester's own account, and {} is someone else",
                     t.display_name
                 ),
-                self.policy.policy_set_hash(),
+                policy.policy_set_hash(),
             );
         }
         if targets.iter().any(|t| t.protected) && spec.mutating && decision.outcome != Outcome::Deny
         {
             return denial(
                 "a protected identity is never a target".into(),
-                self.policy.policy_set_hash(),
+                policy.policy_set_hash(),
             );
         }
         decision
@@ -236,7 +249,7 @@ impl Gateway {
                     "`{}` changes things and cannot be run as an investigation",
                     spec.name
                 ),
-                self.policy.policy_set_hash(),
+                self.policy().policy_set_hash(),
             )
         } else {
             self.decide(ctx, &spec, &targets, ApprovalContext::default())
@@ -353,7 +366,7 @@ impl Gateway {
         if !by_other && targets.iter().any(|t| t.privileged) && decision.outcome != Outcome::Deny {
             decision = denial(
                 "nobody approves their own request on a privileged target".into(),
-                self.policy.policy_set_hash(),
+                self.policy().policy_set_hash(),
             );
         }
         let detail = json!({"decision": decision, "approvalId": approval_id, "approver": approver.upn, "recheck": true});

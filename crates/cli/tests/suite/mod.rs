@@ -1,6 +1,7 @@
 mod api;
 mod approvals;
 mod binary;
+mod policies;
 mod requests;
 mod safety;
 mod support;

@@ -122,6 +122,17 @@ pub enum PolicyCommand {
     /// Load a tenant policy directory with the global layer and report every problem.
     Validate {
         /// The tenant's policy directory (default: the shipped default set).
+        dir: Option<PathBuf>,
+        /// Same as DIR.
+        #[arg(long, conflicts_with = "dir")]
+        policy_dir: Option<PathBuf>,
+    },
+    /// Run a table of hypothetical requests and expected outcomes (TOML `[[case]]`s); exit 1 on
+    /// any mismatch.
+    Test {
+        /// The table.
+        file: PathBuf,
+        /// The tenant's policy directory (default: the shipped default set).
         #[arg(long)]
         policy_dir: Option<PathBuf>,
     },

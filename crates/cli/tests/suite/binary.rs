@@ -413,3 +413,43 @@ refresh_token_env = "TEST_LARKSPUR_REFRESH_TOKEN"
     assert!(dir.path().join("data").join("steward.db").exists());
     Ok(())
 }
+
+#[test]
+fn policy_test_tables_pass_and_a_mismatch_fails() -> anyhow::Result<()> {
+    let out = steward()
+        .args([
+            "policy",
+            "test",
+            "../policy/policies/default-tenant.tests.toml",
+        ])
+        .output()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("11 cases, 0 failed"), "{text}");
+
+    let dir = tempfile::tempdir()?;
+    let table = dir.path().join("t.toml");
+    std::fs::write(
+        &table,
+        "[[case]]\nname = \"wrong on purpose\"\naction = \"entra.user.disable\"\nexpect = \"auto\"\n",
+    )?;
+    let out = steward()
+        .args(["policy", "test", table.to_str().context("path")?])
+        .output()?;
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("FAIL  wrong on purpose: expected auto"));
+
+    let out = steward()
+        .args(["policy", "validate", "../policy/policies/default-tenant"])
+        .output()?;
+    assert!(
+        out.status.success() && String::from_utf8_lossy(&out.stdout).contains("14 policies"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    Ok(())
+}

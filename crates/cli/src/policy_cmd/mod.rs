@@ -1,0 +1,86 @@
+//! `steward policy validate`, `explain` and `test`.
+
+mod hypothetical;
+mod table;
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use serde_json::json;
+use steward_policy::PolicyEngine;
+
+use crate::cli::{ExplainArgs, PolicyArgs, PolicyCommand};
+use crate::wiring::policy_sources;
+use hypothetical::Hypothetical;
+
+fn catalog() -> Vec<steward_domain::ActionSpec> {
+    steward_connectors::msgraph::catalog()
+}
+
+fn engine(dir: Option<&Path>) -> anyhow::Result<(PolicyEngine, usize)> {
+    let sources = policy_sources(dir)?;
+    Ok((PolicyEngine::new(&catalog(), &sources)?, sources.len()))
+}
+
+/// Runs a `steward policy` command.
+pub fn run(args: PolicyArgs) -> anyhow::Result<ExitCode> {
+    match args.command {
+        PolicyCommand::Validate { dir, policy_dir } => {
+            let (engine, files) = engine(dir.as_deref().or(policy_dir.as_deref()))?;
+            let hash = engine.policy_set_hash();
+            println!(
+                "{} policies in {files} files are valid (policy set {})",
+                engine.policy_count(),
+                hash.get(..16).unwrap_or(hash)
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        PolicyCommand::Explain(a) => explain(a),
+        PolicyCommand::Test { file, policy_dir } => table::run(&file, policy_dir.as_deref()),
+    }
+}
+
+fn explain(a: ExplainArgs) -> anyhow::Result<ExitCode> {
+    let (engine, _) = engine(a.policy_dir.as_deref())?;
+    let h = Hypothetical {
+        action: a.action.clone(),
+        it_admin: a.it_admin,
+        target: a.target,
+        department: a.department.clone(),
+        channel: a.channel.clone(),
+        approved: a.approved,
+        blast_radius: a.blast_radius,
+    };
+    let (target, decision) = h.decide(&engine, &catalog())?;
+    if a.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(
+                &json!({"action": a.action, "target": target, "decision": decision})
+            )?
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "{} by {} on {} → {}",
+        a.action,
+        if a.it_admin {
+            "an IT admin"
+        } else {
+            "an employee (self-service)"
+        },
+        target.display_name,
+        decision.outcome
+    );
+    for p in &decision.deciding {
+        println!("  deciding: {} ({})", p.id, p.layer);
+    }
+    for p in &decision.gates {
+        println!("  approval lifts: {} ({})", p.id, p.layer);
+    }
+    println!("  {}", decision.reason);
+    for e in &decision.errors {
+        println!("  error: {e}");
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -92,6 +92,35 @@ impl TenantRuntime {
         Ok(hash)
     }
 
+    /// Runs `sources` as a candidate set beside the enforced one (shadow mode): every request
+    /// where the two would decide differently is recorded, and nothing else changes. `None` stops
+    /// shadow mode. The candidate is validated whole like any set.
+    pub async fn set_shadow_policies(
+        &self,
+        sources: Option<&[PolicySource]>,
+        origin: &str,
+    ) -> Result<Option<String>, PolicyError> {
+        let engine = sources
+            .map(|s| PolicyEngine::new(&self.gateway.catalog(), s))
+            .transpose()?;
+        let hash = engine.as_ref().map(|e| e.policy_set_hash().to_owned());
+        self.gateway.replace_shadow(engine);
+        let mut entry = AuditEntry::new(self.config.id.to_string(), RecordKind::PolicyAmendment);
+        entry.outcome = Some(
+            if hash.is_some() {
+                "shadowStarted"
+            } else {
+                "shadowStopped"
+            }
+            .into(),
+        );
+        entry.detail = json!({"origin": origin, "candidatePolicySetHash": hash});
+        if let Err(e) = self.store.append_audit(entry).await {
+            tracing::error!(error = %e, "could not audit the shadow policy change");
+        }
+        Ok(hash)
+    }
+
     /// The gateway (for policy explanations and the approval commands).
     pub fn gateway(&self) -> &Gateway {
         &self.gateway

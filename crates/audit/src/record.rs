@@ -31,6 +31,8 @@ pub enum RecordKind {
     Escalation,
     /// The policy set in force changed (reload, standing approval created, used or revoked).
     PolicyAmendment,
+    /// A candidate policy set in shadow mode would have decided differently (not enforced).
+    ShadowDecision,
 }
 
 impl RecordKind {
@@ -48,6 +50,7 @@ impl RecordKind {
             Self::Reply => "reply",
             Self::Escalation => "escalation",
             Self::PolicyAmendment => "policyAmendment",
+            Self::ShadowDecision => "shadowDecision",
         }
     }
 }

@@ -43,6 +43,10 @@ pub struct DemoArgs {
     /// Port of the web page and API on 127.0.0.1 (0 picks a free one).
     #[arg(long, default_value_t = 8080)]
     pub port: u16,
+    /// Shadow mode: a candidate policy directory decided beside the enforced one; every request
+    /// where the two differ is audited (`shadowDecision`) and nothing else changes.
+    #[arg(long)]
+    pub shadow_policy_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -31,6 +31,9 @@ pub struct TenantSection {
     pub name: String,
     pub domain: String,
     pub policy_dir: PathBuf,
+    /// A candidate policy set decided beside the enforced one (shadow mode).
+    #[serde(default)]
+    pub shadow_policy_dir: Option<PathBuf>,
     #[serde(default = "default_admins")]
     pub it_admins_group: String,
     #[serde(default)]
@@ -75,6 +78,9 @@ impl Config {
         for t in &mut config.tenants {
             if t.policy_dir.is_relative() {
                 t.policy_dir = base.join(&t.policy_dir);
+            }
+            if let Some(shadow) = t.shadow_policy_dir.as_mut().filter(|s| s.is_relative()) {
+                *shadow = base.join(&*shadow);
             }
         }
         if config.tenants.is_empty() {

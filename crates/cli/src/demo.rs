@@ -15,7 +15,8 @@ use steward_store::Store;
 
 use crate::cli::DemoArgs;
 use crate::wiring::{
-    GraphSetup, POLICY_POLL, http_client, install_default_policies, tenant_runtime, watch_policies,
+    GraphSetup, POLICY_POLL, PolicySlot, http_client, install_default_policies, load_policies,
+    tenant_runtime, watch_policies,
 };
 
 /// The client id Steward presents to the simulated identity platform when the seed names none.
@@ -282,11 +283,28 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("cannot create `{}`", args.data_dir.display()))?;
     let store = Store::open(&args.data_dir.join("steward.db")).await?;
     let tenant = start_tenant(seed, &store, &args.data_dir, RetryPolicy::default()).await?;
-    let _watcher = watch_policies(
+    watch_policies(
         tenant.runtime.clone(),
         tenant.policy_dir.clone(),
         POLICY_POLL,
+        PolicySlot::Enforced,
     );
+    if let Some(shadow) = &args.shadow_policy_dir {
+        let hash = load_policies(&tenant.runtime, shadow, PolicySlot::Shadow)
+            .await
+            .context("the shadow policies do not load")?;
+        eprintln!(
+            "shadow mode: {} decides beside the enforced set (policy set {}); differences are audited as shadowDecision",
+            shadow.display(),
+            hash.get(..16).unwrap_or(&hash)
+        );
+        watch_policies(
+            tenant.runtime.clone(),
+            shadow.clone(),
+            POLICY_POLL,
+            PolicySlot::Shadow,
+        );
+    }
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", args.port))
         .await
         .with_context(|| {

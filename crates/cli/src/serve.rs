@@ -11,7 +11,9 @@ use steward_store::Store;
 
 use crate::cli::ServeArgs;
 use crate::config::Config;
-use crate::wiring::{GraphSetup, POLICY_POLL, tenant_runtime, watch_policies};
+use crate::wiring::{
+    GraphSetup, POLICY_POLL, PolicySlot, load_policies, tenant_runtime, watch_policies,
+};
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let config = Config::load(&args.config)?;
@@ -46,7 +48,23 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         )
         .await
         .with_context(|| format!("tenant `{}`", t.id))?;
-        watch_policies(runtime.clone(), t.policy_dir.clone(), POLICY_POLL);
+        watch_policies(
+            runtime.clone(),
+            t.policy_dir.clone(),
+            POLICY_POLL,
+            PolicySlot::Enforced,
+        );
+        if let Some(shadow) = &t.shadow_policy_dir {
+            load_policies(&runtime, shadow, PolicySlot::Shadow)
+                .await
+                .with_context(|| format!("tenant `{}`: the shadow policies do not load", t.id))?;
+            watch_policies(
+                runtime.clone(),
+                shadow.clone(),
+                POLICY_POLL,
+                PolicySlot::Shadow,
+            );
+        }
         tenants.insert(t.id.clone(), runtime);
     }
     let default_tenant = config

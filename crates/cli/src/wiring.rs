@@ -153,6 +153,32 @@ fn fingerprint(dir: &Path) -> Option<u64> {
     Some(hasher.finish())
 }
 
+/// Which policy set a directory feeds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PolicySlot {
+    /// The set in force.
+    Enforced,
+    /// The candidate set of shadow mode.
+    Shadow,
+}
+
+/// Loads `dir` into `slot` now.
+pub async fn load_policies(
+    runtime: &TenantRuntime,
+    dir: &Path,
+    slot: PolicySlot,
+) -> anyhow::Result<String> {
+    let sources = policy_sources(Some(dir))?;
+    let origin = dir.display().to_string();
+    Ok(match slot {
+        PolicySlot::Enforced => runtime.reload_policies(&sources, &origin).await?,
+        PolicySlot::Shadow => runtime
+            .set_shadow_policies(Some(&sources), &origin)
+            .await?
+            .unwrap_or_default(),
+    })
+}
+
 /// Reloads a tenant's policies when its directory changes (polled every `every`; portable and
 /// needs no file-system notification support). A set that does not load leaves the previous one
 /// in force and the error is printed with file, line and policy.
@@ -160,6 +186,7 @@ pub fn watch_policies(
     runtime: Arc<TenantRuntime>,
     dir: PathBuf,
     every: Duration,
+    slot: PolicySlot,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut last = fingerprint(&dir);
@@ -171,21 +198,19 @@ pub fn watch_policies(
             }
             last = now;
             let shown = dir.display().to_string();
-            let result = match policy_sources(Some(&dir)) {
-                Ok(sources) => runtime
-                    .reload_policies(&sources, &shown)
-                    .await
-                    .map_err(anyhow::Error::from),
-                Err(e) => Err(e),
+            let which = if slot == PolicySlot::Shadow {
+                "shadow policies"
+            } else {
+                "policies"
             };
-            match result {
+            match load_policies(&runtime, &dir, slot).await {
                 Ok(hash) => eprintln!(
-                    "policies reloaded from {shown} (policy set {})",
+                    "{which} reloaded from {shown} (policy set {})",
                     hash.get(..16).unwrap_or(&hash)
                 ),
-                Err(e) => eprintln!(
-                    "policies in {shown} were NOT reloaded; the previous set stays in force: {e:#}"
-                ),
+                Err(e) => {
+                    eprintln!("{which} in {shown} were NOT reloaded; the previous set stays: {e:#}")
+                }
             }
         }
     })

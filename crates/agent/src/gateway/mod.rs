@@ -26,6 +26,8 @@ pub struct Gateway {
     store: TenantStore,
     /// The policy set in force; replaced whole on reload, read once per decision.
     policy: RwLock<Arc<PolicyEngine>>,
+    /// A candidate set decided beside the enforced one; differences are recorded, never enforced.
+    shadow: RwLock<Option<Arc<PolicyEngine>>>,
     connector: Arc<dyn Connector>,
     catalog: HashMap<String, ActionSpec>,
     protected: HashSet<String>,
@@ -59,6 +61,7 @@ impl Gateway {
             tenant: config.id.to_string(),
             store,
             policy: RwLock::new(Arc::new(policy)),
+            shadow: RwLock::new(None),
             connector,
             catalog,
             protected: config
@@ -76,6 +79,22 @@ impl Gateway {
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .clone()
+    }
+
+    /// The candidate set running in shadow mode, if any.
+    pub fn shadow_policy(&self) -> Option<Arc<PolicyEngine>> {
+        self.shadow
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Starts (or, with `None`, stops) shadow mode.
+    pub(crate) fn replace_shadow(&self, engine: Option<PolicyEngine>) {
+        *self
+            .shadow
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = engine.map(Arc::new);
     }
 
     /// Puts a new, already validated policy set in force for every later decision.
@@ -165,9 +184,21 @@ impl Gateway {
         Ok((spec, targets))
     }
 
-    /// Steps 3–4: the self-service scope and the policy decision over every target.
+    /// Steps 3–4 with the policy set in force.
     fn decide(
         &self,
+        ctx: &CallContext<'_>,
+        spec: &ActionSpec,
+        targets: &[Target],
+        approval: ApprovalContext,
+    ) -> Decision {
+        self.decide_with(&self.policy(), ctx, spec, targets, approval)
+    }
+
+    /// Steps 3–4: the self-service scope and the policy decision over every target.
+    fn decide_with(
+        &self,
+        policy: &PolicyEngine,
         ctx: &CallContext<'_>,
         spec: &ActionSpec,
         targets: &[Target],
@@ -183,7 +214,6 @@ impl Gateway {
             local_hour: self.local_hour(),
             approval,
         };
-        let policy = self.policy();
         let decision = policy.decide_all(&base, targets);
         // Backstop in code, whatever the policies say: self-service never changes another
         // person, and never reads another person's private data.
@@ -272,6 +302,8 @@ impl Gateway {
                 audit_ids: audit.ids,
             };
         }
+        self.shadow_decide(&mut audit, ctx, &spec, &targets, &decision)
+            .await;
         match decision.outcome {
             Outcome::Deny => GatewayOutcome::Denied {
                 decision,
@@ -330,6 +362,36 @@ impl Gateway {
                 self.execute(audit, &spec, targets, decision, &key).await
             }
         }
+    }
+
+    /// Shadow mode: decides the call with the candidate set too and records a difference; the
+    /// enforced decision is never affected.
+    async fn shadow_decide(
+        &self,
+        audit: &mut CallAudit<'_>,
+        ctx: &CallContext<'_>,
+        spec: &ActionSpec,
+        targets: &[Target],
+        enforced: &Decision,
+    ) {
+        let Some(shadow) = self.shadow_policy() else {
+            return;
+        };
+        let candidate = self.decide_with(&shadow, ctx, spec, targets, ApprovalContext::default());
+        if candidate.outcome == enforced.outcome && candidate.deciding == enforced.deciding {
+            return;
+        }
+        tracing::info!(action = %spec.name, enforced = %enforced.outcome, candidate = %candidate.outcome, "shadow policy set decides differently");
+        let detail = json!({"enforced": enforced, "candidate": candidate});
+        let _ = audit
+            .write(
+                RecordKind::ShadowDecision,
+                targets,
+                &candidate.outcome.to_string(),
+                detail,
+                None,
+            )
+            .await;
     }
 
     /// Steps 6–8 for an approved request: decide again with the real approver and fresh targets

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use steward_cli::wiring::{policy_sources, watch_policies};
+use steward_cli::wiring::{PolicySlot, load_policies, policy_sources, watch_policies};
 use steward_domain::report::{ActionStatus, TurnStatus};
 
 use super::support::Harness;
@@ -72,7 +72,12 @@ async fn the_watcher_reloads_on_change_and_keeps_the_old_set_on_error() -> anyho
     let h = Harness::new().await?;
     let dir = h.tenant.policy_dir.clone();
     let runtime = h.tenant.runtime.clone();
-    let watcher = watch_policies(runtime.clone(), dir.clone(), Duration::from_millis(50));
+    let watcher = watch_policies(
+        runtime.clone(),
+        dir.clone(),
+        Duration::from_millis(50),
+        PolicySlot::Enforced,
+    );
     let before = runtime.gateway().policy().policy_set_hash().to_owned();
     let count = runtime.gateway().policy().policy_count();
 
@@ -97,5 +102,73 @@ async fn the_watcher_reloads_on_change_and_keeps_the_old_set_on_error() -> anyho
     .await?;
     assert_eq!(runtime.gateway().policy().policy_count(), count + 1);
     watcher.abort();
+    Ok(())
+}
+
+#[tokio::test]
+async fn shadow_mode_records_differences_without_changing_decisions() -> anyhow::Result<()> {
+    let h = Harness::new().await?;
+    let dir = h.tenant.policy_dir.clone();
+    // The candidate: the default set, but re-enabling accounts is no longer possible at all.
+    let candidate = tempfile::tempdir()?;
+    for entry in std::fs::read_dir(&dir)? {
+        let path = entry?.path();
+        let text = std::fs::read_to_string(&path)?
+            .replace("when { context.approval.granted };", "when { false };");
+        std::fs::write(
+            candidate.path().join(path.file_name().unwrap_or_default()),
+            text,
+        )?;
+    }
+    let started = load_policies(h.runtime(), candidate.path(), PolicySlot::Shadow).await?;
+    assert!(!started.is_empty());
+
+    let report = h.ask("tom", "my account is disabled").await?;
+    assert_eq!(
+        report.status,
+        TurnStatus::AwaitingApproval,
+        "the enforced set still decides"
+    );
+    let records = h
+        .runtime()
+        .store
+        .audit_records(Some(&report.conversation_id.to_string()))
+        .await?;
+    let shadow: Vec<_> = records
+        .iter()
+        .filter(|r| r.entry.kind.to_string() == "shadowDecision")
+        .collect();
+    assert_eq!(shadow.len(), 1, "exactly the one decision that differs");
+    assert_eq!(shadow[0].entry.action.as_deref(), Some("entra.user.enable"));
+    assert_eq!(shadow[0].entry.outcome.as_deref(), Some("deny"));
+    assert_eq!(shadow[0].entry.detail["enforced"]["outcome"], "ask");
+
+    // A request both sets decide alike leaves no shadow record.
+    let report = h.ask("adele", "I'm locked out").await?;
+    let records = h
+        .runtime()
+        .store
+        .audit_records(Some(&report.conversation_id.to_string()))
+        .await?;
+    assert!(
+        records
+            .iter()
+            .all(|r| r.entry.kind.to_string() != "shadowDecision")
+    );
+
+    // A broken candidate is refused and shadow mode keeps the previous candidate.
+    std::fs::write(candidate.path().join("broken.cedar"), "permit (")?;
+    assert!(
+        load_policies(h.runtime(), candidate.path(), PolicySlot::Shadow)
+            .await
+            .is_err()
+    );
+    assert_eq!(
+        h.runtime()
+            .gateway()
+            .shadow_policy()
+            .map(|p| p.policy_set_hash().to_owned()),
+        Some(started)
+    );
     Ok(())
 }

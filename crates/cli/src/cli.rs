@@ -30,6 +30,8 @@ pub enum Command {
     Policy(PolicyArgs),
     /// List and decide approval requests.
     Approvals(ApprovalsArgs),
+    /// Measure and print performance figures.
+    Bench(BenchArgs),
 }
 
 #[derive(Debug, Args)]
@@ -243,5 +245,24 @@ pub enum ApprovalsCommand {
         /// Print JSON.
         #[arg(long)]
         json: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    #[command(subcommand)]
+    pub command: BenchCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Policy decision latency (p50/p99) with many policies, beside bare Cedar in the same run.
+    Policy {
+        /// Generated policies added to the shipped sets.
+        #[arg(long, default_value_t = 1000)]
+        policies: usize,
+        /// Requests decided.
+        #[arg(long, default_value_t = 20000)]
+        requests: usize,
     },
 }

@@ -5,6 +5,7 @@
 mod approvals_cmd;
 mod ask;
 mod audit_cmd;
+mod bench;
 pub mod cli;
 mod config;
 pub mod demo;
@@ -23,5 +24,6 @@ pub async fn run(args: cli::Cli) -> anyhow::Result<std::process::ExitCode> {
         Command::Audit(a) => audit_cmd::run(a).await,
         Command::Policy(a) => policy_cmd::run(a),
         Command::Approvals(a) => approvals_cmd::run(a).await,
+        Command::Bench(a) => bench::run(a),
     }
 }

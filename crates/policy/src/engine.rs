@@ -1,7 +1,8 @@
-use std::collections::HashSet;
+use std::collections::HashMap;
 
 use cedar_policy::{
-    Authorizer, Context, Decision as CedarDecision, Entities, EntityUid, Request, Response, Schema,
+    ActionConstraint, Authorizer, Context, Decision as CedarDecision, Entities, EntityUid,
+    PolicySet, Request, Response, Schema,
 };
 use steward_domain::{
     ActionName, ActionSpec, Channel, DecidingPolicy, Decision, Outcome, Principal, Target,
@@ -9,7 +10,7 @@ use steward_domain::{
 
 use crate::entities::{context_json, entities_json, principal_uid, target_uid};
 use crate::load::{LoadedSet, load, parse_schema};
-use crate::schema::cedar_schema_text;
+use crate::schema::{GROUP_MUTATING, GROUP_READ_ONLY, cedar_schema_text, risk_group};
 use crate::{PolicyError, PolicySource};
 
 /// Whether a human has approved the request, and who: the second query of a decision assumes an
@@ -47,7 +48,9 @@ pub struct DecisionRequest<'a> {
 pub struct PolicyEngine {
     schema: Schema,
     loaded: LoadedSet,
-    actions: HashSet<String>,
+    /// Per action, only the policies whose action scope can match it (exact: Cedar never
+    /// evaluates a policy whose scope does not match, so leaving it out changes nothing but time).
+    by_action: HashMap<String, PolicySet>,
     authorizer: Authorizer,
 }
 
@@ -66,10 +69,11 @@ impl PolicyEngine {
     pub fn new(catalog: &[ActionSpec], sources: &[PolicySource]) -> Result<Self, PolicyError> {
         let schema = parse_schema(&cedar_schema_text(catalog))?;
         let loaded = load(sources, &schema)?;
+        let by_action = slice_by_action(&loaded.set, catalog)?;
         Ok(Self {
             schema,
             loaded,
-            actions: catalog.iter().map(|a| a.name.to_string()).collect(),
+            by_action,
             authorizer: Authorizer::new(),
         })
     }
@@ -124,13 +128,13 @@ impl PolicyEngine {
 
     /// Decides one target with the two queries of the policy model.
     pub fn decide(&self, req: &DecisionRequest<'_>) -> Decision {
-        if !self.actions.contains(req.action.as_str()) {
+        let Some(set) = self.by_action.get(req.action.as_str()) else {
             return self.deny(
                 Vec::new(),
                 format!("`{}` is not a known action", req.action),
                 Vec::new(),
             );
-        }
+        };
         if !(0..=100).contains(&req.risk)
             || !(0..=23).contains(&req.local_hour)
             || req.blast_radius < 0
@@ -142,13 +146,17 @@ impl PolicyEngine {
                 Vec::new(),
             );
         }
+        let prepared = match self.prepare(req) {
+            Ok(p) => p,
+            Err(e) => return self.deny(Vec::new(), "policy evaluation failed".into(), vec![e]),
+        };
         if req.approval.granted {
-            return match self.query(req, true, req.approval.by_other) {
+            return match self.query(set, req, &prepared, true, req.approval.by_other) {
                 Err(e) => self.deny(Vec::new(), "policy evaluation failed".into(), vec![e]),
                 Ok(r) => self.decision_of_one_query(req, &r, true),
             };
         }
-        let first = match self.query(req, false, false) {
+        let first = match self.query(set, req, &prepared, false, false) {
             Err(e) => return self.deny(Vec::new(), "policy evaluation failed".into(), vec![e]),
             Ok(r) => r,
         };
@@ -162,7 +170,7 @@ impl PolicyEngine {
         if first.decision() == CedarDecision::Allow {
             return self.decision_of_one_query(req, &first, false);
         }
-        let second = match self.query(req, true, true) {
+        let second = match self.query(set, req, &prepared, true, true) {
             Err(e) => return self.deny(Vec::new(), "policy evaluation failed".into(), vec![e]),
             Ok(r) => r,
         };
@@ -271,31 +279,116 @@ impl PolicyEngine {
         named
     }
 
-    fn query(
-        &self,
-        req: &DecisionRequest<'_>,
-        granted: bool,
-        by_other: bool,
-    ) -> Result<Response, String> {
+    /// The entities and the fixed parts of one request, built once per decision.
+    fn prepare(&self, req: &DecisionRequest<'_>) -> Result<Prepared, String> {
         let principal =
             EntityUid::from_json(principal_uid(req.principal)).map_err(|e| e.to_string())?;
         let resource = EntityUid::from_json(target_uid(req.target)).map_err(|e| e.to_string())?;
         let action =
             EntityUid::from_json(serde_json::json!({"type": "Action", "id": req.action.as_str()}))
                 .map_err(|e| e.to_string())?;
-        let context = Context::from_json_value(
-            context_json(req, granted, by_other),
-            Some((&self.schema, &action)),
-        )
-        .map_err(|e| format!("context: {e}"))?;
         let entities = Entities::from_json_value(entities_json(req), Some(&self.schema))
             .map_err(|e| format!("entities: {e}"))?;
-        let request = Request::new(principal, action, resource, context, Some(&self.schema))
-            .map_err(|e| format!("request: {e}"))?;
-        Ok(self
-            .authorizer
-            .is_authorized(&request, &self.loaded.set, &entities))
+        Ok(Prepared {
+            principal,
+            action,
+            resource,
+            entities,
+        })
     }
+
+    fn request(
+        &self,
+        req: &DecisionRequest<'_>,
+        p: &Prepared,
+        granted: bool,
+        by_other: bool,
+    ) -> Result<Request, String> {
+        let context = Context::from_json_value(
+            context_json(req, granted, by_other),
+            Some((&self.schema, &p.action)),
+        )
+        .map_err(|e| format!("context: {e}"))?;
+        Request::new(
+            p.principal.clone(),
+            p.action.clone(),
+            p.resource.clone(),
+            context,
+            Some(&self.schema),
+        )
+        .map_err(|e| format!("request: {e}"))
+    }
+
+    fn query(
+        &self,
+        set: &PolicySet,
+        req: &DecisionRequest<'_>,
+        p: &Prepared,
+        granted: bool,
+        by_other: bool,
+    ) -> Result<Response, String> {
+        let request = self.request(req, p, granted, by_other)?;
+        Ok(self.authorizer.is_authorized(&request, set, &p.entities))
+    }
+
+    /// The bare Cedar request and entities of `req` (its first query) and the policy set: for
+    /// measuring Steward's overhead against `cedar_policy::Authorizer` alone.
+    pub fn bare_cedar_parts(
+        &self,
+        req: &DecisionRequest<'_>,
+    ) -> Result<(Request, Entities, &PolicySet), String> {
+        let p = self.prepare(req)?;
+        let request = self.request(req, &p, req.approval.granted, req.approval.by_other)?;
+        Ok((request, p.entities, &self.loaded.set))
+    }
+}
+
+struct Prepared {
+    principal: EntityUid,
+    action: EntityUid,
+    resource: EntityUid,
+    entities: Entities,
+}
+
+/// Splits the set by action: a policy goes to every catalog action its action scope can match
+/// (any action; the action itself; a group it belongs to: `readOnly`/`mutating` and its risk group).
+fn slice_by_action(
+    set: &PolicySet,
+    catalog: &[ActionSpec],
+) -> Result<HashMap<String, PolicySet>, PolicyError> {
+    let mut slices = HashMap::new();
+    for spec in catalog {
+        let kind = if spec.mutating {
+            GROUP_MUTATING
+        } else {
+            GROUP_READ_ONLY
+        };
+        let names: Vec<String> = [spec.name.as_str(), kind, risk_group(spec.risk)]
+            .iter()
+            .map(|n| format!("Action::\"{n}\""))
+            .collect();
+        let applies = |uid: &EntityUid| names.contains(&uid.to_string());
+        let mut slice = PolicySet::new();
+        for policy in set.policies() {
+            let matches = match policy.action_constraint() {
+                ActionConstraint::Any => true,
+                ActionConstraint::Eq(uid) => applies(&uid),
+                ActionConstraint::In(uids) => uids.iter().any(applies),
+            };
+            if matches {
+                slice.add(policy.clone()).map_err(|e| {
+                    PolicyError::Rejected(vec![crate::PolicyProblem {
+                        origin: "policy set".into(),
+                        line: None,
+                        policy: Some(policy.id().to_string()),
+                        message: e.to_string(),
+                    }])
+                })?;
+            }
+        }
+        slices.insert(spec.name.to_string(), slice);
+    }
+    Ok(slices)
 }
 
 fn errors_of(r: &Response) -> Option<Vec<String>> {

@@ -359,15 +359,13 @@ fn ids_and_layers_are_required_unique_and_global_is_reserved() {
     assert!(rejected(&[("d.cedar", bad_layer)]).contains("`@layer` must be one of"));
 }
 
-mod properties {
-    use std::sync::LazyLock;
+/// Built once for the property tests: loading and validating is the slow part.
+static ENGINE: std::sync::LazyLock<PolicyEngine> = std::sync::LazyLock::new(engine);
 
+mod properties {
     use proptest::prelude::*;
 
     use super::*;
-
-    /// Built once: loading and validating the set is the slow part, deciding is microseconds.
-    static ENGINE: LazyLock<PolicyEngine> = LazyLock::new(engine);
 
     fn channel_of(i: u8) -> Channel {
         [
@@ -429,6 +427,49 @@ mod properties {
                 let d = base(&principal("nestor", true), &other, false);
                 prop_assert_ne!(d.outcome, Outcome::Auto, "{} on a privileged target without approval", spec.name);
             }
+        }
+    }
+}
+
+mod slicing {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        // The engine evaluates, per action, only the policies whose scope can match it. That must
+        // never change an answer: "auto" exactly when bare Cedar over the whole set allows.
+        #[test]
+        fn sliced_decisions_equal_bare_cedar_over_the_whole_set(
+            action_index in any::<prop::sample::Index>(),
+            it_admin in any::<bool>(),
+            own in any::<bool>(),
+            privileged in any::<bool>(),
+            protected in any::<bool>(),
+            department in prop::option::of(prop::sample::select(vec!["Finance", "Sales"])),
+            blast in 1i64..30,
+        ) {
+            let e = &*ENGINE;
+            let catalog = catalog();
+            let spec = &catalog[action_index.index(catalog.len())];
+            let who = principal("adele", it_admin);
+            let mut target = person(if own { "adele" } else { "bob" }, department);
+            target.privileged = privileged;
+            target.protected = protected;
+            let req = DecisionRequest {
+                principal: &who,
+                action: &spec.name,
+                target: &target,
+                channel: Channel::Web,
+                blast_radius: blast,
+                risk: spec.risk.score(),
+                local_hour: 9,
+                approval: ApprovalContext::default(),
+            };
+            let ours = e.decide(&req);
+            let (request, entities, set) = e.bare_cedar_parts(&req).unwrap();
+            let bare = cedar_policy::Authorizer::new().is_authorized(&request, set, &entities);
+            prop_assert_eq!(ours.outcome == Outcome::Auto, bare.decision() == cedar_policy::Decision::Allow, "{}", spec.name);
         }
     }
 }

@@ -1,14 +1,14 @@
 use std::collections::HashMap;
 
 use cedar_policy::{
-    ActionConstraint, Authorizer, Context, Decision as CedarDecision, Entities, EntityUid,
-    PolicySet, Request, Response, Schema,
+    ActionConstraint, Authorizer, Decision as CedarDecision, Entities, EntityUid, PolicySet,
+    Request, Response, Schema,
 };
 use steward_domain::{
     ActionName, ActionSpec, Channel, DecidingPolicy, Decision, Outcome, Principal, Target,
 };
 
-use crate::entities::{context_json, entities_json, principal_uid, target_uid};
+use crate::entities::{Types, context, entities};
 use crate::load::{LoadedSet, load, parse_schema};
 use crate::schema::{GROUP_MUTATING, GROUP_READ_ONLY, cedar_schema_text, risk_group};
 use crate::{PolicyError, PolicySource};
@@ -52,6 +52,7 @@ pub struct PolicyEngine {
     /// evaluates a policy whose scope does not match, so leaving it out changes nothing but time).
     by_action: HashMap<String, PolicySet>,
     authorizer: Authorizer,
+    types: Types,
 }
 
 impl std::fmt::Debug for PolicyEngine {
@@ -70,11 +71,13 @@ impl PolicyEngine {
         let schema = parse_schema(&cedar_schema_text(catalog))?;
         let loaded = load(sources, &schema)?;
         let by_action = slice_by_action(&loaded.set, catalog)?;
+        let types = Types::new().map_err(PolicyError::Schema)?;
         Ok(Self {
             schema,
             loaded,
             by_action,
             authorizer: Authorizer::new(),
+            types,
         })
     }
 
@@ -279,20 +282,15 @@ impl PolicyEngine {
         named
     }
 
-    /// The entities and the fixed parts of one request, built once per decision.
+    /// The entities and the fixed parts of one request, built once per decision; entities are
+    /// type-checked against the schema, and the context is by `Request::new`.
     fn prepare(&self, req: &DecisionRequest<'_>) -> Result<Prepared, String> {
-        let principal =
-            EntityUid::from_json(principal_uid(req.principal)).map_err(|e| e.to_string())?;
-        let resource = EntityUid::from_json(target_uid(req.target)).map_err(|e| e.to_string())?;
-        let action =
-            EntityUid::from_json(serde_json::json!({"type": "Action", "id": req.action.as_str()}))
-                .map_err(|e| e.to_string())?;
-        let entities = Entities::from_json_value(entities_json(req), Some(&self.schema))
+        let entities = Entities::from_entities(entities(&self.types, req)?, Some(&self.schema))
             .map_err(|e| format!("entities: {e}"))?;
         Ok(Prepared {
-            principal,
-            action,
-            resource,
+            principal: self.types.principal(req.principal),
+            action: self.types.action(req.action.as_str()),
+            resource: self.types.target(req.target),
             entities,
         })
     }
@@ -304,11 +302,7 @@ impl PolicyEngine {
         granted: bool,
         by_other: bool,
     ) -> Result<Request, String> {
-        let context = Context::from_json_value(
-            context_json(req, granted, by_other),
-            Some((&self.schema, &p.action)),
-        )
-        .map_err(|e| format!("context: {e}"))?;
+        let context = context(req, granted, by_other).map_err(|e| format!("context: {e}"))?;
         Request::new(
             p.principal.clone(),
             p.action.clone(),

@@ -1,152 +1,194 @@
-//! Builds the Cedar entities and context of one request from Steward's own facts.
+//! Builds the Cedar entities and context of one request from Steward's own facts, directly as
+//! Cedar values (no JSON round trip: decisions sit on every call's path).
 
-use std::collections::BTreeMap;
+use std::collections::{HashMap, HashSet};
+use std::str::FromStr;
 
-use serde_json::{Value, json};
+use cedar_policy::{Context, Entity, EntityId, EntityTypeName, EntityUid, RestrictedExpression};
 use steward_domain::{Principal, Target, TargetKind};
 
 use crate::DecisionRequest;
 
-fn uid(kind: &str, id: &str) -> Value {
-    json!({"type": kind, "id": id})
+/// The schema's entity type names, parsed once per engine.
+pub(crate) struct Types {
+    tenant: EntityTypeName,
+    department: EntityTypeName,
+    group: EntityTypeName,
+    person: EntityTypeName,
+    device: EntityTypeName,
+    action: EntityTypeName,
 }
 
-pub(crate) fn kind_name(kind: TargetKind) -> &'static str {
-    match kind {
-        TargetKind::Person => "Person",
-        TargetKind::Group => "Group",
-        TargetKind::Device => "Device",
-        TargetKind::Tenant => "Tenant",
-    }
-}
-
-fn department_uid(principal: &Principal, name: &str) -> Value {
-    uid("Department", &format!("{}/{name}", principal.tenant))
-}
-
-/// The entity list of one request: tenant, departments, groups, the principal and the target.
-pub(crate) fn entities_json(req: &DecisionRequest<'_>) -> Value {
-    let tenant = req.principal.tenant.as_str();
-    let mut entities: BTreeMap<(String, String), Value> = BTreeMap::new();
-    let mut put = |kind: &str, id: &str, value: Value| {
-        entities.insert((kind.to_owned(), id.to_owned()), value);
-    };
-    put(
-        "Tenant",
-        tenant,
-        json!({"uid": uid("Tenant", tenant), "attrs": {"privileged": false, "protected": false}, "parents": []}),
-    );
-
-    let mut departments: Vec<&str> = Vec::new();
-    departments.extend(req.principal.department.as_deref());
-    departments.extend(req.target.department.as_deref());
-    for name in departments {
-        let d = department_uid(req.principal, name);
-        let id = d["id"].as_str().unwrap_or_default().to_owned();
-        put(
-            "Department",
-            &id,
-            json!({"uid": d, "attrs": {"name": name}, "parents": [uid("Tenant", tenant)]}),
-        );
-    }
-    for group in &req.target.groups {
-        put(
-            "Group",
-            group,
-            json!({"uid": uid("Group", group), "attrs": {"name": "", "privileged": false, "protected": false}, "parents": [uid("Tenant", tenant)]}),
-        );
+impl Types {
+    pub fn new() -> Result<Self, String> {
+        let parse = |n: &str| EntityTypeName::from_str(n).map_err(|e| e.to_string());
+        Ok(Self {
+            tenant: parse("Tenant")?,
+            department: parse("Department")?,
+            group: parse("Group")?,
+            person: parse("Person")?,
+            device: parse("Device")?,
+            action: parse("Action")?,
+        })
     }
 
-    let target = req.target;
-    let target_kind = kind_name(target.kind);
-    if target.kind == TargetKind::Tenant {
-        // A directory-wide read targets a tenant; only a tenant entity of its own id is added,
-        // so a foreign tenant id fails `resource in principal.tenant`.
-        put(
-            "Tenant",
-            &target.id,
-            json!({"uid": uid("Tenant", &target.id), "attrs": {"privileged": false, "protected": false}, "parents": []}),
-        );
-        add_principal(&mut put, req);
-        return Value::Array(entities.into_values().collect());
+    fn uid(&self, ty: &EntityTypeName, id: &str) -> EntityUid {
+        EntityUid::from_type_name_and_id(ty.clone(), EntityId::new(id))
     }
-    let mut target_parents = vec![uid("Tenant", tenant)];
-    if let Some(d) = &target.department {
-        target_parents.push(department_uid(req.principal, d));
-    }
-    target_parents.extend(target.groups.iter().map(|g| uid("Group", g)));
-    let target_attrs = match target.kind {
-        TargetKind::Person => json!({
-            "upn": target.upn.clone().unwrap_or_default(),
-            "department": target.department.clone().unwrap_or_default(),
-            "itAdmin": target.id == req.principal.directory_id && req.principal.it_admin,
-            "privileged": target.privileged,
-            "protected": target.protected,
-            "tenant": {"__entity": uid("Tenant", tenant)},
-        }),
-        TargetKind::Group | TargetKind::Device | TargetKind::Tenant => json!({
-            "name": target.display_name,
-            "privileged": target.privileged,
-            "protected": target.protected,
-        }),
-    };
-    // The target may be the tenant the principal does not belong to (tenant isolation is
-    // checked by policy), so its tenant parent is the principal's only when it says so.
-    put(
-        target_kind,
-        &target.id,
-        json!({"uid": uid(target_kind, &target.id), "attrs": target_attrs, "parents": target_parents}),
-    );
 
-    if !(target.kind == TargetKind::Person && target.id == req.principal.directory_id) {
-        add_principal(&mut put, req);
-    }
-    Value::Array(entities.into_values().collect())
-}
-
-fn add_principal(put: &mut impl FnMut(&str, &str, Value), req: &DecisionRequest<'_>) {
-    let tenant = req.principal.tenant.as_str();
-    let p = req.principal;
-    {
-        let mut parents = vec![uid("Tenant", tenant)];
-        if let Some(d) = &p.department {
-            parents.push(department_uid(p, d));
+    fn kind(&self, kind: TargetKind) -> &EntityTypeName {
+        match kind {
+            TargetKind::Person => &self.person,
+            TargetKind::Group => &self.group,
+            TargetKind::Device => &self.device,
+            TargetKind::Tenant => &self.tenant,
         }
-        put(
-            "Person",
-            &p.directory_id,
-            json!({
-                "uid": uid("Person", &p.directory_id),
-                "attrs": {
-                    "upn": p.upn,
-                    "department": p.department.clone().unwrap_or_default(),
-                    "itAdmin": p.it_admin,
-                    "privileged": p.privileged,
-                    "protected": false,
-                    "tenant": {"__entity": uid("Tenant", tenant)},
-                },
-                "parents": parents,
-            }),
+    }
+
+    pub fn principal(&self, p: &Principal) -> EntityUid {
+        self.uid(&self.person, &p.directory_id)
+    }
+
+    pub fn target(&self, t: &Target) -> EntityUid {
+        self.uid(self.kind(t.kind), &t.id)
+    }
+
+    pub fn action(&self, name: &str) -> EntityUid {
+        self.uid(&self.action, name)
+    }
+
+    fn department(&self, p: &Principal, name: &str) -> EntityUid {
+        self.uid(&self.department, &format!("{}/{name}", p.tenant))
+    }
+}
+
+fn string(s: &str) -> RestrictedExpression {
+    RestrictedExpression::new_string(s.to_owned())
+}
+
+fn flag(b: bool) -> RestrictedExpression {
+    RestrictedExpression::new_bool(b)
+}
+
+type Attrs = HashMap<String, RestrictedExpression>;
+
+fn attrs<const N: usize>(pairs: [(&str, RestrictedExpression); N]) -> Attrs {
+    pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
+}
+
+fn entity(uid: EntityUid, attrs: Attrs, parents: HashSet<EntityUid>) -> Result<Entity, String> {
+    Entity::new(uid, attrs, parents).map_err(|e| e.to_string())
+}
+
+/// The entities of one request: tenant, departments, groups, the target and the principal.
+pub(crate) fn entities(types: &Types, req: &DecisionRequest<'_>) -> Result<Vec<Entity>, String> {
+    let p = req.principal;
+    let target = req.target;
+    let tenant = types.uid(&types.tenant, p.tenant.as_str());
+    let mut out: HashMap<EntityUid, Entity> = HashMap::new();
+    let not_special = || attrs([("privileged", flag(false)), ("protected", flag(false))]);
+    out.insert(
+        tenant.clone(),
+        entity(tenant.clone(), not_special(), HashSet::new())?,
+    );
+
+    for name in p.department.iter().chain(target.department.iter()) {
+        let d = types.department(p, name);
+        out.insert(
+            d.clone(),
+            entity(
+                d,
+                attrs([("name", string(name))]),
+                HashSet::from([tenant.clone()]),
+            )?,
         );
     }
+    if target.kind == TargetKind::Tenant {
+        // A directory-wide read targets a tenant; only a tenant of its own id is added, so a
+        // foreign tenant id fails `resource in principal.tenant`.
+        let t = types.target(target);
+        out.insert(t.clone(), entity(t, not_special(), HashSet::new())?);
+    } else {
+        for group in &target.groups {
+            let g = types.uid(&types.group, group);
+            let a = attrs([
+                ("name", string("")),
+                ("privileged", flag(false)),
+                ("protected", flag(false)),
+            ]);
+            out.insert(g.clone(), entity(g, a, HashSet::from([tenant.clone()]))?);
+        }
+        let mut parents = HashSet::from([tenant.clone()]);
+        parents.extend(target.department.as_deref().map(|d| types.department(p, d)));
+        parents.extend(target.groups.iter().map(|g| types.uid(&types.group, g)));
+        let a = match target.kind {
+            TargetKind::Person => attrs([
+                ("upn", string(target.upn.as_deref().unwrap_or_default())),
+                (
+                    "department",
+                    string(target.department.as_deref().unwrap_or_default()),
+                ),
+                ("itAdmin", flag(target.id == p.directory_id && p.it_admin)),
+                ("privileged", flag(target.privileged)),
+                ("protected", flag(target.protected)),
+                (
+                    "tenant",
+                    RestrictedExpression::new_entity_uid(tenant.clone()),
+                ),
+            ]),
+            _ => attrs([
+                ("name", string(&target.display_name)),
+                ("privileged", flag(target.privileged)),
+                ("protected", flag(target.protected)),
+            ]),
+        };
+        let t = types.target(target);
+        out.insert(t.clone(), entity(t, a, parents)?);
+    }
+    let principal = types.principal(p);
+    if !out.contains_key(&principal) {
+        let mut parents = HashSet::from([tenant.clone()]);
+        parents.extend(p.department.as_deref().map(|d| types.department(p, d)));
+        let a = attrs([
+            ("upn", string(&p.upn)),
+            (
+                "department",
+                string(p.department.as_deref().unwrap_or_default()),
+            ),
+            ("itAdmin", flag(p.it_admin)),
+            ("privileged", flag(p.privileged)),
+            ("protected", flag(false)),
+            ("tenant", RestrictedExpression::new_entity_uid(tenant)),
+        ]);
+        out.insert(principal.clone(), entity(principal, a, parents)?);
+    }
+    Ok(out.into_values().collect())
 }
 
 /// The runtime context, computed by Steward's code (never by a reasoner).
-pub(crate) fn context_json(req: &DecisionRequest<'_>, granted: bool, by_other: bool) -> Value {
-    json!({
-        "channel": req.channel.as_str(),
-        "selfService": !req.principal.it_admin,
-        "blastRadius": req.blast_radius,
-        "risk": req.risk,
-        "localHour": req.local_hour,
-        "approval": {"granted": granted, "byOther": by_other},
-    })
-}
-
-pub(crate) fn principal_uid(p: &Principal) -> Value {
-    uid("Person", &p.directory_id)
-}
-
-pub(crate) fn target_uid(t: &Target) -> Value {
-    uid(kind_name(t.kind), &t.id)
+pub(crate) fn context(
+    req: &DecisionRequest<'_>,
+    granted: bool,
+    by_other: bool,
+) -> Result<Context, String> {
+    let approval = RestrictedExpression::new_record([
+        ("granted".to_owned(), flag(granted)),
+        ("byOther".to_owned(), flag(by_other)),
+    ])
+    .map_err(|e| e.to_string())?;
+    Context::from_pairs([
+        ("channel".to_owned(), string(req.channel.as_str())),
+        ("selfService".to_owned(), flag(!req.principal.it_admin)),
+        (
+            "blastRadius".to_owned(),
+            RestrictedExpression::new_long(req.blast_radius),
+        ),
+        ("risk".to_owned(), RestrictedExpression::new_long(req.risk)),
+        (
+            "localHour".to_owned(),
+            RestrictedExpression::new_long(req.local_hour),
+        ),
+        ("approval".to_owned(), approval),
+    ])
+    .map_err(|e| e.to_string())
 }

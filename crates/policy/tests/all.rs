@@ -473,3 +473,135 @@ mod slicing {
         }
     }
 }
+
+mod layer_properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    const TENANT_LAYERS: [&str; 5] = ["tenant", "target", "department", "action", "runtime"];
+
+    fn global_only() -> Vec<PolicySource> {
+        vec![PolicySource {
+            origin: GLOBAL_ORIGIN.into(),
+            text: GLOBAL_POLICIES.into(),
+            global: true,
+        }]
+    }
+
+    fn with(texts: &[String]) -> Vec<PolicySource> {
+        let mut s = global_only();
+        for (i, t) in texts.iter().enumerate() {
+            s.push(PolicySource {
+                origin: format!("generated-{i}.cedar"),
+                text: t.clone(),
+                global: false,
+            });
+        }
+        s
+    }
+
+    fn permit_all(layer: &str) -> String {
+        format!(
+            "@id(\"{layer}.permit-all\")\n@layer(\"{layer}\")\npermit (principal, action, resource);\n"
+        )
+    }
+
+    fn request_for<'a>(
+        spec: &'a ActionSpec,
+        who: &'a Principal,
+        target: &'a Target,
+        approved: bool,
+    ) -> DecisionRequest<'a> {
+        DecisionRequest {
+            principal: who,
+            action: &spec.name,
+            target,
+            channel: Channel::Web,
+            blast_radius: 1,
+            risk: spec.risk.score(),
+            local_hour: 10,
+            approval: ApprovalContext {
+                granted: approved,
+                by_other: approved,
+            },
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn with_no_permit_every_request_is_denied(
+            action_index in any::<prop::sample::Index>(),
+            it_admin in any::<bool>(),
+            approved in any::<bool>(),
+        ) {
+            let e = PolicyEngine::new(&catalog(), &global_only()).unwrap();
+            let catalog = catalog();
+            let spec = &catalog[action_index.index(catalog.len())];
+            let who = principal("nestor", it_admin);
+            let target = person("nestor", None);
+            let d = e.decide(&request_for(spec, &who, &target, approved));
+            prop_assert_eq!(d.outcome, Outcome::Deny);
+        }
+
+        #[test]
+        fn a_forbid_in_any_layer_wins_over_any_permit(
+            action_index in any::<prop::sample::Index>(),
+            permit_layer in prop::sample::select(TENANT_LAYERS.to_vec()),
+            forbid_layer in prop::sample::select(TENANT_LAYERS.to_vec()),
+            approved in any::<bool>(),
+        ) {
+            let catalog = catalog();
+            let spec = &catalog[action_index.index(catalog.len())];
+            let forbid = format!(
+                "@id(\"{forbid_layer}.no-{0}\")\n@layer(\"{forbid_layer}\")\nforbid (principal, action == Action::\"{0}\", resource);\n",
+                spec.name
+            );
+            let e = PolicyEngine::new(&catalog, &with(&[permit_all(permit_layer), forbid])).unwrap();
+            let who = principal("nestor", true);
+            let target = person("nestor", None);
+            let d = e.decide(&request_for(spec, &who, &target, approved));
+            prop_assert_eq!(d.outcome, Outcome::Deny);
+            let expected_id = format!("{forbid_layer}.no-{}", spec.name);
+            prop_assert!(d.deciding.iter().any(|p| p.id == expected_id), "{:?}", d.deciding);
+        }
+
+        #[test]
+        fn self_service_on_someone_else_is_denied_whatever_the_tenant_permits(
+            action_index in any::<prop::sample::Index>(),
+            layer in prop::sample::select(TENANT_LAYERS.to_vec()),
+            approved in any::<bool>(),
+        ) {
+            let catalog = catalog();
+            let spec = &catalog[action_index.index(catalog.len())];
+            prop_assume!(spec.mutating || spec.risk != Risk::Low);
+            let e = PolicyEngine::new(&catalog, &with(&[permit_all(layer)])).unwrap();
+            let who = principal("adele", false);
+            let target = person("bob", None);
+            let d = e.decide(&request_for(spec, &who, &target, approved));
+            prop_assert_eq!(d.outcome, Outcome::Deny);
+        }
+
+        #[test]
+        fn an_evaluation_error_never_allows(
+            action_index in any::<prop::sample::Index>(),
+            layer in prop::sample::select(TENANT_LAYERS.to_vec()),
+            effect in prop::sample::select(vec!["permit", "forbid"]),
+            approved in any::<bool>(),
+        ) {
+            let catalog = catalog();
+            let spec = &catalog[action_index.index(catalog.len())];
+            let erroring = format!(
+                "@id(\"{layer}.overflows\")\n@layer(\"{layer}\")\n{effect} (principal, action, resource) when {{ context.blastRadius + 9223372036854775807 > 0 }};\n"
+            );
+            let e = PolicyEngine::new(&catalog, &with(&[permit_all("tenant"), erroring])).unwrap();
+            let who = principal("nestor", true);
+            let target = person("nestor", None);
+            let d = e.decide(&request_for(spec, &who, &target, approved));
+            prop_assert_eq!(d.outcome, Outcome::Deny);
+            prop_assert!(!d.errors.is_empty());
+        }
+    }
+}

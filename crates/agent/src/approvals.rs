@@ -208,6 +208,79 @@ impl TenantRuntime {
         Ok((summary, report))
     }
 
+    /// Expires every approval request older than the tenant's time to live (as of `now`): each is
+    /// marked expired once, audited, and its conversation continues so the requester is told —
+    /// never a silent deny. Returns the follow-up reports.
+    pub async fn expire_approvals(
+        &self,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<(ApprovalId, TurnReport)>, AgentError> {
+        let ttl =
+            chrono::Duration::from_std(self.config.approval_ttl).unwrap_or(chrono::Duration::MAX);
+        let cutoff = now
+            .checked_sub_signed(ttl)
+            .unwrap_or(chrono::DateTime::<chrono::Utc>::MIN_UTC)
+            .to_rfc3339();
+        let mut done = Vec::new();
+        for row in self.store.pending_approvals_before(&cutoff).await? {
+            let Ok(request) = serde_json::from_value::<ApprovalRequest>(row.payload.clone()) else {
+                tracing::error!(approval = %row.id, "unreadable approval request; left for an operator");
+                continue;
+            };
+            let hours = self.config.approval_ttl.as_secs_f64() / 3600.0;
+            let note = format!("nobody decided within {hours:.1} h, so the request expired");
+            // Someone may decide at this very moment: only one of the two wins.
+            match self
+                .store
+                .transition_approval(
+                    row.id,
+                    ApprovalStatus::Pending,
+                    ApprovalStatus::Expired,
+                    None,
+                    Some(&note),
+                )
+                .await
+            {
+                Ok(()) => {}
+                Err(steward_store::StoreError::Conflict { .. }) => continue,
+                Err(e) => return Err(e.into()),
+            }
+            let requester = match self.identify(&request.requester.upn).await {
+                Ok(p) => p,
+                Err(_) => request.requester.clone(),
+            };
+            let ctx = CallContext {
+                principal: &requester,
+                channel: request.channel,
+                conversation: request.conversation,
+                purpose: &request.purpose,
+            };
+            let record = self
+                .gateway
+                .note(
+                    &ctx,
+                    RecordKind::ApprovalDecided,
+                    "expired",
+                    json!({"approvalId": row.id, "action": request.call.action, "note": note}),
+                )
+                .await;
+            let report = self
+                .resume_after_approval(
+                    &requester,
+                    request.channel,
+                    request.conversation,
+                    row.id,
+                    Resolution::Declined {
+                        reason: format!("the approval request expired: {note}"),
+                    },
+                    record,
+                )
+                .await?;
+            done.push((row.id, report));
+        }
+        Ok(done)
+    }
+
     /// Pending (or all) approval requests of this tenant, as their stored payloads.
     pub async fn approvals(
         &self,

@@ -27,6 +27,9 @@ pub struct TenantConfig {
     pub protected_identities: Vec<String>,
     /// The tenant's offset from UTC in minutes, for time-of-day policies.
     pub utc_offset_minutes: i32,
+    /// How long an approval request waits for a decision before it expires (and the requester
+    /// is told).
+    pub approval_ttl: std::time::Duration,
 }
 
 /// Everything needed to serve one tenant: its config, store handle, gateway and reasoner.

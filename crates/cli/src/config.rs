@@ -40,7 +40,14 @@ pub struct TenantSection {
     pub protected_identities: Vec<String>,
     #[serde(default)]
     pub utc_offset_minutes: i32,
+    /// Hours an approval request waits before it expires and the requester is told.
+    #[serde(default = "default_ttl")]
+    pub approval_ttl_hours: u64,
     pub graph: GraphSection,
+}
+
+fn default_ttl() -> u64 {
+    24
 }
 
 fn default_admins() -> String {

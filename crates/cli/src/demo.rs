@@ -15,12 +15,14 @@ use steward_store::Store;
 
 use crate::cli::DemoArgs;
 use crate::wiring::{
-    GraphSetup, POLICY_POLL, PolicySlot, http_client, install_default_policies, load_policies,
-    tenant_runtime, watch_policies,
+    EXPIRY_POLL, GraphSetup, POLICY_POLL, PolicySlot, expire_approvals_periodically, http_client,
+    install_default_policies, load_policies, tenant_runtime, watch_policies,
 };
 
 /// The client id Steward presents to the simulated identity platform when the seed names none.
 const DEFAULT_CLIENT_ID: &str = "5e3ce6c0-2b1f-4285-8d4b-75ee78787346";
+/// How long the demo's approval requests wait before they expire.
+pub const APPROVAL_TTL: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
 /// The demo's IT administrators group.
 pub const IT_ADMINS_GROUP: &str = "IT Admins";
 
@@ -243,6 +245,7 @@ pub async fn start_tenant(
         it_admins_group: IT_ADMINS_GROUP.into(),
         protected_identities: protected,
         utc_offset_minutes: 0,
+        approval_ttl: APPROVAL_TTL,
     };
     let graph = GraphSetup {
         base_url: sim.base_url.clone(),
@@ -289,6 +292,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         POLICY_POLL,
         PolicySlot::Enforced,
     );
+    expire_approvals_periodically(tenant.runtime.clone(), EXPIRY_POLL);
     if let Some(shadow) = &args.shadow_policy_dir {
         let hash = load_policies(&tenant.runtime, shadow, PolicySlot::Shadow)
             .await

@@ -12,7 +12,8 @@ use steward_store::Store;
 use crate::cli::ServeArgs;
 use crate::config::Config;
 use crate::wiring::{
-    GraphSetup, POLICY_POLL, PolicySlot, load_policies, tenant_runtime, watch_policies,
+    EXPIRY_POLL, GraphSetup, POLICY_POLL, PolicySlot, expire_approvals_periodically, load_policies,
+    tenant_runtime, watch_policies,
 };
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
@@ -29,6 +30,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             it_admins_group: t.it_admins_group.clone(),
             protected_identities: t.protected_identities.clone(),
             utc_offset_minutes: t.utc_offset_minutes,
+            approval_ttl: std::time::Duration::from_secs(t.approval_ttl_hours * 3600),
         };
         let graph = GraphSetup {
             base_url: t.graph.base_url.clone(),
@@ -65,6 +67,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
                 PolicySlot::Shadow,
             );
         }
+        expire_approvals_periodically(runtime.clone(), EXPIRY_POLL);
         tenants.insert(t.id.clone(), runtime);
     }
     let default_tenant = config

@@ -215,3 +215,27 @@ pub fn watch_policies(
         }
     })
 }
+
+/// How often pending approvals are checked for expiry.
+pub const EXPIRY_POLL: Duration = Duration::from_secs(60);
+
+/// Expires overdue approval requests of `runtime` every `every`; each expiry tells the requester
+/// through their conversation.
+pub fn expire_approvals_periodically(
+    runtime: Arc<TenantRuntime>,
+    every: Duration,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(every).await;
+            match runtime.expire_approvals(chrono::Utc::now()).await {
+                Ok(expired) => {
+                    for (id, _) in expired {
+                        eprintln!("approval {id} expired; the requester was told");
+                    }
+                }
+                Err(e) => eprintln!("could not expire approvals of {}: {e}", runtime.config.id),
+            }
+        }
+    })
+}

@@ -20,6 +20,8 @@ pub enum ApprovalStatus {
     Executed,
     /// Approved, but the run failed or the re-check refused it.
     Failed,
+    /// Nobody decided in time; the requester was told.
+    Expired,
 }
 
 impl ApprovalStatus {
@@ -31,6 +33,7 @@ impl ApprovalStatus {
             Self::Denied => "denied",
             Self::Executed => "executed",
             Self::Failed => "failed",
+            Self::Expired => "expired",
         }
     }
 }
@@ -50,6 +53,7 @@ impl FromStr for ApprovalStatus {
             "denied" => Self::Denied,
             "executed" => Self::Executed,
             "failed" => Self::Failed,
+            "expired" => Self::Expired,
             other => return Err(format!("unknown approval status `{other}`")),
         })
     }
@@ -159,6 +163,21 @@ impl TenantStore {
                     .await?
             }
         };
+        rows.into_iter().map(decode).collect()
+    }
+
+    /// Pending approval requests created before `cutoff` (RFC 3339, UTC), oldest first.
+    pub async fn pending_approvals_before(
+        &self,
+        cutoff: &str,
+    ) -> Result<Vec<ApprovalRow>, StoreError> {
+        let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM approvals WHERE tenant = ? AND status = 'pending' AND created_at < ? ORDER BY created_at"
+        )))
+        .bind(self.tenant.as_str())
+        .bind(cutoff)
+        .fetch_all(&self.pool)
+        .await?;
         rows.into_iter().map(decode).collect()
     }
 

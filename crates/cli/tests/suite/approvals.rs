@@ -104,3 +104,65 @@ async fn a_denied_approval_leaves_the_account_alone_and_tells_the_requester() ->
     );
     Ok(())
 }
+
+#[tokio::test]
+async fn an_expired_approval_is_never_a_silent_deny() -> anyhow::Result<()> {
+    let h = Harness::new().await?;
+    let report = h.ask("tom", "my account is disabled").await?;
+    let id = report.actions[0].approval_id.expect("approval id");
+
+    // Not yet due: nothing happens.
+    assert!(
+        h.runtime()
+            .expire_approvals(chrono::Utc::now())
+            .await?
+            .is_empty()
+    );
+    // A day and a bit later it expires, once, and Tom is told.
+    let later = chrono::Utc::now() + chrono::Duration::hours(25);
+    let expired = h.runtime().expire_approvals(later).await?;
+    assert_eq!(expired.len(), 1);
+    let (expired_id, follow_up) = &expired[0];
+    assert_eq!(*expired_id, id);
+    assert_eq!(
+        follow_up.status,
+        TurnStatus::Escalated,
+        "{}",
+        follow_up.reply
+    );
+    assert!(follow_up.reply.contains("expired"), "{}", follow_up.reply);
+    assert_eq!(
+        h.runtime().store.approval(id).await?.status,
+        ApprovalStatus::Expired
+    );
+    assert!(
+        h.runtime().expire_approvals(later).await?.is_empty(),
+        "expired once"
+    );
+    // The conversation records it, and a late approval is refused.
+    let steps = h.runtime().store.steps(report.conversation_id).await?;
+    assert!(steps.iter().any(|(_, body)| {
+        body["reply"]
+            .as_str()
+            .is_some_and(|r| r.contains("expired"))
+    }));
+    assert!(
+        h.runtime()
+            .decide_approval(id, &upn("nestor"), ApprovalDecision::ApproveOnce)
+            .await
+            .is_err()
+    );
+    assert_eq!(h.user("tom").await?["accountEnabled"], false);
+    let records = h
+        .runtime()
+        .store
+        .audit_records(Some(&report.conversation_id.to_string()))
+        .await?;
+    assert!(
+        records
+            .iter()
+            .any(|r| r.entry.kind.to_string() == "approvalDecided"
+                && r.entry.outcome.as_deref() == Some("expired"))
+    );
+    Ok(())
+}

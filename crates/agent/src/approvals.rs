@@ -5,7 +5,8 @@ use serde_json::{Value, json};
 use steward_audit::{RecordKind, redact};
 use steward_domain::report::TurnReport;
 use steward_domain::{
-    ActionCall, ActionSpec, ApprovalId, Channel, ConversationId, Decision, Principal, Target,
+    ActionCall, ActionSpec, ApprovalId, Change, Channel, ConversationId, Decision, Principal,
+    Target,
 };
 use steward_store::ApprovalStatus;
 
@@ -32,6 +33,10 @@ pub struct ApprovalRequest {
     pub purpose: String,
     /// The objects it touches.
     pub targets: Vec<Target>,
+    /// What it would change, read from the live system when the approval was asked for
+    /// (current → proposed). Empty when the read failed; the decision re-reads before running.
+    #[serde(default)]
+    pub preview: Vec<Change>,
     /// The policy decision that asked for approval (deciding policies and gates).
     pub decision: Decision,
     /// The decisions on offer.
@@ -46,8 +51,10 @@ impl ApprovalRequest {
         spec: &ActionSpec,
         targets: &[Target],
         decision: &Decision,
+        preview: Vec<Change>,
     ) -> Self {
         Self {
+            preview,
             id,
             conversation: ctx.conversation,
             requester: ctx.principal.clone(),

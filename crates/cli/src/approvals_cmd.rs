@@ -68,6 +68,25 @@ pub async fn run(args: ApprovalsArgs) -> anyhow::Result<ExitCode> {
                         targets.join(", ")
                     );
                     println!("    why: {}", s("/request/purpose"));
+                    for c in i
+                        .pointer("/request/preview")
+                        .and_then(Value::as_array)
+                        .into_iter()
+                        .flatten()
+                    {
+                        let v = |k: &str| {
+                            c.get(k)
+                                .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
+                                .unwrap_or_default()
+                        };
+                        println!(
+                            "    change: {} {}: {} → {}",
+                            v("target"),
+                            v("field"),
+                            v("current"),
+                            v("proposed")
+                        );
+                    }
                     println!("    policy: {}", s("/request/decision/reason"));
                     println!(
                         "    offered: {}",

@@ -1,7 +1,7 @@
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use steward_domain::{ActionCall, ActionSpec, Target, TargetKind};
+use steward_domain::{ActionCall, ActionSpec, Change, Target, TargetKind};
 
 use crate::ConnectorError;
 
@@ -51,6 +51,9 @@ pub trait Connector: Send + Sync {
         call: &ActionCall,
         idempotency_key: &str,
     ) -> Result<ActionResult, ConnectorError>;
+
+    /// Reads what a change would do (current → proposed) without doing it, for approvers.
+    async fn preview(&self, call: &ActionCall) -> Result<Vec<Change>, ConnectorError>;
 
     /// Reads back the post-condition of a change that just ran.
     async fn verify(

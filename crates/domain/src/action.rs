@@ -154,6 +154,21 @@ impl ActionSpec {
     }
 }
 
+/// One change an action would make, read from the live system before it runs: what an approver
+/// sees as "current → proposed".
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Change {
+    /// The object changed (a sign-in name or a group's name).
+    pub target: String,
+    /// The property or relationship.
+    pub field: String,
+    /// Its value now.
+    pub current: Value,
+    /// Its value after the action.
+    pub proposed: Value,
+}
+
 /// A proposed call of one action with its parameters, as a reasoner emits it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

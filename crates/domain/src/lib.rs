@@ -14,7 +14,7 @@ pub mod report;
 mod step;
 mod target;
 
-pub use action::{ActionCall, ActionName, ActionSpec, Risk, TargetParam};
+pub use action::{ActionCall, ActionName, ActionSpec, Change, Risk, TargetParam};
 pub use decision::{DecidingPolicy, Decision, Layer, Outcome};
 pub use error::DomainError;
 pub use ids::{ApprovalId, ConversationId, TenantId};

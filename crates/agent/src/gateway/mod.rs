@@ -312,6 +312,13 @@ impl Gateway {
             },
             Outcome::Ask => {
                 let approval_id = ApprovalId::new();
+                let preview = match self.connector.preview(call).await {
+                    Ok(changes) => changes,
+                    Err(e) => {
+                        tracing::warn!(error = %e, action = %call.action, "could not read the preview of a change");
+                        Vec::new()
+                    }
+                };
                 let request = crate::approvals::ApprovalRequest::new(
                     approval_id,
                     ctx,
@@ -319,6 +326,7 @@ impl Gateway {
                     &spec,
                     &targets,
                     &decision,
+                    preview,
                 );
                 let payload = serde_json::to_value(&request).unwrap_or(Value::Null);
                 if let Err(e) = self

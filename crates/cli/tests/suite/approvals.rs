@@ -31,6 +31,13 @@ async fn a_disabled_account_is_re_enabled_only_after_an_it_admin_approves() -> a
         .await?;
     assert_eq!(pending.len(), 1);
     assert_eq!(pending[0].payload["call"]["action"], "entra.user.enable");
+    // Self-describing: what would change, read from the tenant when approval was asked for.
+    let preview = &pending[0].payload["preview"][0];
+    assert_eq!(preview["target"], upn("tom"));
+    assert_eq!(preview["field"], "accountEnabled");
+    assert_eq!(preview["current"], false);
+    assert_eq!(preview["proposed"], true);
+    assert_eq!(pending[0].payload["decision"]["deciding"][0]["id"], "action.enable-needs-approval");
 
     // Someone who is not an approver cannot decide it, and it stays pending.
     let refused = h

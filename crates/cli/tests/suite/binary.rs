@@ -247,7 +247,9 @@ async fn the_demo_serves_the_page_and_the_cli_talks_to_it_through_an_approval() 
     let list = steward()
         .args(["approvals", "list", "--data-dir", &data])
         .output()?;
-    assert!(String::from_utf8_lossy(&list.stdout).contains(&id));
+    let listed = String::from_utf8_lossy(&list.stdout);
+    assert!(listed.contains(&id), "{listed}");
+    assert!(listed.contains("change: tom@larkspur.example accountEnabled: false → true"), "{listed}");
 
     let refused = steward()
         .args([

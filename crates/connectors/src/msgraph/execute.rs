@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use chrono::{Duration, Utc};
 use reqwest::Method;
 use serde_json::{Value, json};
-use steward_domain::{ActionCall, ActionSpec, Target, TargetKind};
+use steward_domain::{ActionCall, ActionSpec, Change, Target, TargetKind};
 
 use super::actions::{MembershipParams, SearchParams, SignInsParams, UserParams, catalog, parse};
 use super::{GraphClient, PASSWORD_METHOD_ID};
@@ -437,6 +437,78 @@ impl Connector for MsGraphConnector {
         idempotency_key: &str,
     ) -> Result<ActionResult, ConnectorError> {
         self.dispatch(call, idempotency_key).await
+    }
+
+    async fn preview(&self, call: &ActionCall) -> Result<Vec<Change>, ConnectorError> {
+        let name = call.action.as_str();
+        let change = |target: &str, field: &str, current: Value, proposed: Value| Change {
+            target: target.to_owned(),
+            field: field.to_owned(),
+            current,
+            proposed,
+        };
+        Ok(match name {
+            "entra.user.enable" | "entra.user.disable" => {
+                let p: UserParams = parse(name, &call.params)?;
+                let (user, _) = self.get_user(&p.user).await?;
+                let current = user.get("accountEnabled").cloned().unwrap_or(Value::Null);
+                vec![change(
+                    &text(&user, "userPrincipalName"),
+                    "accountEnabled",
+                    current,
+                    json!(name == "entra.user.enable"),
+                )]
+            }
+            "entra.user.reset_password" => {
+                let p: UserParams = parse(name, &call.params)?;
+                let (user, _) = self.get_user(&p.user).await?;
+                let last = user
+                    .get("lastPasswordChangeDateTime")
+                    .and_then(Value::as_str)
+                    .unwrap_or("never");
+                vec![change(
+                    &text(&user, "userPrincipalName"),
+                    "password",
+                    json!(format!("last changed {last}")),
+                    json!("a temporary password, to be changed at next sign-in"),
+                )]
+            }
+            "entra.user.revoke_sessions" => {
+                let p: UserParams = parse(name, &call.params)?;
+                let (user, _) = self.get_user(&p.user).await?;
+                let current = user
+                    .get("signInSessionsValidFromDateTime")
+                    .cloned()
+                    .unwrap_or(Value::Null);
+                vec![change(
+                    &text(&user, "userPrincipalName"),
+                    "signInSessionsValidFromDateTime",
+                    current,
+                    json!("now: every session signed out"),
+                )]
+            }
+            "entra.group.add_member" | "entra.group.remove_member" => {
+                let p: MembershipParams = parse(name, &call.params)?;
+                let (user, _) = self.get_user(&p.user).await?;
+                let is_member = self
+                    .group_member_ids(&p.group)
+                    .await?
+                    .contains(&text(&user, "id"));
+                let url = with_query(
+                    self.client.url(&["groups", &p.group])?,
+                    &[("$select", "displayName".into())],
+                );
+                let group = self.client.send(Method::GET, url, None).await?.body;
+                let field = format!("member of {}", text(&group, "displayName"));
+                vec![change(
+                    &text(&user, "userPrincipalName"),
+                    &field,
+                    json!(is_member),
+                    json!(name == "entra.group.add_member"),
+                )]
+            }
+            _ => Vec::new(),
+        })
     }
 
     async fn verify(

@@ -37,7 +37,10 @@ async fn a_disabled_account_is_re_enabled_only_after_an_it_admin_approves() -> a
     assert_eq!(preview["field"], "accountEnabled");
     assert_eq!(preview["current"], false);
     assert_eq!(preview["proposed"], true);
-    assert_eq!(pending[0].payload["decision"]["deciding"][0]["id"], "action.enable-needs-approval");
+    assert_eq!(
+        pending[0].payload["decision"]["deciding"][0]["id"],
+        "action.enable-needs-approval"
+    );
 
     // Someone who is not an approver cannot decide it, and it stays pending.
     let refused = h
@@ -171,5 +174,32 @@ async fn an_expired_approval_is_never_a_silent_deny() -> anyhow::Result<()> {
             .any(|r| r.entry.kind.to_string() == "approvalDecided"
                 && r.entry.outcome.as_deref() == Some("expired"))
     );
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_pending_approval_survives_a_restart_of_steward() -> anyhow::Result<()> {
+    let h = Harness::new().await?;
+    let report = h.ask("tom", "my account is disabled").await?;
+    let id = report.actions[0].approval_id.expect("approval id");
+    let h = h.restart().await?;
+    let pending = h
+        .runtime()
+        .store
+        .approvals(Some(ApprovalStatus::Pending))
+        .await?;
+    assert_eq!(pending.iter().map(|a| a.id).collect::<Vec<_>>(), vec![id]);
+    assert_eq!(h.user("tom").await?["accountEnabled"], false);
+    let (summary, follow_up) = h
+        .runtime()
+        .decide_approval(id, &upn("nestor"), ApprovalDecision::ApproveOnce)
+        .await?;
+    assert!(summary.contains("executed"), "{summary}");
+    assert_eq!(
+        follow_up.conversation_id, report.conversation_id,
+        "the same conversation continues"
+    );
+    assert_eq!(h.user("tom").await?["accountEnabled"], true);
+    assert!(h.runtime().store.verify_audit().await?.intact());
     Ok(())
 }

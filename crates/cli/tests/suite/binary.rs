@@ -249,7 +249,10 @@ async fn the_demo_serves_the_page_and_the_cli_talks_to_it_through_an_approval() 
         .output()?;
     let listed = String::from_utf8_lossy(&list.stdout);
     assert!(listed.contains(&id), "{listed}");
-    assert!(listed.contains("change: tom@larkspur.example accountEnabled: false → true"), "{listed}");
+    assert!(
+        listed.contains("change: tom@larkspur.example accountEnabled: false → true"),
+        "{listed}"
+    );
 
     let refused = steward()
         .args([

@@ -66,6 +66,46 @@ impl Harness {
         })
     }
 
+    /// Stops this Steward and starts a new one on the same data directory (the simulated tenant
+    /// restarts from its seed, as a real tenant would simply still be there).
+    pub async fn restart(self) -> anyhow::Result<Self> {
+        let Self {
+            _dir: dir,
+            store,
+            tenant,
+            http,
+            ..
+        } = self;
+        drop(tenant);
+        drop(store);
+        let store = Store::open(&dir.path().join("steward.db")).await?;
+        let retry = RetryPolicy {
+            max_attempts: 4,
+            max_wait: Duration::from_secs(2),
+            default_wait: Duration::from_millis(200),
+        };
+        let tenant = start_tenant(steward_sim::demo_seed()?, &store, dir.path(), retry).await?;
+        let reader_token = sign_in(
+            &http,
+            &tenant.sim.token_url(),
+            &upn("grace"),
+            "Demo-Grace-2026!",
+            "User.Read.All AuditLog.Read.All GroupMember.Read.All",
+        )
+        .await?
+        .get("access_token")
+        .and_then(Value::as_str)
+        .context("no access token")?
+        .to_owned();
+        Ok(Self {
+            _dir: dir,
+            store,
+            tenant,
+            http,
+            reader_token,
+        })
+    }
+
     pub fn runtime(&self) -> &TenantRuntime {
         &self.tenant.runtime
     }

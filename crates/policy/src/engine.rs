@@ -11,7 +11,7 @@ use steward_domain::{
 use crate::entities::{Types, context, entities};
 use crate::load::{LoadedSet, load, parse_schema};
 use crate::schema::{GROUP_MUTATING, GROUP_READ_ONLY, cedar_schema_text, risk_group};
-use crate::{PolicyError, PolicySource};
+use crate::{PolicyError, PolicySource, StandingLink};
 
 /// Whether a human has approved the request, and who: the second query of a decision assumes an
 /// approval by someone other than the requester; the re-check before execution uses the real one.
@@ -53,6 +53,8 @@ pub struct PolicyEngine {
     by_action: HashMap<String, PolicySet>,
     authorizer: Authorizer,
     types: Types,
+    /// Ids of the linked standing approvals.
+    standing: std::collections::HashSet<String>,
 }
 
 impl std::fmt::Debug for PolicyEngine {
@@ -68,8 +70,37 @@ impl PolicyEngine {
     /// Builds the schema from the catalog, then loads and strictly validates the sources (the
     /// global layer first, then the tenant's files). Any problem rejects the whole set.
     pub fn new(catalog: &[ActionSpec], sources: &[PolicySource]) -> Result<Self, PolicyError> {
+        Self::with_standing(catalog, sources, &[])
+    }
+
+    /// Like [`new`](Self::new), plus the live standing approvals ("Approve Always") linked from
+    /// their action's template.
+    pub fn with_standing(
+        catalog: &[ActionSpec],
+        sources: &[PolicySource],
+        links: &[StandingLink],
+    ) -> Result<Self, PolicyError> {
         let schema = parse_schema(&cedar_schema_text(catalog))?;
-        let loaded = load(sources, &schema)?;
+        let mut loaded = load(sources, &schema)?;
+        crate::standing::add_templates(&mut loaded.set, catalog)?;
+        let validation = cedar_policy::Validator::new(schema.clone())
+            .validate(&loaded.set, cedar_policy::ValidationMode::Strict);
+        if let Some(e) = validation.validation_errors().next() {
+            return Err(PolicyError::Schema(format!(
+                "the standing-approval templates do not validate: {e}"
+            )));
+        }
+        crate::standing::link_all(&mut loaded.set, &mut loaded.layers, links)?;
+        if !links.is_empty() {
+            use sha2::Digest as _;
+            let mut hasher = sha2::Sha256::new();
+            hasher.update(loaded.hash.as_bytes());
+            for link in links {
+                hasher.update(serde_json::to_string(link).unwrap_or_default().as_bytes());
+            }
+            loaded.hash = hex::encode(hasher.finalize());
+        }
+        let standing = links.iter().map(|l| l.id.clone()).collect();
         let by_action = slice_by_action(&loaded.set, catalog)?;
         let types = Types::new().map_err(PolicyError::Schema)?;
         Ok(Self {
@@ -78,12 +109,23 @@ impl PolicyEngine {
             by_action,
             authorizer: Authorizer::new(),
             types,
+            standing,
         })
     }
 
     /// Hash of the policy text in force, recorded with every decision.
     pub fn policy_set_hash(&self) -> &str {
         &self.loaded.hash
+    }
+
+    /// The standing approval that made this decision automatic, if one did (its use must be
+    /// counted before the action runs).
+    pub fn standing_link_of(&self, decision: &Decision) -> Option<String> {
+        decision
+            .deciding
+            .iter()
+            .find(|p| self.standing.contains(&p.id))
+            .map(|p| p.id.clone())
     }
 
     /// Number of policies in force.
@@ -369,15 +411,37 @@ fn slice_by_action(
                 ActionConstraint::Eq(uid) => applies(&uid),
                 ActionConstraint::In(uids) => uids.iter().any(applies),
             };
-            if matches {
-                slice.add(policy.clone()).map_err(|e| {
-                    PolicyError::Rejected(vec![crate::PolicyProblem {
-                        origin: "policy set".into(),
-                        line: None,
-                        policy: Some(policy.id().to_string()),
-                        message: e.to_string(),
-                    }])
-                })?;
+            if !matches {
+                continue;
+            }
+            let failed = |e: cedar_policy::PolicySetError| {
+                PolicyError::Rejected(vec![crate::PolicyProblem {
+                    origin: "policy set".into(),
+                    line: None,
+                    policy: Some(policy.id().to_string()),
+                    message: e.to_string(),
+                }])
+            };
+            match (policy.template_id(), policy.template_links()) {
+                // A standing approval: its template joins the slice once, then the link.
+                (Some(template_id), Some(values)) => {
+                    if slice.template(template_id).is_none()
+                        && let Some(template) = set.template(template_id)
+                    {
+                        slice.add_template(template.clone()).map_err(failed)?;
+                    }
+                    slice
+                        .link(template_id.clone(), policy.id().clone(), values)
+                        .map_err(|e| {
+                            PolicyError::Rejected(vec![crate::PolicyProblem {
+                                origin: "policy set".into(),
+                                line: None,
+                                policy: Some(policy.id().to_string()),
+                                message: e.to_string(),
+                            }])
+                        })?;
+                }
+                _ => slice.add(policy.clone()).map_err(failed)?,
             }
         }
         slices.insert(spec.name.to_string(), slice);

@@ -11,11 +11,13 @@ mod entities;
 mod error;
 mod load;
 mod schema;
+mod standing;
 
 pub use engine::{ApprovalContext, DecisionRequest, PolicyEngine};
 pub use error::{PolicyError, PolicyProblem};
 pub use load::PolicySource;
 pub use schema::cedar_schema_text;
+pub use standing::{ScopeEntity, ScopeKind, StandingLink};
 
 /// The global layer that ships with Steward: tenant isolation, protected identities,
 /// self-service limits, privileged targets and critical actions.

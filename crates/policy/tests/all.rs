@@ -605,3 +605,115 @@ mod layer_properties {
         }
     }
 }
+
+mod standing {
+    use steward_policy::{ScopeEntity, ScopeKind, StandingLink};
+
+    use super::*;
+
+    fn sales_link(action: &str) -> StandingLink {
+        let sales = ScopeEntity {
+            kind: ScopeKind::Department,
+            id: "acme/Sales".into(),
+        };
+        StandingLink {
+            id: "standing-1".into(),
+            action: ActionName::new(action).unwrap(),
+            principal: sales.clone(),
+            resource: sales,
+        }
+    }
+
+    fn in_sales(id: &str, it_admin: bool) -> Principal {
+        Principal {
+            department: Some("Sales".into()),
+            ..principal(id, it_admin)
+        }
+    }
+
+    #[test]
+    fn a_department_link_makes_the_action_automatic_there_only() {
+        let e = PolicyEngine::with_standing(
+            &catalog(),
+            &sources(&[]),
+            &[sales_link("entra.user.enable")],
+        )
+        .unwrap();
+        let tom = in_sales("tom", false);
+        let d = decide(
+            &e,
+            &tom,
+            "entra.user.enable",
+            &person("tom", Some("Sales")),
+            ApprovalContext::default(),
+        );
+        assert_eq!(d.outcome, Outcome::Auto, "{d:?}");
+        assert_eq!(ids(&d), vec![("standing-1".to_owned(), Layer::Action)]);
+        assert_eq!(e.standing_link_of(&d).as_deref(), Some("standing-1"));
+        let mei = Principal {
+            department: Some("Marketing".into()),
+            ..principal("mei", false)
+        };
+        let d = decide(
+            &e,
+            &mei,
+            "entra.user.enable",
+            &person("mei", Some("Marketing")),
+            ApprovalContext::default(),
+        );
+        assert_eq!(d.outcome, Outcome::Ask);
+        assert_eq!(e.standing_link_of(&d), None);
+        assert_ne!(
+            e.policy_set_hash(),
+            engine().policy_set_hash(),
+            "links are part of the set's identity"
+        );
+    }
+
+    #[test]
+    fn a_link_never_passes_a_forbid() {
+        let e = PolicyEngine::with_standing(
+            &catalog(),
+            &sources(&[]),
+            &[sales_link("entra.user.reset_password")],
+        )
+        .unwrap();
+        let nestor = in_sales("nestor", true);
+        let mut admin = person("grace", Some("Sales"));
+        admin.privileged = true;
+        let d = decide(
+            &e,
+            &nestor,
+            "entra.user.reset_password",
+            &admin,
+            ApprovalContext::default(),
+        );
+        assert_eq!(
+            d.outcome,
+            Outcome::Ask,
+            "the privileged-target forbid still needs an approval"
+        );
+        let mut bg = person("breakglass", Some("Sales"));
+        bg.protected = true;
+        let d = decide(
+            &e,
+            &nestor,
+            "entra.user.reset_password",
+            &bg,
+            ApprovalContext {
+                granted: true,
+                by_other: true,
+            },
+        );
+        assert_eq!(d.outcome, Outcome::Deny);
+        // Self-service still only touches one's own account.
+        let d = decide(
+            &e,
+            &in_sales("tom", false),
+            "entra.user.reset_password",
+            &person("chloe", Some("Sales")),
+            ApprovalContext::default(),
+        );
+        assert_eq!(d.outcome, Outcome::Deny);
+    }
+}

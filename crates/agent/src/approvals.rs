@@ -64,9 +64,18 @@ impl ApprovalRequest {
             purpose: ctx.purpose.to_owned(),
             targets: targets.to_vec(),
             decision: decision.clone(),
-            // "Approve always" arrives with standing approvals; until then only these are offered.
-            decisions_offered: vec!["approveOnce".into(), "deny".into()],
+            decisions_offered: vec!["approveOnce".into(), "approveAlways".into(), "deny".into()],
         }
+    }
+}
+
+impl ApprovalRequest {
+    /// A hard approval (`@approval("hard")`) never offers "approve always".
+    pub(crate) fn hard(mut self, hard: bool) -> Self {
+        if hard {
+            self.decisions_offered.retain(|d| d != "approveAlways");
+        }
+        self
     }
 }
 
@@ -93,6 +102,9 @@ pub(crate) enum Resolution {
 pub enum ApprovalDecision {
     /// Run it once.
     ApproveOnce,
+    /// Run it, and let similar requests within the terms run without asking (a standing
+    /// approval: bounded in scope, uses and time; revocable; never offered for a hard approval).
+    ApproveAlways(crate::StandingTerms),
     /// Do not run it.
     Deny {
         /// Why, for the requester.
@@ -141,8 +153,27 @@ impl TenantRuntime {
             conversation: request.conversation,
             purpose: &request.purpose,
         };
+        let mut standing = None;
+        if let ApprovalDecision::ApproveAlways(terms) = &decision {
+            if self.gateway.policy().is_hard_approval(&request.decision) {
+                return Err(AgentError::Approval(format!(
+                    "`{}` always needs a fresh approval (a hard approval), so \"approve always\" is not offered",
+                    request.call.action
+                )));
+            }
+            // Checked before anything is recorded, so bad terms leave the request pending.
+            crate::standing::scopes(terms.scope, &requester, &request.targets)?;
+            if terms.max_uses == 0 || terms.ttl.is_zero() {
+                return Err(AgentError::Approval(
+                    "\"approve always\" needs at least one use and a time it lasts".into(),
+                ));
+            }
+            standing = Some(*terms);
+        }
         let (to, note) = match &decision {
-            ApprovalDecision::ApproveOnce => (ApprovalStatus::Approved, None),
+            ApprovalDecision::ApproveOnce | ApprovalDecision::ApproveAlways(_) => {
+                (ApprovalStatus::Approved, None)
+            }
             ApprovalDecision::Deny { reason } => (ApprovalStatus::Denied, Some(reason.as_str())),
         };
         self.store
@@ -163,7 +194,40 @@ impl TenantRuntime {
                     reason,
                 )
             }
-            ApprovalDecision::ApproveOnce => {
+            ApprovalDecision::ApproveOnce | ApprovalDecision::ApproveAlways(_) => {
+                if let Some(terms) = standing {
+                    let created = self
+                        .create_standing(
+                            &request.call.action,
+                            &requester,
+                            &request.targets,
+                            &approver,
+                            &id.to_string(),
+                            terms,
+                        )
+                        .await;
+                    match created {
+                        Ok(link) => {
+                            tracing::info!(standing = %link, action = %request.call.action, "standing approval created")
+                        }
+                        Err(e) => {
+                            // Never left half-done: the approval is closed as failed, saying why.
+                            let note = format!(
+                                "approved always, but the standing approval could not be created: {e}"
+                            );
+                            self.store
+                                .transition_approval(
+                                    id,
+                                    ApprovalStatus::Approved,
+                                    ApprovalStatus::Failed,
+                                    None,
+                                    Some(&note),
+                                )
+                                .await?;
+                            return Err(e);
+                        }
+                    }
+                }
                 let outcome = self
                     .gateway
                     .call_approved(&ctx, &request.call, &approver, id)

@@ -19,6 +19,9 @@ pub enum AgentError {
     /// An approval decision was refused.
     #[error("{0}")]
     Approval(String),
+    /// The policies do not load.
+    #[error(transparent)]
+    Policy(#[from] steward_policy::PolicyError),
     /// The conversation belongs to someone else.
     #[error("conversation `{0}` belongs to another requester")]
     NotYourConversation(String),

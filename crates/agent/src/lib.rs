@@ -14,9 +14,11 @@ mod gateway;
 mod observation;
 pub mod reasoner;
 mod runtime;
+mod standing;
 
 pub use approvals::{ApprovalDecision, ApprovalRequest};
 pub use error::AgentError;
 pub use gateway::{CallKind, Gateway, GatewayOutcome};
 pub use observation::{Observation, ObservedResult};
 pub use runtime::{TenantConfig, TenantRuntime};
+pub use standing::{StandingScope, StandingTerms};

@@ -52,21 +52,26 @@ impl std::fmt::Debug for TenantRuntime {
 }
 
 impl TenantRuntime {
-    /// Assembles a tenant's runtime with the builtin reasoner.
-    pub fn new(
+    /// Assembles a tenant's runtime with the builtin reasoner: the policy set is built from
+    /// `sources` and the tenant's live standing approvals. Fails, naming file, line and policy,
+    /// if the policies do not load.
+    pub async fn start(
         config: TenantConfig,
         store: TenantStore,
-        policy: PolicyEngine,
+        sources: Vec<PolicySource>,
         connector: Arc<dyn Connector>,
-    ) -> Self {
-        let gateway = Gateway::new(&config, store.clone(), policy, connector);
-        Self {
+    ) -> Result<Self, AgentError> {
+        let links = crate::standing::live_links(&store).await?;
+        let policy = PolicyEngine::with_standing(&connector.catalog(), &sources, &links)
+            .map_err(AgentError::Policy)?;
+        let gateway = Gateway::new(&config, store.clone(), policy, sources, connector);
+        Ok(Self {
             config,
             store,
             gateway,
             reasoner: Box::new(BuiltinReasoner),
             it_admins_group_id: OnceCell::new(),
-        }
+        })
     }
 
     /// Validates `sources` whole and, only if they load, swaps them in for every later decision;
@@ -77,14 +82,18 @@ impl TenantRuntime {
         sources: &[PolicySource],
         origin: &str,
     ) -> Result<String, PolicyError> {
-        let engine = PolicyEngine::new(&self.gateway.catalog(), sources)?;
+        let links = crate::standing::live_links(&self.store)
+            .await
+            .map_err(|e| PolicyError::Schema(format!("standing approvals are unreadable: {e}")))?;
+        let engine = PolicyEngine::with_standing(&self.gateway.catalog(), sources, &links)?;
         let previous = self.gateway.policy().policy_set_hash().to_owned();
         let hash = engine.policy_set_hash().to_owned();
         if hash == previous {
             return Ok(hash);
         }
         let count = engine.policy_count();
-        self.gateway.replace_policy(engine);
+        self.gateway
+            .replace_policy_and_sources(engine, sources.to_vec());
         let mut entry = AuditEntry::new(self.config.id.to_string(), RecordKind::PolicyAmendment);
         entry.outcome = Some("reloaded".into());
         entry.detail = json!({"origin": origin, "previousPolicySetHash": previous, "policySetHash": hash, "policies": count});

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use steward_store::{ApprovalStatus, Store};
 
 use crate::ask::{post, running_server};
-use crate::cli::{ApprovalsArgs, ApprovalsCommand};
+use crate::cli::{AlwaysScope, ApprovalsArgs, ApprovalsCommand};
 use crate::render;
 
 pub async fn run(args: ApprovalsArgs) -> anyhow::Result<ExitCode> {
@@ -98,16 +98,80 @@ pub async fn run(args: ApprovalsArgs) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        ApprovalsCommand::Approve { id, approver, json } => {
-            decide(
-                &args.server,
-                &args.data_dir,
-                &id,
-                json!({"as": approver}),
-                "approve",
-                json,
+        ApprovalsCommand::Approve {
+            id,
+            approver,
+            json,
+            always,
+            scope,
+            max_uses,
+            expires_in_hours,
+        } => {
+            let body = if always {
+                let scope = match scope {
+                    AlwaysScope::Requester => "requester",
+                    AlwaysScope::Department => "department",
+                };
+                json!({"as": approver, "always": {"scope": scope, "maxUses": max_uses, "expiresInHours": expires_in_hours}})
+            } else {
+                json!({"as": approver})
+            };
+            decide(&args.server, &args.data_dir, &id, body, "approve", json).await
+        }
+        ApprovalsCommand::Standing { json } => {
+            let path = args.data_dir.join("steward.db");
+            if !path.exists() {
+                anyhow::bail!("no Steward database at `{}`", path.display());
+            }
+            let store = Store::open(&path).await?;
+            let mut items = Vec::new();
+            for t in store.tenants().await? {
+                for r in store.tenant(&t).await?.all_standing().await? {
+                    items.push(json!({"tenant": t.as_str(), "id": r.id, "action": r.action, "scope": r.scope_label, "approver": r.approver,
+                                      "expiresAt": r.expires_at, "maxUses": r.max_uses, "uses": r.uses, "revokedAt": r.revoked_at}));
+                }
+            }
+            if json {
+                println!("{}", serde_json::to_string_pretty(&items)?);
+            } else if items.is_empty() {
+                println!("no standing approvals");
+            } else {
+                for i in &items {
+                    let s = |p: &str| {
+                        i.get(p)
+                            .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
+                            .unwrap_or_default()
+                    };
+                    let state = if i["revokedAt"].is_null() {
+                        String::new()
+                    } else {
+                        format!(" [revoked {}]", s("revokedAt"))
+                    };
+                    println!(
+                        "{}  {} for {} — {} of {} uses, until {}, approved by {}{state}",
+                        s("id"),
+                        s("action"),
+                        s("scope"),
+                        s("uses"),
+                        s("maxUses"),
+                        s("expiresAt"),
+                        s("approver")
+                    );
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        ApprovalsCommand::Revoke { id, by } => {
+            let url = running_server(args.server.as_deref(), &args.data_dir)
+                .await?
+                .context("revoking takes effect in the running Steward: start `steward demo` (or `steward serve`) and retry")?;
+            post(
+                &format!("{url}/api/v1/standing/{id}/revoke"),
+                &json!({"as": by}),
             )
-            .await
+            .await?;
+            println!("standing approval {id} revoked");
+            Ok(ExitCode::SUCCESS)
         }
         ApprovalsCommand::Deny {
             id,

@@ -221,16 +221,43 @@ pub enum ApprovalsCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Approve a request once; Steward re-checks policy and runs it.
+    /// Approve a request; Steward re-checks policy and runs it. With --always, similar requests
+    /// within the scope run without asking until the uses or the time run out (or it is revoked).
     Approve {
         /// The approval id.
         id: String,
         /// The approver (sign-in name).
         #[arg(long = "as", value_name = "UPN")]
         approver: String,
+        /// Approve always: create a standing approval.
+        #[arg(long)]
+        always: bool,
+        /// Who and what it covers: this requester on this target, or the requester's department.
+        #[arg(long, value_enum, default_value = "requester", requires = "always")]
+        scope: AlwaysScope,
+        /// How many uses it allows.
+        #[arg(long, default_value_t = 10, requires = "always")]
+        max_uses: u32,
+        /// How long it lasts.
+        #[arg(long, default_value_t = 168, requires = "always")]
+        expires_in_hours: u64,
         /// Print JSON.
         #[arg(long)]
         json: bool,
+    },
+    /// List standing approvals ("approve always"), live and ended.
+    Standing {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// End a standing approval at once.
+    Revoke {
+        /// The standing approval id.
+        id: String,
+        /// Who revokes (an IT admin).
+        #[arg(long = "as", value_name = "UPN")]
+        by: String,
     },
     /// Deny a request.
     Deny {
@@ -265,4 +292,12 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 20000)]
         requests: usize,
     },
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum AlwaysScope {
+    /// This requester, on the same target.
+    Requester,
+    /// Anyone in the requester's department, on people in that department.
+    Department,
 }

@@ -11,9 +11,7 @@ use steward_connectors::Connector;
 use steward_connectors::msgraph::{
     self, DelegatedCredential, GraphClient, MsGraphConnector, RetryPolicy, TokenProvider,
 };
-use steward_policy::{
-    DEFAULT_TENANT_POLICIES, GLOBAL_ORIGIN, GLOBAL_POLICIES, PolicyEngine, PolicySource,
-};
+use steward_policy::{DEFAULT_TENANT_POLICIES, GLOBAL_ORIGIN, GLOBAL_POLICIES, PolicySource};
 use steward_store::Store;
 
 /// How often a served tenant's policy directory is checked for changes.
@@ -123,15 +121,11 @@ pub async fn tenant_runtime(
         retry,
     )));
     let sources = policy_sources(policy_dir)?;
-    let policy = PolicyEngine::new(&connector.catalog(), &sources)
-        .context("the policies do not load; Steward will not start with them")?;
     let tenant_store = store.ensure_tenant(&config.id, &config.name).await?;
-    Ok(Arc::new(TenantRuntime::new(
-        config,
-        tenant_store,
-        policy,
-        connector,
-    )))
+    let runtime = TenantRuntime::start(config, tenant_store, sources, connector)
+        .await
+        .context("the policies do not load; Steward will not start with them")?;
+    Ok(Arc::new(runtime))
 }
 
 /// A fingerprint of the `*.cedar` files of `dir` (names and contents), to notice any change.

@@ -5,7 +5,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use steward_agent::ApprovalDecision;
+use steward_agent::{ApprovalDecision, StandingScope, StandingTerms};
 use steward_domain::report::TurnReport;
 use steward_domain::{ApprovalId, Channel, ConversationId};
 
@@ -23,6 +23,8 @@ pub fn app(state: AppState) -> Router {
         .route("/api/v1/approvals/{id}/approve", post(approve))
         .route("/api/v1/approvals/{id}/deny", post(deny))
         .route("/api/v1/audit/verify", get(verify_audit))
+        .route("/api/v1/standing", get(list_standing))
+        .route("/api/v1/standing/{id}/revoke", post(revoke_standing))
         .route("/api/v1/demo/people", get(demo_people))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(64 * 1024))
         .with_state(state)
@@ -98,6 +100,16 @@ struct DecisionBody {
     #[serde(rename = "as")]
     approver: String,
     reason: Option<String>,
+    /// "Approve always" with these bounds.
+    always: Option<AlwaysBody>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct AlwaysBody {
+    scope: StandingScope,
+    max_uses: u32,
+    expires_in_hours: u64,
 }
 
 async fn decide(
@@ -121,7 +133,59 @@ async fn approve(
     Path(id): Path<String>,
     payload: Result<Json<DecisionBody>, JsonRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    decide(state, &id, body(payload)?, ApprovalDecision::ApproveOnce).await
+    let req = body(payload)?;
+    let decision = match &req.always {
+        None => ApprovalDecision::ApproveOnce,
+        Some(a) => {
+            if a.max_uses == 0 || a.expires_in_hours == 0 || a.expires_in_hours > 24 * 365 {
+                return Err(ApiError::bad_request(
+                    "`always` needs maxUses >= 1 and expiresInHours between 1 and 8760",
+                ));
+            }
+            ApprovalDecision::ApproveAlways(StandingTerms {
+                scope: a.scope,
+                max_uses: a.max_uses,
+                ttl: std::time::Duration::from_secs(a.expires_in_hours * 3600),
+            })
+        }
+    };
+    decide(state, &id, req, decision).await
+}
+
+async fn list_standing(
+    State(state): State<AppState>,
+    Query(q): Query<TenantQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let runtime = state.tenant(q.tenant.as_deref())?;
+    let rows = runtime.standing_approvals().await?;
+    let items: Vec<Value> = rows
+        .into_iter()
+        .map(|r| {
+            json!({"id": r.id, "action": r.action, "scope": r.scope_label, "approver": r.approver, "createdAt": r.created_at,
+                   "expiresAt": r.expires_at, "maxUses": r.max_uses, "uses": r.uses, "revokedAt": r.revoked_at,
+                   "sourceApproval": r.source_approval})
+        })
+        .collect();
+    Ok(Json(json!({"standingApprovals": items})))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct RevokeBody {
+    tenant: Option<String>,
+    #[serde(rename = "as")]
+    by: String,
+}
+
+async fn revoke_standing(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    payload: Result<Json<RevokeBody>, JsonRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let req = body(payload)?;
+    let runtime = state.tenant(req.tenant.as_deref())?;
+    runtime.revoke_standing(&id, &req.by).await?;
+    Ok(Json(json!({"revoked": id})))
 }
 
 async fn deny(

@@ -42,7 +42,7 @@ impl From<AgentError> for ApiError {
             AgentError::Store(StoreError::NotFound { .. }) => (StatusCode::NOT_FOUND, "notFound"),
             AgentError::Store(StoreError::Conflict { .. }) => (StatusCode::CONFLICT, "conflict"),
             AgentError::Directory(_) => (StatusCode::BAD_GATEWAY, "directoryUnavailable"),
-            AgentError::Store(_) | AgentError::BadState(..) => {
+            AgentError::Store(_) | AgentError::BadState(..) | AgentError::Policy(_) => {
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal")
             }
         };

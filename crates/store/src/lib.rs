@@ -9,9 +9,11 @@ mod approvals;
 mod audit;
 mod conversations;
 mod error;
+mod standing;
 mod store;
 
 pub use approvals::{ApprovalRow, ApprovalStatus};
 pub use conversations::ConversationRow;
 pub use error::StoreError;
+pub use standing::{StandingRow, stored_time};
 pub use store::{Store, TenantStore};

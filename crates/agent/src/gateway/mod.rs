@@ -13,7 +13,7 @@ use steward_connectors::{Connector, ConnectorError, Verification};
 use steward_domain::{
     ActionCall, ActionSpec, ApprovalId, Decision, Outcome, Principal, Target, TargetKind,
 };
-use steward_policy::{ApprovalContext, DecisionRequest, PolicyEngine};
+use steward_policy::{ApprovalContext, DecisionRequest, PolicyEngine, PolicySource};
 use steward_store::TenantStore;
 
 use crate::runtime::TenantConfig;
@@ -26,6 +26,9 @@ pub struct Gateway {
     store: TenantStore,
     /// The policy set in force; replaced whole on reload, read once per decision.
     policy: RwLock<Arc<PolicyEngine>>,
+    /// The policy files the set in force was built from (kept to rebuild it when standing
+    /// approvals change).
+    sources: RwLock<Vec<PolicySource>>,
     /// A candidate set decided beside the enforced one; differences are recorded, never enforced.
     shadow: RwLock<Option<Arc<PolicyEngine>>>,
     connector: Arc<dyn Connector>,
@@ -50,6 +53,7 @@ impl Gateway {
         config: &TenantConfig,
         store: TenantStore,
         policy: PolicyEngine,
+        sources: Vec<PolicySource>,
         connector: Arc<dyn Connector>,
     ) -> Self {
         let catalog = connector
@@ -61,6 +65,7 @@ impl Gateway {
             tenant: config.id.to_string(),
             store,
             policy: RwLock::new(Arc::new(policy)),
+            sources: RwLock::new(sources),
             shadow: RwLock::new(None),
             connector,
             catalog,
@@ -79,6 +84,27 @@ impl Gateway {
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .clone()
+    }
+
+    /// The policy files in force.
+    pub(crate) fn sources(&self) -> Vec<PolicySource> {
+        self.sources
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Puts a new set in force together with the files it was built from.
+    pub(crate) fn replace_policy_and_sources(
+        &self,
+        engine: PolicyEngine,
+        sources: Vec<PolicySource>,
+    ) {
+        *self
+            .sources
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = sources;
+        self.replace_policy(engine);
     }
 
     /// The candidate set running in shadow mode, if any.
@@ -284,6 +310,9 @@ impl Gateway {
         } else {
             self.decide(ctx, &spec, &targets, ApprovalContext::default())
         };
+        let decision = self
+            .count_standing_use(&mut audit, ctx, &spec, &targets, decision)
+            .await;
         let detail = json!({"decision": decision, "purpose": ctx.purpose});
         if let Err(error) = audit
             .write(
@@ -319,6 +348,7 @@ impl Gateway {
                         Vec::new()
                     }
                 };
+                let hard = self.policy().is_hard_approval(&decision);
                 let request = crate::approvals::ApprovalRequest::new(
                     approval_id,
                     ctx,
@@ -327,7 +357,8 @@ impl Gateway {
                     &targets,
                     &decision,
                     preview,
-                );
+                )
+                .hard(hard);
                 let payload = serde_json::to_value(&request).unwrap_or(Value::Null);
                 if let Err(e) = self
                     .store
@@ -369,6 +400,69 @@ impl Gateway {
                 let key = uuid::Uuid::now_v7().to_string();
                 self.execute(audit, &spec, targets, decision, &key).await
             }
+        }
+    }
+
+    /// Rebuilds the set in force from its files and the live standing approvals.
+    pub(crate) async fn rebuild(&self) -> Result<(), crate::AgentError> {
+        let links = crate::standing::live_links(&self.store).await?;
+        let engine = PolicyEngine::with_standing(&self.catalog(), &self.sources(), &links)
+            .map_err(crate::AgentError::Policy)?;
+        self.replace_policy(engine);
+        Ok(())
+    }
+
+    /// A decision made automatic by a standing approval counts one use of it, atomically, before
+    /// anything runs. If the approval was revoked, expired or used up meanwhile, the set is rebuilt
+    /// and the call decided again; if the use cannot be counted, the call is denied.
+    async fn count_standing_use(
+        &self,
+        audit: &mut CallAudit<'_>,
+        ctx: &CallContext<'_>,
+        spec: &ActionSpec,
+        targets: &[Target],
+        decision: Decision,
+    ) -> Decision {
+        if decision.outcome != Outcome::Auto {
+            return decision;
+        }
+        let Some(link) = self.policy().standing_link_of(&decision) else {
+            return decision;
+        };
+        match self.store.use_standing(&link, Utc::now()).await {
+            Ok(true) => {
+                let _ = audit
+                    .write(
+                        RecordKind::PolicyAmendment,
+                        targets,
+                        "standingUsed",
+                        json!({"standingApproval": link}),
+                        None,
+                    )
+                    .await;
+                // A link that is now used up leaves the set.
+                let still_live = crate::standing::live_links(&self.store)
+                    .await
+                    .map(|l| l.iter().any(|x| x.id == link))
+                    .unwrap_or(false);
+                if !still_live && let Err(e) = self.rebuild().await {
+                    tracing::error!(error = %e, "could not rebuild the policy set after a standing approval was used up");
+                }
+                decision
+            }
+            Ok(false) => match self.rebuild().await {
+                Ok(()) => self.decide(ctx, spec, targets, ApprovalContext::default()),
+                Err(e) => denial(
+                    format!(
+                        "the standing approval `{link}` is no longer live and the policy set could not be rebuilt: {e}"
+                    ),
+                    self.policy().policy_set_hash(),
+                ),
+            },
+            Err(e) => denial(
+                format!("could not count a use of the standing approval `{link}`: {e}"),
+                self.policy().policy_set_hash(),
+            ),
         }
     }
 

@@ -4,5 +4,6 @@ mod binary;
 mod policies;
 mod requests;
 mod safety;
+mod standing;
 mod support;
 mod tenants;

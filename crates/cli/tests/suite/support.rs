@@ -134,6 +134,35 @@ impl Harness {
         Ok(body)
     }
 
+    /// Disables an account directly in the tenant (as its Global Administrator would).
+    pub async fn disable(&self, local: &str) -> anyhow::Result<()> {
+        let grace = sign_in(
+            &self.http,
+            &self.tenant.sim.token_url(),
+            &upn("grace"),
+            "Demo-Grace-2026!",
+            "User.ReadWrite.All",
+        )
+        .await?;
+        let token = grace
+            .get("access_token")
+            .and_then(Value::as_str)
+            .context("no token")?;
+        let r = self
+            .http
+            .patch(format!(
+                "{}/v1.0/users/{}",
+                self.tenant.sim.base_url,
+                upn(local)
+            ))
+            .bearer_auth(token)
+            .json(&serde_json::json!({"accountEnabled": false}))
+            .send()
+            .await?;
+        anyhow::ensure!(r.status().is_success(), "disable {local}: {}", r.status());
+        Ok(())
+    }
+
     pub async fn user(&self, local: &str) -> anyhow::Result<Value> {
         self.graph(&format!(
             "/v1.0/users/{}?$select=id,userPrincipalName,accountEnabled,lastPasswordChangeDateTime,signInSessionsValidFromDateTime,jobTitle",

@@ -151,3 +151,65 @@ async fn an_approval_is_decided_over_the_api_once() -> anyhow::Result<()> {
     assert_eq!(h.user("tom").await?["accountEnabled"], true);
     Ok(())
 }
+
+async fn get(h: &Harness, path: &str) -> anyhow::Result<(StatusCode, Value)> {
+    let response = app(h)
+        .oneshot(Request::get(path).body(Body::empty())?)
+        .await?;
+    let status = response.status();
+    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20).await?;
+    Ok((status, serde_json::from_slice(&bytes)?))
+}
+
+#[tokio::test]
+async fn approve_always_list_and_revoke_over_the_api() -> anyhow::Result<()> {
+    let h = Harness::new().await?;
+    let (_, report) = post(
+        &h,
+        "/api/v1/ask",
+        Body::from(json!({"as": upn("tom"), "message": "my account is disabled"}).to_string()),
+    )
+    .await?;
+    let id = report["actions"][0]["approvalId"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let bad = json!({"as": upn("nestor"), "always": {"scope": "department", "maxUses": 0, "expiresInHours": 1}});
+    let (status, _) = post(
+        &h,
+        &format!("/api/v1/approvals/{id}/approve"),
+        Body::from(bad.to_string()),
+    )
+    .await?;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let always = json!({"as": upn("nestor"), "always": {"scope": "department", "maxUses": 3, "expiresInHours": 24}});
+    let (status, body) = post(
+        &h,
+        &format!("/api/v1/approvals/{id}/approve"),
+        Body::from(always.to_string()),
+    )
+    .await?;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (_, listed) = get(&h, "/api/v1/standing").await?;
+    let standing = &listed["standingApprovals"][0];
+    assert_eq!(standing["action"], "entra.user.enable");
+    assert_eq!(standing["maxUses"], 3);
+    let link = standing["id"].as_str().unwrap_or_default().to_owned();
+    let (status, _) = post(
+        &h,
+        &format!("/api/v1/standing/{link}/revoke"),
+        Body::from(json!({"as": upn("adele")}).to_string()),
+    )
+    .await?;
+    assert_eq!(status, StatusCode::CONFLICT, "an employee cannot revoke");
+    let (status, _) = post(
+        &h,
+        &format!("/api/v1/standing/{link}/revoke"),
+        Body::from(json!({"as": upn("nestor")}).to_string()),
+    )
+    .await?;
+    assert_eq!(status, StatusCode::OK);
+    let (_, listed) = get(&h, "/api/v1/standing").await?;
+    assert!(listed["standingApprovals"][0]["revokedAt"].is_string());
+    Ok(())
+}

@@ -45,18 +45,8 @@ impl Harness {
         };
         let tenant = start_tenant(seed, &store, dir.path(), retry).await?;
         let http = reqwest::Client::new();
-        let reader_token = sign_in(
-            &http,
-            &tenant.sim.token_url(),
-            reader,
-            reader_password,
-            "User.Read.All AuditLog.Read.All GroupMember.Read.All",
-        )
-        .await?
-        .get("access_token")
-        .and_then(Value::as_str)
-        .context("no access token")?
-        .to_owned();
+        let reader_token =
+            access_token(&http, &tenant.sim.token_url(), reader, reader_password).await?;
         Ok(Self {
             _dir: dir,
             store,
@@ -85,18 +75,13 @@ impl Harness {
             default_wait: Duration::from_millis(200),
         };
         let tenant = start_tenant(steward_sim::demo_seed()?, &store, dir.path(), retry).await?;
-        let reader_token = sign_in(
+        let reader_token = access_token(
             &http,
             &tenant.sim.token_url(),
             &upn("grace"),
             "Demo-Grace-2026!",
-            "User.Read.All AuditLog.Read.All GroupMember.Read.All",
         )
-        .await?
-        .get("access_token")
-        .and_then(Value::as_str)
-        .context("no access token")?
-        .to_owned();
+        .await?;
         Ok(Self {
             _dir: dir,
             store,
@@ -260,6 +245,28 @@ impl Harness {
             .await?;
         v["served"].as_u64().context("no count")
     }
+}
+
+/// An access token for reading the tenant back (users, groups, logs).
+async fn access_token(
+    http: &reqwest::Client,
+    token_url: &str,
+    who: &str,
+    password: &str,
+) -> anyhow::Result<String> {
+    let answer = sign_in(
+        http,
+        token_url,
+        who,
+        password,
+        "User.Read.All AuditLog.Read.All GroupMember.Read.All",
+    )
+    .await?;
+    answer
+        .get("access_token")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+        .context("no access token")
 }
 
 pub async fn sign_in(

@@ -5,7 +5,10 @@ use std::time::{Duration, Instant};
 
 use cedar_policy::Authorizer;
 use steward_domain::{Channel, Outcome, Principal, Target, TargetKind, TenantId};
-use steward_policy::{ApprovalContext, DecisionRequest, PolicyEngine, PolicySource};
+use steward_policy::{
+    ApprovalContext, DecisionRequest, PolicyEngine, PolicySource, ScopeEntity, ScopeKind,
+    StandingLink,
+};
 
 use crate::cli::{BenchArgs, BenchCommand};
 use crate::wiring::policy_sources;
@@ -57,7 +60,11 @@ fn micros(d: Duration) -> String {
 
 /// Runs a benchmark and prints its figures.
 pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
-    let BenchCommand::Policy { policies, requests } = args.command;
+    let BenchCommand::Policy {
+        policies,
+        requests,
+        links,
+    } = args.command;
     let catalog = steward_connectors::msgraph::catalog();
     let mut sources: Vec<PolicySource> = policy_sources(None)?;
     let text: String = (0..policies)
@@ -69,8 +76,39 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         text,
         global: false,
     });
+    // Standing approvals of realistic shapes: one person on one target, or a department.
+    let mutating: Vec<_> = catalog.iter().filter(|s| s.mutating).collect();
+    let standing: Vec<StandingLink> = (0..links)
+        .filter_map(|i| {
+            let action = mutating.get(i % mutating.len().max(1))?.name.clone();
+            let (principal, resource) = if i % 2 == 0 {
+                (
+                    ScopeEntity {
+                        kind: ScopeKind::Person,
+                        id: format!("p-{}", i % 50),
+                    },
+                    ScopeEntity {
+                        kind: ScopeKind::Person,
+                        id: format!("t-{i}"),
+                    },
+                )
+            } else {
+                let d = ScopeEntity {
+                    kind: ScopeKind::Department,
+                    id: format!("bench/Dept-{}", i % policies.max(1)),
+                };
+                (d.clone(), d)
+            };
+            Some(StandingLink {
+                id: format!("standing-{i}"),
+                action,
+                principal,
+                resource,
+            })
+        })
+        .collect();
     let loading = Instant::now();
-    let engine = PolicyEngine::new(&catalog, &sources)?;
+    let engine = PolicyEngine::with_standing(&catalog, &sources, &standing)?;
     let load_time = loading.elapsed();
 
     let tenant = TenantId::new("bench")?;
@@ -147,9 +185,10 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     }
     let (ours, bare) = (stats(ours), stats(bare));
     println!(
-        "policy decision latency: {} policies in force ({} generated + the shipped global and default sets), {} requests, loaded and validated in {:.0} ms",
+        "policy decision latency: {} policies in force ({} generated + the shipped global and default sets, {} standing-approval links), {} requests, loaded and validated in {:.0} ms",
         engine.policy_count(),
         policies,
+        links,
         requests,
         load_time.as_secs_f64() * 1e3
     );

@@ -291,6 +291,9 @@ pub enum BenchCommand {
         /// Requests decided.
         #[arg(long, default_value_t = 20000)]
         requests: usize,
+        /// Standing-approval links ("approve always") in force.
+        #[arg(long, default_value_t = 10000)]
+        links: usize,
     },
 }
 

@@ -133,7 +133,7 @@ impl TenantRuntime {
             .map_err(|e| AgentError::BadState(id.to_string(), e.to_string()))?;
         let approver = self.identify(approver_upn).await?;
         if !approver.it_admin {
-            return Err(AgentError::Approval(format!(
+            return Err(AgentError::NotAllowed(format!(
                 "{} is not an approver for this tenant (approvers are the members of `{}`)",
                 approver.upn, self.config.it_admins_group
             )));
@@ -143,7 +143,7 @@ impl TenantRuntime {
         if approver.directory_id == requester.directory_id
             && request.targets.iter().any(|t| t.privileged)
         {
-            return Err(AgentError::Approval(
+            return Err(AgentError::NotAllowed(
                 "nobody approves their own request on a privileged target".into(),
             ));
         }

@@ -16,9 +16,12 @@ pub enum AgentError {
     /// The conversation state could not be read back.
     #[error("conversation `{0}` has unreadable state: {1}")]
     BadState(String, String),
-    /// An approval decision was refused.
+    /// An approval decision was refused (already decided, bad terms).
     #[error("{0}")]
     Approval(String),
+    /// The person has no authority for this (not an approver, approving their own privileged request).
+    #[error("{0}")]
+    NotAllowed(String),
     /// The policies do not load.
     #[error(transparent)]
     Policy(#[from] steward_policy::PolicyError),

@@ -194,7 +194,7 @@ impl TenantRuntime {
     pub async fn revoke_standing(&self, id: &str, by_upn: &str) -> Result<(), AgentError> {
         let by = self.identify(by_upn).await?;
         if !by.it_admin {
-            return Err(AgentError::Approval(format!(
+            return Err(AgentError::NotAllowed(format!(
                 "{} may not revoke standing approvals (members of `{}` may)",
                 by.upn, self.config.it_admins_group
             )));

@@ -38,6 +38,7 @@ impl From<AgentError> for ApiError {
         let (status, code) = match &e {
             AgentError::UnknownRequester(_) => (StatusCode::FORBIDDEN, "unknownRequester"),
             AgentError::NotYourConversation(_) => (StatusCode::FORBIDDEN, "notYourConversation"),
+            AgentError::NotAllowed(_) => (StatusCode::FORBIDDEN, "notAllowed"),
             AgentError::Approval(_) => (StatusCode::CONFLICT, "refused"),
             AgentError::Store(StoreError::NotFound { .. }) => (StatusCode::NOT_FOUND, "notFound"),
             AgentError::Store(StoreError::Conflict { .. }) => (StatusCode::CONFLICT, "conflict"),

@@ -201,7 +201,7 @@ async fn approve_always_list_and_revoke_over_the_api() -> anyhow::Result<()> {
         Body::from(json!({"as": upn("adele")}).to_string()),
     )
     .await?;
-    assert_eq!(status, StatusCode::CONFLICT, "an employee cannot revoke");
+    assert_eq!(status, StatusCode::FORBIDDEN, "an employee cannot revoke");
     let (status, _) = post(
         &h,
         &format!("/api/v1/standing/{link}/revoke"),

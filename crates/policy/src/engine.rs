@@ -81,15 +81,7 @@ impl PolicyEngine {
         links: &[StandingLink],
     ) -> Result<Self, PolicyError> {
         let schema = parse_schema(&cedar_schema_text(catalog))?;
-        let mut loaded = load(sources, &schema)?;
-        crate::standing::add_templates(&mut loaded.set, catalog)?;
-        let validation = cedar_policy::Validator::new(schema.clone())
-            .validate(&loaded.set, cedar_policy::ValidationMode::Strict);
-        if let Some(e) = validation.validation_errors().next() {
-            return Err(PolicyError::Schema(format!(
-                "the standing-approval templates do not validate: {e}"
-            )));
-        }
+        let mut loaded = load(sources, &schema, catalog)?;
         crate::standing::link_all(&mut loaded.set, &mut loaded.layers, links)?;
         if !links.is_empty() {
             use sha2::Digest as _;

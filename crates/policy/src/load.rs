@@ -48,7 +48,13 @@ fn describe(diag: &dyn Diagnostic) -> String {
 
 /// Parses every source, re-keys each policy by its `@id`, checks the `@layer` annotations and
 /// validates the whole set strictly. Any problem rejects the set whole.
-pub(crate) fn load(sources: &[PolicySource], schema: &Schema) -> Result<LoadedSet, PolicyError> {
+/// `catalog` gives the standing-approval templates, added before the one strict validation of
+/// the whole set.
+pub(crate) fn load(
+    sources: &[PolicySource],
+    schema: &Schema,
+    catalog: &[steward_domain::ActionSpec],
+) -> Result<LoadedSet, PolicyError> {
     let mut problems = Vec::new();
     let mut set = PolicySet::new();
     let mut layers = HashMap::new();
@@ -148,6 +154,7 @@ pub(crate) fn load(sources: &[PolicySource], schema: &Schema) -> Result<LoadedSe
     }
 
     if problems.is_empty() {
+        crate::standing::add_templates(&mut set, catalog)?;
         let validation = Validator::new(schema.clone()).validate(&set, ValidationMode::Strict);
         for e in validation.validation_errors() {
             let id = e.policy_id().to_string();

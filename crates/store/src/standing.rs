@@ -119,18 +119,23 @@ impl TenantStore {
         Ok(rows.into_iter().map(decode).collect())
     }
 
-    /// Counts one use, atomically and only while the approval is still live; `false` if it was
-    /// revoked, expired or used up in the meantime (then the action must not run on its strength).
-    pub async fn use_standing(&self, id: &str, now: DateTime<Utc>) -> Result<bool, StoreError> {
-        let done = sqlx::query(
-            "UPDATE standing_approvals SET uses = uses + 1 WHERE tenant = ? AND id = ? AND revoked_at IS NULL AND expires_at > ? AND uses < max_uses",
+    /// Counts one use, atomically and only while the approval is still live. Returns the uses
+    /// left after this one, or `None` if it was revoked, expired or used up in the meantime (then
+    /// the action must not run on its strength).
+    pub async fn use_standing(
+        &self,
+        id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<i64>, StoreError> {
+        let left: Option<(i64,)> = sqlx::query_as(
+            "UPDATE standing_approvals SET uses = uses + 1 WHERE tenant = ? AND id = ? AND revoked_at IS NULL AND expires_at > ? AND uses < max_uses RETURNING max_uses - uses",
         )
         .bind(self.tenant.as_str())
         .bind(id)
         .bind(stamp(now))
-        .execute(&self.pool)
+        .fetch_optional(&self.pool)
         .await?;
-        Ok(done.rows_affected() == 1)
+        Ok(left.map(|(n,)| n))
     }
 
     /// Ends a standing approval at once.

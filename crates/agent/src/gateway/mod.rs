@@ -430,27 +430,25 @@ impl Gateway {
             return decision;
         };
         match self.store.use_standing(&link, Utc::now()).await {
-            Ok(true) => {
+            Ok(Some(left)) => {
                 let _ = audit
                     .write(
                         RecordKind::PolicyAmendment,
                         targets,
                         "standingUsed",
-                        json!({"standingApproval": link}),
+                        json!({"standingApproval": link, "usesLeft": left}),
                         None,
                     )
                     .await;
                 // A link that is now used up leaves the set.
-                let still_live = crate::standing::live_links(&self.store)
-                    .await
-                    .map(|l| l.iter().any(|x| x.id == link))
-                    .unwrap_or(false);
-                if !still_live && let Err(e) = self.rebuild().await {
+                if left == 0
+                    && let Err(e) = self.rebuild().await
+                {
                     tracing::error!(error = %e, "could not rebuild the policy set after a standing approval was used up");
                 }
                 decision
             }
-            Ok(false) => match self.rebuild().await {
+            Ok(None) => match self.rebuild().await {
                 Ok(()) => self.decide(ctx, spec, targets, ApprovalContext::default()),
                 Err(e) => denial(
                     format!(

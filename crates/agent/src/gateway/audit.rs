@@ -2,9 +2,9 @@
 
 use serde_json::Value;
 use steward_audit::{AuditEntry, RecordKind, redact};
-use steward_domain::{ActionCall, Target};
+use steward_domain::{ActionCall, Decision, Target};
 
-use super::{CallContext, Gateway, kind_name};
+use super::{CallContext, Gateway, GatewayOutcome, kind_name};
 
 /// Writes one call's records and collects their sequence numbers for the report.
 pub(super) struct CallAudit<'a> {
@@ -32,6 +32,38 @@ impl<'a> CallAudit<'a> {
     /// The call being made.
     pub fn call(&self) -> &'a ActionCall {
         self.call
+    }
+
+    /// Records the policy decision; a decision that cannot be recorded is never acted on.
+    pub async fn decision(
+        &mut self,
+        targets: &[Target],
+        decision: &Decision,
+        detail: Value,
+    ) -> Result<(), String> {
+        self.write(
+            RecordKind::Decision,
+            targets,
+            &decision.outcome.to_string(),
+            detail,
+            None,
+        )
+        .await
+    }
+
+    /// Ends the call as failed, with the records written so far.
+    pub fn fail(
+        self,
+        decision: Option<Decision>,
+        targets: Vec<Target>,
+        error: String,
+    ) -> GatewayOutcome {
+        GatewayOutcome::Failed {
+            decision,
+            targets,
+            error,
+            audit_ids: self.ids,
+        }
     }
 
     /// Appends a record (committed to disk before returning). The caller decides whether a

@@ -291,12 +291,7 @@ impl Gateway {
                         None,
                     )
                     .await;
-                return GatewayOutcome::Failed {
-                    decision: None,
-                    targets: Vec::new(),
-                    error,
-                    audit_ids: audit.ids,
-                };
+                return audit.fail(None, Vec::new(), error);
             }
         };
         let decision = if kind == CallKind::Investigate && spec.mutating {
@@ -314,22 +309,8 @@ impl Gateway {
             .count_standing_use(&mut audit, ctx, &spec, &targets, decision)
             .await;
         let detail = json!({"decision": decision, "purpose": ctx.purpose});
-        if let Err(error) = audit
-            .write(
-                RecordKind::Decision,
-                &targets,
-                &decision.outcome.to_string(),
-                detail,
-                None,
-            )
-            .await
-        {
-            return GatewayOutcome::Failed {
-                decision: Some(decision),
-                targets,
-                error,
-                audit_ids: audit.ids,
-            };
+        if let Err(error) = audit.decision(&targets, &decision, detail).await {
+            return audit.fail(Some(decision), targets, error);
         }
         self.shadow_decide(&mut audit, ctx, &spec, &targets, &decision)
             .await;
@@ -372,12 +353,7 @@ impl Gateway {
                     .await
                 {
                     let error = format!("could not persist the approval request: {e}");
-                    return GatewayOutcome::Failed {
-                        decision: Some(decision),
-                        targets,
-                        error,
-                        audit_ids: audit.ids,
-                    };
+                    return audit.fail(Some(decision), targets, error);
                 }
                 let detail = json!({"approvalId": approval_id, "reason": decision.reason});
                 let _ = audit
@@ -507,12 +483,7 @@ impl Gateway {
         let (spec, targets) = match self.prepare(call).await {
             Ok(p) => p,
             Err(error) => {
-                return GatewayOutcome::Failed {
-                    decision: None,
-                    targets: Vec::new(),
-                    error,
-                    audit_ids: audit.ids,
-                };
+                return audit.fail(None, Vec::new(), error);
             }
         };
         let by_other = approver.directory_id != ctx.principal.directory_id;
@@ -532,22 +503,8 @@ impl Gateway {
             );
         }
         let detail = json!({"decision": decision, "approvalId": approval_id, "approver": approver.upn, "recheck": true});
-        if let Err(error) = audit
-            .write(
-                RecordKind::Decision,
-                &targets,
-                &decision.outcome.to_string(),
-                detail,
-                None,
-            )
-            .await
-        {
-            return GatewayOutcome::Failed {
-                decision: Some(decision),
-                targets,
-                error,
-                audit_ids: audit.ids,
-            };
+        if let Err(error) = audit.decision(&targets, &decision, detail).await {
+            return audit.fail(Some(decision), targets, error);
         }
         if decision.outcome != Outcome::Auto {
             return GatewayOutcome::Denied {
@@ -578,12 +535,7 @@ impl Gateway {
                 .write(RecordKind::Intent, &targets, "intent", detail, None)
                 .await
             {
-                return GatewayOutcome::Failed {
-                    decision: Some(decision),
-                    targets,
-                    error,
-                    audit_ids: audit.ids,
-                };
+                return audit.fail(Some(decision), targets, error);
             }
         }
         // Step 7.
@@ -605,12 +557,7 @@ impl Gateway {
                         request_id,
                     )
                     .await;
-                return GatewayOutcome::Failed {
-                    decision: Some(decision),
-                    targets,
-                    error: e.to_string(),
-                    audit_ids: audit.ids,
-                };
+                return audit.fail(Some(decision), targets, e.to_string());
             }
         };
         if !spec.mutating {

@@ -45,12 +45,12 @@ impl TenantRuntime {
     ) -> Result<TurnReport, AgentError> {
         let message = message.trim();
         if message.is_empty() {
-            return Err(AgentError::Approval(
+            return Err(AgentError::BadInput(
                 "the message is empty: say what the problem is".into(),
             ));
         }
         if message.chars().count() > MAX_MESSAGE_CHARS {
-            return Err(AgentError::Approval(format!(
+            return Err(AgentError::BadInput(format!(
                 "the message is longer than {MAX_MESSAGE_CHARS} characters"
             )));
         }

@@ -16,6 +16,9 @@ pub enum AgentError {
     /// The conversation state could not be read back.
     #[error("conversation `{0}` has unreadable state: {1}")]
     BadState(String, String),
+    /// The request itself is unusable (an empty or over-long message).
+    #[error("{0}")]
+    BadInput(String),
     /// An approval decision was refused (already decided, bad terms).
     #[error("{0}")]
     Approval(String),

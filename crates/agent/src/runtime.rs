@@ -4,7 +4,7 @@ use serde_json::json;
 use steward_audit::{AuditEntry, RecordKind};
 use steward_connectors::Connector;
 use steward_domain::{Principal, TargetKind, TenantId};
-use steward_policy::{PolicyEngine, PolicyError, PolicySource};
+use steward_policy::{PolicyEngine, PolicySource};
 use steward_store::TenantStore;
 use tokio::sync::OnceCell;
 
@@ -81,10 +81,8 @@ impl TenantRuntime {
         &self,
         sources: &[PolicySource],
         origin: &str,
-    ) -> Result<String, PolicyError> {
-        let links = crate::standing::live_links(&self.store)
-            .await
-            .map_err(|e| PolicyError::Schema(format!("standing approvals are unreadable: {e}")))?;
+    ) -> Result<String, AgentError> {
+        let links = crate::standing::live_links(&self.store).await?;
         let engine = PolicyEngine::with_standing(&self.gateway.catalog(), sources, &links)?;
         let previous = self.gateway.policy().policy_set_hash().to_owned();
         let hash = engine.policy_set_hash().to_owned();
@@ -111,7 +109,7 @@ impl TenantRuntime {
         &self,
         sources: Option<&[PolicySource]>,
         origin: &str,
-    ) -> Result<Option<String>, PolicyError> {
+    ) -> Result<Option<String>, AgentError> {
         let engine = sources
             .map(|s| PolicyEngine::new(&self.gateway.catalog(), s))
             .transpose()?;

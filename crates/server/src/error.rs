@@ -39,6 +39,7 @@ impl From<AgentError> for ApiError {
             AgentError::UnknownRequester(_) => (StatusCode::FORBIDDEN, "unknownRequester"),
             AgentError::NotYourConversation(_) => (StatusCode::FORBIDDEN, "notYourConversation"),
             AgentError::NotAllowed(_) => (StatusCode::FORBIDDEN, "notAllowed"),
+            AgentError::BadInput(_) => (StatusCode::BAD_REQUEST, "badRequest"),
             AgentError::Approval(_) => (StatusCode::CONFLICT, "refused"),
             AgentError::Store(StoreError::NotFound { .. }) => (StatusCode::NOT_FOUND, "notFound"),
             AgentError::Store(StoreError::Conflict { .. }) => (StatusCode::CONFLICT, "conflict"),

@@ -63,13 +63,14 @@ async fn ask_answers_a_report_and_bad_input_a_clear_error() -> anyhow::Result<()
             .contains("nobody@larkspur.example")
     );
 
-    let (status, _) = post(
+    let (status, body) = post(
         &h,
         "/api/v1/ask",
         Body::from(json!({"as": upn("adele"), "message": "   "}).to_string()),
     )
     .await?;
-    assert_ne!(status, StatusCode::OK);
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["error"]["code"], "badRequest");
 
     let (status, body) = post(
         &h,

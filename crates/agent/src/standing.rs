@@ -141,7 +141,8 @@ impl TenantRuntime {
         }
     }
 
-    /// Creates a standing approval (audited) and puts it in force.
+    /// Creates a standing approval (audited) and puts it in force. The terms and scope were
+    /// checked by the caller before the approval was recorded.
     pub(crate) async fn create_standing(
         &self,
         action: &ActionName,
@@ -151,11 +152,6 @@ impl TenantRuntime {
         source: &str,
         terms: StandingTerms,
     ) -> Result<String, AgentError> {
-        if terms.max_uses == 0 {
-            return Err(AgentError::Approval(
-                "a standing approval needs at least one use".into(),
-            ));
-        }
         let (principal, resource, label) = scopes(terms.scope, requester, targets)?;
         let now = Utc::now();
         let expires =

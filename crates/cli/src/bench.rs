@@ -151,6 +151,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
             blast_radius: 1 + (i % 3) as i64,
             risk: catalog[i % catalog.len()].risk.score(),
             local_hour: (i % 24) as i64,
+            recent_count: 1,
             approval: ApprovalContext::default(),
         })
         .collect();

@@ -169,6 +169,12 @@ pub struct ExplainArgs {
     /// Number of targets in the job.
     #[arg(long, default_value_t = 1)]
     pub blast_radius: i64,
+    /// Changes of this action the requester has had in the last hour, this one included.
+    #[arg(long, default_value_t = 1)]
+    pub recent_count: i64,
+    /// Hour of day in the tenant's time zone (0-23).
+    #[arg(long, default_value_t = 12)]
+    pub local_hour: i64,
     /// The tenant's policy directory (default: the shipped default set).
     #[arg(long)]
     pub policy_dir: Option<PathBuf>,

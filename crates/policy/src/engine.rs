@@ -40,6 +40,9 @@ pub struct DecisionRequest<'a> {
     pub risk: i64,
     /// Hour of day in the tenant's time zone, 0–23.
     pub local_hour: i64,
+    /// How many changes of this action this principal has had in the last hour, this one
+    /// included (reserved before the query; 0 for reads, which are not counted).
+    pub recent_count: i64,
     /// Approval state.
     pub approval: ApprovalContext,
 }
@@ -175,10 +178,11 @@ impl PolicyEngine {
         if !(0..=100).contains(&req.risk)
             || !(0..=23).contains(&req.local_hour)
             || req.blast_radius < 0
+            || req.recent_count < 0
         {
             return self.deny(
                 Vec::new(),
-                "the runtime context is out of range (risk 0-100, hour 0-23, blast radius >= 0)"
+                "the runtime context is out of range (risk 0-100, hour 0-23, blast radius and recent count >= 0)"
                     .into(),
                 Vec::new(),
             );

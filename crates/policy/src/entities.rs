@@ -188,6 +188,10 @@ pub(crate) fn context(
             "localHour".to_owned(),
             RestrictedExpression::new_long(req.local_hour),
         ),
+        (
+            "recentCount".to_owned(),
+            RestrictedExpression::new_long(req.recent_count),
+        ),
         ("approval".to_owned(), approval),
     ])
     .map_err(|e| e.to_string())

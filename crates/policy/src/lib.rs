@@ -23,12 +23,16 @@ pub use standing::{ScopeEntity, ScopeKind, StandingLink};
 /// self-service limits, privileged targets and critical actions.
 pub const GLOBAL_POLICIES: &str = include_str!("../policies/global.cedar");
 
-/// A sensible default tenant policy set (tenant, action, department and runtime layers), as
+/// A sensible default tenant policy set (tenant, target, action, department and runtime layers), as
 /// `(file name, Cedar text)`: written to a new tenant's policy directory so it can be edited.
 pub const DEFAULT_TENANT_POLICIES: &[(&str, &str)] = &[
     (
         "tenant.cedar",
         include_str!("../policies/default-tenant/tenant.cedar"),
+    ),
+    (
+        "target.cedar",
+        include_str!("../policies/default-tenant/target.cedar"),
     ),
     (
         "action.cedar",

@@ -40,6 +40,7 @@ type Ctx = {
   blastRadius: Long,
   risk: Long,
   localHour: Long,
+  recentCount: Long,
   approval: Approval,
 };
 

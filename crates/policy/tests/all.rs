@@ -103,6 +103,7 @@ fn decide(
         blast_radius: 1,
         risk: 40,
         local_hour: 10,
+        recent_count: 1,
         approval,
     })
 }
@@ -287,6 +288,7 @@ fn department_layer_asks_for_finance_staff() {
         blast_radius: 2,
         risk: 40,
         local_hour: 10,
+        recent_count: 1,
         approval: ApprovalContext::default(),
     };
     let d = e.decide_all(&base, &[group.clone(), person("marcus", Some("Finance"))]);
@@ -403,6 +405,7 @@ mod properties {
                     blast_radius: blast,
                     risk: spec.risk.score(),
                     local_hour: hour,
+                    recent_count: 1,
                     approval: ApprovalContext { granted, by_other: granted },
                 })
             };
@@ -464,6 +467,7 @@ mod slicing {
                 blast_radius: blast,
                 risk: spec.risk.score(),
                 local_hour: 9,
+                recent_count: 1,
                 approval: ApprovalContext::default(),
             };
             let ours = e.decide(&req);
@@ -521,6 +525,7 @@ mod layer_properties {
             blast_radius: 1,
             risk: spec.risk.score(),
             local_hour: 10,
+            recent_count: 1,
             approval: ApprovalContext {
                 granted: approved,
                 by_other: approved,

@@ -8,12 +8,14 @@
 mod approvals;
 mod audit;
 mod conversations;
+mod counters;
 mod error;
 mod standing;
 mod store;
 
 pub use approvals::{ApprovalRow, ApprovalStatus};
 pub use conversations::ConversationRow;
+pub use counters::Reservation;
 pub use error::StoreError;
 pub use standing::{StandingRow, stored_time};
 pub use store::{Store, TenantStore};

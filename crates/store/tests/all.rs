@@ -164,3 +164,70 @@ async fn data_survives_reopening_the_file() -> anyhow::Result<()> {
     assert_eq!(t.audit_records(None).await?.len(), 1);
     Ok(())
 }
+
+#[tokio::test]
+async fn concurrent_reservations_each_see_a_distinct_count() -> anyhow::Result<()> {
+    use chrono::{Duration, Utc};
+    let (_dir, store) = open().await?;
+    let t = store.ensure_tenant(&TenantId::new("acme")?, "Acme").await?;
+    let now = Utc::now();
+    let mut tasks = Vec::new();
+    for _ in 0..12 {
+        let t = t.clone();
+        tasks.push(tokio::spawn(async move {
+            t.reserve_action(
+                "p1",
+                "entra.user.reset_password",
+                1,
+                now,
+                Duration::hours(1),
+            )
+            .await
+        }));
+    }
+    let mut counts = Vec::new();
+    for task in tasks {
+        counts.push(task.await??.count);
+    }
+    counts.sort_unstable();
+    // No two concurrent requests saw the same count: a limit of N lets exactly N through.
+    assert_eq!(counts, (1..=12).collect::<Vec<_>>());
+
+    // Another action, another principal and another tenant each count from zero.
+    let other = t
+        .reserve_action("p1", "entra.user.enable", 2, now, Duration::hours(1))
+        .await?;
+    assert_eq!(other.count, 2, "units are the job's targets");
+    let b = store.ensure_tenant(&TenantId::new("beta")?, "Beta").await?;
+    let r = b
+        .reserve_action(
+            "p1",
+            "entra.user.reset_password",
+            1,
+            now,
+            Duration::hours(1),
+        )
+        .await?;
+    assert_eq!(r.count, 1);
+
+    // A released reservation no longer counts; one outside the window is pruned.
+    t.release_action(&other.id).await?;
+    let again = t
+        .reserve_action("p1", "entra.user.enable", 1, now, Duration::hours(1))
+        .await?;
+    assert_eq!(again.count, 1);
+    let later = t
+        .reserve_action(
+            "p1",
+            "entra.user.reset_password",
+            1,
+            now + Duration::minutes(61),
+            Duration::hours(1),
+        )
+        .await?;
+    assert_eq!(
+        later.count, 1,
+        "the 12 earlier reservations left the window"
+    );
+    Ok(())
+}

@@ -1,6 +1,7 @@
 //! The action gateway: the only code path that can change anything outside Steward.
 
 mod audit;
+mod counters;
 mod outcome;
 
 use std::collections::{HashMap, HashSet};
@@ -217,8 +218,9 @@ impl Gateway {
         spec: &ActionSpec,
         targets: &[Target],
         approval: ApprovalContext,
+        recent_count: i64,
     ) -> Decision {
-        self.decide_with(&self.policy(), ctx, spec, targets, approval)
+        self.decide_with(&self.policy(), ctx, spec, targets, approval, recent_count)
     }
 
     /// Steps 3–4: the self-service scope and the policy decision over every target.
@@ -229,6 +231,7 @@ impl Gateway {
         spec: &ActionSpec,
         targets: &[Target],
         approval: ApprovalContext,
+        recent_count: i64,
     ) -> Decision {
         let base = DecisionRequest {
             principal: ctx.principal,
@@ -238,6 +241,7 @@ impl Gateway {
             blast_radius: i64::try_from(targets.len()).unwrap_or(i64::MAX),
             risk: spec.risk.score(),
             local_hour: self.local_hour(),
+            recent_count,
             approval,
         };
         let decision = policy.decide_all(&base, targets);
@@ -294,25 +298,46 @@ impl Gateway {
                 return audit.fail(None, Vec::new(), error);
             }
         };
-        let decision = if kind == CallKind::Investigate && spec.mutating {
-            denial(
-                format!(
-                    "`{}` changes things and cannot be run as an investigation",
-                    spec.name
-                ),
-                self.policy().policy_set_hash(),
+        let (decision, counted) = if kind == CallKind::Investigate && spec.mutating {
+            let reason = format!(
+                "`{}` changes things and cannot be run as an investigation",
+                spec.name
+            );
+            (
+                denial(reason, self.policy().policy_set_hash()),
+                counters::Counted::default(),
             )
         } else {
-            self.decide(ctx, &spec, &targets, ApprovalContext::default())
+            match self.reserve(ctx, &spec, &targets).await {
+                Ok(counted) => (
+                    self.decide(
+                        ctx,
+                        &spec,
+                        &targets,
+                        ApprovalContext::default(),
+                        counted.count,
+                    ),
+                    counted,
+                ),
+                Err(reason) => (
+                    denial(reason, self.policy().policy_set_hash()),
+                    counters::Counted::default(),
+                ),
+            }
         };
         let decision = self
-            .count_standing_use(&mut audit, ctx, &spec, &targets, decision)
+            .count_standing_use(&mut audit, ctx, &spec, &targets, decision, counted.count)
             .await;
-        let detail = json!({"decision": decision, "purpose": ctx.purpose});
+        let detail =
+            json!({"decision": decision, "purpose": ctx.purpose, "recentCount": counted.count});
+        let recent_count = counted.count;
+        if decision.outcome != Outcome::Auto {
+            self.release(counted).await;
+        }
         if let Err(error) = audit.decision(&targets, &decision, detail).await {
             return audit.fail(Some(decision), targets, error);
         }
-        self.shadow_decide(&mut audit, ctx, &spec, &targets, &decision)
+        self.shadow_decide(&mut audit, ctx, &spec, &targets, &decision, recent_count)
             .await;
         match decision.outcome {
             Outcome::Deny => GatewayOutcome::Denied {
@@ -398,6 +423,7 @@ impl Gateway {
         spec: &ActionSpec,
         targets: &[Target],
         decision: Decision,
+        recent_count: i64,
     ) -> Decision {
         if decision.outcome != Outcome::Auto {
             return decision;
@@ -425,7 +451,7 @@ impl Gateway {
                 decision
             }
             Ok(None) => match self.rebuild().await {
-                Ok(()) => self.decide(ctx, spec, targets, ApprovalContext::default()),
+                Ok(()) => self.decide(ctx, spec, targets, ApprovalContext::default(), recent_count),
                 Err(e) => denial(
                     format!(
                         "the standing approval `{link}` is no longer live and the policy set could not be rebuilt: {e}"
@@ -449,11 +475,19 @@ impl Gateway {
         spec: &ActionSpec,
         targets: &[Target],
         enforced: &Decision,
+        recent_count: i64,
     ) {
         let Some(shadow) = self.shadow_policy() else {
             return;
         };
-        let candidate = self.decide_with(&shadow, ctx, spec, targets, ApprovalContext::default());
+        let candidate = self.decide_with(
+            &shadow,
+            ctx,
+            spec,
+            targets,
+            ApprovalContext::default(),
+            recent_count,
+        );
         if candidate.outcome == enforced.outcome && candidate.deciding == enforced.deciding {
             return;
         }
@@ -487,6 +521,11 @@ impl Gateway {
             }
         };
         let by_other = approver.directory_id != ctx.principal.directory_id;
+        // Fresh counters too: the approved change is counted against its requester now.
+        let counted = match self.reserve(ctx, &spec, &targets).await {
+            Ok(c) => c,
+            Err(error) => return audit.fail(None, targets, error),
+        };
         let mut decision = self.decide(
             ctx,
             &spec,
@@ -495,6 +534,7 @@ impl Gateway {
                 granted: true,
                 by_other,
             },
+            counted.count,
         );
         if !by_other && targets.iter().any(|t| t.privileged) && decision.outcome != Outcome::Deny {
             decision = denial(
@@ -502,7 +542,10 @@ impl Gateway {
                 self.policy().policy_set_hash(),
             );
         }
-        let detail = json!({"decision": decision, "approvalId": approval_id, "approver": approver.upn, "recheck": true});
+        let detail = json!({"decision": decision, "approvalId": approval_id, "approver": approver.upn, "recheck": true, "recentCount": counted.count});
+        if decision.outcome != Outcome::Auto {
+            self.release(counted).await;
+        }
         if let Err(error) = audit.decision(&targets, &decision, detail).await {
             return audit.fail(Some(decision), targets, error);
         }

@@ -16,6 +16,8 @@ pub struct Hypothetical {
     pub channel: String,
     pub approved: bool,
     pub blast_radius: i64,
+    pub recent_count: i64,
+    pub local_hour: i64,
 }
 
 fn channel(name: &str) -> anyhow::Result<Channel> {
@@ -99,7 +101,8 @@ impl Hypothetical {
             channel: channel(&self.channel)?,
             blast_radius: self.blast_radius,
             risk: spec.risk.score(),
-            local_hour: 12,
+            local_hour: self.local_hour,
+            recent_count: self.recent_count,
             approval: ApprovalContext {
                 granted: self.approved,
                 by_other: self.approved,

@@ -50,6 +50,8 @@ fn explain(a: ExplainArgs) -> anyhow::Result<ExitCode> {
         channel: a.channel.clone(),
         approved: a.approved,
         blast_radius: a.blast_radius,
+        recent_count: a.recent_count,
+        local_hour: a.local_hour,
     };
     let (target, decision) = h.decide(&engine, &catalog())?;
     if a.json {

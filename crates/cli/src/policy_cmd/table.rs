@@ -35,6 +35,10 @@ struct Case {
     approved: bool,
     #[serde(default = "one")]
     blast_radius: i64,
+    #[serde(default = "one")]
+    recent_count: i64,
+    #[serde(default = "noon")]
+    local_hour: i64,
     expect: String,
     /// If given, exactly these policy ids must decide.
     deciding: Option<Vec<String>>,
@@ -48,6 +52,9 @@ fn cli() -> String {
 }
 fn one() -> i64 {
     1
+}
+fn noon() -> i64 {
+    12
 }
 
 fn target(name: &str) -> anyhow::Result<ExplainTarget> {
@@ -92,6 +99,8 @@ pub fn run(file: &Path, policy_dir: Option<&Path>) -> anyhow::Result<ExitCode> {
             channel: case.channel.clone(),
             approved: case.approved,
             blast_radius: case.blast_radius,
+            recent_count: case.recent_count,
+            local_hour: case.local_hour,
         };
         let (_, decision) = h
             .decide(&engine, &catalog)

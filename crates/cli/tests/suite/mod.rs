@@ -1,6 +1,7 @@
 mod api;
 mod approvals;
 mod binary;
+mod layers;
 mod policies;
 mod requests;
 mod safety;

@@ -547,8 +547,14 @@ impl Connector for MsGraphConnector {
                 }
                 let (user, _) = self.get_user(&p.user).await?;
                 let now = user.get(field).and_then(Value::as_str).map(str::to_owned);
+                // Graph keeps these to the second, so a repeat within the same second reads the
+                // same value: a stamp from the last minute counts as this change too.
                 let moved = now.is_some() && now != before_text(field);
-                passed &= moved;
+                let fresh = now
+                    .as_deref()
+                    .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+                    .is_some_and(|t| t >= chrono::Utc::now() - chrono::Duration::seconds(60));
+                passed &= moved || fresh;
                 notes.push(format!(
                     "{field} {} → {}",
                     before_text(field).unwrap_or_else(|| "unset".into()),

@@ -8,6 +8,7 @@ use steward_domain::{
     ActionCall, ActionSpec, ApprovalId, Change, Channel, ConversationId, Decision, Principal,
     Target,
 };
+use steward_policy::ApproverRequest;
 use steward_store::ApprovalStatus;
 
 use crate::gateway::{CallContext, GatewayOutcome};
@@ -113,6 +114,47 @@ pub enum ApprovalDecision {
 }
 
 impl TenantRuntime {
+    /// The approver's authority, checked now against the policies in force and fresh targets
+    /// (`steward.approval.decide`): who may approve is policy, not code. The code backstop keeps
+    /// anyone from approving their own request on a privileged target whatever the policies say.
+    async fn check_approver(
+        &self,
+        approver: &Principal,
+        requester: &Principal,
+        request: &ApprovalRequest,
+        standing: bool,
+    ) -> Result<(), AgentError> {
+        let targets = self.gateway.refresh_targets(&request.targets).await;
+        let spec = self
+            .gateway
+            .catalog()
+            .into_iter()
+            .find(|s| s.name == request.call.action);
+        let risk = spec.map_or(100, |s| s.risk.score());
+        let decision = self.gateway.policy().may_approve(&ApproverRequest {
+            approver,
+            requester,
+            action: &request.call.action,
+            risk,
+            targets: &targets,
+            channel: request.channel,
+            local_hour: self.gateway.local_hour(),
+            standing,
+        });
+        if approver.directory_id == requester.directory_id && targets.iter().any(|t| t.privileged) {
+            return Err(AgentError::NotAllowed(
+                "nobody approves their own request on a privileged target".into(),
+            ));
+        }
+        if decision.outcome != steward_domain::Outcome::Auto {
+            return Err(AgentError::NotAllowed(format!(
+                "{} is not an approver for this request: {}",
+                approver.upn, decision.reason
+            )));
+        }
+        Ok(())
+    }
+
     /// Applies a human decision: checks the approver's authority now, records the decision once,
     /// and (when approved) re-decides and runs the action; then the conversation continues so the
     /// requester hears what happened.
@@ -132,21 +174,11 @@ impl TenantRuntime {
         let request: ApprovalRequest = serde_json::from_value(row.payload.clone())
             .map_err(|e| AgentError::BadState(id.to_string(), e.to_string()))?;
         let approver = self.identify(approver_upn).await?;
-        if !approver.it_admin {
-            return Err(AgentError::NotAllowed(format!(
-                "{} is not an approver for this tenant (approvers are the members of `{}`)",
-                approver.upn, self.config.it_admins_group
-            )));
-        }
         // Fresh facts about the requester, not the ones captured when the request was made.
         let requester = self.identify(&request.requester.upn).await?;
-        if approver.directory_id == requester.directory_id
-            && request.targets.iter().any(|t| t.privileged)
-        {
-            return Err(AgentError::NotAllowed(
-                "nobody approves their own request on a privileged target".into(),
-            ));
-        }
+        let standing_wanted = matches!(decision, ApprovalDecision::ApproveAlways(_));
+        self.check_approver(&approver, &requester, &request, standing_wanted)
+            .await?;
         let ctx = CallContext {
             principal: &requester,
             channel: request.channel,

@@ -139,6 +139,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
                 .collect(),
             privileged: i % 17 == 0,
             protected: false,
+            manager: None,
         })
         .collect();
     let channels = [Channel::Cli, Channel::Web, Channel::Slack, Channel::Teams];

@@ -35,4 +35,8 @@ pub struct Target {
     pub privileged: bool,
     /// A protected identity (break-glass, Steward's own service accounts): never a target.
     pub protected: bool,
+    /// Directory id of the person's manager (people only, when one is set), so policies can let a
+    /// manager approve changes for their own reports.
+    #[serde(default)]
+    pub manager: Option<String>,
 }

@@ -10,8 +10,13 @@ use steward_domain::{
 
 use crate::entities::{Types, context, entities};
 use crate::load::{LoadedSet, load, parse_schema};
-use crate::schema::{GROUP_MUTATING, GROUP_READ_ONLY, cedar_schema_text, risk_group};
+use crate::schema::{
+    APPROVE_ACTION, GROUP_MUTATING, GROUP_READ_ONLY, cedar_schema_text, risk_group,
+};
 use crate::{PolicyError, PolicySource, StandingLink};
+
+mod approvers;
+pub use approvers::ApproverRequest;
 
 /// Whether a human has approved the request, and who: the second query of a decision assumes an
 /// approval by someone other than the requester; the re-check before execution uses the real one.
@@ -389,13 +394,19 @@ fn slice_by_action(
     catalog: &[ActionSpec],
 ) -> Result<HashMap<String, PolicySet>, PolicyError> {
     let mut slices = HashMap::new();
-    for spec in catalog {
-        let kind = if spec.mutating {
-            GROUP_MUTATING
-        } else {
-            GROUP_READ_ONLY
-        };
-        let names: Vec<String> = [spec.name.as_str(), kind, risk_group(spec.risk)]
+    let actions = catalog
+        .iter()
+        .map(|spec| {
+            let kind = if spec.mutating {
+                GROUP_MUTATING
+            } else {
+                GROUP_READ_ONLY
+            };
+            vec![spec.name.as_str(), kind, risk_group(spec.risk)]
+        })
+        .chain(std::iter::once(vec![APPROVE_ACTION]));
+    for action_and_groups in actions {
+        let names: Vec<String> = action_and_groups
             .iter()
             .map(|n| format!("Action::\"{n}\""))
             .collect();
@@ -440,7 +451,7 @@ fn slice_by_action(
                 _ => slice.add(policy.clone()).map_err(failed)?,
             }
         }
-        slices.insert(spec.name.to_string(), slice);
+        slices.insert(action_and_groups[0].to_owned(), slice);
     }
     Ok(slices)
 }

@@ -121,7 +121,7 @@ pub(crate) fn entities(types: &Types, req: &DecisionRequest<'_>) -> Result<Vec<E
         let mut parents = HashSet::from([tenant.clone()]);
         parents.extend(target.department.as_deref().map(|d| types.department(p, d)));
         parents.extend(target.groups.iter().map(|g| types.uid(&types.group, g)));
-        let a = match target.kind {
+        let mut a = match target.kind {
             TargetKind::Person => attrs([
                 ("upn", string(target.upn.as_deref().unwrap_or_default())),
                 (
@@ -142,6 +142,14 @@ pub(crate) fn entities(types: &Types, req: &DecisionRequest<'_>) -> Result<Vec<E
                 ("protected", flag(target.protected)),
             ]),
         };
+        if target.kind == TargetKind::Person
+            && let Some(manager) = &target.manager
+        {
+            a.insert(
+                "manager".to_owned(),
+                RestrictedExpression::new_entity_uid(types.uid(&types.person, manager)),
+            );
+        }
         let t = types.target(target);
         out.insert(t.clone(), entity(t, a, parents)?);
     }
@@ -171,12 +179,36 @@ pub(crate) fn context(
     granted: bool,
     by_other: bool,
 ) -> Result<Context, String> {
+    Context::from_pairs(context_pairs(req, granted, by_other)?).map_err(|e| e.to_string())
+}
+
+/// The context of deciding an approval request: the runtime facts plus what is to be approved.
+pub(crate) fn approve_context(
+    req: &DecisionRequest<'_>,
+    requested_action: &str,
+    own_request: bool,
+    standing: bool,
+) -> Result<Context, String> {
+    let mut pairs = context_pairs(req, false, false)?;
+    pairs.extend([
+        ("requestedAction".to_owned(), string(requested_action)),
+        ("ownRequest".to_owned(), flag(own_request)),
+        ("standing".to_owned(), flag(standing)),
+    ]);
+    Context::from_pairs(pairs).map_err(|e| e.to_string())
+}
+
+fn context_pairs(
+    req: &DecisionRequest<'_>,
+    granted: bool,
+    by_other: bool,
+) -> Result<Vec<(String, RestrictedExpression)>, String> {
     let approval = RestrictedExpression::new_record([
         ("granted".to_owned(), flag(granted)),
         ("byOther".to_owned(), flag(by_other)),
     ])
     .map_err(|e| e.to_string())?;
-    Context::from_pairs([
+    Ok(vec![
         ("channel".to_owned(), string(req.channel.as_str())),
         ("selfService".to_owned(), flag(!req.principal.it_admin)),
         (
@@ -194,5 +226,4 @@ pub(crate) fn context(
         ),
         ("approval".to_owned(), approval),
     ])
-    .map_err(|e| e.to_string())
 }

@@ -13,9 +13,10 @@ mod load;
 mod schema;
 mod standing;
 
-pub use engine::{ApprovalContext, DecisionRequest, PolicyEngine};
+pub use engine::{ApprovalContext, ApproverRequest, DecisionRequest, PolicyEngine};
 pub use error::{PolicyError, PolicyProblem};
 pub use load::PolicySource;
+pub use schema::APPROVE_ACTION;
 pub use schema::cedar_schema_text;
 pub use standing::{ScopeEntity, ScopeKind, StandingLink};
 

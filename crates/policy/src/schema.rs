@@ -2,6 +2,9 @@ use std::fmt::Write as _;
 
 use steward_domain::{ActionSpec, Risk};
 
+/// The action of deciding an approval request: who may approve is itself a policy question.
+pub const APPROVE_ACTION: &str = "steward.approval.decide";
+
 /// Action groups every action is placed in, so policies can speak of kinds of actions.
 pub(crate) const GROUP_READ_ONLY: &str = "readOnly";
 pub(crate) const GROUP_MUTATING: &str = "mutating";
@@ -29,6 +32,7 @@ entity Person in [Group, Department, Tenant] = {
   itAdmin: Bool,
   privileged: Bool,
   protected: Bool,
+  manager?: Person,
   tenant: Tenant,
 };
 entity Device in [Person, Group, Department, Tenant] = { name: String, privileged: Bool, protected: Bool };
@@ -43,9 +47,27 @@ type Ctx = {
   recentCount: Long,
   approval: Approval,
 };
+// Deciding an approval request: the principal is the would-be approver, the resource each target
+// of the change; the change itself is described by the extra fields.
+type ApproveCtx = {
+  channel: String,
+  selfService: Bool,
+  blastRadius: Long,
+  risk: Long,
+  localHour: Long,
+  recentCount: Long,
+  approval: Approval,
+  requestedAction: String,
+  ownRequest: Bool,
+  standing: Bool,
+};
 
 action readOnly, mutating, lowRisk, mediumRisk, highRisk, criticalRisk;
 "#,
+    );
+    let _ = writeln!(
+        s,
+        "action \"{APPROVE_ACTION}\" appliesTo {{ principal: Person, resource: [Person, Group, Device, Tenant], context: ApproveCtx }};"
     );
     for spec in actions {
         let kind = if spec.mutating {

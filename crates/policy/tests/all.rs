@@ -72,6 +72,7 @@ fn person(id: &str, department: Option<&str>) -> Target {
         groups: vec![],
         privileged: false,
         protected: false,
+        manager: None,
     }
 }
 
@@ -277,6 +278,7 @@ fn department_layer_asks_for_finance_staff() {
         groups: vec![],
         privileged: false,
         protected: false,
+        manager: None,
     };
     let nestor = principal("nestor", true);
     let action = ActionName::new("entra.group.add_member").unwrap();
@@ -721,4 +723,84 @@ mod standing {
         );
         assert_eq!(d.outcome, Outcome::Deny);
     }
+}
+
+fn may_approve(
+    e: &PolicyEngine,
+    approver: &Principal,
+    requester: &Principal,
+    targets: &[Target],
+    standing: bool,
+) -> steward_domain::Decision {
+    let action = ActionName::new("entra.user.enable").unwrap();
+    e.may_approve(&steward_policy::ApproverRequest {
+        approver,
+        requester,
+        action: &action,
+        risk: 40,
+        targets,
+        channel: Channel::Cli,
+        local_hour: 10,
+        standing,
+    })
+}
+
+#[test]
+fn approvers_are_defined_by_policy() {
+    let e = engine();
+    let tom = principal("tom", false);
+    let mut tom_account = person("tom", Some("Sales"));
+    tom_account.manager = Some("victor".into());
+    let victor = principal("victor", false);
+    let olivia = principal("olivia", false);
+    let nestor = principal("nestor", true);
+
+    let d = may_approve(&e, &nestor, &tom, std::slice::from_ref(&tom_account), true);
+    assert_eq!(d.outcome, Outcome::Auto, "{}", d.reason);
+    assert_eq!(
+        ids(&d),
+        [("tenant.it-admins-approve".into(), Layer::Tenant)]
+    );
+
+    let d = may_approve(&e, &victor, &tom, std::slice::from_ref(&tom_account), false);
+    assert_eq!(d.outcome, Outcome::Auto, "{}", d.reason);
+    assert_eq!(
+        ids(&d),
+        [(
+            "tenant.managers-approve-for-their-reports".into(),
+            Layer::Tenant
+        )]
+    );
+    // Not "approve always", not someone else's report, not their own request as an employee.
+    let d = may_approve(&e, &victor, &tom, std::slice::from_ref(&tom_account), true);
+    assert_eq!(d.outcome, Outcome::Deny);
+    let d = may_approve(&e, &olivia, &tom, std::slice::from_ref(&tom_account), false);
+    assert_eq!(d.outcome, Outcome::Deny);
+    assert!(d.reason.contains("no policy lets"), "{}", d.reason);
+    let d = may_approve(&e, &tom, &tom, std::slice::from_ref(&tom_account), false);
+    assert_eq!(d.outcome, Outcome::Deny);
+
+    // Each target must be allowed: a manager cannot approve a job that also touches a group.
+    let group = Target {
+        kind: TargetKind::Group,
+        id: "g1".into(),
+        display_name: "VPN Users".into(),
+        groups: vec![],
+        ..person("g1", None)
+    };
+    let d = may_approve(&e, &victor, &tom, &[tom_account.clone(), group], false);
+    assert_eq!(d.outcome, Outcome::Deny);
+
+    // An IT admin's own request on a privileged target: the global layer forbids approving it.
+    let mut admin_account = person("nestor", Some("IT"));
+    admin_account.privileged = true;
+    let d = may_approve(&e, &nestor, &nestor, &[admin_account], false);
+    assert_eq!(d.outcome, Outcome::Deny);
+    assert_eq!(
+        ids(&d),
+        [(
+            "global.no-self-approval-on-privileged".into(),
+            Layer::Global
+        )]
+    );
 }

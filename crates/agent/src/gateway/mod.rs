@@ -162,9 +162,27 @@ impl Gateway {
         target
     }
 
-    fn local_hour(&self) -> i64 {
+    /// The hour of day in the tenant's time zone.
+    pub(crate) fn local_hour(&self) -> i64 {
         let local = Utc::now() + chrono::Duration::minutes(i64::from(self.utc_offset_minutes));
         i64::from(local.hour())
+    }
+
+    /// The targets read again from the directory (a manager or a role may have changed since
+    /// they were captured); a target that can no longer be read keeps its captured facts.
+    pub(crate) async fn refresh_targets(&self, targets: &[Target]) -> Vec<Target> {
+        let mut fresh = Vec::with_capacity(targets.len());
+        for t in targets {
+            if t.kind == TargetKind::Tenant {
+                fresh.push(t.clone());
+                continue;
+            }
+            match self.connector.resolve(t.kind, &t.id).await {
+                Ok(r) => fresh.push(self.mark_protected(r)),
+                Err(_) => fresh.push(t.clone()),
+            }
+        }
+        fresh
     }
 
     /// Steps 1–2: schema and targets.
@@ -206,6 +224,7 @@ impl Gateway {
                 groups: Vec::new(),
                 privileged: false,
                 protected: false,
+                manager: None,
             });
         }
         Ok((spec, targets))

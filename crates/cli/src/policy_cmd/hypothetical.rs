@@ -68,6 +68,7 @@ impl Hypothetical {
             groups: Vec::new(),
             privileged: false,
             protected: false,
+            manager: None,
         };
         let target = match self.target {
             ExplainTarget::Requester => person("requester", "the requester"),

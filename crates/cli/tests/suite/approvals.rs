@@ -203,3 +203,50 @@ async fn a_pending_approval_survives_a_restart_of_steward() -> anyhow::Result<()
     assert!(h.runtime().store.verify_audit().await?.intact());
     Ok(())
 }
+
+#[tokio::test]
+async fn who_may_approve_is_policy_a_manager_approves_once_for_their_own_report()
+-> anyhow::Result<()> {
+    use steward_agent::{StandingScope, StandingTerms};
+    let h = Harness::new().await?;
+    let report = h.ask("tom", "my account is disabled").await?;
+    let id = report.actions[0].approval_id.expect("approval id");
+
+    // Olivia manages people, but not Tom: no policy lets her decide.
+    let refused = h
+        .runtime()
+        .decide_approval(id, &upn("olivia"), ApprovalDecision::ApproveOnce)
+        .await;
+    let message = format!("{:?}", refused.err());
+    assert!(message.contains("not an approver"), "{message}");
+
+    // Victor is Tom's manager (read live from Graph): he may approve once, not always.
+    let always = h
+        .runtime()
+        .decide_approval(
+            id,
+            &upn("victor"),
+            ApprovalDecision::ApproveAlways(StandingTerms {
+                scope: StandingScope::Requester,
+                max_uses: 3,
+                ttl: std::time::Duration::from_secs(3600),
+            }),
+        )
+        .await;
+    assert!(always.is_err(), "approve always stays with IT");
+    assert_eq!(
+        h.runtime().store.approval(id).await?.status,
+        ApprovalStatus::Pending
+    );
+    assert_eq!(h.user("tom").await?["accountEnabled"], false);
+
+    let (summary, _) = h
+        .runtime()
+        .decide_approval(id, &upn("victor"), ApprovalDecision::ApproveOnce)
+        .await?;
+    assert!(summary.contains("executed"), "{summary}");
+    assert_eq!(h.user("tom").await?["accountEnabled"], true);
+    let row = h.runtime().store.approval(id).await?;
+    assert_eq!(row.decided_by.as_deref(), Some(upn("victor").as_str()));
+    Ok(())
+}

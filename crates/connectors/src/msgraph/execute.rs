@@ -48,6 +48,19 @@ impl MsGraphConnector {
         Self { client }
     }
 
+    /// The id of a person's manager; Graph answers 404 when none is set.
+    async fn manager_of(&self, user_id: &str) -> Result<Option<String>, ConnectorError> {
+        let url = with_query(
+            self.client.url(&["users", user_id, "manager"])?,
+            &[("$select", "id".into())],
+        );
+        match self.client.send(Method::GET, url, None).await {
+            Ok(r) => Ok(r.body.get("id").and_then(Value::as_str).map(str::to_owned)),
+            Err(ConnectorError::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     async fn get_user(&self, user: &str) -> Result<(Value, Option<String>), ConnectorError> {
         let url = with_query(
             self.client.url(&["users", user])?,
@@ -357,6 +370,7 @@ impl Connector for MsGraphConnector {
                     &[("$select", "id,displayName".into())],
                 );
                 let (member_of, _) = self.client.get_all(url, 10_000).await?;
+                let manager = self.manager_of(&id).await?;
                 let kind_of = |m: &Value| text(m, "@odata.type");
                 Ok(Target {
                     kind,
@@ -375,6 +389,7 @@ impl Connector for MsGraphConnector {
                         .iter()
                         .any(|m| kind_of(m) == "#microsoft.graph.directoryRole"),
                     protected: false,
+                    manager,
                     id,
                 })
             }
@@ -422,6 +437,7 @@ impl Connector for MsGraphConnector {
                     groups: Vec::new(),
                     privileged: group.get("isAssignableToRole") == Some(&json!(true)),
                     protected: false,
+                    manager: None,
                 })
             }
             TargetKind::Device | TargetKind::Tenant => Err(ConnectorError::BadParams {

@@ -26,6 +26,7 @@ pub(crate) fn routes() -> Router<Arc<SimState>> {
         .route("/v1.0/users", get(users::list))
         .route("/v1.0/users/{id}", get(users::get_one).patch(users::update))
         .route("/v1.0/users/{id}/memberOf", get(users::member_of))
+        .route("/v1.0/users/{id}/manager", get(users::manager))
         .route(
             "/v1.0/users/{id}/revokeSignInSessions",
             post(users::revoke_sessions),

@@ -131,6 +131,37 @@ pub(crate) async fn get_one(
     Ok(Json(view))
 }
 
+/// `GET /users/{id}/manager`: the manager as a directory object; 404 when none is set, as Graph
+/// answers.
+pub(crate) async fn manager(
+    State(state): State<Arc<SimState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    query: Query,
+) -> Result<Json<Value>, GraphError> {
+    let tenant = state.tenant.lock().await;
+    let caller = authenticate(&state, &tenant, &headers)?;
+    caller.require_scope(scopes::USER_READ)?;
+    let user = tenant.user(&id).ok_or_else(|| GraphError::not_found(&id))?;
+    let manager = user
+        .manager
+        .as_deref()
+        .and_then(|m| tenant.user(m))
+        .ok_or_else(|| GraphError::not_found("manager"))?;
+    let mut view = user_view(manager, query.0.get("$select").map(String::as_str))?;
+    if let Some(map) = view.as_object_mut() {
+        map.insert("@odata.type".into(), json!("#microsoft.graph.user"));
+        map.insert(
+            "@odata.context".into(),
+            json!(format!(
+                "{}/v1.0/$metadata#directoryObjects/$entity",
+                state.base()
+            )),
+        );
+    }
+    Ok(Json(view))
+}
+
 pub(crate) async fn update(
     State(state): State<Arc<SimState>>,
     headers: HeaderMap,

@@ -203,6 +203,30 @@ async fn every_response_matches_the_reference() -> anyhow::Result<()> {
     );
     let a = s
         .get(
+            &format!("/v1.0/users/{}/manager?$select=id,displayName", upn("tom")),
+            &grace,
+        )
+        .await?;
+    assert_eq!(a.status.as_u16(), 200, "{}", a.body);
+    assert_eq!(a.body["displayName"], "Victor Alvarez");
+    check(
+        "/users/{user-id}/manager",
+        "get",
+        a.status.as_u16(),
+        &a.body,
+    );
+    let a = s
+        .get(&format!("/v1.0/users/{}/manager", upn("nestor")), &grace)
+        .await?;
+    assert_eq!(a.status.as_u16(), 404, "no manager is a 404, as in Graph");
+    check(
+        "/users/{user-id}/manager",
+        "get",
+        a.status.as_u16(),
+        &a.body,
+    );
+    let a = s
+        .get(
             &format!("/v1.0/users/{adele}/authentication/methods"),
             &grace,
         )

@@ -200,6 +200,13 @@ impl TenantRuntime {
                     "\"approve always\" needs at least one use and a time it lasts".into(),
                 ));
             }
+            self.prove_standing(
+                &request.call.action,
+                &requester,
+                &request.targets,
+                terms.scope,
+            )
+            .await?;
             standing = Some(*terms);
         }
         let (to, note) = match &decision {

@@ -141,6 +141,49 @@ impl TenantRuntime {
         }
     }
 
+    /// Proves the invariants over the set as it would be with this standing approval linked in,
+    /// before anything is saved; a link that would break one is refused with the solver's
+    /// counterexample. Fails closed: if the proof cannot be run, nothing is created.
+    pub(crate) async fn prove_standing(
+        &self,
+        action: &ActionName,
+        requester: &Principal,
+        targets: &[Target],
+        scope: StandingScope,
+    ) -> Result<(), AgentError> {
+        let (principal, resource, label) = scopes(scope, requester, targets)?;
+        let mut links = live_links(&self.store).await?;
+        links.push(StandingLink {
+            id: "standing-candidate".into(),
+            action: action.clone(),
+            principal,
+            resource,
+        });
+        let candidate = steward_policy::PolicyEngine::with_standing(
+            &self.gateway.catalog(),
+            &self.gateway.sources(),
+            &links,
+        )
+        .map_err(AgentError::Policy)?;
+        let report = steward_prove::prove(&candidate).await.map_err(|e| {
+            AgentError::Approval(format!(
+                "\"approve always\" needs the policy invariants proved first, and the proof could not run: {e}"
+            ))
+        })?;
+        if let Some(v) = report.violations.first() {
+            self.amend(
+                "standingRefused",
+                json!({"action": action, "scope": label, "invariant": v.invariant, "counterexample": v.counterexample}),
+            )
+            .await;
+            return Err(AgentError::Approval(format!(
+                "\"approve always\" for {label} is refused: with it the policies would no longer guarantee that {} (`{}`). Counterexample, a request that would be allowed:\n{}",
+                v.statement, v.invariant, v.counterexample
+            )));
+        }
+        Ok(())
+    }
+
     /// Creates a standing approval (audited) and puts it in force. The terms and scope were
     /// checked by the caller before the approval was recorded.
     pub(crate) async fn create_standing(

@@ -144,6 +144,12 @@ pub enum PolicyCommand {
     },
     /// Explain the decision for a hypothetical request.
     Explain(ExplainArgs),
+    /// Prove Steward's invariants over the whole set with the cvc5 solver (every request the
+    /// schema allows); exit 1 with a counterexample when one does not hold.
+    Prove {
+        /// The tenant's policy directory (default: the shipped default set).
+        dir: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Args)]

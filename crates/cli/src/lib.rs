@@ -22,7 +22,7 @@ pub async fn run(args: cli::Cli) -> anyhow::Result<std::process::ExitCode> {
         Command::Serve(a) => serve::run(a).await,
         Command::Ask(a) => ask::run(a).await,
         Command::Audit(a) => audit_cmd::run(a).await,
-        Command::Policy(a) => policy_cmd::run(a),
+        Command::Policy(a) => policy_cmd::run(a).await,
         Command::Approvals(a) => approvals_cmd::run(a).await,
         Command::Bench(a) => bench::run(a),
     }

@@ -113,6 +113,46 @@ impl PolicyEngine {
         })
     }
 
+    /// The whole validated set (standing approvals linked in) and its schema, for analysis that
+    /// looks at every request at once, such as proving invariants.
+    pub fn cedar_parts(&self) -> (&Schema, &PolicySet) {
+        (&self.schema, &self.loaded.set)
+    }
+
+    /// The whole set with every template link written out as the static policy it stands for
+    /// (same id, same meaning): for analysers that do not take template links, such as SymCC.
+    pub fn static_policy_set(&self) -> Result<PolicySet, PolicyError> {
+        let failed = |id: &str, message: String| {
+            PolicyError::Rejected(vec![crate::PolicyProblem {
+                origin: "policy set".into(),
+                line: None,
+                policy: Some(id.to_owned()),
+                message,
+            }])
+        };
+        let mut out = PolicySet::new();
+        for policy in self.loaded.set.policies() {
+            let id = policy.id().to_string();
+            let (Some(template_id), Some(values)) = (policy.template_id(), policy.template_links())
+            else {
+                out.add(policy.clone())
+                    .map_err(|e| failed(&id, e.to_string()))?;
+                continue;
+            };
+            let Some(template) = self.loaded.set.template(template_id) else {
+                return Err(failed(&id, "its template is missing".into()));
+            };
+            let mut text = template.to_string();
+            for (slot, uid) in values {
+                text = text.replace(&slot.to_string(), &uid.to_string());
+            }
+            let linked = cedar_policy::Policy::parse(Some(policy.id().clone()), text)
+                .map_err(|e| failed(&id, e.to_string()))?;
+            out.add(linked).map_err(|e| failed(&id, e.to_string()))?;
+        }
+        Ok(out)
+    }
+
     /// Hash of the policy text in force, recorded with every decision.
     pub fn policy_set_hash(&self) -> &str {
         &self.loaded.hash

@@ -1,4 +1,4 @@
-//! `steward policy validate`, `explain` and `test`.
+//! `steward policy validate`, `explain`, `test` and `prove`.
 
 mod hypothetical;
 mod table;
@@ -23,7 +23,7 @@ fn engine(dir: Option<&Path>) -> anyhow::Result<(PolicyEngine, usize)> {
 }
 
 /// Runs a `steward policy` command.
-pub fn run(args: PolicyArgs) -> anyhow::Result<ExitCode> {
+pub async fn run(args: PolicyArgs) -> anyhow::Result<ExitCode> {
     match args.command {
         PolicyCommand::Validate { dir, policy_dir } => {
             let (engine, files) = engine(dir.as_deref().or(policy_dir.as_deref()))?;
@@ -37,7 +37,36 @@ pub fn run(args: PolicyArgs) -> anyhow::Result<ExitCode> {
         }
         PolicyCommand::Explain(a) => explain(a),
         PolicyCommand::Test { file, policy_dir } => table::run(&file, policy_dir.as_deref()),
+        PolicyCommand::Prove { dir } => prove(dir.as_deref()).await,
     }
+}
+
+async fn prove(dir: Option<&Path>) -> anyhow::Result<ExitCode> {
+    let (engine, _) = engine(dir)?;
+    let report = steward_prove::prove(&engine).await?;
+    println!(
+        "{} invariant checks over {} request kinds (policy set {})",
+        report.checks,
+        report.environments,
+        engine.policy_set_hash().get(..16).unwrap_or_default()
+    );
+    for inv in steward_prove::INVARIANTS {
+        match report.violations.iter().find(|v| v.invariant == inv.id) {
+            None => println!("holds   {}: {}", inv.id, inv.statement),
+            Some(v) => {
+                println!("BROKEN  {}: {}", inv.id, inv.statement);
+                println!("        counterexample (a request the set allows):");
+                for line in v.counterexample.lines() {
+                    println!("          {line}");
+                }
+            }
+        }
+    }
+    Ok(if report.holds() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 fn explain(a: ExplainArgs) -> anyhow::Result<ExitCode> {

@@ -449,6 +449,24 @@ fn policy_test_tables_pass_and_a_mismatch_fails() -> anyhow::Result<()> {
     assert!(String::from_utf8_lossy(&out.stdout).contains("FAIL  wrong on purpose: expected auto"));
 
     let out = steward()
+        .args(["policy", "prove", "../policy/policies/default-tenant"])
+        .output()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for invariant in [
+        "self-service-own-objects",
+        "privileged-second-person",
+        "critical-needs-approval",
+        "no-self-approval-on-privileged",
+    ] {
+        assert!(text.contains(&format!("holds   {invariant}")), "{text}");
+    }
+
+    let out = steward()
         .args(["policy", "validate", "../policy/policies/default-tenant"])
         .output()?;
     assert!(

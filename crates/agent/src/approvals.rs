@@ -42,6 +42,13 @@ pub struct ApprovalRequest {
     pub decision: Decision,
     /// The decisions on offer.
     pub decisions_offered: Vec<String>,
+    /// The Cedar rule "approve always" would link (its slots filled with the scope the approver
+    /// chooses: this requester, their department or a group; and the target's), when offered.
+    #[serde(default)]
+    pub standing_rule: Option<String>,
+    /// Why "approve always" is not offered, when it is not.
+    #[serde(default)]
+    pub approve_always_refused: Option<String>,
 }
 
 impl ApprovalRequest {
@@ -66,15 +73,21 @@ impl ApprovalRequest {
             targets: targets.to_vec(),
             decision: decision.clone(),
             decisions_offered: vec!["approveOnce".into(), "approveAlways".into(), "deny".into()],
+            standing_rule: None,
+            approve_always_refused: None,
         }
     }
 }
 
 impl ApprovalRequest {
-    /// A hard approval (`@approval("hard")`) never offers "approve always".
-    pub(crate) fn hard(mut self, hard: bool) -> Self {
-        if hard {
+    /// "Approve always" is not offered for a hard approval (`@approval("hard")`), nor where a
+    /// forbid must be lifted by a fresh approval each time.
+    pub(crate) fn approve_always(mut self, refused: Option<String>, rule: Option<String>) -> Self {
+        if refused.is_some() {
             self.decisions_offered.retain(|d| d != "approveAlways");
+            self.approve_always_refused = refused;
+        } else {
+            self.standing_rule = rule;
         }
         self
     }
@@ -187,9 +200,13 @@ impl TenantRuntime {
         };
         let mut standing = None;
         if let ApprovalDecision::ApproveAlways(terms) = &decision {
-            if self.gateway.policy().is_hard_approval(&request.decision) {
+            if let Some(why) = self
+                .gateway
+                .policy()
+                .approve_always_refusal(&request.decision)
+            {
                 return Err(AgentError::Approval(format!(
-                    "`{}` always needs a fresh approval (a hard approval), so \"approve always\" is not offered",
+                    "\"approve always\" is not offered for `{}`: {why}",
                     request.call.action
                 )));
             }

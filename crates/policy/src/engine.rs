@@ -153,6 +153,20 @@ impl PolicyEngine {
         Ok(out)
     }
 
+    /// The Cedar template an "approve always" of `action` links (its slots filled with the chosen
+    /// scope: who, and which objects), so an approver sees the rule before creating it. `None`
+    /// for an action that has none (reads).
+    pub fn standing_template_text(&self, action: &ActionName) -> Option<String> {
+        let id = cedar_policy::PolicyId::new(crate::standing::template_id(action));
+        self.loaded.set.template(&id).map(|t| {
+            t.to_string()
+                .lines()
+                .filter(|l| !l.trim_start().starts_with('@'))
+                .collect::<Vec<_>>()
+                .join("\n")
+        })
+    }
+
     /// Hash of the policy text in force, recorded with every decision.
     pub fn policy_set_hash(&self) -> &str {
         &self.loaded.hash
@@ -182,6 +196,27 @@ impl PolicyEngine {
                 .copied()
                 .unwrap_or(false)
         })
+    }
+
+    /// Why "approve always" cannot be offered for a decision that asks for approval, or `None`
+    /// when it can. A standing approval is a permit and never passes a `forbid`: when approval is
+    /// needed because a forbid is lifted by approval (a gate), a standing approval would not spare
+    /// the next request its approval, so it is not offered; nor for a hard approval.
+    pub fn approve_always_refusal(&self, decision: &Decision) -> Option<String> {
+        if decision.outcome != Outcome::Ask {
+            return Some("only a request that waits for approval can be approved always".into());
+        }
+        if self.is_hard_approval(decision) {
+            return Some("this always needs a fresh approval (`@approval(\"hard\")`)".into());
+        }
+        if !decision.gates.is_empty() {
+            return Some(format!(
+                "{} forbid{} this without a fresh approval each time, and a standing approval never passes a forbid",
+                list(&decision.gates),
+                if decision.gates.len() == 1 { "s" } else { "" }
+            ));
+        }
+        None
     }
 
     /// Decides a job's action over all its targets: each target is decided separately and the

@@ -46,7 +46,7 @@ pub struct StandingLink {
     pub resource: ScopeEntity,
 }
 
-fn template_id(action: &ActionName) -> String {
+pub(crate) fn template_id(action: &ActionName) -> String {
     format!("standing.{action}")
 }
 

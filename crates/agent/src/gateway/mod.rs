@@ -373,7 +373,9 @@ impl Gateway {
                         Vec::new()
                     }
                 };
-                let hard = self.policy().is_hard_approval(&decision);
+                let policy = self.policy();
+                let refused = policy.approve_always_refusal(&decision);
+                let rule = policy.standing_template_text(&spec.name);
                 let request = crate::approvals::ApprovalRequest::new(
                     approval_id,
                     ctx,
@@ -383,7 +385,7 @@ impl Gateway {
                     &decision,
                     preview,
                 )
-                .hard(hard);
+                .approve_always(refused, rule);
                 let payload = serde_json::to_value(&request).unwrap_or(Value::Null);
                 if let Err(e) = self
                     .store

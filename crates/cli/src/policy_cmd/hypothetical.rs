@@ -38,6 +38,20 @@ impl Hypothetical {
         engine: &PolicyEngine,
         catalog: &[ActionSpec],
     ) -> anyhow::Result<(Target, Decision)> {
+        let approval = ApprovalContext {
+            granted: self.approved,
+            by_other: self.approved,
+        };
+        self.decide_with(engine, catalog, approval)
+    }
+
+    /// Decides it as if the approval state were `approval` (to show what an approval changes).
+    pub fn decide_with(
+        &self,
+        engine: &PolicyEngine,
+        catalog: &[ActionSpec],
+        approval: ApprovalContext,
+    ) -> anyhow::Result<(Target, Decision)> {
         let action = ActionName::new(self.action.clone())?;
         let Some(spec) = catalog.iter().find(|s| s.name == action) else {
             anyhow::bail!(
@@ -104,10 +118,7 @@ impl Hypothetical {
             risk: spec.risk.score(),
             local_hour: self.local_hour,
             recent_count: self.recent_count,
-            approval: ApprovalContext {
-                granted: self.approved,
-                by_other: self.approved,
-            },
+            approval,
         });
         Ok((target, decision))
     }

@@ -82,13 +82,22 @@ fn explain(a: ExplainArgs) -> anyhow::Result<ExitCode> {
         recent_count: a.recent_count,
         local_hour: a.local_hour,
     };
-    let (target, decision) = h.decide(&engine, &catalog())?;
+    let catalog = catalog();
+    let (target, decision) = h.decide(&engine, &catalog)?;
+    let effect = approval_effect(&engine, &catalog, &h, &decision)?;
     if a.json {
         println!(
             "{}",
-            serde_json::to_string_pretty(
-                &json!({"action": a.action, "target": target, "decision": decision})
-            )?
+            serde_json::to_string_pretty(&json!({
+                "action": a.action,
+                "target": target,
+                "decision": decision,
+                "withApproval": effect.by_other,
+                "withOwnApproval": effect.by_self,
+                "approveAlwaysOffered": effect.always_offered,
+                "approveAlwaysRefused": effect.always_refused,
+                "standingRule": effect.standing_rule,
+            }))?
         );
         return Ok(ExitCode::SUCCESS);
     }
@@ -113,5 +122,109 @@ fn explain(a: ExplainArgs) -> anyhow::Result<ExitCode> {
     for e in &decision.errors {
         println!("  error: {e}");
     }
+    print_approval_effect(&decision, &effect);
     Ok(ExitCode::SUCCESS)
+}
+
+/// What a human approval would do to a decision.
+struct ApprovalEffect {
+    /// The decision once someone other than the requester approves (when approval matters).
+    by_other: Option<steward_domain::Decision>,
+    /// The decision if the requester approved their own request.
+    by_self: Option<steward_domain::Decision>,
+    /// Whether "approve always" would be offered.
+    always_offered: bool,
+    /// Why not, when it is not.
+    always_refused: Option<String>,
+    /// The rule "approve always" would link.
+    standing_rule: Option<String>,
+}
+
+fn approval_effect(
+    engine: &PolicyEngine,
+    catalog: &[steward_domain::ActionSpec],
+    h: &Hypothetical,
+    decision: &steward_domain::Decision,
+) -> anyhow::Result<ApprovalEffect> {
+    use steward_domain::Outcome;
+    use steward_policy::ApprovalContext;
+    if decision.outcome == Outcome::Auto || h.approved {
+        return Ok(ApprovalEffect {
+            by_other: None,
+            by_self: None,
+            always_offered: false,
+            always_refused: None,
+            standing_rule: None,
+        });
+    }
+    let approved = |by_other| ApprovalContext {
+        granted: true,
+        by_other,
+    };
+    let (_, by_other) = h.decide_with(engine, catalog, approved(true))?;
+    let (_, by_self) = h.decide_with(engine, catalog, approved(false))?;
+    let always_refused = engine.approve_always_refusal(decision);
+    let always_offered = always_refused.is_none();
+    let action = steward_domain::ActionName::new(h.action.clone())?;
+    Ok(ApprovalEffect {
+        by_other: Some(by_other),
+        by_self: Some(by_self),
+        always_offered,
+        always_refused,
+        standing_rule: always_offered
+            .then(|| engine.standing_template_text(&action))
+            .flatten(),
+    })
+}
+
+fn print_approval_effect(decision: &steward_domain::Decision, effect: &ApprovalEffect) {
+    use steward_domain::Outcome;
+    let (Some(by_other), Some(by_self)) = (&effect.by_other, &effect.by_self) else {
+        if decision.outcome == Outcome::Auto {
+            println!("  an approval would change nothing: no approval is needed");
+        }
+        return;
+    };
+    let named = |d: &steward_domain::Decision| {
+        d.deciding
+            .iter()
+            .map(|p| format!("{} ({})", p.id, p.layer))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    if decision.outcome == Outcome::Deny {
+        println!(
+            "  an approval would not change this: still {} ({})",
+            by_other.outcome,
+            if by_other.deciding.is_empty() {
+                "no policy permits it".to_owned()
+            } else {
+                named(by_other)
+            }
+        );
+        return;
+    }
+    println!(
+        "  approved by someone else → {} ({})",
+        by_other.outcome,
+        named(by_other)
+    );
+    if by_self.outcome != by_other.outcome {
+        println!(
+            "  approved by the requester themselves → {} ({})",
+            by_self.outcome,
+            named(by_self)
+        );
+    }
+    if effect.always_offered {
+        println!("  \"approve always\" is offered; it would link, with the chosen scope:");
+        for line in effect.standing_rule.iter().flat_map(|r| r.lines()) {
+            println!("    {line}");
+        }
+    } else {
+        println!(
+            "  \"approve always\" is not offered: {}",
+            effect.always_refused.as_deref().unwrap_or_default()
+        );
+    }
 }

@@ -143,6 +143,33 @@ fn policy_explain_names_deciding_policies_and_layers() -> anyhow::Result<()> {
         text.contains("→ ask") && text.contains("action.enable-needs-approval (action)"),
         "{text}"
     );
+    // What an approval would change, and the rule "approve always" would link.
+    assert!(
+        text.contains("approved by someone else → auto")
+            && text.contains(r#"action == Action::"entra.user.enable""#),
+        "{text}"
+    );
+    let out = steward()
+        .args([
+            "policy",
+            "explain",
+            "--action",
+            "entra.user.reset_password",
+            "--target",
+            "privileged",
+            "--it-admin",
+            "--json",
+        ])
+        .output()?;
+    let v: Value = serde_json::from_slice(&out.stdout)?;
+    assert_eq!(v["decision"]["outcome"], "ask");
+    assert_eq!(v["withApproval"]["outcome"], "auto");
+    assert_eq!(v["withOwnApproval"]["outcome"], "deny");
+    assert_eq!(
+        v["withOwnApproval"]["deciding"][0]["id"],
+        "global.privileged-needs-other-approver"
+    );
+    assert_eq!(v["approveAlwaysOffered"], false);
     Ok(())
 }
 

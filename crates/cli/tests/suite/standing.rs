@@ -31,6 +31,11 @@ async fn approve_always_for_a_department_then_revoke() -> anyhow::Result<()> {
             .as_array()
             .is_some_and(|d| d.iter().any(|x| x == "approveAlways"))
     );
+    // The rule it would create is shown before it is created.
+    assert_eq!(
+        pending.payload["standingRule"],
+        r#"permit (principal in ?principal, action == Action::"entra.user.enable", resource in ?resource);"#
+    );
     let (summary, _) = h
         .runtime()
         .decide_approval(pending.id, &upn("nestor"), department_always(5))
@@ -146,5 +151,40 @@ async fn approve_always_is_refused_without_a_scope_it_can_name() -> anyhow::Resu
     );
     assert!(h.runtime().standing_approvals().await?.is_empty());
     assert_eq!(h.user("tom").await?["accountEnabled"], false);
+    Ok(())
+}
+
+#[tokio::test]
+async fn approve_always_is_not_offered_where_a_forbid_needs_a_fresh_approval_each_time()
+-> anyhow::Result<()> {
+    let h = Harness::new().await?;
+    // Finance access changes are gated by a department-layer forbid: a standing approval (a
+    // permit) could never spare the next request its approval, so it is not offered.
+    let report = h
+        .ask("nestor", "please add Marcus Feld to the VPN Users group")
+        .await?;
+    assert_eq!(
+        report.status,
+        TurnStatus::AwaitingApproval,
+        "{}",
+        report.reply
+    );
+    let id = report.actions[0].approval_id.expect("id");
+    let pending = h.runtime().store.approval(id).await?;
+    let offered = pending.payload["decisionsOffered"].clone();
+    assert_eq!(offered, serde_json::json!(["approveOnce", "deny"]));
+    assert!(
+        pending.payload["approveAlwaysRefused"]
+            .as_str()
+            .is_some_and(|r| r.contains("department.finance-access-changes-need-approval")),
+        "{}",
+        pending.payload
+    );
+    let refused = h
+        .runtime()
+        .decide_approval(id, &upn("hank"), department_always(5))
+        .await;
+    assert!(refused.is_err());
+    assert!(h.runtime().standing_approvals().await?.is_empty());
     Ok(())
 }

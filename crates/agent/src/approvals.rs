@@ -42,6 +42,9 @@ pub struct ApprovalRequest {
     pub decision: Decision,
     /// The decisions on offer.
     pub decisions_offered: Vec<String>,
+    /// Questions approvers asked the requester before deciding, and the answers.
+    #[serde(default)]
+    pub info_requests: Vec<crate::approval_info::InfoRequest>,
     /// The Cedar rule "approve always" would link (its slots filled with the scope the approver
     /// chooses: this requester, their department or a group; and the target's), when offered.
     #[serde(default)]
@@ -72,7 +75,13 @@ impl ApprovalRequest {
             purpose: ctx.purpose.to_owned(),
             targets: targets.to_vec(),
             decision: decision.clone(),
-            decisions_offered: vec!["approveOnce".into(), "approveAlways".into(), "deny".into()],
+            decisions_offered: vec![
+                "approveOnce".into(),
+                "approveAlways".into(),
+                "deny".into(),
+                "askForInfo".into(),
+            ],
+            info_requests: Vec::new(),
             standing_rule: None,
             approve_always_refused: None,
         }
@@ -130,7 +139,7 @@ impl TenantRuntime {
     /// The approver's authority, checked now against the policies in force and fresh targets
     /// (`steward.approval.decide`): who may approve is policy, not code. The code backstop keeps
     /// anyone from approving their own request on a privileged target whatever the policies say.
-    async fn check_approver(
+    pub(crate) async fn check_approver(
         &self,
         approver: &Principal,
         requester: &Principal,
@@ -178,7 +187,10 @@ impl TenantRuntime {
         decision: ApprovalDecision,
     ) -> Result<(String, TurnReport), AgentError> {
         let row = self.store.approval(id).await?;
-        if row.status != ApprovalStatus::Pending {
+        if !matches!(
+            row.status,
+            ApprovalStatus::Pending | ApprovalStatus::InfoRequested
+        ) {
             return Err(AgentError::Approval(format!(
                 "approval `{id}` is already {}",
                 row.status
@@ -233,7 +245,7 @@ impl TenantRuntime {
             ApprovalDecision::Deny { reason } => (ApprovalStatus::Denied, Some(reason.as_str())),
         };
         self.store
-            .transition_approval(id, ApprovalStatus::Pending, to, Some(&approver.upn), note)
+            .transition_approval(id, row.status, to, Some(&approver.upn), note)
             .await?;
         let decided_record = self
             .gateway
@@ -361,7 +373,7 @@ impl TenantRuntime {
                 .store
                 .transition_approval(
                     row.id,
-                    ApprovalStatus::Pending,
+                    row.status,
                     ApprovalStatus::Expired,
                     None,
                     Some(&note),
@@ -408,17 +420,22 @@ impl TenantRuntime {
         Ok(done)
     }
 
-    /// Pending (or all) approval requests of this tenant, as their stored payloads.
+    /// Undecided (pending or waiting for the requester's answer), or all, approval requests of
+    /// this tenant, as their stored payloads.
     pub async fn approvals(
         &self,
         only_pending: bool,
     ) -> Result<Vec<(steward_store::ApprovalRow, Value)>, AgentError> {
-        let rows = self
-            .store
-            .approvals(only_pending.then_some(ApprovalStatus::Pending))
-            .await?;
+        let rows = self.store.approvals(None).await?;
         Ok(rows
             .into_iter()
+            .filter(|r| {
+                !only_pending
+                    || matches!(
+                        r.status,
+                        ApprovalStatus::Pending | ApprovalStatus::InfoRequested
+                    )
+            })
             .map(|r| {
                 let payload = redact(&r.payload);
                 (r, payload)

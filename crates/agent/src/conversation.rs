@@ -55,7 +55,7 @@ impl TenantRuntime {
             )));
         }
         let principal = self.identify(requester_upn).await?;
-        let (id, mut state) = match conversation {
+        let (id, state) = match conversation {
             Some(id) => {
                 let row = self.store.conversation(id).await?;
                 if !row.requester.eq_ignore_ascii_case(&principal.upn) {
@@ -78,6 +78,49 @@ impl TenantRuntime {
                 (id, ConversationState::default())
             }
         };
+        // The answer to an approver's question goes to the approver, not to the reasoner (it is
+        // kept on the approval request, in the transcript and in the audit trail).
+        let received = self.note_received(&principal, channel, id, message).await;
+        if conversation.is_some()
+            && let Some(mut answered) = self
+                .answer_info_request(&principal, channel, id, message)
+                .await?
+        {
+            answered.audit_ids.splice(0..0, received);
+            return Ok(answered);
+        }
+        self.continue_turn(&principal, channel, id, state, message, received)
+            .await
+    }
+
+    async fn note_received(
+        &self,
+        principal: &Principal,
+        channel: Channel,
+        id: ConversationId,
+        message: &str,
+    ) -> Option<i64> {
+        let ctx = CallContext {
+            principal,
+            channel,
+            conversation: id,
+            purpose: "request received",
+        };
+        self.gateway
+            .note(&ctx, RecordKind::RequestReceived, "received", json!({"message": message, "identifiedBy": identified_by(channel), "itAdmin": principal.it_admin}))
+            .await
+    }
+
+    /// One ordinary turn: the message joins the conversation and the reasoner continues.
+    async fn continue_turn(
+        &self,
+        principal: &Principal,
+        channel: Channel,
+        id: ConversationId,
+        mut state: ConversationState,
+        message: &str,
+        received: Option<i64>,
+    ) -> Result<TurnReport, AgentError> {
         // An answer to a pending question fills it in.
         if let Some(Observation {
             result: ObservedResult::Answer { text },
@@ -88,19 +131,9 @@ impl TenantRuntime {
             *text = Some(message.to_owned());
         }
         state.messages.push(message.to_owned());
-        let ctx = CallContext {
-            principal: &principal,
-            channel,
-            conversation: id,
-            purpose: "request received",
-        };
-        let mut report = empty_report(id, &principal, channel, self.config.id.as_str());
-        let received = self
-            .gateway
-            .note(&ctx, RecordKind::RequestReceived, "received", json!({"message": message, "identifiedBy": identified_by(channel), "itAdmin": principal.it_admin}))
-            .await;
+        let mut report = empty_report(id, principal, channel, self.config.id.as_str());
         report.audit_ids.extend(received);
-        self.run_turn(&principal, channel, id, &mut state, &mut report, Vec::new())
+        self.run_turn(principal, channel, id, &mut state, &mut report, Vec::new())
             .await?;
         Ok(report)
     }
@@ -322,7 +355,7 @@ fn identified_by(channel: Channel) -> &'static str {
     }
 }
 
-fn empty_report(
+pub(crate) fn empty_report(
     id: ConversationId,
     principal: &Principal,
     channel: Channel,

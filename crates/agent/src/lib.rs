@@ -7,6 +7,7 @@
 //! audited intent, executes with the delegated credential, audits the outcome and reads the result
 //! back. Nothing a reasoner is told can widen what the gateway allows.
 
+mod approval_info;
 mod approvals;
 mod conversation;
 mod error;
@@ -16,6 +17,7 @@ pub mod reasoner;
 mod runtime;
 mod standing;
 
+pub use approval_info::InfoRequest;
 pub use approvals::{ApprovalDecision, ApprovalRequest};
 pub use error::AgentError;
 pub use gateway::{CallKind, Gateway, GatewayOutcome};

@@ -33,6 +33,8 @@ pub enum RecordKind {
     PolicyAmendment,
     /// A candidate policy set in shadow mode would have decided differently (not enforced).
     ShadowDecision,
+    /// An approver asked the requester for more information, or the requester answered.
+    ApprovalInfo,
 }
 
 impl RecordKind {
@@ -51,6 +53,7 @@ impl RecordKind {
             Self::Escalation => "escalation",
             Self::PolicyAmendment => "policyAmendment",
             Self::ShadowDecision => "shadowDecision",
+            Self::ApprovalInfo => "approvalInfo",
         }
     }
 }

@@ -173,6 +173,22 @@ pub async fn run(args: ApprovalsArgs) -> anyhow::Result<ExitCode> {
             println!("standing approval {id} revoked");
             Ok(ExitCode::SUCCESS)
         }
+        ApprovalsCommand::AskInfo {
+            id,
+            approver,
+            question,
+            json,
+        } => {
+            decide(
+                &args.server,
+                &args.data_dir,
+                &id,
+                json!({"as": approver, "question": question}),
+                "ask-info",
+                json,
+            )
+            .await
+        }
         ApprovalsCommand::Deny {
             id,
             approver,

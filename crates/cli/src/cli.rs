@@ -285,6 +285,21 @@ pub enum ApprovalsCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Ask the requester for more information before deciding; their reply in the conversation
+    /// is added to the request, which then waits for a decision again.
+    AskInfo {
+        /// The approval id.
+        id: String,
+        /// The approver (sign-in name).
+        #[arg(long = "as", value_name = "UPN")]
+        approver: String,
+        /// The question for the requester.
+        #[arg(long)]
+        question: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -22,6 +22,7 @@ pub fn app(state: AppState) -> Router {
         .route("/api/v1/approvals", get(list_approvals))
         .route("/api/v1/approvals/{id}/approve", post(approve))
         .route("/api/v1/approvals/{id}/deny", post(deny))
+        .route("/api/v1/approvals/{id}/ask-info", post(ask_info))
         .route("/api/v1/audit/verify", get(verify_audit))
         .route("/api/v1/standing", get(list_standing))
         .route("/api/v1/standing/{id}/revoke", post(revoke_standing))
@@ -200,6 +201,33 @@ async fn deny(
         .filter(|r| !r.trim().is_empty())
         .ok_or_else(|| ApiError::bad_request("a denial needs a `reason` for the requester"))?;
     decide(state, &id, req, ApprovalDecision::Deny { reason }).await
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct InfoBody {
+    tenant: Option<String>,
+    #[serde(rename = "as")]
+    approver: String,
+    question: String,
+}
+
+async fn ask_info(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    payload: Result<Json<InfoBody>, JsonRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let req = body(payload)?;
+    let id: ApprovalId = id
+        .parse()
+        .map_err(|_| ApiError::bad_request(format!("`{id}` is not an approval id")))?;
+    let runtime = state.tenant(req.tenant.as_deref())?;
+    let (summary, follow_up) = runtime
+        .ask_for_info(id, &req.approver, &req.question)
+        .await?;
+    Ok(Json(
+        json!({"approvalId": id, "summary": summary, "followUp": follow_up}),
+    ))
 }
 
 async fn verify_audit(

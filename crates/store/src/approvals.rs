@@ -12,6 +12,8 @@ use crate::{StoreError, TenantStore};
 pub enum ApprovalStatus {
     /// Waiting for a human.
     Pending,
+    /// An approver asked the requester for more information; waiting for the answer.
+    InfoRequested,
     /// Approved; the action is being (or was) re-checked and run.
     Approved,
     /// Denied by a human.
@@ -29,6 +31,7 @@ impl ApprovalStatus {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Pending => "pending",
+            Self::InfoRequested => "infoRequested",
             Self::Approved => "approved",
             Self::Denied => "denied",
             Self::Executed => "executed",
@@ -49,6 +52,7 @@ impl FromStr for ApprovalStatus {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Ok(match s {
             "pending" => Self::Pending,
+            "infoRequested" => Self::InfoRequested,
             "approved" => Self::Approved,
             "denied" => Self::Denied,
             "executed" => Self::Executed,
@@ -166,13 +170,14 @@ impl TenantStore {
         rows.into_iter().map(decode).collect()
     }
 
-    /// Pending approval requests created before `cutoff` (RFC 3339, UTC), oldest first.
+    /// Undecided approval requests (pending, or waiting for the requester's answer) created
+    /// before `cutoff` (RFC 3339, UTC), oldest first.
     pub async fn pending_approvals_before(
         &self,
         cutoff: &str,
     ) -> Result<Vec<ApprovalRow>, StoreError> {
         let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT {COLUMNS} FROM approvals WHERE tenant = ? AND status = 'pending' AND created_at < ? ORDER BY created_at"
+            "SELECT {COLUMNS} FROM approvals WHERE tenant = ? AND status IN ('pending', 'infoRequested') AND created_at < ? ORDER BY created_at"
         )))
         .bind(self.tenant.as_str())
         .bind(cutoff)
@@ -196,6 +201,53 @@ impl TenantStore {
                 what: "approval",
                 id: id.to_string(),
             })
+    }
+
+    /// The approval requests of one conversation, newest first.
+    pub async fn approvals_of_conversation(
+        &self,
+        conversation: ConversationId,
+    ) -> Result<Vec<ApprovalRow>, StoreError> {
+        let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM approvals WHERE tenant = ? AND conversation = ? ORDER BY created_at DESC"
+        )))
+        .bind(self.tenant.as_str())
+        .bind(conversation.to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(decode).collect()
+    }
+
+    /// Moves an undecided approval between pending and waiting-for-information, replacing its
+    /// payload in the same conditional update (a question or an answer is never lost to a race:
+    /// the loser gets a conflict).
+    pub async fn exchange_approval_info(
+        &self,
+        id: ApprovalId,
+        from: ApprovalStatus,
+        to: ApprovalStatus,
+        payload: &Value,
+    ) -> Result<(), StoreError> {
+        let done = sqlx::query(
+            "UPDATE approvals SET status = ?, payload = ? WHERE tenant = ? AND id = ? AND status = ?",
+        )
+        .bind(to.as_str())
+        .bind(payload.to_string())
+        .bind(self.tenant.as_str())
+        .bind(id.to_string())
+        .bind(from.as_str())
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() == 1 {
+            return Ok(());
+        }
+        let current = self.approval(id).await?;
+        Err(StoreError::Conflict {
+            what: "approval",
+            id: id.to_string(),
+            status: current.status.to_string(),
+            expected: from.to_string(),
+        })
     }
 
     /// Moves an approval from `from` to `to` atomically; fails with a conflict if someone else

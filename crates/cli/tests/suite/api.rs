@@ -127,6 +127,23 @@ async fn an_approval_is_decided_over_the_api_once() -> anyhow::Result<()> {
         StatusCode::BAD_REQUEST,
         "a denial needs a reason: {body}"
     );
+    // Ask for more information first: an empty question is a bad request, a real one reaches
+    // the requester, and the request can still be decided.
+    let (status, body) = post(
+        &h,
+        &format!("/api/v1/approvals/{id}/ask-info"),
+        Body::from(json!({"as": upn("nestor"), "question": "  "}).to_string()),
+    )
+    .await?;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    let (status, body) = post(
+        &h,
+        &format!("/api/v1/approvals/{id}/ask-info"),
+        Body::from(json!({"as": upn("nestor"), "question": "Are you back?"}).to_string()),
+    )
+    .await?;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["followUp"]["status"], "awaitingRequester");
     let (status, body) = post(
         &h,
         &format!("/api/v1/approvals/{id}/approve"),

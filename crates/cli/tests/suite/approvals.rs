@@ -250,3 +250,120 @@ async fn who_may_approve_is_policy_a_manager_approves_once_for_their_own_report(
     assert_eq!(row.decided_by.as_deref(), Some(upn("victor").as_str()));
     Ok(())
 }
+
+#[tokio::test]
+async fn an_approver_asks_for_more_information_and_the_answer_reaches_the_request()
+-> anyhow::Result<()> {
+    use steward_domain::Channel;
+    let h = Harness::new().await?;
+    let report = h.ask("tom", "my account is disabled").await?;
+    let id = report.actions[0].approval_id.expect("approval id");
+    let conversation = report.conversation_id;
+
+    // Someone who may not decide may not question either.
+    assert!(
+        h.runtime()
+            .ask_for_info(id, &upn("adele"), "why?")
+            .await
+            .is_err()
+    );
+    let (_, told) = h
+        .runtime()
+        .ask_for_info(
+            id,
+            &upn("nestor"),
+            "Are you back from leave, and since when?",
+        )
+        .await?;
+    assert_eq!(told.status, TurnStatus::AwaitingRequester);
+    assert!(
+        told.reply.contains("Are you back from leave"),
+        "{}",
+        told.reply
+    );
+    assert_eq!(
+        h.runtime().store.approval(id).await?.status,
+        ApprovalStatus::InfoRequested
+    );
+    // One open question at a time.
+    assert!(
+        h.runtime()
+            .ask_for_info(id, &upn("hank"), "and who is your manager?")
+            .await
+            .is_err()
+    );
+
+    // Tom's next message in the conversation is the answer; nothing runs on it.
+    let answered = h
+        .runtime()
+        .handle(
+            &upn("tom"),
+            Channel::Cli,
+            "Yes, I came back from parental leave on Monday",
+            Some(conversation),
+        )
+        .await?;
+    assert_eq!(answered.status, TurnStatus::AwaitingApproval);
+    assert!(answered.actions.is_empty());
+    assert_eq!(h.user("tom").await?["accountEnabled"], false);
+    let row = h.runtime().store.approval(id).await?;
+    assert_eq!(row.status, ApprovalStatus::Pending);
+    assert_eq!(
+        row.payload["infoRequests"][0]["answer"],
+        "Yes, I came back from parental leave on Monday"
+    );
+    assert_eq!(row.payload["infoRequests"][0]["by"], upn("nestor"));
+    // The conversation and the audit trail record the exchange.
+    let kinds: Vec<String> = h
+        .runtime()
+        .store
+        .steps(conversation)
+        .await?
+        .into_iter()
+        .map(|(k, _)| k)
+        .collect();
+    assert!(kinds.contains(&"approverQuestion".to_owned()), "{kinds:?}");
+    assert!(kinds.contains(&"requesterAnswer".to_owned()), "{kinds:?}");
+    let info: Vec<String> = h
+        .runtime()
+        .store
+        .audit_records(Some(&conversation.to_string()))
+        .await?
+        .into_iter()
+        .filter(|r| r.entry.kind.to_string() == "approvalInfo")
+        .filter_map(|r| r.entry.outcome)
+        .collect();
+    assert_eq!(info, ["asked", "answered"]);
+
+    let (summary, _) = h
+        .runtime()
+        .decide_approval(id, &upn("nestor"), ApprovalDecision::ApproveOnce)
+        .await?;
+    assert!(summary.contains("executed"), "{summary}");
+    assert_eq!(h.user("tom").await?["accountEnabled"], true);
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_request_waiting_for_the_requesters_answer_still_expires_and_says_so()
+-> anyhow::Result<()> {
+    let h = Harness::new().await?;
+    let report = h.ask("tom", "my account is disabled").await?;
+    let id = report.actions[0].approval_id.expect("approval id");
+    h.runtime()
+        .ask_for_info(id, &upn("nestor"), "Are you back from leave?")
+        .await?;
+    let later = chrono::Utc::now() + chrono::Duration::days(30);
+    let expired = h.runtime().expire_approvals(later).await?;
+    assert_eq!(expired.len(), 1);
+    assert!(
+        expired[0].1.reply.to_lowercase().contains("expired"),
+        "{}",
+        expired[0].1.reply
+    );
+    assert_eq!(
+        h.runtime().store.approval(id).await?.status,
+        ApprovalStatus::Expired
+    );
+    Ok(())
+}

@@ -88,6 +88,7 @@ impl TenantRuntime {
             channel: request.channel,
             conversation: request.conversation,
             purpose: "approver's question",
+            blast_radius: None,
         };
         let record = self
             .gateway
@@ -168,6 +169,7 @@ impl TenantRuntime {
             channel,
             conversation,
             purpose: "requester's answer",
+            blast_radius: None,
         };
         let record = self
             .gateway

@@ -42,6 +42,14 @@ pub struct ApprovalRequest {
     pub decision: Decision,
     /// The decisions on offer.
     pub decisions_offered: Vec<String>,
+    /// For a bulk job: every item waiting for this approval, each with its own targets,
+    /// decision and preview (the approver may approve some and not others). Empty for a single
+    /// call.
+    #[serde(default)]
+    pub items: Vec<crate::bulk::ApprovalItem>,
+    /// Distinct objects the whole job touches (`context.blastRadius`).
+    #[serde(default)]
+    pub blast_radius: i64,
     /// Questions approvers asked the requester before deciding, and the answers.
     #[serde(default)]
     pub info_requests: Vec<crate::approval_info::InfoRequest>,
@@ -81,6 +89,10 @@ impl ApprovalRequest {
                 "deny".into(),
                 "askForInfo".into(),
             ],
+            items: Vec::new(),
+            blast_radius: ctx
+                .blast_radius
+                .unwrap_or_else(|| i64::try_from(targets.len()).unwrap_or(i64::MAX)),
             info_requests: Vec::new(),
             standing_rule: None,
             approve_always_refused: None,
@@ -113,6 +125,16 @@ pub(crate) enum Resolution {
         /// What the gateway did.
         outcome: Box<GatewayOutcome>,
     },
+    /// A bulk job's approval: the approved items ran (each by its index in the job), the
+    /// others were declined.
+    RanBulk {
+        /// Why the job was proposed.
+        purpose: String,
+        /// The approved items: index, call and what the gateway did.
+        ran: Vec<(usize, ActionCall, GatewayOutcome)>,
+        /// The items not approved, with the reason the requester is given.
+        declined: Vec<(usize, String)>,
+    },
     /// A human declined it.
     Declined {
         /// Their reason.
@@ -128,6 +150,9 @@ pub enum ApprovalDecision {
     /// Run it, and let similar requests within the terms run without asking (a standing
     /// approval: bounded in scope, uses and time; revocable; never offered for a hard approval).
     ApproveAlways(crate::StandingTerms),
+    /// For a bulk job: run only the items whose subject (a person's sign-in name, id or name)
+    /// is listed; the others are declined.
+    ApproveSelected(Vec<String>),
     /// Do not run it.
     Deny {
         /// Why, for the requester.
@@ -209,9 +234,30 @@ impl TenantRuntime {
             channel: request.channel,
             conversation: request.conversation,
             purpose: &request.purpose,
+            blast_radius: None,
         };
+        if !request.items.is_empty()
+            && matches!(
+                decision,
+                ApprovalDecision::ApproveOnce | ApprovalDecision::ApproveSelected(_)
+            )
+        {
+            return self
+                .decide_bulk(id, row.status, &request, &requester, &approver, decision)
+                .await;
+        }
+        if matches!(decision, ApprovalDecision::ApproveSelected(_)) {
+            return Err(AgentError::BadInput(
+                "choosing targets is for bulk requests; approve or deny this one as a whole".into(),
+            ));
+        }
         let mut standing = None;
         if let ApprovalDecision::ApproveAlways(terms) = &decision {
+            if let Some(why) = &request.approve_always_refused {
+                return Err(AgentError::Approval(format!(
+                    "\"approve always\" is not offered for this request: {why}"
+                )));
+            }
             if let Some(why) = self
                 .gateway
                 .policy()
@@ -239,9 +285,9 @@ impl TenantRuntime {
             standing = Some(*terms);
         }
         let (to, note) = match &decision {
-            ApprovalDecision::ApproveOnce | ApprovalDecision::ApproveAlways(_) => {
-                (ApprovalStatus::Approved, None)
-            }
+            ApprovalDecision::ApproveOnce
+            | ApprovalDecision::ApproveAlways(_)
+            | ApprovalDecision::ApproveSelected(_) => (ApprovalStatus::Approved, None),
             ApprovalDecision::Deny { reason } => (ApprovalStatus::Denied, Some(reason.as_str())),
         };
         self.store
@@ -262,7 +308,9 @@ impl TenantRuntime {
                     reason,
                 )
             }
-            ApprovalDecision::ApproveOnce | ApprovalDecision::ApproveAlways(_) => {
+            ApprovalDecision::ApproveOnce
+            | ApprovalDecision::ApproveAlways(_)
+            | ApprovalDecision::ApproveSelected(_) => {
                 if let Some(terms) = standing {
                     let created = self
                         .create_standing(
@@ -393,6 +441,7 @@ impl TenantRuntime {
                 channel: request.channel,
                 conversation: request.conversation,
                 purpose: &request.purpose,
+                blast_radius: None,
             };
             let record = self
                 .gateway

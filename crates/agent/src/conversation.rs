@@ -105,6 +105,7 @@ impl TenantRuntime {
             channel,
             conversation: id,
             purpose: "request received",
+            blast_radius: None,
         };
         self.gateway
             .note(&ctx, RecordKind::RequestReceived, "received", json!({"message": message, "identifiedBy": identified_by(channel), "itAdmin": principal.it_admin}))
@@ -152,6 +153,9 @@ impl TenantRuntime {
         let mut report = empty_report(id, principal, channel, self.config.id.as_str());
         report.audit_ids.extend(decided_record);
         let mut secrets = Vec::new();
+        // What each waiting call came to: by its index in a bulk job, or one result for all.
+        let mut by_index: std::collections::HashMap<usize, ObservedResult> =
+            std::collections::HashMap::new();
         let observed = match resolution {
             Resolution::Ran {
                 call,
@@ -169,18 +173,49 @@ impl TenantRuntime {
                     *outcome,
                 )
             }
+            Resolution::RanBulk {
+                purpose,
+                ran,
+                declined,
+            } => {
+                for (index, call, outcome) in ran {
+                    report.audit_ids.extend(outcome.audit_ids());
+                    let result = record_call(
+                        &mut report,
+                        &mut secrets,
+                        principal,
+                        CallKind::Act,
+                        &call,
+                        &purpose,
+                        outcome,
+                    );
+                    by_index.insert(index, result);
+                }
+                for (index, reason) in declined {
+                    by_index.insert(index, ObservedResult::Denied { reason });
+                }
+                ObservedResult::Denied {
+                    reason: "not part of the approved job".into(),
+                }
+            }
             Resolution::Declined { reason } => ObservedResult::Denied { reason },
         };
         let row = self.store.conversation(id).await?;
         let mut state: ConversationState = serde_json::from_value(row.state)
             .map_err(|e| AgentError::BadState(id.to_string(), e.to_string()))?;
+        let waiting = ObservedResult::PendingApproval {
+            approval_id: approval,
+        };
         for obs in &mut state.observations {
-            if obs.result
-                == (ObservedResult::PendingApproval {
-                    approval_id: approval,
-                })
-            {
+            if obs.result == waiting {
                 obs.result = observed.clone();
+            }
+            if let ObservedResult::Bulk { results } = &mut obs.result {
+                for (index, result) in results.iter_mut().enumerate() {
+                    if *result == waiting {
+                        *result = by_index.remove(&index).unwrap_or_else(|| observed.clone());
+                    }
+                }
             }
         }
         self.run_turn(principal, channel, id, &mut state, &mut report, secrets)
@@ -223,6 +258,7 @@ impl TenantRuntime {
                         channel,
                         conversation: id,
                         purpose,
+                        blast_radius: None,
                     };
                     let outcome = self.gateway.call(&ctx, call, kind).await;
                     report.audit_ids.extend(outcome.audit_ids());
@@ -235,6 +271,30 @@ impl TenantRuntime {
                         purpose,
                         outcome,
                     )
+                }
+                Step::ActBulk { calls, purpose } => {
+                    let ctx = CallContext {
+                        principal,
+                        channel,
+                        conversation: id,
+                        purpose,
+                        blast_radius: None,
+                    };
+                    let outcomes = self.gateway.call_bulk(&ctx, calls).await;
+                    let mut results = Vec::with_capacity(outcomes.len());
+                    for (call, outcome) in calls.iter().zip(outcomes) {
+                        report.audit_ids.extend(outcome.audit_ids());
+                        results.push(record_call(
+                            report,
+                            &mut secrets,
+                            principal,
+                            CallKind::Act,
+                            call,
+                            purpose,
+                            outcome,
+                        ));
+                    }
+                    ObservedResult::Bulk { results }
                 }
                 Step::Plan { findings, steps } => {
                     report.findings.extend(findings.iter().cloned());
@@ -264,6 +324,7 @@ impl TenantRuntime {
                         channel,
                         conversation: id,
                         purpose: reason,
+                        blast_radius: None,
                     };
                     let audit = self
                         .gateway
@@ -290,6 +351,9 @@ impl TenantRuntime {
             state.observations.push(Observation { step, result });
         }
 
+        // Items of a bulk job share their approval request's record.
+        report.audit_ids.sort_unstable();
+        report.audit_ids.dedup();
         let mut reply = replies.join("\n\n");
         for s in &secrets {
             reply.push_str(&format!("\n\n{}: {}", s.label, s.value));
@@ -323,6 +387,7 @@ impl TenantRuntime {
             channel,
             conversation: id,
             purpose: "reply",
+            blast_radius: None,
         };
         let audit = self
             .gateway

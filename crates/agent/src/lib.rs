@@ -9,6 +9,7 @@
 
 mod approval_info;
 mod approvals;
+mod bulk;
 mod conversation;
 mod error;
 mod gateway;
@@ -19,6 +20,7 @@ mod standing;
 
 pub use approval_info::InfoRequest;
 pub use approvals::{ApprovalDecision, ApprovalRequest};
+pub use bulk::ApprovalItem;
 pub use error::AgentError;
 pub use gateway::{CallKind, Gateway, GatewayOutcome};
 pub use observation::{Observation, ObservedResult};

@@ -36,6 +36,12 @@ pub enum ObservedResult {
         /// What went wrong.
         error: String,
     },
+    /// What came of each call of a bulk job, in the job's order (items waiting for the job's
+    /// approval are `PendingApproval`).
+    Bulk {
+        /// One result per call.
+        results: Vec<ObservedResult>,
+    },
     /// The requester's answer to a question (`None` while waiting).
     Answer {
         /// The answer.

@@ -106,8 +106,11 @@ pub async fn run(args: ApprovalsArgs) -> anyhow::Result<ExitCode> {
             scope,
             max_uses,
             expires_in_hours,
+            only,
         } => {
-            let body = if always {
+            let body = if !only.is_empty() {
+                json!({"as": approver, "only": only})
+            } else if always {
                 let scope = match scope {
                     AlwaysScope::Requester => "requester",
                     AlwaysScope::Department => "department",

@@ -253,6 +253,10 @@ pub enum ApprovalsCommand {
         /// How long it lasts.
         #[arg(long, default_value_t = 168, requires = "always")]
         expires_in_hours: u64,
+        /// For a bulk request: approve only these targets (sign-in names or names, comma
+        /// separated); the others are declined.
+        #[arg(long, value_delimiter = ',', conflicts_with = "always")]
+        only: Vec<String>,
         /// Print JSON.
         #[arg(long)]
         json: bool,

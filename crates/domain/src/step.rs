@@ -31,6 +31,15 @@ pub enum Step {
         /// Why this is the right thing to do.
         purpose: String,
     },
+    /// One change applied to many objects as one job ("give the whole Finance team VPN
+    /// access"): each call is decided on its own with the job's size as blast radius, what may
+    /// run runs, and whatever needs a human becomes one approval request listing every target.
+    ActBulk {
+        /// The calls, one per object, all of the same action.
+        calls: Vec<ActionCall>,
+        /// Why this is the right thing to do.
+        purpose: String,
+    },
     /// What the investigation established and what will be done about it, before anything runs.
     Plan {
         /// Facts established.

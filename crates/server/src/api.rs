@@ -103,6 +103,8 @@ struct DecisionBody {
     reason: Option<String>,
     /// "Approve always" with these bounds.
     always: Option<AlwaysBody>,
+    /// For a bulk request: approve only these targets (sign-in names, ids or names).
+    only: Option<Vec<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -135,9 +137,20 @@ async fn approve(
     payload: Result<Json<DecisionBody>, JsonRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let req = body(payload)?;
-    let decision = match &req.always {
-        None => ApprovalDecision::ApproveOnce,
-        Some(a) => {
+    let decision = match (&req.always, &req.only) {
+        (Some(_), Some(_)) => {
+            return Err(ApiError::bad_request(
+                "`always` and `only` do not go together: a bulk request is never approved always",
+            ));
+        }
+        (None, Some(only)) if only.is_empty() => {
+            return Err(ApiError::bad_request(
+                "`only` lists the targets to approve; it cannot be empty",
+            ));
+        }
+        (None, Some(only)) => ApprovalDecision::ApproveSelected(only.clone()),
+        (None, None) => ApprovalDecision::ApproveOnce,
+        (Some(a), None) => {
             if a.max_uses == 0 || a.expires_in_hours == 0 || a.expires_in_hours > 24 * 365 {
                 return Err(ApiError::bad_request(
                     "`always` needs maxUses >= 1 and expiresInHours between 1 and 8760",

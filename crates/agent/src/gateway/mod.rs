@@ -1,6 +1,7 @@
 //! The action gateway: the only code path that can change anything outside Steward.
 
 mod audit;
+mod bulk;
 mod counters;
 mod outcome;
 
@@ -257,7 +258,9 @@ impl Gateway {
             action: &spec.name,
             target: &targets[0],
             channel: ctx.channel,
-            blast_radius: i64::try_from(targets.len()).unwrap_or(i64::MAX),
+            blast_radius: ctx
+                .blast_radius
+                .unwrap_or_else(|| i64::try_from(targets.len()).unwrap_or(i64::MAX)),
             risk: spec.risk.score(),
             local_hour: self.local_hour(),
             recent_count,
@@ -317,47 +320,13 @@ impl Gateway {
                 return audit.fail(None, Vec::new(), error);
             }
         };
-        let (decision, counted) = if kind == CallKind::Investigate && spec.mutating {
-            let reason = format!(
-                "`{}` changes things and cannot be run as an investigation",
-                spec.name
-            );
-            (
-                denial(reason, self.policy().policy_set_hash()),
-                counters::Counted::default(),
-            )
-        } else {
-            match self.reserve(ctx, &spec, &targets).await {
-                Ok(counted) => (
-                    self.decide(
-                        ctx,
-                        &spec,
-                        &targets,
-                        ApprovalContext::default(),
-                        counted.count,
-                    ),
-                    counted,
-                ),
-                Err(reason) => (
-                    denial(reason, self.policy().policy_set_hash()),
-                    counters::Counted::default(),
-                ),
-            }
+        let decision = match self
+            .decide_recorded(&mut audit, ctx, &spec, &targets, kind)
+            .await
+        {
+            Ok(d) => d,
+            Err((decision, error)) => return audit.fail(Some(*decision), targets, error),
         };
-        let decision = self
-            .count_standing_use(&mut audit, ctx, &spec, &targets, decision, counted.count)
-            .await;
-        let detail =
-            json!({"decision": decision, "purpose": ctx.purpose, "recentCount": counted.count});
-        let recent_count = counted.count;
-        if decision.outcome != Outcome::Auto {
-            self.release(counted).await;
-        }
-        if let Err(error) = audit.decision(&targets, &decision, detail).await {
-            return audit.fail(Some(decision), targets, error);
-        }
-        self.shadow_decide(&mut audit, ctx, &spec, &targets, &decision, recent_count)
-            .await;
         match decision.outcome {
             Outcome::Deny => GatewayOutcome::Denied {
                 decision,
@@ -423,6 +392,61 @@ impl Gateway {
                 self.execute(audit, &spec, targets, decision, &key).await
             }
         }
+    }
+
+    /// Steps 3–4 of one call, recorded: the rate counters reserved, the decision made (with a
+    /// standing approval's use counted), the decision audited and the shadow set consulted. An
+    /// `Err` carries the decision that could not be recorded: it must not be acted on.
+    async fn decide_recorded(
+        &self,
+        audit: &mut CallAudit<'_>,
+        ctx: &CallContext<'_>,
+        spec: &ActionSpec,
+        targets: &[Target],
+        kind: CallKind,
+    ) -> Result<Decision, (Box<Decision>, String)> {
+        let (decision, counted) = if kind == CallKind::Investigate && spec.mutating {
+            let reason = format!(
+                "`{}` changes things and cannot be run as an investigation",
+                spec.name
+            );
+            (
+                denial(reason, self.policy().policy_set_hash()),
+                counters::Counted::default(),
+            )
+        } else {
+            match self.reserve(ctx, spec, targets).await {
+                Ok(counted) => (
+                    self.decide(
+                        ctx,
+                        spec,
+                        targets,
+                        ApprovalContext::default(),
+                        counted.count,
+                    ),
+                    counted,
+                ),
+                Err(reason) => (
+                    denial(reason, self.policy().policy_set_hash()),
+                    counters::Counted::default(),
+                ),
+            }
+        };
+        let decision = self
+            .count_standing_use(audit, ctx, spec, targets, decision, counted.count)
+            .await;
+        let detail =
+            json!({"decision": decision, "purpose": ctx.purpose, "recentCount": counted.count});
+        let recent_count = counted.count;
+        if decision.outcome != Outcome::Auto {
+            self.release(counted).await;
+        }
+        if let Err(error) = audit.decision(targets, &decision, detail).await {
+            return Err((Box::new(decision), error));
+        }
+        self.shadow_decide(audit, ctx, spec, targets, &decision, recent_count)
+            .await;
+        Ok(decision)
     }
 
     /// Rebuilds the set in force from its files and the live standing approvals.

@@ -23,6 +23,9 @@ pub struct CallContext<'a> {
     pub conversation: ConversationId,
     /// Why the call is made (for approvals and audit).
     pub purpose: &'a str,
+    /// The number of distinct objects of the whole job when the call is one of a bulk job
+    /// (`context.blastRadius`); `None` for a single call, whose own targets are counted.
+    pub blast_radius: Option<i64>,
 }
 
 /// What the gateway did with a call.

@@ -231,3 +231,39 @@ async fn approve_always_list_and_revoke_over_the_api() -> anyhow::Result<()> {
     assert!(listed["standingApprovals"][0]["revokedAt"].is_string());
     Ok(())
 }
+
+#[tokio::test]
+async fn a_bulk_request_is_approved_for_some_targets_over_the_api() -> anyhow::Result<()> {
+    let h = Harness::new().await?;
+    let (_, report) = post(
+        &h,
+        "/api/v1/ask",
+        Body::from(
+            json!({"as": upn("nestor"), "message": "give the whole Finance team access to VPN Users"})
+                .to_string(),
+        ),
+    )
+    .await?;
+    let id = report["actions"][0]["approvalId"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let (status, _) = post(
+        &h,
+        &format!("/api/v1/approvals/{id}/approve"),
+        Body::from(json!({"as": upn("hank"), "only": []}).to_string()),
+    )
+    .await?;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, body) = post(
+        &h,
+        &format!("/api/v1/approvals/{id}/approve"),
+        Body::from(json!({"as": upn("hank"), "only": [upn("daniel")]}).to_string()),
+    )
+    .await?;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let members = h.member_upns("VPN Users").await?;
+    assert!(members.contains(&upn("daniel")));
+    assert!(!members.contains(&upn("marcus")));
+    Ok(())
+}

@@ -1,6 +1,7 @@
 mod api;
 mod approvals;
 mod binary;
+mod bulk;
 mod layers;
 mod policies;
 mod requests;

@@ -172,7 +172,7 @@ async fn approve_always_is_not_offered_where_a_forbid_needs_a_fresh_approval_eac
     let id = report.actions[0].approval_id.expect("id");
     let pending = h.runtime().store.approval(id).await?;
     let offered = pending.payload["decisionsOffered"].clone();
-    assert_eq!(offered, serde_json::json!(["approveOnce", "deny"]));
+    assert_eq!(offered, serde_json::json!(["approveOnce", "deny", "askForInfo"]));
     assert!(
         pending.payload["approveAlwaysRefused"]
             .as_str()

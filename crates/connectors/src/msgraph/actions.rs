@@ -46,6 +46,15 @@ pub(crate) struct SignInsParams {
     pub top: Option<u32>,
 }
 
+/// One group, by object id.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct GroupParams {
+    /// The group's object id.
+    #[schemars(length(min = 1, max = 256))]
+    pub group: String,
+}
+
 /// One person and one group.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -127,6 +136,16 @@ pub(crate) fn catalog() -> Vec<ActionSpec> {
             mutating: false,
             risk: Risk::Low,
             targets: vec![],
+            undo: None,
+            verification: "",
+        },
+        Entry {
+            name: "entra.group.list_members",
+            summary: "List a group's members (to act on a whole team, or to see who is in it)",
+            schema: schema_of::<GroupParams>(),
+            mutating: false,
+            risk: Risk::Low,
+            targets: vec![group("group")],
             undo: None,
             verification: "",
         },

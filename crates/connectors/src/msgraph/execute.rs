@@ -6,7 +6,9 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use steward_domain::{ActionCall, ActionSpec, Change, Target, TargetKind};
 
-use super::actions::{MembershipParams, SearchParams, SignInsParams, UserParams, catalog, parse};
+use super::actions::{
+    GroupParams, MembershipParams, SearchParams, SignInsParams, UserParams, catalog, parse,
+};
 use super::{GraphClient, PASSWORD_METHOD_ID};
 use crate::{ActionResult, Connector, ConnectorError, Verification};
 
@@ -186,6 +188,28 @@ impl MsGraphConnector {
                 );
                 self.search("groups", filter, GROUP_FIELDS, p.top.unwrap_or(25))
                     .await
+            }
+            "entra.group.list_members" => {
+                let p: GroupParams = parse(name, &call.params)?;
+                let url = with_query(
+                    self.client.url(&["groups", &p.group, "members"])?,
+                    &[(
+                        "$select",
+                        "id,displayName,userPrincipalName,department".into(),
+                    )],
+                );
+                let (items, request_id) = self.client.get_all(url, 10_000).await?;
+                let people: Vec<Value> = items
+                    .into_iter()
+                    .filter(|m| text(m, "@odata.type") == "#microsoft.graph.user")
+                    .collect();
+                Ok(ActionResult {
+                    summary: format!("{} member(s)", people.len()),
+                    output: Value::Array(people),
+                    before: None,
+                    after: None,
+                    platform_request_id: request_id,
+                })
             }
             "entra.signins.list" => {
                 let p: SignInsParams = parse(name, &call.params)?;

@@ -89,18 +89,31 @@ impl<'a> Cursor<'a> {
     /// A change.
     pub fn act(&mut self, action: &str, params: Value, purpose: &str) -> Flow<Acted> {
         let call = Self::call(action, params)?;
+        Ok(acted(self.run(Step::Act {
+            call,
+            purpose: purpose.to_owned(),
+        })?))
+    }
+
+    /// A bulk job: one change to many objects, one outcome per call in order.
+    pub fn act_bulk(
+        &mut self,
+        action: &str,
+        params: Vec<Value>,
+        purpose: &str,
+    ) -> Flow<Vec<Acted>> {
+        let calls = params
+            .into_iter()
+            .map(|p| Self::call(action, p))
+            .collect::<Flow<Vec<ActionCall>>>()?;
+        let count = calls.len();
         Ok(
-            match self.run(Step::Act {
-                call,
+            match self.run(Step::ActBulk {
+                calls,
                 purpose: purpose.to_owned(),
             })? {
-                ObservedResult::Executed { verified, .. } => Acted::Done {
-                    verified: *verified,
-                },
-                ObservedResult::Denied { reason } => Acted::Denied(reason.clone()),
-                ObservedResult::PendingApproval { approval_id } => Acted::Pending(*approval_id),
-                ObservedResult::Failed { error } => Acted::Failed(error.clone()),
-                other => Acted::Failed(format!("unexpected result {other:?}")),
+                ObservedResult::Bulk { results } => results.iter().map(acted).collect(),
+                other => vec![Acted::Failed(format!("unexpected result {other:?}")); count],
             },
         )
     }
@@ -131,5 +144,17 @@ pub(crate) fn finding(code: &str, detail: impl Into<String>) -> Finding {
     Finding {
         code: code.to_owned(),
         detail: detail.into(),
+    }
+}
+
+fn acted(result: &ObservedResult) -> Acted {
+    match result {
+        ObservedResult::Executed { verified, .. } => Acted::Done {
+            verified: *verified,
+        },
+        ObservedResult::Denied { reason } => Acted::Denied(reason.clone()),
+        ObservedResult::PendingApproval { approval_id } => Acted::Pending(*approval_id),
+        ObservedResult::Failed { error } => Acted::Failed(error.clone()),
+        other => Acted::Failed(format!("unexpected result {other:?}")),
     }
 }

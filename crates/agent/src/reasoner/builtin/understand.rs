@@ -32,8 +32,23 @@ pub(crate) enum Intent {
         person: Subject,
         group: String,
     },
+    /// Add or remove several people at once: named ones, or everyone in a team.
+    BulkMembership {
+        add: bool,
+        people: People,
+        group: String,
+    },
     /// Anything else.
     Unknown,
+}
+
+/// Whom a bulk membership change is for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum People {
+    /// Several people, each named.
+    Named(Vec<Subject>),
+    /// Everyone in the group (a team, a department group) of this name.
+    TeamOf(String),
 }
 
 impl Intent {
@@ -44,6 +59,8 @@ impl Intent {
             Self::OtherSystem { .. } => Some("signin.other_system"),
             Self::GroupMembership { add: true, .. } => Some("group.add_member"),
             Self::GroupMembership { add: false, .. } => Some("group.remove_member"),
+            Self::BulkMembership { add: true, .. } => Some("group.add_members"),
+            Self::BulkMembership { add: false, .. } => Some("group.remove_members"),
             Self::Unknown => None,
         }
     }
@@ -352,21 +369,93 @@ fn clean_group(raw: &str) -> String {
         .to_owned()
 }
 
+/// "add everyone in Marketing to Project Phoenix": the team's "in" would otherwise read as the
+/// group's preposition.
+static TEAM_ADD: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    re(
+        r"\b(?:add|put|include|enroll|enrol|give)\s+(?:every(?:one|body)|all(?:\s+of)?(?:\s+the)?|each\s+person)\s+(?:in|from|on|of)\s+(?:the\s+)?(.+?)(?:\s+(?:team|department|dept))?\s+(?:access\s+to|to|into|in|on)\s+(?:the\s+)?(.+?)(?:\s+(?:group|team|distribution list|dl|mailing list|security group))?(?:\s+please)?\s*[.!?]*$",
+    )
+});
+static TEAM_REMOVE: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    re(
+        r"\b(?:remove|take|drop|kick)\s+(?:every(?:one|body)|all(?:\s+of)?(?:\s+the)?|each\s+person)\s+(?:in|from|on|of)\s+(?:the\s+)?(.+?)(?:\s+(?:team|department|dept))?\s+(?:from|out of|off)\s+(?:the\s+)?(.+?)(?:\s+(?:group|team|distribution list|dl|mailing list|security group))?(?:\s+please)?\s*[.!?]*$",
+    )
+});
+static TEAM_OF: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    re(
+        r"^(?:(?:every(?:one|body)|all(?:\s+of)?(?:\s+the)?|each\s+person)\s+(?:in|from|on|of)\s+(?:the\s+)?(.+?)|(?:the\s+)?(?:whole|entire|full)\s+(.+?)|all(?:\s+the)?\s+(.+?)\s+(?:staff|people|users|members|folks))(?:\s+(?:team|department|dept|group))?$",
+    )
+});
+
+/// Several people in one phrase: "everyone in Sales", "the whole Finance team", "all the
+/// marketing staff", or a list of names ("Marcus, Sofia and Daniel"). `None` for one person.
+fn many_people(who: &str) -> Option<People> {
+    let who = who.trim();
+    if let Some(c) = captures(&TEAM_OF, who) {
+        let team = (1..=3)
+            .find_map(|i| c.get(i))
+            .map(|m| clean_group(m.as_str()))
+            .unwrap_or_default();
+        let team = team
+            .trim_end_matches(" team")
+            .trim_end_matches(" department")
+            .to_owned();
+        if !team.is_empty() {
+            return Some(People::TeamOf(team));
+        }
+    }
+    let parts: Vec<&str> = who
+        .split(',')
+        .flat_map(|p| p.split(" and "))
+        .flat_map(|p| p.split(" & "))
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .collect();
+    if parts.len() < 2 {
+        return None;
+    }
+    let subjects: Option<Vec<Subject>> = parts.iter().map(|p| subject_from(p)).collect();
+    subjects.map(People::Named)
+}
+
 /// Recognises the request in one message.
 pub(crate) fn understand(message: &str) -> Intent {
     let text = normalize(message);
     let text = text.trim();
+    for (pattern, add) in [(&*TEAM_REMOVE, false), (&*TEAM_ADD, true)] {
+        if let Some(c) = captures(pattern, text) {
+            let team = c.get(1).map(|m| clean_group(m.as_str()));
+            let group = c.get(2).map(|m| clean_group(m.as_str()));
+            if let (Some(team), Some(group)) = (team, group)
+                && !team.is_empty()
+                && !group.is_empty()
+            {
+                return Intent::BulkMembership {
+                    add,
+                    people: People::TeamOf(team),
+                    group,
+                };
+            }
+        }
+    }
     for (pattern, add) in [
         (&*GROUP_REMOVE, false),
         (&*GROUP_ADD, true),
         (&*GROUP_GIVE, true),
     ] {
         if let Some(c) = captures(pattern, text) {
-            let person = c.get(1).and_then(|m| subject_from(m.as_str()));
+            let who = c.get(1).map(|m| m.as_str()).unwrap_or_default();
             let group = c
                 .get(2)
                 .map(|m| clean_group(m.as_str()))
                 .unwrap_or_default();
+            if !group.is_empty()
+                && !group.contains("password")
+                && let Some(people) = many_people(who)
+            {
+                return Intent::BulkMembership { add, people, group };
+            }
+            let person = subject_from(who);
             if let (Some(person), false) = (person, group.is_empty()) {
                 // "remove my password" is not a group request.
                 if !group.contains("password") {
@@ -547,6 +636,51 @@ mod tests {
                 subject: Subject::Requester
             }
         );
+    }
+
+    #[test]
+    fn bulk_group_changes() {
+        assert_eq!(
+            understand("give the whole Finance team access to VPN Users"),
+            Intent::BulkMembership {
+                add: true,
+                people: People::TeamOf("finance".into()),
+                group: "vpn users".into()
+            }
+        );
+        assert_eq!(
+            understand("please add everyone in marketing to Project Phoenix"),
+            Intent::BulkMembership {
+                add: true,
+                people: People::TeamOf("marketing".into()),
+                group: "project phoenix".into()
+            }
+        );
+        assert_eq!(
+            understand("Add Marcus Feld, Sofia and Daniel to the VPN Users group"),
+            Intent::BulkMembership {
+                add: true,
+                people: People::Named(vec![
+                    Subject::Named("marcus feld".into()),
+                    Subject::Named("sofia".into()),
+                    Subject::Named("daniel".into())
+                ]),
+                group: "vpn users".into()
+            }
+        );
+        assert_eq!(
+            understand("remove all the sales people from project phoenix"),
+            Intent::BulkMembership {
+                add: false,
+                people: People::TeamOf("sales".into()),
+                group: "project phoenix".into()
+            }
+        );
+        // One person is not a bulk job.
+        assert!(matches!(
+            understand("add Maria Lopez to Finance"),
+            Intent::GroupMembership { .. }
+        ));
     }
 
     #[test]

@@ -30,6 +30,9 @@ pub(crate) fn run(cursor: &mut Cursor<'_>, input: &ReasonerInput<'_>, intent: &I
         Intent::GroupMembership { add, person, group } => {
             groups::membership(cursor, input, *add, person, group)
         }
+        Intent::BulkMembership { add, people, group } => {
+            groups::bulk_membership(cursor, input, *add, people, group)
+        }
         Intent::Unknown => {
             let message = input.messages.first().cloned().unwrap_or_default();
             let findings = vec![finding(

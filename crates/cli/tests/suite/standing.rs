@@ -16,7 +16,7 @@ fn department_always(max_uses: u32) -> ApprovalDecision {
 }
 
 #[tokio::test]
-async fn approve_always_for_a_department_then_revoke() -> anyhow::Result<()> {
+async fn approve_always_for_a_department_survives_a_restart_then_revoke() -> anyhow::Result<()> {
     let h = Harness::new().await?;
     // Tom (Sales) asks; an IT admin approves always for Sales.
     let report = h.ask("tom", "my account is disabled").await?;
@@ -36,6 +36,10 @@ async fn approve_always_for_a_department_then_revoke() -> anyhow::Result<()> {
         pending.payload["standingRule"],
         r#"permit (principal in ?principal, action == Action::"entra.user.enable", resource in ?resource);"#
     );
+    // The request waits through a restart of Steward (same data directory).
+    let h = h.restart().await?;
+    let still = h.runtime().store.approval(pending.id).await?;
+    assert_eq!(still.status, steward_store::ApprovalStatus::Pending);
     let (summary, _) = h
         .runtime()
         .decide_approval(pending.id, &upn("nestor"), department_always(5))
@@ -172,7 +176,10 @@ async fn approve_always_is_not_offered_where_a_forbid_needs_a_fresh_approval_eac
     let id = report.actions[0].approval_id.expect("id");
     let pending = h.runtime().store.approval(id).await?;
     let offered = pending.payload["decisionsOffered"].clone();
-    assert_eq!(offered, serde_json::json!(["approveOnce", "deny", "askForInfo"]));
+    assert_eq!(
+        offered,
+        serde_json::json!(["approveOnce", "deny", "askForInfo"])
+    );
     assert!(
         pending.payload["approveAlwaysRefused"]
             .as_str()

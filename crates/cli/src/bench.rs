@@ -210,7 +210,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         micros(bare.mean)
     );
     println!(
-        "ratio (steward / bare): p50 {:.1}x, p99 {:.1}x — steward builds entities and context per request and asks twice when the first answer is not allow",
+        "ratio (steward / bare): p50 {:.3}x, p99 {:.3}x — bare Cedar evaluates every policy of the set once; steward builds entities and context per request, evaluates only the policies its pre-filter cannot rule out, and asks twice when the first answer is not allow",
         ours.p50.as_secs_f64() / bare.p50.as_secs_f64().max(1e-9),
         ours.p99.as_secs_f64() / bare.p99.as_secs_f64().max(1e-9)
     );

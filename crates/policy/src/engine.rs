@@ -8,7 +8,7 @@ use steward_domain::{
     ActionName, ActionSpec, Channel, DecidingPolicy, Decision, Outcome, Principal, Target,
 };
 
-use crate::entities::{Types, context, entities};
+use crate::entities::{ContextFacts, Types, context_facts, entities, to_context};
 use crate::load::{LoadedSet, load, parse_schema};
 use crate::schema::{
     APPROVE_ACTION, GROUP_MUTATING, GROUP_READ_ONLY, cedar_schema_text, risk_group,
@@ -16,7 +16,10 @@ use crate::schema::{
 use crate::{PolicyError, PolicySource, StandingLink};
 
 mod approvers;
+mod prefilter;
+mod shapes;
 pub use approvers::ApproverRequest;
+use prefilter::{EntityFacts, Facts, Slice};
 
 /// Whether a human has approved the request, and who: the second query of a decision assumes an
 /// approval by someone other than the requester; the re-check before execution uses the real one.
@@ -58,9 +61,12 @@ pub struct PolicyEngine {
     loaded: LoadedSet,
     /// Per action, only the policies whose action scope can match it (exact: Cedar never
     /// evaluates a policy whose scope does not match, so leaving it out changes nothing but time).
-    by_action: HashMap<String, PolicySet>,
+    by_action: HashMap<String, Slice>,
     authorizer: Authorizer,
     types: Types,
+    /// Each action's entity (with its groups as parents), taken from the schema once: a request
+    /// carries only its own action's entity.
+    action_entities: HashMap<EntityUid, cedar_policy::Entity>,
     /// Ids of the linked standing approvals.
     standing: std::collections::HashSet<String>,
 }
@@ -103,14 +109,23 @@ impl PolicyEngine {
         let standing = links.iter().map(|l| l.id.clone()).collect();
         let by_action = slice_by_action(&loaded.set, catalog)?;
         let types = Types::new().map_err(PolicyError::Schema)?;
-        Ok(Self {
+        let action_entities = schema
+            .action_entities()
+            .map_err(|e| PolicyError::Schema(e.to_string()))?
+            .iter()
+            .map(|e| (e.uid(), e.clone()))
+            .collect();
+        let engine = Self {
             schema,
             loaded,
             by_action,
             authorizer: Authorizer::new(),
             types,
             standing,
-        })
+            action_entities,
+        };
+        engine.check_shapes(catalog)?;
+        Ok(engine)
     }
 
     /// The whole validated set (standing approvals linked in) and its schema, for analysis that
@@ -122,35 +137,14 @@ impl PolicyEngine {
     /// The whole set with every template link written out as the static policy it stands for
     /// (same id, same meaning): for analysers that do not take template links, such as SymCC.
     pub fn static_policy_set(&self) -> Result<PolicySet, PolicyError> {
-        let failed = |id: &str, message: String| {
+        PolicySet::from_policies(static_policies(&self.loaded.set)?).map_err(|e| {
             PolicyError::Rejected(vec![crate::PolicyProblem {
                 origin: "policy set".into(),
                 line: None,
-                policy: Some(id.to_owned()),
-                message,
+                policy: None,
+                message: e.to_string(),
             }])
-        };
-        let mut out = PolicySet::new();
-        for policy in self.loaded.set.policies() {
-            let id = policy.id().to_string();
-            let (Some(template_id), Some(values)) = (policy.template_id(), policy.template_links())
-            else {
-                out.add(policy.clone())
-                    .map_err(|e| failed(&id, e.to_string()))?;
-                continue;
-            };
-            let Some(template) = self.loaded.set.template(template_id) else {
-                return Err(failed(&id, "its template is missing".into()));
-            };
-            let mut text = template.to_string();
-            for (slot, uid) in values {
-                text = text.replace(&slot.to_string(), &uid.to_string());
-            }
-            let linked = cedar_policy::Policy::parse(Some(policy.id().clone()), text)
-                .map_err(|e| failed(&id, e.to_string()))?;
-            out.add(linked).map_err(|e| failed(&id, e.to_string()))?;
-        }
-        Ok(out)
+        })
     }
 
     /// The Cedar template an "approve always" of `action` links (its slots filled with the chosen
@@ -400,16 +394,36 @@ impl PolicyEngine {
         named
     }
 
-    /// The entities and the fixed parts of one request, built once per decision; entities are
-    /// type-checked against the schema, and the context is by `Request::new`.
+    /// The entities and the fixed parts of one request, built once per decision. Their shape is
+    /// fixed by Steward's code and type-checked against the schema when the engine is built
+    /// ([`check_shapes`](Self::check_shapes)), not on every request.
     fn prepare(&self, req: &DecisionRequest<'_>) -> Result<Prepared, String> {
-        let entities = Entities::from_entities(entities(&self.types, req)?, Some(&self.schema))
-            .map_err(|e| format!("entities: {e}"))?;
+        self.prepare_checked(req, None)
+    }
+
+    fn prepare_checked(
+        &self,
+        req: &DecisionRequest<'_>,
+        schema: Option<&Schema>,
+    ) -> Result<Prepared, String> {
+        let mut list = entities(&self.types, req)?;
+        let action = self.types.action(req.action.as_str());
+        let action_entity = self
+            .action_entities
+            .get(&action)
+            .ok_or_else(|| format!("`{}` is not in the schema", req.action))?;
+        list.push(action_entity.clone());
+        let entities =
+            Entities::from_entities(list, schema).map_err(|e| format!("entities: {e}: {e:?}"))?;
+        let principal = self.types.principal(req.principal);
+        let resource = self.types.target(req.target);
+        let known = EntityFacts::new(&principal, &resource, &entities);
         Ok(Prepared {
-            principal: self.types.principal(req.principal),
-            action: self.types.action(req.action.as_str()),
-            resource: self.types.target(req.target),
+            principal,
+            action,
+            resource,
             entities,
+            known,
         })
     }
 
@@ -420,27 +434,52 @@ impl PolicyEngine {
         granted: bool,
         by_other: bool,
     ) -> Result<Request, String> {
-        let context = context(req, granted, by_other).map_err(|e| format!("context: {e}"))?;
+        self.request_with(p, &context_facts(req, granted, by_other))
+    }
+
+    fn request_with(&self, p: &Prepared, facts: &ContextFacts) -> Result<Request, String> {
+        self.request_checked(p, facts, None)
+    }
+
+    fn request_checked(
+        &self,
+        p: &Prepared,
+        facts: &ContextFacts,
+        schema: Option<&Schema>,
+    ) -> Result<Request, String> {
+        let context = to_context(facts).map_err(|e| format!("context: {e}"))?;
         Request::new(
             p.principal.clone(),
             p.action.clone(),
             p.resource.clone(),
             context,
-            Some(&self.schema),
+            schema,
         )
         .map_err(|e| format!("request: {e}"))
     }
 
     fn query(
         &self,
-        set: &PolicySet,
+        slice: &Slice,
         req: &DecisionRequest<'_>,
         p: &Prepared,
         granted: bool,
         by_other: bool,
     ) -> Result<Response, String> {
-        let request = self.request(req, p, granted, by_other)?;
-        Ok(self.authorizer.is_authorized(&request, set, &p.entities))
+        self.query_with(slice, p, &context_facts(req, granted, by_other))
+    }
+
+    /// One Cedar query over the policies of `slice` that can apply to this request.
+    fn query_with(
+        &self,
+        slice: &Slice,
+        p: &Prepared,
+        context: &ContextFacts,
+    ) -> Result<Response, String> {
+        let request = self.request_with(p, context)?;
+        let facts = Facts::new(&p.principal, &p.resource, &p.entities, context, &p.known);
+        let set = slice.for_request(&facts)?;
+        Ok(self.authorizer.is_authorized(&request, &set, &p.entities))
     }
 
     /// The bare Cedar request and entities of `req` (its first query) and the policy set: for
@@ -460,14 +499,50 @@ struct Prepared {
     action: EntityUid,
     resource: EntityUid,
     entities: Entities,
+    known: EntityFacts,
+}
+
+/// Every policy of `set` as a static policy: a template link is written out as the policy it
+/// stands for (same id, same meaning), for evaluators and analysers that take static policies.
+fn static_policies(set: &PolicySet) -> Result<Vec<cedar_policy::Policy>, PolicyError> {
+    let failed = |id: &str, message: String| {
+        PolicyError::Rejected(vec![crate::PolicyProblem {
+            origin: "policy set".into(),
+            line: None,
+            policy: Some(id.to_owned()),
+            message,
+        }])
+    };
+    let mut out = Vec::new();
+    for policy in set.policies() {
+        let id = policy.id().to_string();
+        let (Some(template_id), Some(values)) = (policy.template_id(), policy.template_links())
+        else {
+            out.push(policy.clone());
+            continue;
+        };
+        let Some(template) = set.template(template_id) else {
+            return Err(failed(&id, "its template is missing".into()));
+        };
+        let mut text = template.to_string();
+        for (slot, uid) in values {
+            text = text.replace(&slot.to_string(), &uid.to_string());
+        }
+        let linked = cedar_policy::Policy::parse(Some(policy.id().clone()), text)
+            .map_err(|e| failed(&id, e.to_string()))?;
+        out.push(linked);
+    }
+    Ok(out)
 }
 
 /// Splits the set by action: a policy goes to every catalog action its action scope can match
-/// (any action; the action itself; a group it belongs to: `readOnly`/`mutating` and its risk group).
+/// (any action; the action itself; a group it belongs to: `readOnly`/`mutating` and its risk
+/// group). Within an action, the pre-filter then picks per request.
 fn slice_by_action(
     set: &PolicySet,
     catalog: &[ActionSpec],
-) -> Result<HashMap<String, PolicySet>, PolicyError> {
+) -> Result<HashMap<String, Slice>, PolicyError> {
+    let policies = static_policies(set)?;
     let mut slices = HashMap::new();
     let actions = catalog
         .iter()
@@ -486,44 +561,15 @@ fn slice_by_action(
             .map(|n| format!("Action::\"{n}\""))
             .collect();
         let applies = |uid: &EntityUid| names.contains(&uid.to_string());
-        let mut slice = PolicySet::new();
-        for policy in set.policies() {
+        let mut slice = Slice::default();
+        for policy in &policies {
             let matches = match policy.action_constraint() {
                 ActionConstraint::Any => true,
                 ActionConstraint::Eq(uid) => applies(&uid),
                 ActionConstraint::In(uids) => uids.iter().any(applies),
             };
-            if !matches {
-                continue;
-            }
-            let failed = |e: cedar_policy::PolicySetError| {
-                PolicyError::Rejected(vec![crate::PolicyProblem {
-                    origin: "policy set".into(),
-                    line: None,
-                    policy: Some(policy.id().to_string()),
-                    message: e.to_string(),
-                }])
-            };
-            match (policy.template_id(), policy.template_links()) {
-                // A standing approval: its template joins the slice once, then the link.
-                (Some(template_id), Some(values)) => {
-                    if slice.template(template_id).is_none()
-                        && let Some(template) = set.template(template_id)
-                    {
-                        slice.add_template(template.clone()).map_err(failed)?;
-                    }
-                    slice
-                        .link(template_id.clone(), policy.id().clone(), values)
-                        .map_err(|e| {
-                            PolicyError::Rejected(vec![crate::PolicyProblem {
-                                origin: "policy set".into(),
-                                line: None,
-                                policy: Some(policy.id().to_string()),
-                                message: e.to_string(),
-                            }])
-                        })?;
-                }
-                _ => slice.add(policy.clone()).map_err(failed)?,
+            if matches {
+                slice.add(policy.clone());
             }
         }
         slices.insert(action_and_groups[0].to_owned(), slice);

@@ -109,7 +109,11 @@ pub(crate) fn entities(types: &Types, req: &DecisionRequest<'_>) -> Result<Vec<E
         let t = types.target(target);
         out.insert(t.clone(), entity(t, not_special(), HashSet::new())?);
     } else {
-        for group in &target.groups {
+        // People and devices sit in groups and departments; a group sits in the tenant only
+        // (the schema has no nested groups).
+        let nested = matches!(target.kind, TargetKind::Person | TargetKind::Device);
+        let groups: &[String] = if nested { &target.groups } else { &[] };
+        for group in groups {
             let g = types.uid(&types.group, group);
             let a = attrs([
                 ("name", string("")),
@@ -119,8 +123,10 @@ pub(crate) fn entities(types: &Types, req: &DecisionRequest<'_>) -> Result<Vec<E
             out.insert(g.clone(), entity(g, a, HashSet::from([tenant.clone()]))?);
         }
         let mut parents = HashSet::from([tenant.clone()]);
-        parents.extend(target.department.as_deref().map(|d| types.department(p, d)));
-        parents.extend(target.groups.iter().map(|g| types.uid(&types.group, g)));
+        if nested {
+            parents.extend(target.department.as_deref().map(|d| types.department(p, d)));
+        }
+        parents.extend(groups.iter().map(|g| types.uid(&types.group, g)));
         let mut a = match target.kind {
             TargetKind::Person => attrs([
                 ("upn", string(target.upn.as_deref().unwrap_or_default())),
@@ -173,57 +179,79 @@ pub(crate) fn entities(types: &Types, req: &DecisionRequest<'_>) -> Result<Vec<E
     Ok(out.into_values().collect())
 }
 
+/// One value of the runtime context, as Steward's code computed it. The same list builds the
+/// Cedar context and the pre-filter's facts, so the two cannot disagree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Lit {
+    Bool(bool),
+    Long(i64),
+    Str(String),
+}
+
+/// The context as `(path, value)` pairs; a record field's path is `record.field`.
+pub(crate) type ContextFacts = Vec<(&'static str, Lit)>;
+
 /// The runtime context, computed by Steward's code (never by a reasoner).
-pub(crate) fn context(
+pub(crate) fn context_facts(
     req: &DecisionRequest<'_>,
     granted: bool,
     by_other: bool,
-) -> Result<Context, String> {
-    Context::from_pairs(context_pairs(req, granted, by_other)?).map_err(|e| e.to_string())
+) -> ContextFacts {
+    vec![
+        ("channel", Lit::Str(req.channel.as_str().to_owned())),
+        ("selfService", Lit::Bool(!req.principal.it_admin)),
+        ("blastRadius", Lit::Long(req.blast_radius)),
+        ("risk", Lit::Long(req.risk)),
+        ("localHour", Lit::Long(req.local_hour)),
+        ("recentCount", Lit::Long(req.recent_count)),
+        ("approval.granted", Lit::Bool(granted)),
+        ("approval.byOther", Lit::Bool(by_other)),
+    ]
 }
 
 /// The context of deciding an approval request: the runtime facts plus what is to be approved.
-pub(crate) fn approve_context(
+pub(crate) fn approve_context_facts(
     req: &DecisionRequest<'_>,
     requested_action: &str,
     own_request: bool,
     standing: bool,
-) -> Result<Context, String> {
-    let mut pairs = context_pairs(req, false, false)?;
-    pairs.extend([
-        ("requestedAction".to_owned(), string(requested_action)),
-        ("ownRequest".to_owned(), flag(own_request)),
-        ("standing".to_owned(), flag(standing)),
+) -> ContextFacts {
+    let mut facts = context_facts(req, false, false);
+    facts.extend([
+        ("requestedAction", Lit::Str(requested_action.to_owned())),
+        ("ownRequest", Lit::Bool(own_request)),
+        ("standing", Lit::Bool(standing)),
     ]);
-    Context::from_pairs(pairs).map_err(|e| e.to_string())
+    facts
 }
 
-fn context_pairs(
-    req: &DecisionRequest<'_>,
-    granted: bool,
-    by_other: bool,
-) -> Result<Vec<(String, RestrictedExpression)>, String> {
-    let approval = RestrictedExpression::new_record([
-        ("granted".to_owned(), flag(granted)),
-        ("byOther".to_owned(), flag(by_other)),
-    ])
-    .map_err(|e| e.to_string())?;
-    Ok(vec![
-        ("channel".to_owned(), string(req.channel.as_str())),
-        ("selfService".to_owned(), flag(!req.principal.it_admin)),
-        (
-            "blastRadius".to_owned(),
-            RestrictedExpression::new_long(req.blast_radius),
-        ),
-        ("risk".to_owned(), RestrictedExpression::new_long(req.risk)),
-        (
-            "localHour".to_owned(),
-            RestrictedExpression::new_long(req.local_hour),
-        ),
-        (
-            "recentCount".to_owned(),
-            RestrictedExpression::new_long(req.recent_count),
-        ),
-        ("approval".to_owned(), approval),
-    ])
+fn restricted(lit: &Lit) -> RestrictedExpression {
+    match lit {
+        Lit::Bool(b) => flag(*b),
+        Lit::Long(n) => RestrictedExpression::new_long(*n),
+        Lit::Str(s) => string(s),
+    }
+}
+
+/// The Cedar context of a fact list (`a.b` paths become record `a` with field `b`).
+pub(crate) fn to_context(facts: &ContextFacts) -> Result<Context, String> {
+    let mut top: Vec<(String, RestrictedExpression)> = Vec::new();
+    let mut records: Vec<(&str, Vec<(String, RestrictedExpression)>)> = Vec::new();
+    for (path, lit) in facts {
+        match path.split_once('.') {
+            None => top.push(((*path).to_owned(), restricted(lit))),
+            Some((record, field)) => {
+                let value = (field.to_owned(), restricted(lit));
+                match records.iter_mut().find(|(r, _)| *r == record) {
+                    Some((_, fields)) => fields.push(value),
+                    None => records.push((record, vec![value])),
+                }
+            }
+        }
+    }
+    for (record, fields) in records {
+        let value = RestrictedExpression::new_record(fields).map_err(|e| e.to_string())?;
+        top.push((record.to_owned(), value));
+    }
+    Context::from_pairs(top).map_err(|e| e.to_string())
 }

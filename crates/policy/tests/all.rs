@@ -480,6 +480,178 @@ mod slicing {
     }
 }
 
+mod prefilter_properties {
+    use std::sync::LazyLock;
+
+    use proptest::prelude::*;
+    use steward_policy::{ScopeEntity, ScopeKind, StandingLink};
+
+    use super::*;
+
+    /// Policies of many shapes the pre-filter reads (scopes, `in`, attribute and context
+    /// equalities, negations, `unless`) and some it must leave alone (ranges, `has`, `||`).
+    fn generated(i: usize) -> String {
+        let layer = ["tenant", "target", "department", "action", "runtime"][i % 5];
+        let head = format!("@id(\"gen.{i}\")\n@layer(\"{layer}\")\n");
+        let body = match i % 10 {
+            0 => format!(
+                "forbid (principal, action in Action::\"mutating\", resource is Person) when {{ resource.department == \"D{}\" }} unless {{ context.approval.granted }};",
+                i % 4
+            ),
+            1 => format!(
+                "permit (principal, action == Action::\"entra.user.revoke_sessions\", resource is Person) when {{ principal.itAdmin && resource in Group::\"g{}\" }};",
+                i % 6
+            ),
+            2 => format!(
+                "forbid (principal, action == Action::\"entra.user.disable\", resource) when {{ context.channel == \"web\" && context.localHour > {} }};",
+                i % 24
+            ),
+            3 => format!(
+                "permit (principal, action == Action::\"entra.user.enable\", resource is Person) when {{ resource.department == \"D{}\" && context.approval.granted }};",
+                i % 4
+            ),
+            4 => format!(
+                "permit (principal in Group::\"g{}\", action in Action::\"readOnly\", resource);",
+                i % 6
+            ),
+            5 => format!(
+                "permit (principal, action == Action::\"entra.user.reset_password\", resource == Person::\"t{}\") when {{ !context.selfService }};",
+                i % 8
+            ),
+            6 => format!(
+                "forbid (principal, action, resource) when {{ context.recentCount > {} || principal.department == \"D{}\" }};",
+                3 + i % 5,
+                i % 4
+            ),
+            7 => format!(
+                "permit (principal, action in Action::\"mutating\", resource) when {{ resource has upn && principal.department == \"D{}\" }};",
+                i % 4
+            ),
+            8 => "forbid (principal, action in Action::\"mutating\", resource) unless { context.approval.byOther };".to_owned(),
+            _ => "permit (principal, action, resource is Person) when { resource != principal && context.channel != \"slack\" && resource.privileged == false };".to_owned(),
+        };
+        format!("{head}{body}\n")
+    }
+
+    static RICH: LazyLock<PolicyEngine> = LazyLock::new(|| {
+        let text: String = (0..120).map(generated).collect();
+        let links: Vec<StandingLink> = (0..200)
+            .map(|i| {
+                let mutating = [
+                    "entra.user.reset_password",
+                    "entra.user.enable",
+                    "entra.group.add_member",
+                ];
+                let (principal, resource) = match i % 3 {
+                    0 => (
+                        ScopeEntity {
+                            kind: ScopeKind::Person,
+                            id: format!("p{}", i % 5),
+                        },
+                        ScopeEntity {
+                            kind: ScopeKind::Person,
+                            id: format!("t{}", i % 8),
+                        },
+                    ),
+                    1 => (
+                        ScopeEntity {
+                            kind: ScopeKind::Department,
+                            id: format!("acme/D{}", i % 4),
+                        },
+                        ScopeEntity {
+                            kind: ScopeKind::Department,
+                            id: format!("acme/D{}", (i + 1) % 4),
+                        },
+                    ),
+                    _ => (
+                        ScopeEntity {
+                            kind: ScopeKind::Group,
+                            id: format!("g{}", i % 6),
+                        },
+                        ScopeEntity {
+                            kind: ScopeKind::Group,
+                            id: format!("g{}", (i + 2) % 6),
+                        },
+                    ),
+                };
+                StandingLink {
+                    id: format!("standing-{i}"),
+                    action: ActionName::new(mutating[i % 3]).unwrap(),
+                    principal,
+                    resource,
+                }
+            })
+            .collect();
+        PolicyEngine::with_standing(&catalog(), &sources(&[("gen.cedar", &text)]), &links).unwrap()
+    });
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(400))]
+        // The pre-filter only ever leaves out policies that cannot apply: every query decides
+        // and names its deciding policies exactly as bare Cedar over the whole set does.
+        #[test]
+        fn filtered_queries_equal_bare_cedar_with_the_same_reasons(
+            action_index in any::<prop::sample::Index>(),
+            who in 0usize..5,
+            it_admin in any::<bool>(),
+            target_index in 0usize..9,
+            target_groups in prop::collection::vec(0usize..6, 0..3),
+            principal_dept in 0usize..5,
+            target_dept in 0usize..5,
+            privileged in any::<bool>(),
+            channel in prop::sample::select(vec![Channel::Web, Channel::Slack, Channel::Cli]),
+            hour in 0i64..24,
+            recent in 0i64..10,
+            granted in any::<bool>(),
+            by_other in any::<bool>(),
+        ) {
+            let e = &*RICH;
+            let catalog = catalog();
+            let spec = &catalog[action_index.index(catalog.len())];
+            let dept = |d: usize| (d < 4).then(|| format!("D{d}"));
+            let mut principal = principal(&format!("p{who}"), it_admin);
+            principal.department = dept(principal_dept);
+            let mut target = if target_index == 8 {
+                person(&principal.directory_id, dept(principal_dept).as_deref())
+            } else {
+                person(&format!("t{target_index}"), dept(target_dept).as_deref())
+            };
+            target.groups = target_groups.iter().map(|g| format!("g{g}")).collect();
+            target.privileged = privileged;
+            let req = DecisionRequest {
+                principal: &principal,
+                action: &spec.name,
+                target: &target,
+                channel,
+                blast_radius: 1,
+                risk: spec.risk.score(),
+                local_hour: hour,
+                recent_count: recent,
+                approval: ApprovalContext { granted, by_other: granted && by_other },
+            };
+            let ours = e.decide(&req);
+            let (request, entities, set) = e.bare_cedar_parts(&req).unwrap();
+            let bare = cedar_policy::Authorizer::new().is_authorized(&request, set, &entities);
+            let bare_errors = bare.diagnostics().errors().count();
+            if granted {
+                // One query: the outcome and the deciding policies must match exactly.
+                prop_assert_eq!(ours.outcome == Outcome::Auto, bare.decision() == cedar_policy::Decision::Allow && bare_errors == 0, "{}", spec.name);
+                if bare_errors == 0 {
+                    let mut theirs: Vec<String> = bare.diagnostics().reason().map(|id| id.to_string()).collect();
+                    theirs.sort();
+                    let mut mine: Vec<String> = ours.deciding.iter().map(|p| p.id.clone()).collect();
+                    mine.sort();
+                    prop_assert_eq!(mine, theirs, "{}", spec.name);
+                }
+            } else if ours.outcome == Outcome::Auto {
+                prop_assert!(bare.decision() == cedar_policy::Decision::Allow && bare_errors == 0);
+            } else {
+                prop_assert!(bare.decision() == cedar_policy::Decision::Deny || bare_errors > 0);
+            }
+        }
+    }
+}
+
 mod layer_properties {
     use proptest::prelude::*;
 

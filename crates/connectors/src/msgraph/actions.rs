@@ -245,7 +245,7 @@ mod tests {
     #[test]
     fn every_action_has_a_usable_schema_and_mutations_say_how_they_are_verified() {
         let catalog = catalog();
-        assert_eq!(catalog.len(), 10);
+        assert_eq!(catalog.len(), 11);
         for spec in &catalog {
             assert!(spec.params_schema.is_object(), "{}", spec.name);
             if spec.mutating {

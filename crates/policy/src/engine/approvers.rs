@@ -1,11 +1,11 @@
 //! Who may decide an approval request is a policy question too: the would-be approver is the
 //! principal of the action `steward.approval.decide`, each target of the change its resource.
 
-use cedar_policy::{Decision as CedarDecision, Request};
+use cedar_policy::Decision as CedarDecision;
 use steward_domain::{ActionName, Channel, DecidingPolicy, Decision, Outcome, Principal, Target};
 
 use super::{ApprovalContext, DecisionRequest, PolicyEngine, errors_of, list};
-use crate::entities::approve_context;
+use crate::entities::approve_context_facts;
 use crate::schema::APPROVE_ACTION;
 
 /// One question for the engine: may this person decide this approval request?
@@ -67,17 +67,8 @@ impl PolicyEngine {
                 approval: ApprovalContext::default(),
             };
             let response = self.prepare(&dr).and_then(|p| {
-                let context = approve_context(&dr, req.action.as_str(), own, req.standing)
-                    .map_err(|e| format!("context: {e}"))?;
-                let request = Request::new(
-                    p.principal.clone(),
-                    p.action.clone(),
-                    p.resource.clone(),
-                    context,
-                    Some(&self.schema),
-                )
-                .map_err(|e| format!("request: {e}"))?;
-                Ok(self.authorizer.is_authorized(&request, set, &p.entities))
+                let context = approve_context_facts(&dr, req.action.as_str(), own, req.standing);
+                self.query_with(set, &p, &context)
             });
             let response = match response {
                 Ok(r) => r,

@@ -238,16 +238,7 @@ impl TenantStore {
         .bind(from.as_str())
         .execute(&self.pool)
         .await?;
-        if done.rows_affected() == 1 {
-            return Ok(());
-        }
-        let current = self.approval(id).await?;
-        Err(StoreError::Conflict {
-            what: "approval",
-            id: id.to_string(),
-            status: current.status.to_string(),
-            expected: from.to_string(),
-        })
+        self.moved_or_conflict(done.rows_affected(), id, from).await
     }
 
     /// Moves an approval from `from` to `to` atomically; fails with a conflict if someone else
@@ -272,7 +263,17 @@ impl TenantStore {
         .bind(from.as_str())
         .execute(&self.pool)
         .await?;
-        if done.rows_affected() == 1 {
+        self.moved_or_conflict(done.rows_affected(), id, from).await
+    }
+
+    /// `Ok` when the conditional update moved the approval, else a conflict naming its status now.
+    async fn moved_or_conflict(
+        &self,
+        rows: u64,
+        id: ApprovalId,
+        from: ApprovalStatus,
+    ) -> Result<(), StoreError> {
+        if rows == 1 {
             return Ok(());
         }
         let current = self.approval(id).await?;

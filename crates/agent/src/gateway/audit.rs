@@ -51,6 +51,21 @@ impl<'a> CallAudit<'a> {
         .await
     }
 
+    /// Ends a call that could not even be prepared (bad parameters, unknown target): the refusal
+    /// is recorded as an `invalid` decision.
+    pub async fn invalid(mut self, error: String) -> GatewayOutcome {
+        let _ = self
+            .write(
+                RecordKind::Decision,
+                &[],
+                "invalid",
+                serde_json::json!({"error": error}),
+                None,
+            )
+            .await;
+        self.fail(None, Vec::new(), error)
+    }
+
     /// Ends the call as failed, with the records written so far.
     pub fn fail(
         self,

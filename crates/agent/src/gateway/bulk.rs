@@ -47,16 +47,7 @@ impl Gateway {
             let (spec, targets) = match prep {
                 Ok(p) => p,
                 Err(error) => {
-                    let _ = audit
-                        .write(
-                            RecordKind::Decision,
-                            &[],
-                            "invalid",
-                            json!({"error": error}),
-                            None,
-                        )
-                        .await;
-                    outcomes.push(Some(audit.fail(None, Vec::new(), error)));
+                    outcomes.push(Some(audit.invalid(error).await));
                     continue;
                 }
             };

@@ -307,18 +307,7 @@ impl Gateway {
         let mut audit = CallAudit::new(self, ctx, call);
         let (spec, targets) = match self.prepare(call).await {
             Ok(p) => p,
-            Err(error) => {
-                let _ = audit
-                    .write(
-                        RecordKind::Decision,
-                        &[],
-                        "invalid",
-                        json!({"error": error}),
-                        None,
-                    )
-                    .await;
-                return audit.fail(None, Vec::new(), error);
-            }
+            Err(error) => return audit.invalid(error).await,
         };
         let decision = match self
             .decide_recorded(&mut audit, ctx, &spec, &targets, kind)

@@ -406,7 +406,8 @@ impl PolicyEngine {
         req: &DecisionRequest<'_>,
         schema: Option<&Schema>,
     ) -> Result<Prepared, String> {
-        let mut list = entities(&self.types, req)?;
+        let built = entities(&self.types, req)?;
+        let mut list = built.entities;
         let action = self.types.action(req.action.as_str());
         let action_entity = self
             .action_entities
@@ -414,10 +415,16 @@ impl PolicyEngine {
             .ok_or_else(|| format!("`{}` is not in the schema", req.action))?;
         list.push(action_entity.clone());
         let entities =
-            Entities::from_entities(list, schema).map_err(|e| format!("entities: {e}: {e:?}"))?;
+            Entities::from_entities(list, schema).map_err(|e| format!("entities: {e}"))?;
         let principal = self.types.principal(req.principal);
         let resource = self.types.target(req.target);
-        let known = EntityFacts::new(&principal, &resource, &entities);
+        let known = EntityFacts::new(
+            &principal,
+            &resource,
+            &entities,
+            built.principal_attrs,
+            built.resource_attrs,
+        );
         Ok(Prepared {
             principal,
             action,

@@ -70,113 +70,137 @@ fn flag(b: bool) -> RestrictedExpression {
     RestrictedExpression::new_bool(b)
 }
 
-type Attrs = HashMap<String, RestrictedExpression>;
-
-fn attrs<const N: usize>(pairs: [(&str, RestrictedExpression); N]) -> Attrs {
-    pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
+/// One attribute value: a scalar the pre-filter can compare, or an entity reference.
+enum Attr {
+    Lit(Lit),
+    Entity(EntityUid),
 }
 
-fn entity(uid: EntityUid, attrs: Attrs, parents: HashSet<EntityUid>) -> Result<Entity, String> {
+/// An entity's attributes, kept as values so the same list yields the Cedar entity and the
+/// pre-filter's facts.
+type AttrList = Vec<(&'static str, Attr)>;
+
+fn text(s: &str) -> Attr {
+    Attr::Lit(Lit::Str(s.to_owned()))
+}
+
+fn boolean(b: bool) -> Attr {
+    Attr::Lit(Lit::Bool(b))
+}
+
+fn entity(uid: EntityUid, attrs: &AttrList, parents: HashSet<EntityUid>) -> Result<Entity, String> {
+    let attrs: HashMap<String, RestrictedExpression> = attrs
+        .iter()
+        .map(|(k, v)| {
+            let value = match v {
+                Attr::Lit(lit) => restricted(lit),
+                Attr::Entity(uid) => RestrictedExpression::new_entity_uid(uid.clone()),
+            };
+            ((*k).to_owned(), value)
+        })
+        .collect();
     Entity::new(uid, attrs, parents).map_err(|e| e.to_string())
 }
 
-/// The entities of one request: tenant, departments, groups, the target and the principal.
-pub(crate) fn entities(types: &Types, req: &DecisionRequest<'_>) -> Result<Vec<Entity>, String> {
+fn scalars(attrs: &AttrList) -> Vec<(String, Lit)> {
+    attrs
+        .iter()
+        .filter_map(|(k, v)| match v {
+            Attr::Lit(lit) => Some(((*k).to_owned(), lit.clone())),
+            Attr::Entity(_) => None,
+        })
+        .collect()
+}
+
+/// The entities of one request and the scalar attributes of its principal and resource.
+pub(crate) struct Built {
+    pub entities: Vec<Entity>,
+    pub principal_attrs: Vec<(String, Lit)>,
+    pub resource_attrs: Vec<(String, Lit)>,
+}
+
+/// The entities of one request: the target and the principal (the same entity when a person
+/// acts on their own account). Their groups, department and tenant are parents, listed directly
+/// (so no transitive closure is needed), and are not entities of their own: no policy can reach
+/// an ancestor's attributes, only test membership with `in`.
+pub(crate) fn entities(types: &Types, req: &DecisionRequest<'_>) -> Result<Built, String> {
     let p = req.principal;
     let target = req.target;
     let tenant = types.uid(&types.tenant, p.tenant.as_str());
-    let mut out: HashMap<EntityUid, Entity> = HashMap::new();
-    let not_special = || attrs([("privileged", flag(false)), ("protected", flag(false))]);
-    out.insert(
-        tenant.clone(),
-        entity(tenant.clone(), not_special(), HashSet::new())?,
-    );
-
-    for name in p.department.iter().chain(target.department.iter()) {
-        let d = types.department(p, name);
-        out.insert(
-            d.clone(),
-            entity(
-                d,
-                attrs([("name", string(name))]),
-                HashSet::from([tenant.clone()]),
-            )?,
-        );
-    }
+    let mut out: Vec<Entity> = Vec::with_capacity(2);
+    let resource_attrs: AttrList;
+    let target_uid = types.target(target);
     if target.kind == TargetKind::Tenant {
-        // A directory-wide read targets a tenant; only a tenant of its own id is added, so a
-        // foreign tenant id fails `resource in principal.tenant`.
-        let t = types.target(target);
-        out.insert(t.clone(), entity(t, not_special(), HashSet::new())?);
+        // A directory-wide read targets a tenant; its entity has no parents, so a foreign tenant
+        // id fails `resource in principal.tenant`.
+        resource_attrs = vec![
+            ("privileged", boolean(false)),
+            ("protected", boolean(false)),
+        ];
+        out.push(entity(target_uid.clone(), &resource_attrs, HashSet::new())?);
     } else {
         // People and devices sit in groups and departments; a group sits in the tenant only
         // (the schema has no nested groups).
         let nested = matches!(target.kind, TargetKind::Person | TargetKind::Device);
-        let groups: &[String] = if nested { &target.groups } else { &[] };
-        for group in groups {
-            let g = types.uid(&types.group, group);
-            let a = attrs([
-                ("name", string("")),
-                ("privileged", flag(false)),
-                ("protected", flag(false)),
-            ]);
-            out.insert(g.clone(), entity(g, a, HashSet::from([tenant.clone()]))?);
-        }
         let mut parents = HashSet::from([tenant.clone()]);
         if nested {
             parents.extend(target.department.as_deref().map(|d| types.department(p, d)));
+            parents.extend(target.groups.iter().map(|g| types.uid(&types.group, g)));
         }
-        parents.extend(groups.iter().map(|g| types.uid(&types.group, g)));
-        let mut a = match target.kind {
-            TargetKind::Person => attrs([
-                ("upn", string(target.upn.as_deref().unwrap_or_default())),
+        let mut a: AttrList = match target.kind {
+            TargetKind::Person => vec![
+                ("upn", text(target.upn.as_deref().unwrap_or_default())),
                 (
                     "department",
-                    string(target.department.as_deref().unwrap_or_default()),
+                    text(target.department.as_deref().unwrap_or_default()),
                 ),
-                ("itAdmin", flag(target.id == p.directory_id && p.it_admin)),
-                ("privileged", flag(target.privileged)),
-                ("protected", flag(target.protected)),
                 (
-                    "tenant",
-                    RestrictedExpression::new_entity_uid(tenant.clone()),
+                    "itAdmin",
+                    boolean(target.id == p.directory_id && p.it_admin),
                 ),
-            ]),
-            _ => attrs([
-                ("name", string(&target.display_name)),
-                ("privileged", flag(target.privileged)),
-                ("protected", flag(target.protected)),
-            ]),
+                ("privileged", boolean(target.privileged)),
+                ("protected", boolean(target.protected)),
+                ("tenant", Attr::Entity(tenant.clone())),
+            ],
+            _ => vec![
+                ("name", text(&target.display_name)),
+                ("privileged", boolean(target.privileged)),
+                ("protected", boolean(target.protected)),
+            ],
         };
         if target.kind == TargetKind::Person
             && let Some(manager) = &target.manager
         {
-            a.insert(
-                "manager".to_owned(),
-                RestrictedExpression::new_entity_uid(types.uid(&types.person, manager)),
-            );
+            a.push(("manager", Attr::Entity(types.uid(&types.person, manager))));
         }
-        let t = types.target(target);
-        out.insert(t.clone(), entity(t, a, parents)?);
+        out.push(entity(target_uid.clone(), &a, parents)?);
+        resource_attrs = a;
     }
     let principal = types.principal(p);
-    if !out.contains_key(&principal) {
+    let principal_attrs = if principal == target_uid {
+        scalars(&resource_attrs)
+    } else {
         let mut parents = HashSet::from([tenant.clone()]);
         parents.extend(p.department.as_deref().map(|d| types.department(p, d)));
-        let a = attrs([
-            ("upn", string(&p.upn)),
+        let a: AttrList = vec![
+            ("upn", text(&p.upn)),
             (
                 "department",
-                string(p.department.as_deref().unwrap_or_default()),
+                text(p.department.as_deref().unwrap_or_default()),
             ),
-            ("itAdmin", flag(p.it_admin)),
-            ("privileged", flag(p.privileged)),
-            ("protected", flag(false)),
-            ("tenant", RestrictedExpression::new_entity_uid(tenant)),
-        ]);
-        out.insert(principal.clone(), entity(principal, a, parents)?);
-    }
-    Ok(out.into_values().collect())
+            ("itAdmin", boolean(p.it_admin)),
+            ("privileged", boolean(p.privileged)),
+            ("protected", boolean(false)),
+            ("tenant", Attr::Entity(tenant)),
+        ];
+        out.push(entity(principal, &a, parents)?);
+        scalars(&a)
+    };
+    Ok(Built {
+        entities: out,
+        principal_attrs,
+        resource_attrs: scalars(&resource_attrs),
+    })
 }
 
 /// One value of the runtime context, as Steward's code computed it. The same list builds the

@@ -69,13 +69,20 @@ enum Requirement {
 pub(crate) struct EntityFacts {
     principal_above: HashSet<EntityUid>,
     resource_above: HashSet<EntityUid>,
-    /// The principal's and the resource's scalar attributes.
+    /// The principal's and the resource's scalar attributes, from the same values their Cedar
+    /// entities were built from.
     principal_attrs: Vec<(String, Lit)>,
     resource_attrs: Vec<(String, Lit)>,
 }
 
 impl EntityFacts {
-    pub fn new(principal: &EntityUid, resource: &EntityUid, entities: &Entities) -> Self {
+    pub fn new(
+        principal: &EntityUid,
+        resource: &EntityUid,
+        entities: &Entities,
+        principal_attrs: Vec<(String, Lit)>,
+        resource_attrs: Vec<(String, Lit)>,
+    ) -> Self {
         let above = |uid: &EntityUid| -> HashSet<EntityUid> {
             let mut set: HashSet<EntityUid> = entities
                 .ancestors(uid)
@@ -87,8 +94,8 @@ impl EntityFacts {
         Self {
             principal_above: above(principal),
             resource_above: above(resource),
-            principal_attrs: scalar_attrs(entities, principal),
-            resource_attrs: scalar_attrs(entities, resource),
+            principal_attrs,
+            resource_attrs,
         }
     }
 }
@@ -100,33 +107,6 @@ pub(crate) struct Facts<'a> {
     pub entities: &'a Entities,
     pub context: &'a ContextFacts,
     known: &'a EntityFacts,
-}
-
-/// An entity's scalar attributes (booleans, numbers, strings) as the pre-filter compares them.
-fn scalar_attrs(entities: &Entities, uid: &EntityUid) -> Vec<(String, Lit)> {
-    let Some(entity) = entities.get(uid) else {
-        return Vec::new();
-    };
-    let Ok(json) = entity.to_json_value() else {
-        return Vec::new();
-    };
-    json.get("attrs")
-        .and_then(Value::as_object)
-        .map(|attrs| {
-            attrs
-                .iter()
-                .filter_map(|(k, v)| {
-                    let lit = match v {
-                        Value::Bool(b) => Lit::Bool(*b),
-                        Value::String(s) => Lit::Str(s.clone()),
-                        Value::Number(n) => Lit::Long(n.as_i64()?),
-                        _ => return None,
-                    };
-                    Some((k.clone(), lit))
-                })
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 impl<'a> Facts<'a> {

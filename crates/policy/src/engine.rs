@@ -414,8 +414,21 @@ impl PolicyEngine {
             .get(&action)
             .ok_or_else(|| format!("`{}` is not in the schema", req.action))?;
         list.push(action_entity.clone());
-        let entities =
-            Entities::from_entities(list, schema).map_err(|e| format!("entities: {e}"))?;
+        let entities = match schema {
+            // At load: type-checked against the schema, and the hierarchy checked to list every
+            // ancestor directly (which is what lets requests skip the closure below).
+            Some(schema) => {
+                flat(
+                    &list,
+                    cedar_policy_core::entities::TCComputation::EnforceAlreadyComputed,
+                )?;
+                Entities::from_entities(list, Some(schema)).map_err(|e| format!("entities: {e}"))?
+            }
+            None => flat(
+                &list,
+                cedar_policy_core::entities::TCComputation::AssumeAlreadyComputed,
+            )?,
+        };
         let principal = self.types.principal(req.principal);
         let resource = self.types.target(req.target);
         let known = EntityFacts::new(
@@ -499,6 +512,22 @@ impl PolicyEngine {
         let request = self.request(req, &p, req.approval.granted, req.approval.by_other)?;
         Ok((request, p.entities, &self.loaded.set))
     }
+}
+
+/// Entities whose parents already list every ancestor (a person's groups, department and tenant;
+/// an action's groups from the schema), so Cedar need not compute a transitive closure per request.
+fn flat(
+    list: &[cedar_policy::Entity],
+    tc: cedar_policy_core::entities::TCComputation,
+) -> Result<Entities, String> {
+    cedar_policy_core::entities::Entities::from_entities(
+        list.iter().map(|e| e.as_ref().clone()),
+        None::<&cedar_policy_core::entities::NoEntitiesSchema>,
+        tc,
+        cedar_policy_core::extensions::Extensions::all_available(),
+    )
+    .map(Entities::from)
+    .map_err(|e| format!("entities: {e}"))
 }
 
 struct Prepared {

@@ -261,6 +261,8 @@ impl Slice {
             .to_json()
             .map(|json| requirements(&json))
             .unwrap_or_default();
+        // An entity the principal (or resource) must be or be in, from the scope or a leading
+        // `in` condition: the policy is found through the request's ancestors, not scanned.
         let scope_uid = |var: Var| {
             requirements.iter().find_map(|r| match r {
                 Requirement::Is {

@@ -93,6 +93,18 @@ async fn a_whole_team_is_one_approval_and_only_the_approved_people_are_added() -
             .count(),
         2
     );
+    // The requester hears who was added and, once, who was not approved.
+    assert!(
+        follow_up.reply.contains("Marcus Feld") && follow_up.reply.contains("Sofia Marchetti"),
+        "{}",
+        follow_up.reply
+    );
+    assert_eq!(
+        follow_up.reply.matches("did not approve").count(),
+        1,
+        "{}",
+        follow_up.reply
+    );
     assert!(h.runtime().store.verify_audit().await?.intact());
     Ok(())
 }

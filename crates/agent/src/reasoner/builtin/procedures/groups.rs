@@ -218,7 +218,8 @@ pub(super) fn bulk_membership(
     let mut done = Vec::new();
     let mut waiting = None;
     let mut waiting_names = Vec::new();
-    let mut refused = Vec::new();
+    // People refused for the same reason are named together, once.
+    let mut refused_by_reason: Vec<(&str, Vec<&str>)> = Vec::new();
     for (m, r) in todo.iter().zip(&results) {
         match r {
             Acted::Done { .. } => done.push(m.name.as_str()),
@@ -227,10 +228,17 @@ pub(super) fn bulk_membership(
                 waiting_names.push(m.name.as_str());
             }
             Acted::Denied(reason) | Acted::Failed(reason) => {
-                refused.push(format!("{} ({reason})", m.name));
+                match refused_by_reason.iter_mut().find(|(r, _)| r == reason) {
+                    Some((_, names)) => names.push(m.name.as_str()),
+                    None => refused_by_reason.push((reason.as_str(), vec![m.name.as_str()])),
+                }
             }
         }
     }
+    let refused: Vec<String> = refused_by_reason
+        .iter()
+        .map(|(reason, names)| format!("{} ({reason})", names.join(", ")))
+        .collect();
     let mut parts = Vec::new();
     if !done.is_empty() {
         parts.push(format!(

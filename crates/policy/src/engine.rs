@@ -67,6 +67,8 @@ pub struct PolicyEngine {
     /// Each action's entity (with its groups as parents), taken from the schema once: a request
     /// carries only its own action's entity.
     action_entities: HashMap<EntityUid, cedar_policy::Entity>,
+    /// Every policy of the set as a static policy (links written out), made once at load.
+    statics: Vec<cedar_policy::Policy>,
     /// Ids of the linked standing approvals.
     standing: std::collections::HashSet<String>,
 }
@@ -107,7 +109,8 @@ impl PolicyEngine {
             loaded.hash = hex::encode(hasher.finalize());
         }
         let standing = links.iter().map(|l| l.id.clone()).collect();
-        let by_action = slice_by_action(&loaded.set, catalog)?;
+        let statics = static_policies(&loaded.set)?;
+        let by_action = slice_by_action(&statics, catalog);
         let types = Types::new().map_err(PolicyError::Schema)?;
         let action_entities = schema
             .action_entities()
@@ -123,21 +126,22 @@ impl PolicyEngine {
             types,
             standing,
             action_entities,
+            statics,
         };
         engine.check_shapes(catalog)?;
         Ok(engine)
     }
 
-    /// The whole validated set (standing approvals linked in) and its schema, for analysis that
-    /// looks at every request at once, such as proving invariants.
-    pub fn cedar_parts(&self) -> (&Schema, &PolicySet) {
-        (&self.schema, &self.loaded.set)
+    /// The schema the set was validated against, for analysis that looks at every request at
+    /// once, such as proving invariants.
+    pub fn schema(&self) -> &Schema {
+        &self.schema
     }
 
     /// The whole set with every template link written out as the static policy it stands for
     /// (same id, same meaning): for analysers that do not take template links, such as SymCC.
     pub fn static_policy_set(&self) -> Result<PolicySet, PolicyError> {
-        PolicySet::from_policies(static_policies(&self.loaded.set)?).map_err(|e| {
+        PolicySet::from_policies(self.statics.iter().cloned()).map_err(|e| {
             PolicyError::Rejected(vec![crate::PolicyProblem {
                 origin: "policy set".into(),
                 line: None,
@@ -575,10 +579,9 @@ fn static_policies(set: &PolicySet) -> Result<Vec<cedar_policy::Policy>, PolicyE
 /// (any action; the action itself; a group it belongs to: `readOnly`/`mutating` and its risk
 /// group). Within an action, the pre-filter then picks per request.
 fn slice_by_action(
-    set: &PolicySet,
+    policies: &[cedar_policy::Policy],
     catalog: &[ActionSpec],
-) -> Result<HashMap<String, Slice>, PolicyError> {
-    let policies = static_policies(set)?;
+) -> HashMap<String, Slice> {
     let mut slices = HashMap::new();
     let actions = catalog
         .iter()
@@ -598,7 +601,7 @@ fn slice_by_action(
             .collect();
         let applies = |uid: &EntityUid| names.contains(&uid.to_string());
         let mut slice = Slice::default();
-        for policy in &policies {
+        for policy in policies {
             let matches = match policy.action_constraint() {
                 ActionConstraint::Any => true,
                 ActionConstraint::Eq(uid) => applies(&uid),
@@ -610,7 +613,7 @@ fn slice_by_action(
         }
         slices.insert(action_and_groups[0].to_owned(), slice);
     }
-    Ok(slices)
+    slices
 }
 
 fn errors_of(r: &Response) -> Option<Vec<String>> {

@@ -106,7 +106,7 @@ pub enum ProveError {
 /// Proves every invariant over `engine`'s whole set (standing approvals linked in). A violation
 /// is reported once per invariant, with the first counterexample found.
 pub async fn prove(engine: &PolicyEngine) -> Result<ProofReport, ProveError> {
-    let (schema, _) = engine.cedar_parts();
+    let schema = engine.schema();
     // SymCC takes no template links: each standing approval is written out as its static policy.
     let set = &engine
         .static_policy_set()

@@ -18,7 +18,7 @@ use serde_json::Value;
 use crate::entities::{ContextFacts, Lit};
 
 /// Which request variable a requirement reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum Var {
     Principal,
     Resource,
@@ -222,12 +222,6 @@ enum Source {
 struct ValueKey {
     source: Source,
     value: String,
-}
-
-impl std::hash::Hash for Var {
-    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        matches!(self, Var::Principal).hash(state);
-    }
 }
 
 /// The first requirement of a policy that pins a string value, if any.

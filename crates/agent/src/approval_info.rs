@@ -34,10 +34,6 @@ pub struct InfoRequest {
     pub answered_at: Option<String>,
 }
 
-fn decode(id: ApprovalId, payload: serde_json::Value) -> Result<ApprovalRequest, AgentError> {
-    serde_json::from_value(payload).map_err(|e| AgentError::BadState(id.to_string(), e.to_string()))
-}
-
 impl TenantRuntime {
     /// An approver asks the requester a question instead of deciding. Their authority is checked
     /// as for a decision; the request then waits for the answer (it still expires on time). The
@@ -61,7 +57,7 @@ impl TenantRuntime {
                 row.status
             )));
         }
-        let mut request = decode(id, row.payload)?;
+        let mut request = ApprovalRequest::from_payload(id, row.payload)?;
         let approver = self.identify(approver_upn).await?;
         let requester = self.identify(&request.requester.upn).await?;
         self.check_approver(&approver, &requester, &request, false)
@@ -142,7 +138,7 @@ impl TenantRuntime {
             return Ok(None);
         };
         let id = row.id;
-        let mut request = decode(id, row.payload)?;
+        let mut request = ApprovalRequest::from_payload(id, row.payload)?;
         let Some(open) = request
             .info_requests
             .iter_mut()

@@ -101,6 +101,12 @@ impl ApprovalRequest {
 }
 
 impl ApprovalRequest {
+    /// The request stored as approval `id`'s payload.
+    pub(crate) fn from_payload(id: ApprovalId, payload: Value) -> Result<Self, AgentError> {
+        serde_json::from_value(payload)
+            .map_err(|e| AgentError::BadState(id.to_string(), e.to_string()))
+    }
+
     /// "Approve always" is not offered for a hard approval (`@approval("hard")`), nor where a
     /// forbid must be lifted by a fresh approval each time.
     pub(crate) fn approve_always(mut self, refused: Option<String>, rule: Option<String>) -> Self {
@@ -172,12 +178,11 @@ impl TenantRuntime {
         standing: bool,
     ) -> Result<(), AgentError> {
         let targets = self.gateway.refresh_targets(&request.targets).await;
-        let spec = self
+        // An action no longer offered is judged at the highest risk.
+        let risk = self
             .gateway
-            .catalog()
-            .into_iter()
-            .find(|s| s.name == request.call.action);
-        let risk = spec.map_or(100, |s| s.risk.score());
+            .spec(&request.call.action)
+            .map_or(100, |s| s.risk.score());
         let decision = self.gateway.policy().may_approve(&ApproverRequest {
             approver,
             requester,
@@ -221,8 +226,7 @@ impl TenantRuntime {
                 row.status
             )));
         }
-        let request: ApprovalRequest = serde_json::from_value(row.payload.clone())
-            .map_err(|e| AgentError::BadState(id.to_string(), e.to_string()))?;
+        let request = ApprovalRequest::from_payload(id, row.payload.clone())?;
         let approver = self.identify(approver_upn).await?;
         // Fresh facts about the requester, not the ones captured when the request was made.
         let requester = self.identify(&request.requester.upn).await?;
@@ -410,7 +414,7 @@ impl TenantRuntime {
             .to_rfc3339();
         let mut done = Vec::new();
         for row in self.store.pending_approvals_before(&cutoff).await? {
-            let Ok(request) = serde_json::from_value::<ApprovalRequest>(row.payload.clone()) else {
+            let Ok(request) = ApprovalRequest::from_payload(row.id, row.payload.clone()) else {
                 tracing::error!(approval = %row.id, "unreadable approval request; left for an operator");
                 continue;
             };

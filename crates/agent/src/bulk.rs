@@ -145,12 +145,12 @@ impl TenantRuntime {
                 json!({"approvalId": id, "approver": approver.upn, "action": request.call.action, "params": redact(&request.call.params), "approved": approved_subjects, "of": total}),
             )
             .await;
-        let distinct: HashSet<(String, String)> = request
+        let distinct: HashSet<(TargetKind, &str)> = request
             .items
             .iter()
             .filter(|i| chosen.contains(&i.index))
             .flat_map(|i| i.targets.iter())
-            .map(|t| (format!("{:?}", t.kind), t.id.clone()))
+            .map(|t| (t.kind, t.id.as_str()))
             .collect();
         let job = CallContext {
             blast_radius: Some(i64::try_from(distinct.len()).unwrap_or(i64::MAX)),

@@ -7,7 +7,7 @@ use std::collections::HashSet;
 
 use serde_json::{Value, json};
 use steward_audit::RecordKind;
-use steward_domain::{ActionCall, ApprovalId, Outcome, Target};
+use steward_domain::{ActionCall, ApprovalId, Outcome, Target, TargetKind};
 
 use super::audit::CallAudit;
 use super::{CallContext, CallKind, Gateway, GatewayOutcome};
@@ -29,11 +29,11 @@ impl Gateway {
         for call in calls {
             prepared.push(self.prepare(call).await);
         }
-        let distinct: HashSet<(String, String)> = prepared
+        let distinct: HashSet<(TargetKind, &str)> = prepared
             .iter()
             .flatten()
             .flat_map(|(_, targets)| targets.iter())
-            .map(|t| (super::kind_name(t.kind).to_owned(), t.id.clone()))
+            .map(|t| (t.kind, t.id.as_str()))
             .collect();
         let job = CallContext {
             blast_radius: Some(i64::try_from(distinct.len()).unwrap_or(i64::MAX)),

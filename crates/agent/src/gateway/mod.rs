@@ -133,6 +133,11 @@ impl Gateway {
             .unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(engine);
     }
 
+    /// One action of the catalog.
+    pub(crate) fn spec(&self, action: &steward_domain::ActionName) -> Option<&ActionSpec> {
+        self.catalog.get(action.as_str())
+    }
+
     /// The action catalog.
     pub fn catalog(&self) -> Vec<ActionSpec> {
         let mut specs: Vec<ActionSpec> = self.catalog.values().cloned().collect();

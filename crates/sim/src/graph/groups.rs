@@ -104,14 +104,8 @@ pub(crate) async fn get_one(
     let group = tenant
         .group(&id)
         .ok_or_else(|| GraphError::not_found(&id))?;
-    let mut view = group_view(&group.props, query.0.get("$select").map(String::as_str))?;
-    if let Some(map) = view.as_object_mut() {
-        map.insert(
-            "@odata.context".into(),
-            json!(format!("{}/v1.0/$metadata#groups/$entity", state.base())),
-        );
-    }
-    Ok(Json(view))
+    let view = group_view(&group.props, query.0.get("$select").map(String::as_str))?;
+    Ok(super::single_entity(view, &state, "groups", None))
 }
 
 pub(crate) async fn members(

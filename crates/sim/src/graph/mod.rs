@@ -57,3 +57,26 @@ pub(crate) fn routes() -> Router<Arc<SimState>> {
             get(logs::directory_audits),
         )
 }
+
+/// One object as Graph answers it: the view with its `@odata.context` (`users`, `groups`,
+/// `directoryObjects`) and, where Graph names it, its `@odata.type`.
+pub(crate) fn single_entity(
+    mut view: serde_json::Value,
+    state: &SimState,
+    entity_set: &str,
+    odata_type: Option<&str>,
+) -> axum::Json<serde_json::Value> {
+    if let Some(map) = view.as_object_mut() {
+        if let Some(t) = odata_type {
+            map.insert("@odata.type".into(), serde_json::json!(t));
+        }
+        map.insert(
+            "@odata.context".into(),
+            serde_json::json!(format!(
+                "{}/v1.0/$metadata#{entity_set}/$entity",
+                state.base()
+            )),
+        );
+    }
+    axum::Json(view)
+}

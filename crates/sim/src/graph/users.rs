@@ -121,14 +121,8 @@ pub(crate) async fn get_one(
     let caller = authenticate(&state, &tenant, &headers)?;
     caller.require_scope(scopes::USER_READ)?;
     let user = tenant.user(&id).ok_or_else(|| GraphError::not_found(&id))?;
-    let mut view = user_view(user, query.0.get("$select").map(String::as_str))?;
-    if let Some(map) = view.as_object_mut() {
-        map.insert(
-            "@odata.context".into(),
-            json!(format!("{}/v1.0/$metadata#users/$entity", state.base())),
-        );
-    }
-    Ok(Json(view))
+    let view = user_view(user, query.0.get("$select").map(String::as_str))?;
+    Ok(super::single_entity(view, &state, "users", None))
 }
 
 /// `GET /users/{id}/manager`: the manager as a directory object; 404 when none is set, as Graph
@@ -148,18 +142,13 @@ pub(crate) async fn manager(
         .as_deref()
         .and_then(|m| tenant.user(m))
         .ok_or_else(|| GraphError::not_found("manager"))?;
-    let mut view = user_view(manager, query.0.get("$select").map(String::as_str))?;
-    if let Some(map) = view.as_object_mut() {
-        map.insert("@odata.type".into(), json!("#microsoft.graph.user"));
-        map.insert(
-            "@odata.context".into(),
-            json!(format!(
-                "{}/v1.0/$metadata#directoryObjects/$entity",
-                state.base()
-            )),
-        );
-    }
-    Ok(Json(view))
+    let view = user_view(manager, query.0.get("$select").map(String::as_str))?;
+    Ok(super::single_entity(
+        view,
+        &state,
+        "directoryObjects",
+        Some("#microsoft.graph.user"),
+    ))
 }
 
 pub(crate) async fn update(

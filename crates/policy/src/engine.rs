@@ -1,25 +1,23 @@
 use std::collections::HashMap;
 
-use cedar_policy::{
-    ActionConstraint, Authorizer, Decision as CedarDecision, Entities, EntityUid, PolicySet,
-    Request, Response, Schema,
-};
+use cedar_policy::{ActionConstraint, Entities, EntityUid, PolicySet, Request, Schema};
+use cedar_policy_core::ast::{self, EntityUIDEntry};
 use steward_domain::{
     ActionName, ActionSpec, Channel, DecidingPolicy, Decision, Outcome, Principal, Target,
 };
 
 use crate::entities::{ContextFacts, Types, context_facts, entities, to_context};
 use crate::load::{LoadedSet, load, parse_schema};
-use crate::schema::{
-    APPROVE_ACTION, GROUP_MUTATING, GROUP_READ_ONLY, cedar_schema_text, risk_group,
-};
+use crate::schema::{APPROVE_ACTION, cedar_schema_text};
 use crate::{PolicyError, PolicySource, StandingLink};
 
 mod approvers;
+mod evaluate;
 mod prefilter;
 mod shapes;
 pub use approvers::ApproverRequest;
-use prefilter::{EntityFacts, Facts, Slice};
+use evaluate::{Answer, Compiled, authorize};
+use prefilter::{Analysed, EntityFacts, Facts, Slice};
 
 /// Whether a human has approved the request, and who: the second query of a decision assumes an
 /// approval by someone other than the requester; the re-check before execution uses the real one.
@@ -62,11 +60,10 @@ pub struct PolicyEngine {
     /// Per action, only the policies whose action scope can match it (exact: Cedar never
     /// evaluates a policy whose scope does not match, so leaving it out changes nothing but time).
     by_action: HashMap<String, Slice>,
-    authorizer: Authorizer,
     types: Types,
     /// Each action's entity (with its groups as parents), taken from the schema once: a request
     /// carries only its own action's entity.
-    action_entities: HashMap<EntityUid, cedar_policy::Entity>,
+    action_entities: HashMap<EntityUid, ast::Entity>,
     /// Every policy of the set as a static policy (links written out), made once at load.
     statics: Vec<cedar_policy::Policy>,
     /// Ids of the linked standing approvals.
@@ -110,19 +107,18 @@ impl PolicyEngine {
         }
         let standing = links.iter().map(|l| l.id.clone()).collect();
         let statics = static_policies(&loaded.set)?;
-        let by_action = slice_by_action(&statics, catalog);
         let types = Types::new().map_err(PolicyError::Schema)?;
-        let action_entities = schema
+        let action_entities: HashMap<EntityUid, ast::Entity> = schema
             .action_entities()
             .map_err(|e| PolicyError::Schema(e.to_string()))?
             .iter()
-            .map(|e| (e.uid(), e.clone()))
+            .map(|e| (e.uid(), e.as_ref().clone()))
             .collect();
+        let by_action = slice_by_action(&statics, &action_entities, catalog, &loaded.layers);
         let engine = Self {
             schema,
             loaded,
             by_action,
-            authorizer: Authorizer::new(),
             types,
             standing,
             action_entities,
@@ -270,39 +266,39 @@ impl PolicyEngine {
             Err(e) => return self.deny(Vec::new(), "policy evaluation failed".into(), vec![e]),
         };
         if req.approval.granted {
-            return match self.query(set, req, &prepared, true, req.approval.by_other) {
-                Err(e) => self.deny(Vec::new(), "policy evaluation failed".into(), vec![e]),
-                Ok(r) => self.decision_of_one_query(req, &r, true),
-            };
+            let context = context_facts(req, true, req.approval.by_other);
+            let answer = self.query_with(set, &prepared, &context);
+            return self.decision_of_one_query(req, answer, true);
         }
-        let first = match self.query(set, req, &prepared, false, false) {
-            Err(e) => return self.deny(Vec::new(), "policy evaluation failed".into(), vec![e]),
-            Ok(r) => r,
+        let unapproved = context_facts(req, false, false);
+        let picked = self.pick(set, &prepared, &unapproved);
+        let first = self.evaluate(&picked, &prepared, &unapproved);
+        if !first.errors.is_empty() {
+            return failed_closed(self, first.errors);
+        }
+        if first.allow {
+            return self.decision_of_one_query(req, first, false);
+        }
+        // The same request as if someone other than the requester had approved it. When no
+        // policy that could apply to either query can observe the approval state, the two
+        // queries pick the same policies and evaluate them alike, so the first answer stands.
+        let approved = context_facts(req, true, true);
+        let picked_approved = self.pick(set, &prepared, &approved);
+        let second = if picked
+            .iter()
+            .chain(&picked_approved)
+            .any(|c| c.reads_approval)
+        {
+            self.evaluate(&picked_approved, &prepared, &approved)
+        } else {
+            first.clone()
         };
-        if let Some(errors) = errors_of(&first) {
-            return self.deny(
-                Vec::new(),
-                "policy evaluation failed; failing closed".into(),
-                errors,
-            );
+        if !second.errors.is_empty() {
+            return failed_closed(self, second.errors);
         }
-        if first.decision() == CedarDecision::Allow {
-            return self.decision_of_one_query(req, &first, false);
-        }
-        let second = match self.query(set, req, &prepared, true, true) {
-            Err(e) => return self.deny(Vec::new(), "policy evaluation failed".into(), vec![e]),
-            Ok(r) => r,
-        };
-        if let Some(errors) = errors_of(&second) {
-            return self.deny(
-                Vec::new(),
-                "policy evaluation failed; failing closed".into(),
-                errors,
-            );
-        }
-        if second.decision() == CedarDecision::Allow {
-            let deciding = self.named(&second);
-            let gates = self.named(&first);
+        if second.allow {
+            let deciding = named(&second);
+            let gates = named(&first);
             let reason = format!(
                 "`{}` on {} needs approval: permitted by {} once a human approves{}",
                 req.action,
@@ -323,9 +319,9 @@ impl PolicyEngine {
                 policy_set_hash: self.loaded.hash.clone(),
             };
         }
-        let mut deciding = self.named(&second);
+        let mut deciding = named(&second);
         if deciding.is_empty() {
-            deciding = self.named(&first);
+            deciding = named(&first);
         }
         let reason = deny_reason(req, &deciding);
         self.deny(deciding, reason, Vec::new())
@@ -334,18 +330,14 @@ impl PolicyEngine {
     fn decision_of_one_query(
         &self,
         req: &DecisionRequest<'_>,
-        r: &Response,
+        answer: Answer<'_>,
         approved: bool,
     ) -> Decision {
-        if let Some(errors) = errors_of(r) {
-            return self.deny(
-                Vec::new(),
-                "policy evaluation failed; failing closed".into(),
-                errors,
-            );
+        if !answer.errors.is_empty() {
+            return failed_closed(self, answer.errors);
         }
-        let deciding = self.named(r);
-        if r.decision() == CedarDecision::Allow {
+        let deciding = named(&answer);
+        if answer.allow {
             let reason = format!(
                 "`{}` on {} permitted by {}{}",
                 req.action,
@@ -382,22 +374,6 @@ impl PolicyEngine {
         }
     }
 
-    fn named(&self, r: &Response) -> Vec<DecidingPolicy> {
-        let mut named: Vec<DecidingPolicy> = r
-            .diagnostics()
-            .reason()
-            .filter_map(|id| {
-                let id = id.to_string();
-                self.loaded
-                    .layers
-                    .get(&id)
-                    .map(|layer| DecidingPolicy { id, layer: *layer })
-            })
-            .collect();
-        named.sort_by(|a, b| (a.layer, &a.id).cmp(&(b.layer, &b.id)));
-        named
-    }
-
     /// The entities and the fixed parts of one request, built once per decision. Their shape is
     /// fixed by Steward's code and type-checked against the schema when the engine is built
     /// ([`check_shapes`](Self::check_shapes)), not on every request.
@@ -410,7 +386,7 @@ impl PolicyEngine {
         req: &DecisionRequest<'_>,
         schema: Option<&Schema>,
     ) -> Result<Prepared, String> {
-        let built = entities(&self.types, req)?;
+        let built = entities(&self.types, req);
         let mut list = built.entities;
         let action = self.types.action(req.action.as_str());
         let action_entity = self
@@ -423,13 +399,17 @@ impl PolicyEngine {
             // ancestor directly (which is what lets requests skip the closure below).
             Some(schema) => {
                 flat(
-                    &list,
+                    list.clone(),
                     cedar_policy_core::entities::TCComputation::EnforceAlreadyComputed,
                 )?;
-                Entities::from_entities(list, Some(schema)).map_err(|e| format!("entities: {e}"))?
+                Entities::from_entities(
+                    list.into_iter().map(cedar_policy::Entity::from),
+                    Some(schema),
+                )
+                .map_err(|e| format!("entities: {e}"))?
             }
             None => flat(
-                &list,
+                list,
                 cedar_policy_core::entities::TCComputation::AssumeAlreadyComputed,
             )?,
         };
@@ -451,59 +431,59 @@ impl PolicyEngine {
         })
     }
 
-    fn request(
-        &self,
-        req: &DecisionRequest<'_>,
-        p: &Prepared,
-        granted: bool,
-        by_other: bool,
-    ) -> Result<Request, String> {
-        self.request_with(p, &context_facts(req, granted, by_other))
-    }
-
-    fn request_with(&self, p: &Prepared, facts: &ContextFacts) -> Result<Request, String> {
-        self.request_checked(p, facts, None)
-    }
-
+    /// The Cedar request of one query, checked against `schema` when one is given (at load).
     fn request_checked(
         &self,
         p: &Prepared,
         facts: &ContextFacts,
         schema: Option<&Schema>,
     ) -> Result<Request, String> {
-        let context = to_context(facts).map_err(|e| format!("context: {e}"))?;
         Request::new(
             p.principal.clone(),
             p.action.clone(),
             p.resource.clone(),
-            context,
+            to_context(facts).into(),
             schema,
         )
         .map_err(|e| format!("request: {e}"))
     }
 
-    fn query(
+    /// The policies of `slice` that can apply to one query.
+    fn pick<'s>(
         &self,
-        slice: &Slice,
-        req: &DecisionRequest<'_>,
-        p: &Prepared,
-        granted: bool,
-        by_other: bool,
-    ) -> Result<Response, String> {
-        self.query_with(slice, p, &context_facts(req, granted, by_other))
-    }
-
-    /// One Cedar query over the policies of `slice` that can apply to this request.
-    fn query_with(
-        &self,
-        slice: &Slice,
+        slice: &'s Slice,
         p: &Prepared,
         context: &ContextFacts,
-    ) -> Result<Response, String> {
-        let request = self.request_with(p, context)?;
-        let facts = Facts::new(&p.principal, &p.resource, &p.entities, context, &p.known);
-        let set = slice.for_request(&facts)?;
-        Ok(self.authorizer.is_authorized(&request, &set, &p.entities))
+    ) -> Vec<&'s Compiled> {
+        slice.for_request(&Facts::new(
+            &p.principal,
+            &p.resource,
+            &p.entities,
+            context,
+            &p.known,
+        ))
+    }
+
+    /// Evaluates one query over the picked policies.
+    fn evaluate<'s>(
+        &self,
+        picked: &[&'s Compiled],
+        p: &Prepared,
+        context: &ContextFacts,
+    ) -> Answer<'s> {
+        let known = |uid: &EntityUid| EntityUIDEntry::known(uid.clone().into(), None);
+        let request = ast::Request::new_unchecked(
+            known(&p.principal),
+            known(&p.action),
+            known(&p.resource),
+            Some(to_context(context)),
+        );
+        authorize(picked.iter().copied(), request, p.entities.as_ref())
+    }
+
+    /// One query over the policies of `slice` that can apply to this request.
+    fn query_with<'s>(&self, slice: &'s Slice, p: &Prepared, context: &ContextFacts) -> Answer<'s> {
+        self.evaluate(&self.pick(slice, p, context), p, context)
     }
 
     /// The bare Cedar request and entities of `req` (its first query) and the policy set: for
@@ -513,7 +493,8 @@ impl PolicyEngine {
         req: &DecisionRequest<'_>,
     ) -> Result<(Request, Entities, &PolicySet), String> {
         let p = self.prepare(req)?;
-        let request = self.request(req, &p, req.approval.granted, req.approval.by_other)?;
+        let facts = context_facts(req, req.approval.granted, req.approval.by_other);
+        let request = self.request_checked(&p, &facts, None)?;
         Ok((request, p.entities, &self.loaded.set))
     }
 }
@@ -521,11 +502,11 @@ impl PolicyEngine {
 /// Entities whose parents already list every ancestor (a person's groups, department and tenant;
 /// an action's groups from the schema), so Cedar need not compute a transitive closure per request.
 fn flat(
-    list: &[cedar_policy::Entity],
+    list: Vec<ast::Entity>,
     tc: cedar_policy_core::entities::TCComputation,
 ) -> Result<Entities, String> {
     cedar_policy_core::entities::Entities::from_entities(
-        list.iter().map(|e| e.as_ref().clone()),
+        list,
         None::<&cedar_policy_core::entities::NoEntitiesSchema>,
         tc,
         cedar_policy_core::extensions::Extensions::all_available(),
@@ -575,50 +556,81 @@ fn static_policies(set: &PolicySet) -> Result<Vec<cedar_policy::Policy>, PolicyE
     Ok(out)
 }
 
-/// Splits the set by action: a policy goes to every catalog action its action scope can match
-/// (any action; the action itself; a group it belongs to: `readOnly`/`mutating` and its risk
-/// group). Within an action, the pre-filter then picks per request.
+/// Splits the set by action: a policy goes to the slice of every catalog action its action scope
+/// matches, exactly as Cedar matches it (the action itself, or any of its ancestors in the
+/// schema's action hierarchy: `readOnly`/`mutating`, its risk group). Because each slice holds
+/// only policies whose action scope is satisfied, the compiled conditions leave the action scope
+/// out. Within an action, the pre-filter then picks per request.
 fn slice_by_action(
     policies: &[cedar_policy::Policy],
+    actions: &HashMap<EntityUid, ast::Entity>,
     catalog: &[ActionSpec],
+    layers: &HashMap<String, steward_domain::Layer>,
 ) -> HashMap<String, Slice> {
-    let mut slices = HashMap::new();
-    let actions = catalog
+    let analysed: Vec<(Analysed, ActionConstraint)> = policies
         .iter()
-        .map(|spec| {
-            let kind = if spec.mutating {
-                GROUP_MUTATING
-            } else {
-                GROUP_READ_ONLY
-            };
-            vec![spec.name.as_str(), kind, risk_group(spec.risk)]
+        .map(|policy| {
+            let layer = layers.get(policy.id().to_string().as_str()).copied();
+            (Analysed::new(policy, layer), policy.action_constraint())
         })
-        .chain(std::iter::once(vec![APPROVE_ACTION]));
-    for action_and_groups in actions {
-        let names: Vec<String> = action_and_groups
+        .collect();
+    let names = catalog
+        .iter()
+        .map(|spec| spec.name.as_str())
+        .chain(std::iter::once(APPROVE_ACTION));
+    let mut slices = HashMap::new();
+    for name in names {
+        let Some(entity) = actions
             .iter()
-            .map(|n| format!("Action::\"{n}\""))
-            .collect();
-        let applies = |uid: &EntityUid| names.contains(&uid.to_string());
+            .find(|(uid, _)| uid.id().unescaped() == name)
+            .map(|(_, e)| e)
+        else {
+            // Not in the schema: no slice, so every request for it is denied.
+            continue;
+        };
+        let applies = |uid: &EntityUid| {
+            let uid: &ast::EntityUID = uid.as_ref();
+            entity.uid() == uid || entity.is_descendant_of(uid)
+        };
         let mut slice = Slice::default();
-        for policy in policies {
-            let matches = match policy.action_constraint() {
+        for (policy, constraint) in &analysed {
+            let matches = match constraint {
                 ActionConstraint::Any => true,
-                ActionConstraint::Eq(uid) => applies(&uid),
+                ActionConstraint::Eq(uid) => applies(uid),
                 ActionConstraint::In(uids) => uids.iter().any(applies),
             };
             if matches {
                 slice.add(policy.clone());
             }
         }
-        slices.insert(action_and_groups[0].to_owned(), slice);
+        slices.insert(name.to_owned(), slice);
     }
     slices
 }
 
-fn errors_of(r: &Response) -> Option<Vec<String>> {
-    let errors: Vec<String> = r.diagnostics().errors().map(|e| e.to_string()).collect();
-    (!errors.is_empty()).then_some(errors)
+/// The deciding policies of an answer, by layer then id.
+fn named(answer: &Answer<'_>) -> Vec<DecidingPolicy> {
+    let mut named: Vec<DecidingPolicy> = answer
+        .reasons
+        .iter()
+        .filter_map(|c| {
+            c.layer.map(|layer| DecidingPolicy {
+                id: c.id.clone(),
+                layer,
+            })
+        })
+        .collect();
+    named.sort_by(|a, b| (a.layer, &a.id).cmp(&(b.layer, &b.id)));
+    named
+}
+
+/// A decision that could not be evaluated: deny, with the errors.
+fn failed_closed(engine: &PolicyEngine, errors: Vec<String>) -> Decision {
+    engine.deny(
+        Vec::new(),
+        "policy evaluation failed; failing closed".into(),
+        errors,
+    )
 }
 
 fn list(policies: &[DecidingPolicy]) -> String {

@@ -1,10 +1,15 @@
 //! Builds the Cedar entities and context of one request from Steward's own facts, directly as
-//! Cedar values (no JSON round trip: decisions sit on every call's path).
+//! Cedar's evaluated values: no JSON round trip and no expression to evaluate, because decisions
+//! sit on every call's path. The values are Steward's own (strings, booleans, numbers, entity
+//! references), so there is nothing to evaluate; the shapes are checked against the schema once,
+//! when an engine is built.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::str::FromStr;
+use std::sync::Arc;
 
-use cedar_policy::{Context, Entity, EntityId, EntityTypeName, EntityUid, RestrictedExpression};
+use cedar_policy::{EntityId, EntityTypeName, EntityUid};
+use cedar_policy_core::ast::{self, PartialValue, Value};
 use steward_domain::{Principal, Target, TargetKind};
 
 use crate::DecisionRequest;
@@ -62,14 +67,6 @@ impl Types {
     }
 }
 
-fn string(s: &str) -> RestrictedExpression {
-    RestrictedExpression::new_string(s.to_owned())
-}
-
-fn flag(b: bool) -> RestrictedExpression {
-    RestrictedExpression::new_bool(b)
-}
-
 /// One attribute value: a scalar the pre-filter can compare, or an entity reference.
 enum Attr {
     Lit(Lit),
@@ -88,25 +85,29 @@ fn boolean(b: bool) -> Attr {
     Attr::Lit(Lit::Bool(b))
 }
 
-fn entity(uid: EntityUid, attrs: &AttrList, parents: HashSet<EntityUid>) -> Result<Entity, String> {
-    let attrs: HashMap<String, RestrictedExpression> = attrs
-        .iter()
-        .map(|(k, v)| {
-            let value = match v {
-                Attr::Lit(lit) => restricted(lit),
-                Attr::Entity(uid) => RestrictedExpression::new_entity_uid(uid.clone()),
-            };
-            ((*k).to_owned(), value)
-        })
-        .collect();
-    Entity::new(uid, attrs, parents).map_err(|e| e.to_string())
+fn entity(uid: EntityUid, attrs: &AttrList, parents: HashSet<EntityUid>) -> ast::Entity {
+    let attrs = attrs.iter().map(|(k, v)| {
+        let value = match v {
+            Attr::Lit(lit) => value(lit),
+            Attr::Entity(uid) => Value::from(ast::EntityUID::from(uid.clone())),
+        };
+        ((*k).into(), PartialValue::Value(value))
+    });
+    ast::Entity::new_with_attr_partial_value(
+        uid.into(),
+        attrs,
+        HashSet::new(),
+        parents.into_iter().map(ast::EntityUID::from).collect(),
+        [],
+    )
 }
 
-fn scalars(attrs: &AttrList) -> Vec<(String, Lit)> {
+/// The scalar attributes of a list, moved out of it (the Cedar entity is built first).
+fn scalars(attrs: AttrList) -> Vec<(&'static str, Lit)> {
     attrs
-        .iter()
+        .into_iter()
         .filter_map(|(k, v)| match v {
-            Attr::Lit(lit) => Some(((*k).to_owned(), lit.clone())),
+            Attr::Lit(lit) => Some((k, lit)),
             Attr::Entity(_) => None,
         })
         .collect()
@@ -114,20 +115,20 @@ fn scalars(attrs: &AttrList) -> Vec<(String, Lit)> {
 
 /// The entities of one request and the scalar attributes of its principal and resource.
 pub(crate) struct Built {
-    pub entities: Vec<Entity>,
-    pub principal_attrs: Vec<(String, Lit)>,
-    pub resource_attrs: Vec<(String, Lit)>,
+    pub entities: Vec<ast::Entity>,
+    pub principal_attrs: Vec<(&'static str, Lit)>,
+    pub resource_attrs: Vec<(&'static str, Lit)>,
 }
 
 /// The entities of one request: the target and the principal (the same entity when a person
 /// acts on their own account). Their groups, department and tenant are parents, listed directly
 /// (so no transitive closure is needed), and are not entities of their own: no policy can reach
 /// an ancestor's attributes, only test membership with `in`.
-pub(crate) fn entities(types: &Types, req: &DecisionRequest<'_>) -> Result<Built, String> {
+pub(crate) fn entities(types: &Types, req: &DecisionRequest<'_>) -> Built {
     let p = req.principal;
     let target = req.target;
     let tenant = types.uid(&types.tenant, p.tenant.as_str());
-    let mut out: Vec<Entity> = Vec::with_capacity(2);
+    let mut out: Vec<ast::Entity> = Vec::with_capacity(3);
     let resource_attrs: AttrList;
     let target_uid = types.target(target);
     if target.kind == TargetKind::Tenant {
@@ -137,7 +138,7 @@ pub(crate) fn entities(types: &Types, req: &DecisionRequest<'_>) -> Result<Built
             ("privileged", boolean(false)),
             ("protected", boolean(false)),
         ];
-        out.push(entity(target_uid.clone(), &resource_attrs, HashSet::new())?);
+        out.push(entity(target_uid.clone(), &resource_attrs, HashSet::new()));
     } else {
         // People and devices sit in groups and departments; a group sits in the tenant only
         // (the schema has no nested groups).
@@ -173,12 +174,13 @@ pub(crate) fn entities(types: &Types, req: &DecisionRequest<'_>) -> Result<Built
         {
             a.push(("manager", Attr::Entity(types.uid(&types.person, manager))));
         }
-        out.push(entity(target_uid.clone(), &a, parents)?);
+        out.push(entity(target_uid.clone(), &a, parents));
         resource_attrs = a;
     }
     let principal = types.principal(p);
+    let resource_attrs = scalars(resource_attrs);
     let principal_attrs = if principal == target_uid {
-        scalars(&resource_attrs)
+        resource_attrs.clone()
     } else {
         let mut parents = HashSet::from([tenant.clone()]);
         parents.extend(p.department.as_deref().map(|d| types.department(p, d)));
@@ -193,14 +195,14 @@ pub(crate) fn entities(types: &Types, req: &DecisionRequest<'_>) -> Result<Built
             ("protected", boolean(false)),
             ("tenant", Attr::Entity(tenant)),
         ];
-        out.push(entity(principal, &a, parents)?);
-        scalars(&a)
+        out.push(entity(principal, &a, parents));
+        scalars(a)
     };
-    Ok(Built {
+    Built {
         entities: out,
         principal_attrs,
-        resource_attrs: scalars(&resource_attrs),
-    })
+        resource_attrs,
+    }
 }
 
 /// One value of the runtime context, as Steward's code computed it. The same list builds the
@@ -249,33 +251,34 @@ pub(crate) fn approve_context_facts(
     facts
 }
 
-fn restricted(lit: &Lit) -> RestrictedExpression {
+fn value(lit: &Lit) -> Value {
     match lit {
-        Lit::Bool(b) => flag(*b),
-        Lit::Long(n) => RestrictedExpression::new_long(*n),
-        Lit::Str(s) => string(s),
+        Lit::Bool(b) => Value::from(*b),
+        Lit::Long(n) => Value::from(*n),
+        Lit::Str(s) => Value::from(s.as_str()),
     }
 }
 
 /// The Cedar context of a fact list (`a.b` paths become record `a` with field `b`).
-pub(crate) fn to_context(facts: &ContextFacts) -> Result<Context, String> {
-    let mut top: Vec<(String, RestrictedExpression)> = Vec::new();
-    let mut records: Vec<(&str, Vec<(String, RestrictedExpression)>)> = Vec::new();
+pub(crate) fn to_context(facts: &ContextFacts) -> ast::Context {
+    let mut top: BTreeMap<_, Value> = BTreeMap::new();
+    let mut records: Vec<(&str, Vec<(&str, Value)>)> = Vec::new();
     for (path, lit) in facts {
         match path.split_once('.') {
-            None => top.push(((*path).to_owned(), restricted(lit))),
+            None => {
+                top.insert((*path).into(), value(lit));
+            }
             Some((record, field)) => {
-                let value = (field.to_owned(), restricted(lit));
+                let entry = (field, value(lit));
                 match records.iter_mut().find(|(r, _)| *r == record) {
-                    Some((_, fields)) => fields.push(value),
-                    None => records.push((record, vec![value])),
+                    Some((_, fields)) => fields.push(entry),
+                    None => records.push((record, vec![entry])),
                 }
             }
         }
     }
     for (record, fields) in records {
-        let value = RestrictedExpression::new_record(fields).map_err(|e| e.to_string())?;
-        top.push((record.to_owned(), value));
+        top.insert(record.into(), Value::record(fields, None));
     }
-    Context::from_pairs(top).map_err(|e| e.to_string())
+    ast::Context::Value(Arc::new(top))
 }

@@ -528,6 +528,10 @@ mod prefilter_properties {
                 i % 4
             ),
             8 => "forbid (principal, action in Action::\"mutating\", resource) unless { context.approval.byOther };".to_owned(),
+            9 if i % 20 == 9 => format!(
+                "permit (principal, action == Action::\"entra.user.disable\", resource is Person) when {{ resource.department == \"D{}\" && context[\"approval\"][\"byOther\"] }};",
+                i % 4
+            ),
             _ => "permit (principal, action, resource is Person) when { resource != principal && context.channel != \"slack\" && resource.privileged == false };".to_owned(),
         };
         format!("{head}{body}\n")
@@ -630,23 +634,59 @@ mod prefilter_properties {
                 approval: ApprovalContext { granted, by_other: granted && by_other },
             };
             let ours = e.decide(&req);
-            let (request, entities, set) = e.bare_cedar_parts(&req).unwrap();
-            let bare = cedar_policy::Authorizer::new().is_authorized(&request, set, &entities);
-            let bare_errors = bare.diagnostics().errors().count();
+            let bare_answer = |req: &DecisionRequest<'_>| {
+                let (request, entities, set) = e.bare_cedar_parts(req).unwrap();
+                let r = cedar_policy::Authorizer::new().is_authorized(&request, set, &entities);
+                let mut reasons: Vec<String> = r.diagnostics().reason().map(|id| id.to_string()).collect();
+                reasons.sort();
+                let ok = r.diagnostics().errors().count() == 0;
+                (r.decision() == cedar_policy::Decision::Allow, reasons, ok)
+            };
+            let ids = |ps: &[steward_domain::DecidingPolicy]| {
+                let mut ids: Vec<String> = ps.iter().map(|p| p.id.clone()).collect();
+                ids.sort();
+                ids
+            };
+            let (allow, reasons, ok) = bare_answer(&req);
             if granted {
                 // One query: the outcome and the deciding policies must match exactly.
-                prop_assert_eq!(ours.outcome == Outcome::Auto, bare.decision() == cedar_policy::Decision::Allow && bare_errors == 0, "{}", spec.name);
-                if bare_errors == 0 {
-                    let mut theirs: Vec<String> = bare.diagnostics().reason().map(|id| id.to_string()).collect();
-                    theirs.sort();
-                    let mut mine: Vec<String> = ours.deciding.iter().map(|p| p.id.clone()).collect();
-                    mine.sort();
-                    prop_assert_eq!(mine, theirs, "{}", spec.name);
+                prop_assert_eq!(ours.outcome == Outcome::Auto, allow && ok, "{}", spec.name);
+                if ok {
+                    prop_assert_eq!(ids(&ours.deciding), reasons, "{}", spec.name);
                 }
-            } else if ours.outcome == Outcome::Auto {
-                prop_assert!(bare.decision() == cedar_policy::Decision::Allow && bare_errors == 0);
             } else {
-                prop_assert!(bare.decision() == cedar_policy::Decision::Deny || bare_errors > 0);
+                // Two queries: as asked, then as if someone else had approved. Ask exactly when
+                // the first denies and the second allows; the second's reasons decide, the
+                // first's are the gates approval lifts.
+                let approved = DecisionRequest {
+                    approval: ApprovalContext { granted: true, by_other: true },
+                    ..req.clone()
+                };
+                let (allow_approved, reasons_approved, ok_approved) = bare_answer(&approved);
+                let expected = if !ok {
+                    Outcome::Deny
+                } else if allow {
+                    Outcome::Auto
+                } else if !ok_approved {
+                    Outcome::Deny
+                } else if allow_approved {
+                    Outcome::Ask
+                } else {
+                    Outcome::Deny
+                };
+                prop_assert_eq!(ours.outcome, expected, "{}", spec.name);
+                match expected {
+                    Outcome::Auto => prop_assert_eq!(ids(&ours.deciding), reasons),
+                    Outcome::Ask => {
+                        prop_assert_eq!(ids(&ours.deciding), reasons_approved);
+                        prop_assert_eq!(ids(&ours.gates), reasons);
+                    }
+                    Outcome::Deny if ok && ok_approved => {
+                        let want = if reasons_approved.is_empty() { reasons } else { reasons_approved };
+                        prop_assert_eq!(ids(&ours.deciding), want);
+                    }
+                    Outcome::Deny => {}
+                }
             }
         }
     }

@@ -1,10 +1,9 @@
 //! Who may decide an approval request is a policy question too: the would-be approver is the
 //! principal of the action `steward.approval.decide`, each target of the change its resource.
 
-use cedar_policy::Decision as CedarDecision;
 use steward_domain::{ActionName, Channel, DecidingPolicy, Decision, Outcome, Principal, Target};
 
-use super::{ApprovalContext, DecisionRequest, PolicyEngine, errors_of, list};
+use super::{ApprovalContext, DecisionRequest, PolicyEngine, failed_closed, list, named};
 use crate::entities::approve_context_facts;
 use crate::schema::APPROVE_ACTION;
 
@@ -66,25 +65,19 @@ impl PolicyEngine {
                 recent_count: 0,
                 approval: ApprovalContext::default(),
             };
-            let response = self.prepare(&dr).and_then(|p| {
-                let context = approve_context_facts(&dr, req.action.as_str(), own, req.standing);
-                self.query_with(set, &p, &context)
-            });
-            let response = match response {
-                Ok(r) => r,
+            let prepared = match self.prepare(&dr) {
+                Ok(p) => p,
                 Err(e) => {
                     return self.deny(Vec::new(), "policy evaluation failed".into(), vec![e]);
                 }
             };
-            if let Some(errors) = errors_of(&response) {
-                return self.deny(
-                    Vec::new(),
-                    "policy evaluation failed; failing closed".into(),
-                    errors,
-                );
+            let context = approve_context_facts(&dr, req.action.as_str(), own, req.standing);
+            let answer = self.query_with(set, &prepared, &context);
+            if !answer.errors.is_empty() {
+                return failed_closed(self, answer.errors);
             }
-            let named = self.named(&response);
-            if response.decision() != CedarDecision::Allow {
+            let named = named(&answer);
+            if !answer.allow {
                 let reason = if named.is_empty() {
                     format!(
                         "no policy lets {} decide `{}` on {}",

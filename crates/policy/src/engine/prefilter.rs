@@ -12,9 +12,11 @@
 
 use std::collections::{HashMap, HashSet};
 
-use cedar_policy::{Entities, EntityUid, EvalResult, Policy, PolicySet};
+use cedar_policy::{Entities, EntityUid, EvalResult, Policy};
 use serde_json::Value;
+use steward_domain::Layer;
 
+use super::evaluate::Compiled;
 use crate::entities::{ContextFacts, Lit};
 
 /// Which request variable a requirement reads.
@@ -71,8 +73,8 @@ pub(crate) struct EntityFacts {
     resource_above: HashSet<EntityUid>,
     /// The principal's and the resource's scalar attributes, from the same values their Cedar
     /// entities were built from.
-    principal_attrs: Vec<(String, Lit)>,
-    resource_attrs: Vec<(String, Lit)>,
+    principal_attrs: Vec<(&'static str, Lit)>,
+    resource_attrs: Vec<(&'static str, Lit)>,
 }
 
 impl EntityFacts {
@@ -80,8 +82,8 @@ impl EntityFacts {
         principal: &EntityUid,
         resource: &EntityUid,
         entities: &Entities,
-        principal_attrs: Vec<(String, Lit)>,
-        resource_attrs: Vec<(String, Lit)>,
+        principal_attrs: Vec<(&'static str, Lit)>,
+        resource_attrs: Vec<(&'static str, Lit)>,
     ) -> Self {
         let above = |uid: &EntityUid| -> HashSet<EntityUid> {
             let mut set: HashSet<EntityUid> = entities
@@ -131,7 +133,7 @@ impl<'a> Facts<'a> {
             Var::Principal => &self.known.principal_attrs,
             Var::Resource => &self.known.resource_attrs,
         };
-        attrs.iter().find(|(k, _)| k == name).map(|(_, v)| v)
+        attrs.iter().find(|(k, _)| *k == name).map(|(_, v)| v)
     }
 
     fn context(&self, path: &str) -> Option<&Lit> {
@@ -196,18 +198,19 @@ impl<'a> Facts<'a> {
 /// The policies of one action, ready to be filtered per request.
 #[derive(Default)]
 pub(crate) struct Slice {
-    policies: Vec<(Policy, Vec<Requirement>)>,
+    policies: Vec<(Compiled, Vec<Requirement>)>,
     /// Policies with no entity in their scope (checked one by one).
     scan: Vec<usize>,
-    /// Policies with an entity in the principal scope and one in the resource scope.
-    by_pair: HashMap<(EntityUid, EntityUid), Vec<usize>>,
+    /// Policies with an entity in the principal scope and one in the resource scope, by the
+    /// principal's entity, then the resource's (two levels, so a probe borrows both keys).
+    by_pair: HashMap<EntityUid, HashMap<EntityUid, Vec<usize>>>,
     /// Policies with an entity in the principal scope only.
     by_principal: HashMap<EntityUid, Vec<usize>>,
     /// Policies with an entity in the resource scope only.
     by_resource: HashMap<EntityUid, Vec<usize>>,
     /// Other policies that require an attribute or context value to equal a string
-    /// (`resource.department == "Finance"`), by that requirement.
-    by_value: HashMap<ValueKey, Vec<usize>>,
+    /// (`resource.department == "Finance"`), by where the value is read, then the value.
+    by_value: Vec<(Source, HashMap<String, Vec<usize>>)>,
 }
 
 /// Where an indexed string value is read: an attribute of the principal or the resource, or a
@@ -218,43 +221,87 @@ enum Source {
     Context(String),
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-struct ValueKey {
-    source: Source,
-    value: String,
-}
-
-/// The first requirement of a policy that pins a string value, if any.
-fn value_key(requirements: &[Requirement]) -> Option<ValueKey> {
+/// The first requirement of a policy that pins a string value, if any: where it is read, and
+/// the value.
+fn value_key(requirements: &[Requirement]) -> Option<(Source, String)> {
     requirements.iter().find_map(|r| match r {
         Requirement::Attr {
             var,
             attr,
             want: Want::Lit(Lit::Str(value)),
             equal: true,
-        } => Some(ValueKey {
-            source: Source::Attr(*var, attr.clone()),
-            value: value.clone(),
-        }),
+        } => Some((Source::Attr(*var, attr.clone()), value.clone())),
         Requirement::Context {
             path,
             want: Lit::Str(value),
             equal: true,
-        } => Some(ValueKey {
-            source: Source::Context(path.clone()),
-            value: value.clone(),
-        }),
+        } => Some((Source::Context(path.clone()), value.clone())),
         _ => None,
     })
 }
 
+/// A policy read once at load, ready to be added to the slice of every action it can match.
+#[derive(Clone)]
+pub(crate) struct Analysed {
+    compiled: Compiled,
+    requirements: Vec<Requirement>,
+}
+
+impl Analysed {
+    /// Reads a static policy authored in `layer`: what it requires first, and whether it can
+    /// observe the approval state.
+    pub fn new(policy: &Policy, layer: Option<Layer>) -> Self {
+        let json = policy.to_json().ok();
+        let requirements = json.as_ref().map(requirements).unwrap_or_default();
+        // A policy whose JSON form is unavailable is assumed to read everything.
+        let reads_approval = json
+            .as_ref()
+            .is_none_or(|j| reads_context_field(j, APPROVAL_FIELD));
+        Self {
+            compiled: Compiled::new(policy, layer, reads_approval),
+            requirements,
+        }
+    }
+}
+
+/// The context record that holds the approval state.
+const APPROVAL_FIELD: &str = "approval";
+
+/// Whether a policy can observe `context.<field>`: it reads that field, or uses `context` any
+/// other way than reading a different field (`context has …`, `context == …`). Conservative:
+/// anything not recognised as a read of another field counts.
+fn reads_context_field(json: &Value, field: &str) -> bool {
+    match json {
+        Value::Object(map) => {
+            if let Some(dot) = map.get(".")
+                && dot
+                    .get("left")
+                    .and_then(|l| l.get("Var"))
+                    .and_then(Value::as_str)
+                    == Some("context")
+            {
+                return dot
+                    .get("attr")
+                    .and_then(Value::as_str)
+                    .is_none_or(|a| a == field);
+            }
+            if map.get("Var").and_then(Value::as_str) == Some("context") {
+                return true;
+            }
+            map.values().any(|v| reads_context_field(v, field))
+        }
+        Value::Array(items) => items.iter().any(|v| reads_context_field(v, field)),
+        _ => false,
+    }
+}
+
 impl Slice {
-    /// Adds a static policy.
-    pub fn add(&mut self, policy: Policy) {
-        let requirements = policy
-            .to_json()
-            .map(|json| requirements(&json))
-            .unwrap_or_default();
+    /// Adds a policy.
+    pub fn add(&mut self, policy: Analysed) {
+        let Analysed {
+            compiled,
+            requirements,
+        } = policy;
         // An entity the principal (or resource) must be or be in, from the scope or a leading
         // `in` condition: the policy is found through the request's ancestors, not scanned.
         let scope_uid = |var: Var| {
@@ -274,80 +321,80 @@ impl Slice {
         };
         let index = self.policies.len();
         match (scope_uid(Var::Principal), scope_uid(Var::Resource)) {
-            (Some(p), Some(r)) => self.by_pair.entry((p, r)).or_default().push(index),
+            (Some(p), Some(r)) => self
+                .by_pair
+                .entry(p)
+                .or_default()
+                .entry(r)
+                .or_default()
+                .push(index),
             (Some(p), None) => self.by_principal.entry(p).or_default().push(index),
             (None, Some(r)) => self.by_resource.entry(r).or_default().push(index),
             (None, None) => match value_key(&requirements) {
-                Some(key) => self.by_value.entry(key).or_default().push(index),
+                Some((source, value)) => {
+                    let at = match self.by_value.iter().position(|(s, _)| *s == source) {
+                        Some(at) => at,
+                        None => {
+                            self.by_value.push((source, HashMap::new()));
+                            self.by_value.len() - 1
+                        }
+                    };
+                    if let Some((_, values)) = self.by_value.get_mut(at) {
+                        values.entry(value).or_default().push(index);
+                    }
+                }
                 None => self.scan.push(index),
             },
         }
-        self.policies.push((policy, requirements));
+        self.policies.push((compiled, requirements));
     }
 
-    /// The set Cedar evaluates for this request: every policy not certainly inapplicable.
-    pub fn for_request(&self, facts: &Facts<'_>) -> Result<PolicySet, String> {
+    /// The policies Cedar evaluates for this request: every policy not certainly inapplicable,
+    /// in the order they were added.
+    pub fn for_request(&self, facts: &Facts<'_>) -> Vec<&Compiled> {
         let mut picked: Vec<usize> = Vec::new();
         let applies = |i: usize| {
             self.policies
                 .get(i)
                 .is_some_and(|(_, reqs)| reqs.iter().all(|r| facts.holds(r) != Some(false)))
         };
-        picked.extend(self.scan.iter().copied().filter(|i| applies(*i)));
+        let mut take =
+            |hits: &Vec<usize>| picked.extend(hits.iter().copied().filter(|i| applies(*i)));
+        take(&self.scan);
         for p in &facts.known.principal_above {
             if let Some(hits) = self.by_principal.get(p) {
-                picked.extend(hits.iter().copied().filter(|i| applies(*i)));
+                take(hits);
             }
-            if !self.by_pair.is_empty() {
+            if let Some(pairs) = self.by_pair.get(p) {
                 for r in &facts.known.resource_above {
-                    if let Some(hits) = self.by_pair.get(&(p.clone(), r.clone())) {
-                        picked.extend(hits.iter().copied().filter(|i| applies(*i)));
+                    if let Some(hits) = pairs.get(r) {
+                        take(hits);
                     }
                 }
             }
         }
         for r in &facts.known.resource_above {
             if let Some(hits) = self.by_resource.get(r) {
-                picked.extend(hits.iter().copied().filter(|i| applies(*i)));
+                take(hits);
             }
         }
-        if !self.by_value.is_empty() {
-            let mut probes: Vec<ValueKey> = Vec::new();
-            for (var, attrs) in [
-                (Var::Principal, &facts.known.principal_attrs),
-                (Var::Resource, &facts.known.resource_attrs),
-            ] {
-                for (name, value) in attrs {
-                    if let Lit::Str(v) = value {
-                        probes.push(ValueKey {
-                            source: Source::Attr(var, name.clone()),
-                            value: v.clone(),
-                        });
-                    }
-                }
-            }
-            for (path, value) in facts.context {
-                if let Lit::Str(v) = value {
-                    probes.push(ValueKey {
-                        source: Source::Context((*path).to_owned()),
-                        value: v.clone(),
-                    });
-                }
-            }
-            for probe in &probes {
-                if let Some(hits) = self.by_value.get(probe) {
-                    picked.extend(hits.iter().copied().filter(|i| applies(*i)));
-                }
+        for (source, values) in &self.by_value {
+            let value = match source {
+                Source::Attr(var, name) => facts.attr(*var, name),
+                Source::Context(path) => facts.context(path),
+            };
+            if let Some(Lit::Str(v)) = value
+                && let Some(hits) = values.get(v.as_str())
+            {
+                take(hits);
             }
         }
         picked.sort_unstable();
         picked.dedup();
-        PolicySet::from_policies(
-            picked
-                .into_iter()
-                .filter_map(|i| self.policies.get(i).map(|(p, _)| p.clone())),
-        )
-        .map_err(|e| e.to_string())
+        picked
+            .into_iter()
+            .filter_map(|i| self.policies.get(i).map(|(p, _)| p))
+            .collect()
     }
 }
 
@@ -545,4 +592,32 @@ fn atom(e: &Value, positive: bool) -> Option<Requirement> {
         want: Lit::Bool(true),
         equal: positive,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reads(condition: &str) -> bool {
+        let text = format!("permit (principal, action, resource) when {{ {condition} }};");
+        let policy = Policy::parse(None, text).unwrap_or_else(|e| panic!("{condition}: {e}"));
+        let json = policy
+            .to_json()
+            .unwrap_or_else(|e| panic!("{condition}: {e}"));
+        reads_context_field(&json, APPROVAL_FIELD)
+    }
+
+    #[test]
+    fn every_way_of_observing_the_approval_state_counts() {
+        assert!(reads("context.approval.granted"));
+        assert!(reads("!context.approval.byOther"));
+        assert!(reads("context[\"approval\"][\"granted\"]"));
+        assert!(reads("context has approval"));
+        assert!(reads("context == {}"));
+        assert!(reads("principal.itAdmin || context.approval.granted"));
+        assert!(!reads(
+            "context.channel == \"web\" && context.recentCount > 3"
+        ));
+        assert!(!reads("principal.itAdmin"));
+    }
 }

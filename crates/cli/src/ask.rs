@@ -96,10 +96,13 @@ pub async fn run(args: AskArgs) -> anyhow::Result<ExitCode> {
             std::fs::create_dir_all(&args.data_dir)?;
             let store = Store::open(&args.data_dir.join("steward.db")).await?;
             let tenant = start_tenant(seed, &store, &args.data_dir, RetryPolicy::default()).await?;
-            tenant
+            let report = tenant
                 .runtime
                 .handle(&args.requester, Channel::Cli, &message, conversation)
-                .await?
+                .await?;
+            // This process ends here: sign the records it wrote.
+            store.sign_pending_checkpoints().await?;
+            report
         }
     };
     if args.json {

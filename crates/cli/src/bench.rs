@@ -31,13 +31,13 @@ fn generated_policy(i: usize) -> String {
     }
 }
 
-struct Stats {
+pub(crate) struct Stats {
     p50: Duration,
     p99: Duration,
     mean: Duration,
 }
 
-fn stats(mut samples: Vec<Duration>) -> Stats {
+pub(crate) fn stats(mut samples: Vec<Duration>) -> Stats {
     samples.sort_unstable();
     let n = samples.len().max(1);
     let at = |q: usize| {
@@ -59,12 +59,24 @@ fn micros(d: Duration) -> String {
 }
 
 /// Runs a benchmark and prints its figures.
-pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
-    let BenchCommand::Policy {
-        policies,
-        requests,
-        links,
-    } = args.command;
+pub async fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
+    match args.command {
+        BenchCommand::Policy {
+            policies,
+            requests,
+            links,
+        } => policy(policies, requests, links),
+        BenchCommand::Audit {
+            writers,
+            appends,
+            verify_records,
+            dir,
+        } => crate::bench_audit::run(&writers, appends, verify_records, &dir).await,
+    }
+}
+
+/// Policy decision latency beside bare Cedar.
+fn policy(policies: usize, requests: usize, links: usize) -> anyhow::Result<ExitCode> {
     let catalog = steward_connectors::msgraph::catalog();
     let mut sources: Vec<PolicySource> = policy_sources(None)?;
     let text: String = (0..policies)

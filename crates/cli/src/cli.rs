@@ -91,11 +91,23 @@ pub struct AuditArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {
-    /// Recompute every tenant's hash chain and name the first broken record.
+    /// Print the public key that verifies this installation's audit checkpoints (keep a copy
+    /// apart from the installation: `audit verify --public-key` then catches a replaced key).
+    PublicKey {
+        /// Data directory.
+        #[arg(long, default_value = "steward-data", env = "STEWARD_DATA_DIR")]
+        data_dir: PathBuf,
+    },
+    /// Recompute every tenant's hash chain, check its signed checkpoints, and name the first
+    /// broken record.
     Verify {
         /// Only this tenant.
         #[arg(long)]
         tenant: Option<String>,
+        /// Check the checkpoints with this exported public key (64 hex digits, or a file holding
+        /// them) instead of the installation's own key file.
+        #[arg(long)]
+        public_key: Option<String>,
         /// Data directory.
         #[arg(long, default_value = "steward-data", env = "STEWARD_DATA_DIR")]
         data_dir: PathBuf,
@@ -325,6 +337,22 @@ pub enum BenchCommand {
         /// Standing-approval links ("approve always") in force.
         #[arg(long, default_value_t = 10000)]
         links: usize,
+    },
+    /// Durable audit appends per second (group commit beside one commit per record) at several
+    /// concurrencies, then `audit verify` over a long chain.
+    Audit {
+        /// Concurrent writers to measure (comma-separated).
+        #[arg(long, value_delimiter = ',', default_value = "1,64")]
+        writers: Vec<usize>,
+        /// Records appended per measurement.
+        #[arg(long, default_value_t = 3000)]
+        appends: usize,
+        /// Records in the chain `audit verify` walks (0 skips it).
+        #[arg(long, default_value_t = 1_000_000)]
+        verify_records: usize,
+        /// Where the benchmark's databases are made (a real disk: syncs are what is measured).
+        #[arg(long, default_value = "steward-bench")]
+        dir: PathBuf,
     },
 }
 

@@ -386,6 +386,10 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     });
     let result = server.await;
     let _ = std::fs::remove_file(server_file(&args.data_dir));
+    // Stopping: sign what this process wrote since its last checkpoint.
+    if let Err(e) = store.sign_pending_checkpoints().await {
+        eprintln!("warning: the audit trail's last records were not signed: {e}");
+    }
     result.context("the web server stopped")?;
     Ok(ExitCode::SUCCESS)
 }

@@ -6,6 +6,7 @@ mod approvals_cmd;
 mod ask;
 mod audit_cmd;
 mod bench;
+mod bench_audit;
 pub mod cli;
 mod config;
 pub mod demo;
@@ -24,6 +25,6 @@ pub async fn run(args: cli::Cli) -> anyhow::Result<std::process::ExitCode> {
         Command::Audit(a) => audit_cmd::run(a).await,
         Command::Policy(a) => policy_cmd::run(a).await,
         Command::Approvals(a) => approvals_cmd::run(a).await,
-        Command::Bench(a) => bench::run(a),
+        Command::Bench(a) => bench::run(a).await,
     }
 }

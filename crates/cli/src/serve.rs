@@ -94,5 +94,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         })
         .await
         .context("the web server stopped")?;
+    // Stopping: sign what this process wrote since its last checkpoint.
+    store.sign_pending_checkpoints().await?;
     Ok(ExitCode::SUCCESS)
 }

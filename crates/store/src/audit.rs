@@ -1,11 +1,24 @@
-use steward_audit::{AuditEntry, AuditRecord, GENESIS_HASH, VerifyReport, verify_chain};
+use steward_audit::{
+    AuditEntry, AuditRecord, ChainVerifier, Checkpoint, GENESIS_HASH, VerifyReport, VerifyingKey,
+};
 
 use crate::{StoreError, TenantStore};
 
+/// Rows read per query while verifying (bounds memory on long chains).
+const VERIFY_PAGE: i64 = 20_000;
+
 impl TenantStore {
     /// Seals `entry` onto the tenant's chain and commits it (synchronously to disk) before
-    /// returning its sequence number.
-    pub async fn append_audit(&self, mut entry: AuditEntry) -> Result<i64, StoreError> {
+    /// returning its sequence number. Concurrent appends of this process share one transaction
+    /// and one sync (group commit).
+    pub async fn append_audit(&self, entry: AuditEntry) -> Result<i64, StoreError> {
+        self.writer.append(self.tenant.clone(), entry).await
+    }
+
+    /// Like [`append_audit`](Self::append_audit), but in a transaction and a sync of its own:
+    /// the naive writer that group commit is measured against (`steward bench audit`). Steward
+    /// itself does not use it.
+    pub async fn append_audit_unbatched(&self, mut entry: AuditEntry) -> Result<i64, StoreError> {
         entry.tenant = self.tenant.to_string();
         let _guard = self.append_lock.lock().await;
         // IMMEDIATE takes SQLite's write lock first, so two processes cannot pick the same seq.
@@ -69,36 +82,91 @@ impl TenantStore {
             .collect()
     }
 
-    /// Re-reads and re-hashes the whole chain, naming the first broken record. A record whose
-    /// stored text no longer parses is reported as the break.
-    pub async fn verify_audit(&self) -> Result<VerifyReport, StoreError> {
-        let rows: Vec<(i64, String, String, String)> = sqlx::query_as(
-            "SELECT seq, entry, prev_hash, hash FROM audit_records WHERE tenant = ? ORDER BY seq",
+    /// One page of the chain after `after`, for verification.
+    async fn audit_page(
+        &self,
+        after: i64,
+    ) -> Result<Vec<(i64, String, String, String)>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT seq, entry, prev_hash, hash FROM audit_records WHERE tenant = ? AND seq > ? ORDER BY seq LIMIT ?",
+        )
+        .bind(self.tenant.as_str())
+        .bind(after)
+        .bind(VERIFY_PAGE)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// The tenant's signed checkpoints, oldest first.
+    pub async fn audit_checkpoints(&self) -> Result<Vec<Checkpoint>, StoreError> {
+        let rows: Vec<(i64, String, String, String, String)> = sqlx::query_as(
+            "SELECT seq, head_hash, time, key_id, signature FROM audit_checkpoints WHERE tenant = ? ORDER BY seq",
         )
         .bind(self.tenant.as_str())
         .fetch_all(&self.pool)
         .await?;
-        let mut records = Vec::with_capacity(rows.len());
-        for (seq, entry, prev_hash, hash) in rows {
-            match serde_json::from_str::<steward_audit::AuditEntry>(&entry) {
-                Ok(entry) => records.push(AuditRecord {
+        rows.into_iter()
+            .map(|(seq, head_hash, time, key_id, signature)| {
+                let time = chrono::DateTime::parse_from_rfc3339(&time)
+                    .map_err(|e| StoreError::Corrupt {
+                        what: "audit checkpoint",
+                        reason: format!("#{seq}: {e}"),
+                    })?
+                    .with_timezone(&chrono::Utc);
+                Ok(Checkpoint {
+                    tenant: self.tenant.to_string(),
                     seq,
-                    prev_hash,
-                    hash,
-                    entry,
-                }),
-                Err(e) => {
-                    let mut report = verify_chain(self.tenant.as_str(), &records);
-                    if report.first_break.is_none() {
-                        report.first_break = Some(steward_audit::ChainBreak {
-                            seq,
-                            reason: format!("the stored record is unreadable: {e}"),
-                        });
-                    }
-                    return Ok(report);
+                    head_hash,
+                    time,
+                    key_id,
+                    signature,
+                })
+            })
+            .collect()
+    }
+
+    /// Signs the chain's current head now (besides the automatic every-N-records-or-T-seconds
+    /// checkpoints): before a backup or an export, say.
+    pub async fn sign_audit_checkpoint(&self) -> Result<(), StoreError> {
+        crate::audit_writer::sign_head(&self.pool, &self.signer, &self.tenant).await
+    }
+
+    /// Re-reads and re-hashes the whole chain and checks its checkpoints with this installation's
+    /// key, naming the first broken record.
+    pub async fn verify_audit(&self) -> Result<VerifyReport, StoreError> {
+        let key = self.signer.verifying_key();
+        self.verify_audit_with(&key).await
+    }
+
+    /// Like [`verify_audit`](Self::verify_audit), with a public key held apart from the
+    /// installation (an exported one): a chain rewritten and re-signed with a replaced key fails.
+    pub async fn verify_audit_with(&self, key: &VerifyingKey) -> Result<VerifyReport, StoreError> {
+        let checkpoints = self.audit_checkpoints().await?;
+        let mut verifier = ChainVerifier::new(self.tenant.as_str(), &checkpoints);
+        // Reading the next page overlaps with hashing this one (on a blocking thread).
+        let mut rows = self.audit_page(0).await?;
+        while let Some(last) = rows.last().map(|r| r.0) {
+            let full = rows.len() == VERIFY_PAGE as usize;
+            let hashing = tokio::task::spawn_blocking(move || {
+                for (seq, entry, prev_hash, hash) in &rows {
+                    verifier.push(*seq, prev_hash, hash, entry);
                 }
+                verifier
+            });
+            let next = async {
+                if full {
+                    self.audit_page(last).await
+                } else {
+                    Ok(Vec::new())
+                }
+            };
+            let (hashed, next) = tokio::join!(hashing, next);
+            verifier = hashed.map_err(|e| StoreError::VerifyStopped(e.to_string()))?;
+            if verifier.broken() {
+                break;
             }
+            rows = next?;
         }
-        Ok(verify_chain(self.tenant.as_str(), &records))
+        Ok(verifier.finish(&checkpoints, Some(key)))
     }
 }

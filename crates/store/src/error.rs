@@ -48,4 +48,13 @@ pub enum StoreError {
         /// The status the change needs.
         expected: String,
     },
+    /// An audit record could not be committed (the whole batch it was in was rolled back).
+    #[error("audit append failed: {0}")]
+    AuditAppend(String),
+    /// Verifying the audit chain stopped before it finished (its worker thread failed).
+    #[error("audit verification stopped: {0}")]
+    VerifyStopped(String),
+    /// The audit signing key could not be read or created.
+    #[error(transparent)]
+    Key(#[from] steward_audit::KeyError),
 }

@@ -7,6 +7,7 @@
 
 mod approvals;
 mod audit;
+mod audit_writer;
 mod conversations;
 mod counters;
 mod error;
@@ -14,8 +15,9 @@ mod standing;
 mod store;
 
 pub use approvals::{ApprovalRow, ApprovalStatus};
+pub use audit_writer::CheckpointPolicy;
 pub use conversations::ConversationRow;
 pub use counters::Reservation;
 pub use error::StoreError;
 pub use standing::{StandingRow, stored_time};
-pub use store::{Store, TenantStore};
+pub use store::{AuditOptions, Store, TenantStore};

@@ -1,4 +1,4 @@
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -9,19 +9,54 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use steward_domain::TenantId;
 use tokio::sync::Mutex;
 
+use steward_audit::CheckpointSigner;
+
 use crate::StoreError;
+use crate::audit_writer::{AuditWriter, CheckpointPolicy};
+
+/// How the audit trail of a store is signed.
+#[derive(Debug, Clone)]
+pub struct AuditOptions {
+    /// The installation's checkpoint signing key file (created on first use, owner-only).
+    pub signing_key: PathBuf,
+    /// How often checkpoints are signed.
+    pub checkpoints: CheckpointPolicy,
+}
+
+impl AuditOptions {
+    /// The defaults for a database file: the key `audit-signing.key` beside it, a checkpoint
+    /// every 1,000 records or 60 seconds.
+    pub fn beside(database: &Path) -> Self {
+        let dir = database
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        Self {
+            signing_key: dir.join("audit-signing.key"),
+            checkpoints: CheckpointPolicy::default(),
+        }
+    }
+}
 
 /// The database of one Steward installation.
 #[derive(Debug, Clone)]
 pub struct Store {
     pool: SqlitePool,
-    /// Serialises audit appends of this process (SQLite's write lock serialises processes).
+    /// Serialises this process's unbatched audit appends (SQLite's write lock serialises processes).
     append_lock: Arc<Mutex<()>>,
+    writer: AuditWriter,
+    signer: Arc<CheckpointSigner>,
 }
 
 impl Store {
-    /// Opens (creating if needed) the SQLite file and applies migrations.
+    /// Opens (creating if needed) the SQLite file and applies migrations, with the default audit
+    /// options ([`AuditOptions::beside`] the file).
     pub async fn open(path: &Path) -> Result<Self, StoreError> {
+        Self::open_with(path, AuditOptions::beside(path)).await
+    }
+
+    /// Opens the SQLite file with explicit audit options.
+    pub async fn open_with(path: &Path, audit: AuditOptions) -> Result<Self, StoreError> {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent).map_err(|e| StoreError::Open {
                 path: path.display().to_string(),
@@ -49,10 +84,26 @@ impl Store {
                 source,
             })?;
         sqlx::migrate!("migrations/sqlite").run(&pool).await?;
+        let signer = Arc::new(CheckpointSigner::load_or_create(&audit.signing_key)?);
+        let writer = AuditWriter::start(pool.clone(), signer.clone(), audit.checkpoints);
         Ok(Self {
             pool,
             append_lock: Arc::new(Mutex::new(())),
+            writer,
+            signer,
         })
+    }
+
+    /// Signs a checkpoint of every chain this process appended to since its last one. Call it
+    /// before a process exits, so a short run's records are covered too.
+    pub async fn sign_pending_checkpoints(&self) -> Result<(), StoreError> {
+        self.writer.sign_pending().await
+    }
+
+    /// The public key that verifies this installation's audit checkpoints (64 hex digits), for
+    /// an auditor to keep apart from the installation.
+    pub fn audit_public_key(&self) -> String {
+        self.signer.public_key_hex()
     }
 
     /// Registers a tenant (idempotent; the name is updated).
@@ -102,6 +153,8 @@ impl Store {
             pool: self.pool.clone(),
             tenant,
             append_lock: self.append_lock.clone(),
+            writer: self.writer.clone(),
+            signer: self.signer.clone(),
         }
     }
 
@@ -118,6 +171,8 @@ pub struct TenantStore {
     pub(crate) pool: SqlitePool,
     pub(crate) tenant: TenantId,
     pub(crate) append_lock: Arc<Mutex<()>>,
+    pub(crate) writer: AuditWriter,
+    pub(crate) signer: Arc<CheckpointSigner>,
 }
 
 impl TenantStore {

@@ -231,3 +231,153 @@ async fn concurrent_reservations_each_see_a_distinct_count() -> anyhow::Result<(
     );
     Ok(())
 }
+
+mod checkpoints {
+    use std::time::Duration;
+
+    use steward_audit::{AuditEntry, CheckpointSigner, RecordKind, parse_public_key};
+    use steward_domain::TenantId;
+    use steward_store::{AuditOptions, CheckpointPolicy, Store};
+
+    async fn open_every(
+        every: u32,
+        interval: Duration,
+    ) -> anyhow::Result<(tempfile::TempDir, Store)> {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("steward.db");
+        let mut options = AuditOptions::beside(&path);
+        options.checkpoints = CheckpointPolicy { every, interval };
+        let store = Store::open_with(&path, options).await?;
+        Ok((dir, store))
+    }
+
+    async fn append(t: &steward_store::TenantStore, n: usize) -> anyhow::Result<()> {
+        for i in 0..n {
+            let mut e = AuditEntry::new("acme", RecordKind::Intent);
+            e.action = Some(format!("entra.user.disable#{i}"));
+            t.append_audit(e).await?;
+        }
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn every_n_records_a_signed_checkpoint_and_truncation_past_it_is_named()
+    -> anyhow::Result<()> {
+        let (_dir, store) = open_every(5, Duration::from_secs(3600)).await?;
+        let t = store.ensure_tenant(&TenantId::new("acme")?, "Acme").await?;
+        append(&t, 12).await?;
+        let seqs: Vec<i64> = t.audit_checkpoints().await?.iter().map(|c| c.seq).collect();
+        assert_eq!(seqs, vec![5, 10]);
+        let report = t.verify_audit().await?;
+        assert!(report.intact(), "{report:?}");
+        assert_eq!((report.checkpoints, report.last_checkpoint), (2, Some(10)));
+
+        // Cutting the chain back to #11 passes no checkpoint: the chain is still valid.
+        sqlx::query("DELETE FROM audit_records WHERE seq > 11")
+            .execute(store.pool())
+            .await?;
+        assert!(t.verify_audit().await?.intact());
+        // Cutting it back to #7 passes the checkpoint at #10.
+        sqlx::query("DELETE FROM audit_records WHERE seq > 7")
+            .execute(store.pool())
+            .await?;
+        let broken = t.verify_audit().await?.first_break.expect("truncation");
+        assert_eq!(broken.seq, 8);
+        assert!(
+            broken.reason.contains("#8..#10 were removed"),
+            "{}",
+            broken.reason
+        );
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn a_quiet_chain_is_signed_after_the_interval() -> anyhow::Result<()> {
+        let (_dir, store) = open_every(1000, Duration::from_millis(200)).await?;
+        let t = store.ensure_tenant(&TenantId::new("acme")?, "Acme").await?;
+        append(&t, 3).await?;
+        let mut waited = Duration::ZERO;
+        while t.audit_checkpoints().await?.is_empty() && waited < Duration::from_secs(5) {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            waited += Duration::from_millis(50);
+        }
+        let seqs: Vec<i64> = t.audit_checkpoints().await?.iter().map(|c| c.seq).collect();
+        assert_eq!(seqs, vec![3]);
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn a_chain_rewritten_and_re_signed_with_another_key_fails_against_the_exported_key()
+    -> anyhow::Result<()> {
+        let (_dir, store) = open_every(4, Duration::from_secs(3600)).await?;
+        let exported = parse_public_key(&store.audit_public_key(), "export")?;
+        let t = store.ensure_tenant(&TenantId::new("acme")?, "Acme").await?;
+        append(&t, 8).await?;
+        assert!(t.verify_audit_with(&exported).await?.intact());
+
+        // Someone with write access replaces the checkpoints with ones signed by their own key.
+        let forger = CheckpointSigner::from_secret([9; 32]);
+        let heads: Vec<(i64, String)> =
+            sqlx::query_as("SELECT seq, hash FROM audit_records WHERE seq IN (4, 8) ORDER BY seq")
+                .fetch_all(store.pool())
+                .await?;
+        sqlx::query("DELETE FROM audit_checkpoints")
+            .execute(store.pool())
+            .await?;
+        for (seq, hash) in heads {
+            let c = forger.sign("acme", seq, &hash, chrono::Utc::now());
+            sqlx::query("INSERT INTO audit_checkpoints (tenant, seq, head_hash, time, key_id, signature) VALUES ('acme', ?, ?, ?, ?, ?)")
+                .bind(c.seq)
+                .bind(&c.head_hash)
+                .bind(c.time.to_rfc3339_opts(chrono::SecondsFormat::Micros, true))
+                .bind(&c.key_id)
+                .bind(&c.signature)
+                .execute(store.pool())
+                .await?;
+        }
+        let broken = t
+            .verify_audit_with(&exported)
+            .await?
+            .first_break
+            .expect("forged checkpoints");
+        assert_eq!(broken.seq, 4);
+        assert!(
+            broken.reason.contains("does not verify"),
+            "{}",
+            broken.reason
+        );
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn two_stores_on_one_file_and_many_writers_keep_every_chain_gapless() -> anyhow::Result<()>
+    {
+        let (dir, first) = open_every(50, Duration::from_secs(3600)).await?;
+        // A second handle on the same file stands for a second process: its own writer task.
+        let second = Store::open(&dir.path().join("steward.db")).await?;
+        let a1 = first.ensure_tenant(&TenantId::new("acme")?, "Acme").await?;
+        let b1 = first.ensure_tenant(&TenantId::new("beta")?, "Beta").await?;
+        let a2 = second.tenant(&TenantId::new("acme")?).await?;
+        let mut tasks = Vec::new();
+        for i in 0..64 {
+            let t = match i % 3 {
+                0 => a1.clone(),
+                1 => b1.clone(),
+                _ => a2.clone(),
+            };
+            tasks.push(tokio::spawn(async move { append(&t, 10).await }));
+        }
+        for task in tasks {
+            task.await??;
+        }
+        for t in [&a1, &b1] {
+            let report = t.verify_audit().await?;
+            assert!(report.intact(), "{report:?}");
+        }
+        let a = a1.verify_audit().await?;
+        let b = b1.verify_audit().await?;
+        assert_eq!(a.records + b.records, 640);
+        assert_eq!(b.records, 210);
+        Ok(())
+    }
+}

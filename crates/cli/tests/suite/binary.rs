@@ -59,6 +59,112 @@ async fn ask_json_then_audit_verify_then_tamper_is_named() -> anyhow::Result<()>
     Ok(())
 }
 
+#[tokio::test]
+async fn a_chain_cut_short_past_its_signed_checkpoint_fails_against_the_exported_key()
+-> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let data = dir.path().to_str().context("path")?;
+    let out = steward()
+        .args([
+            "ask",
+            "--data-dir",
+            data,
+            "--seed",
+            "../sim/seeds/demo.json",
+            "--json",
+            "--as",
+            "adele@larkspur.example",
+            "I forgot my password and now I'm locked out",
+        ])
+        .output()?;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // The auditor keeps the public key apart from the installation.
+    let key = steward()
+        .args(["audit", "public-key", "--data-dir", data])
+        .output()?;
+    assert!(
+        key.status.success(),
+        "{}",
+        String::from_utf8_lossy(&key.stderr)
+    );
+    let key_file = dir.path().join("auditor.pub");
+    std::fs::write(&key_file, &key.stdout)?;
+    let key_arg = key_file.to_str().context("path")?;
+    let verify = steward()
+        .args([
+            "audit",
+            "verify",
+            "--data-dir",
+            data,
+            "--public-key",
+            key_arg,
+        ])
+        .output()?;
+    let text = String::from_utf8_lossy(&verify.stdout);
+    assert!(verify.status.success(), "{text}");
+    // `ask` signs what it wrote before exiting: one checkpoint covering the last record.
+    assert!(
+        text.contains("intact") && text.contains("1 signed checkpoint, the newest covers #"),
+        "{text}"
+    );
+
+    // Someone cuts the chain short: the shorter chain is still a valid chain, but not the one
+    // the checkpoint signed.
+    let store = steward_store::Store::open(&dir.path().join("steward.db")).await?;
+    let (last,): (i64,) = sqlx::query_as("SELECT MAX(seq) FROM audit_records")
+        .fetch_one(store.pool())
+        .await?;
+    sqlx::query("DELETE FROM audit_records WHERE seq > ?")
+        .bind(last - 3)
+        .execute(store.pool())
+        .await?;
+    drop(store);
+    let verify = steward()
+        .args([
+            "audit",
+            "verify",
+            "--data-dir",
+            data,
+            "--public-key",
+            key_arg,
+        ])
+        .output()?;
+    let text = String::from_utf8_lossy(&verify.stdout);
+    assert_eq!(verify.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains(&format!("BROKEN at record #{}", last - 2)) && text.contains("were removed"),
+        "{text}"
+    );
+
+    // A key that is not the installation's does not verify its checkpoints either.
+    let other = "3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c";
+    let verify = steward()
+        .args(["audit", "verify", "--data-dir", data, "--public-key", other])
+        .output()?;
+    let text = String::from_utf8_lossy(&verify.stdout);
+    assert_eq!(verify.status.code(), Some(1), "{text}");
+    assert!(text.contains("does not verify"), "{text}");
+    // A malformed key is a clear error, not a verdict.
+    let verify = steward()
+        .args([
+            "audit",
+            "verify",
+            "--data-dir",
+            data,
+            "--public-key",
+            "not-a-key",
+        ])
+        .output()?;
+    assert_eq!(verify.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&verify.stderr).contains("malformed"));
+    Ok(())
+}
+
 #[test]
 fn a_broken_policy_file_stops_start_up_with_file_and_line() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;

@@ -1,0 +1,318 @@
+//! Group commit for audit appends: one task per process owns appending. Every caller hands it a
+//! record and waits; the task takes everything queued at that moment, seals it onto the tenants'
+//! chains and commits it in one transaction — one sync to disk shared by every conversation that
+//! was waiting — and only then answers each caller. So a record is durable before its caller
+//! goes on (an intent before its connector call), while throughput grows with concurrency.
+//!
+//! The same task signs checkpoints: inside the batch's transaction when a tenant has gained
+//! `every` records since its last one, and on a timer for a tenant whose newest records have
+//! waited `interval` unsigned.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use sqlx::{Sqlite, SqlitePool, Transaction};
+use steward_audit::{AuditEntry, CheckpointSigner, GENESIS_HASH};
+use steward_domain::TenantId;
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::Instant;
+
+use crate::StoreError;
+
+/// How often checkpoints are signed.
+#[derive(Debug, Clone, Copy)]
+pub struct CheckpointPolicy {
+    /// After this many new records of a tenant.
+    pub every: u32,
+    /// Or after this long with unsigned records.
+    pub interval: Duration,
+}
+
+impl Default for CheckpointPolicy {
+    fn default() -> Self {
+        Self {
+            every: 1000,
+            interval: Duration::from_secs(60),
+        }
+    }
+}
+
+/// The most records one transaction takes (bounds its size and the wait of the first caller).
+const MAX_BATCH: usize = 512;
+
+struct Pending {
+    tenant: TenantId,
+    entry: AuditEntry,
+    reply: oneshot::Sender<Result<i64, StoreError>>,
+}
+
+/// What the writer task is asked to do.
+enum Message {
+    Append(Box<Pending>),
+    /// Sign every tenant's head that has unsigned records (before a process exits).
+    SignPending(oneshot::Sender<Result<(), StoreError>>),
+}
+
+/// The callers' side of the writer.
+#[derive(Debug, Clone)]
+pub(crate) struct AuditWriter {
+    queue: mpsc::UnboundedSender<Message>,
+}
+
+impl std::fmt::Debug for Pending {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pending")
+            .field("tenant", &self.tenant)
+            .finish()
+    }
+}
+
+impl AuditWriter {
+    /// Starts the writer task on the current runtime.
+    pub fn start(
+        pool: SqlitePool,
+        signer: Arc<CheckpointSigner>,
+        policy: CheckpointPolicy,
+    ) -> Self {
+        let (queue, rx) = mpsc::unbounded_channel();
+        tokio::spawn(run(pool, signer, policy, rx));
+        Self { queue }
+    }
+
+    /// Appends `entry` to `tenant`'s chain and returns its sequence number once committed.
+    pub async fn append(&self, tenant: TenantId, entry: AuditEntry) -> Result<i64, StoreError> {
+        let (reply, answer) = oneshot::channel();
+        self.queue
+            .send(Message::Append(Box::new(Pending {
+                tenant,
+                entry,
+                reply,
+            })))
+            .map_err(|_| StoreError::AuditAppend("the audit writer has stopped".into()))?;
+        answer
+            .await
+            .map_err(|_| StoreError::AuditAppend("the audit writer stopped mid-append".into()))?
+    }
+}
+
+impl AuditWriter {
+    /// Signs a checkpoint for every tenant whose newest records this process has not signed yet:
+    /// a short-lived process (`steward ask`) calls it before exiting.
+    pub async fn sign_pending(&self) -> Result<(), StoreError> {
+        let (reply, answer) = oneshot::channel();
+        self.queue
+            .send(Message::SignPending(reply))
+            .map_err(|_| StoreError::AuditAppend("the audit writer has stopped".into()))?;
+        answer
+            .await
+            .map_err(|_| StoreError::AuditAppend("the audit writer stopped".into()))?
+    }
+}
+
+/// Per tenant: records appended by this process since its last checkpoint, and since when.
+#[derive(Default)]
+struct Unsigned {
+    count: u32,
+    since: Option<Instant>,
+}
+
+async fn run(
+    pool: SqlitePool,
+    signer: Arc<CheckpointSigner>,
+    policy: CheckpointPolicy,
+    mut rx: mpsc::UnboundedReceiver<Message>,
+) {
+    let mut unsigned: HashMap<TenantId, Unsigned> = HashMap::new();
+    let tick = (policy.interval / 4).max(Duration::from_millis(50));
+    let mut ticker = tokio::time::interval(tick);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            next = rx.recv() => {
+                let Some(first) = next else { break };
+                let first = match first {
+                    Message::Append(p) => p,
+                    Message::SignPending(reply) => {
+                        let _ = reply.send(sign_all(&pool, &signer, &mut unsigned).await);
+                        continue;
+                    }
+                };
+                let mut batch = vec![*first];
+                let mut then_sign = None;
+                while batch.len() < MAX_BATCH {
+                    match rx.try_recv() {
+                        Ok(Message::Append(p)) => batch.push(*p),
+                        Ok(Message::SignPending(reply)) => {
+                            then_sign = Some(reply);
+                            break;
+                        }
+                        Err(_) => break,
+                    }
+                }
+                commit(&pool, &signer, policy, &mut unsigned, batch).await;
+                if let Some(reply) = then_sign {
+                    let _ = reply.send(sign_all(&pool, &signer, &mut unsigned).await);
+                }
+            }
+            _ = ticker.tick() => {
+                let due: Vec<TenantId> = unsigned
+                    .iter()
+                    .filter(|(_, u)| u.count > 0 && u.since.is_some_and(|s| s.elapsed() >= policy.interval))
+                    .map(|(t, _)| t.clone())
+                    .collect();
+                for tenant in due {
+                    match sign_head(&pool, &signer, &tenant).await {
+                        Ok(()) => { unsigned.remove(&tenant); }
+                        Err(e) => tracing::warn!(tenant = %tenant, error = %e, "audit checkpoint not signed; will retry"),
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Signs the head of every tenant with records this process has not signed.
+async fn sign_all(
+    pool: &SqlitePool,
+    signer: &CheckpointSigner,
+    unsigned: &mut HashMap<TenantId, Unsigned>,
+) -> Result<(), StoreError> {
+    let due: Vec<TenantId> = unsigned
+        .iter()
+        .filter(|(_, u)| u.count > 0)
+        .map(|(t, _)| t.clone())
+        .collect();
+    for tenant in due {
+        sign_head(pool, signer, &tenant).await?;
+        unsigned.remove(&tenant);
+    }
+    Ok(())
+}
+
+/// Seals and commits one batch, then answers every caller in it.
+async fn commit(
+    pool: &SqlitePool,
+    signer: &CheckpointSigner,
+    policy: CheckpointPolicy,
+    unsigned: &mut HashMap<TenantId, Unsigned>,
+    batch: Vec<Pending>,
+) {
+    let mut counts: HashMap<TenantId, u32> = HashMap::new();
+    let result = async {
+        // IMMEDIATE takes SQLite's write lock first, so two processes cannot pick the same seq.
+        let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut heads: HashMap<TenantId, (i64, String)> = HashMap::new();
+        let mut seqs = Vec::with_capacity(batch.len());
+        let mut rows = Vec::with_capacity(batch.len());
+        for p in &batch {
+            let head = match heads.get(&p.tenant) {
+                Some(h) => h.clone(),
+                None => head(&mut tx, &p.tenant).await?,
+            };
+            let mut entry = p.entry.clone();
+            entry.tenant = p.tenant.to_string();
+            let record = entry.seal(head.0 + 1, &head.1);
+            heads.insert(p.tenant.clone(), (record.seq, record.hash.clone()));
+            *counts.entry(p.tenant.clone()).or_default() += 1;
+            seqs.push(record.seq);
+            rows.push((p.tenant.as_str(), record));
+        }
+        // One statement for the whole batch: each statement is a round trip to SQLite's thread.
+        let mut insert = sqlx::QueryBuilder::<Sqlite>::new(
+            "INSERT INTO audit_records (tenant, seq, kind, time, conversation, entry, prev_hash, hash) ",
+        );
+        insert.push_values(&rows, |mut row, (tenant, record)| {
+            row.push_bind(*tenant)
+                .push_bind(record.seq)
+                .push_bind(record.entry.kind.as_str())
+                .push_bind(record.entry.time.to_rfc3339())
+                .push_bind(record.entry.conversation.as_deref())
+                .push_bind(record.entry.canonical())
+                .push_bind(&record.prev_hash)
+                .push_bind(&record.hash);
+        });
+        insert.build().execute(&mut *tx).await?;
+        for (tenant, (seq, hash)) in &heads {
+            let pending = unsigned.get(tenant).map_or(0, |u| u.count);
+            if pending + counts.get(tenant).copied().unwrap_or(0) >= policy.every {
+                insert_checkpoint(&mut tx, signer, tenant, *seq, hash).await?;
+            }
+        }
+        tx.commit().await?;
+        Ok::<_, StoreError>((seqs, heads))
+    }
+    .await;
+    match result {
+        Ok((seqs, heads)) => {
+            for (tenant, _) in heads {
+                let added = counts.get(&tenant).copied().unwrap_or(0);
+                let u = unsigned.entry(tenant).or_default();
+                if u.count + added >= policy.every {
+                    *u = Unsigned::default();
+                } else {
+                    u.count += added;
+                    u.since.get_or_insert_with(Instant::now);
+                }
+            }
+            for (p, seq) in batch.into_iter().zip(seqs) {
+                let _ = p.reply.send(Ok(seq));
+            }
+        }
+        Err(e) => {
+            let message = e.to_string();
+            for p in batch {
+                let _ = p.reply.send(Err(StoreError::AuditAppend(message.clone())));
+            }
+        }
+    }
+}
+
+async fn head(
+    tx: &mut Transaction<'_, Sqlite>,
+    tenant: &TenantId,
+) -> Result<(i64, String), StoreError> {
+    let last: Option<(i64, String)> = sqlx::query_as(
+        "SELECT seq, hash FROM audit_records WHERE tenant = ? ORDER BY seq DESC LIMIT 1",
+    )
+    .bind(tenant.as_str())
+    .fetch_optional(&mut **tx)
+    .await?;
+    Ok(last.unwrap_or((0, GENESIS_HASH.to_owned())))
+}
+
+async fn insert_checkpoint(
+    tx: &mut Transaction<'_, Sqlite>,
+    signer: &CheckpointSigner,
+    tenant: &TenantId,
+    seq: i64,
+    hash: &str,
+) -> Result<(), StoreError> {
+    let c = signer.sign(tenant.as_str(), seq, hash, Utc::now());
+    sqlx::query("INSERT OR IGNORE INTO audit_checkpoints (tenant, seq, head_hash, time, key_id, signature) VALUES (?, ?, ?, ?, ?, ?)")
+        .bind(&c.tenant)
+        .bind(c.seq)
+        .bind(&c.head_hash)
+        .bind(c.time.to_rfc3339_opts(chrono::SecondsFormat::Micros, true))
+        .bind(&c.key_id)
+        .bind(&c.signature)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Signs the current head of `tenant`'s chain in a transaction of its own.
+pub(crate) async fn sign_head(
+    pool: &SqlitePool,
+    signer: &CheckpointSigner,
+    tenant: &TenantId,
+) -> Result<(), StoreError> {
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    let (seq, hash) = head(&mut tx, tenant).await?;
+    if seq > 0 {
+        insert_checkpoint(&mut tx, signer, tenant, seq, &hash).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}

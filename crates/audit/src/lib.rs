@@ -8,11 +8,13 @@
 
 mod chain;
 mod checkpoint;
+mod export;
 mod record;
 mod redact;
 
 pub use chain::{ChainBreak, ChainVerifier, GENESIS_HASH, VerifyReport, verify_chain};
 pub use checkpoint::{Checkpoint, CheckpointSigner, KeyError, key_id, parse_public_key};
 pub use ed25519_dalek::VerifyingKey;
+pub use export::{ExportFormat, OCSF_VERSION, export_line, to_ocsf};
 pub use record::{AuditEntry, AuditRecord, RecordKind};
 pub use redact::{REDACTED, redact};

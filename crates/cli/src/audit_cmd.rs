@@ -7,7 +7,9 @@ use anyhow::Context as _;
 use steward_domain::TenantId;
 use steward_store::Store;
 
-use crate::cli::{AuditArgs, AuditCommand};
+use steward_audit::{ExportFormat, export_line};
+
+use crate::cli::{AuditArgs, AuditCommand, ExportFormatArg};
 
 async fn open(data_dir: &Path) -> anyhow::Result<Store> {
     let path = data_dir.join("steward.db");
@@ -24,6 +26,52 @@ async fn tenants(store: &Store, only: Option<&str>) -> anyhow::Result<Vec<Tenant
     match only {
         Some(t) => Ok(vec![TenantId::new(t)?]),
         None => Ok(store.tenants().await?),
+    }
+}
+
+/// Records per page read while exporting.
+const EXPORT_PAGE: i64 = 5_000;
+
+/// Prints every tenant's records in range, then (following) new ones as they are written.
+async fn export(
+    tenants: &[steward_store::TenantStore],
+    format: ExportFormat,
+    since: Option<chrono::DateTime<chrono::Utc>>,
+    until: Option<chrono::DateTime<chrono::Utc>>,
+    follow: bool,
+) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    let mut last: Vec<i64> = vec![0; tenants.len()];
+    let stop = tokio::signal::ctrl_c();
+    tokio::pin!(stop);
+    loop {
+        let mut out = std::io::stdout().lock();
+        for (t, after) in tenants.iter().zip(last.iter_mut()) {
+            loop {
+                let page = t
+                    .audit_records_after(*after, since, until, EXPORT_PAGE)
+                    .await?;
+                for r in &page {
+                    writeln!(out, "{}", export_line(r, format))?;
+                }
+                match page.last() {
+                    Some(r) => *after = r.seq,
+                    None => break,
+                }
+                if (page.len() as i64) < EXPORT_PAGE {
+                    break;
+                }
+            }
+        }
+        out.flush()?;
+        drop(out);
+        if !follow {
+            return Ok(());
+        }
+        tokio::select! {
+            _ = &mut stop => return Ok(()),
+            _ = tokio::time::sleep(std::time::Duration::from_millis(500)) => {}
+        }
     }
 }
 
@@ -44,6 +92,29 @@ fn exported_key(given: &str) -> anyhow::Result<steward_audit::VerifyingKey> {
 
 pub async fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
     match args.command {
+        AuditCommand::Export {
+            tenant,
+            format,
+            since,
+            until,
+            follow,
+            data_dir,
+        } => {
+            let store = open(&data_dir).await?;
+            let format = match format {
+                ExportFormatArg::Jsonl => ExportFormat::JsonLines,
+                ExportFormatArg::Ocsf => ExportFormat::Ocsf,
+            };
+            let handles = {
+                let mut out = Vec::new();
+                for t in tenants(&store, tenant.as_deref()).await? {
+                    out.push(store.tenant(&t).await?);
+                }
+                out
+            };
+            export(&handles, format, since, until, follow).await?;
+            Ok(ExitCode::SUCCESS)
+        }
         AuditCommand::PublicKey { data_dir } => {
             let store = open(&data_dir).await?;
             let key = store.audit_public_key();

@@ -91,6 +91,28 @@ pub struct AuditArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {
+    /// Print a tenant's audit records for a SIEM, one per line: JSON Lines or OCSF API Activity;
+    /// by time range, and with --follow, new records as they are written.
+    Export {
+        /// The tenant (default: every tenant).
+        #[arg(long)]
+        tenant: Option<String>,
+        /// `jsonl` (the records as stored) or `ocsf` (OCSF 1.1 API Activity events).
+        #[arg(long, value_enum, default_value = "jsonl")]
+        format: ExportFormatArg,
+        /// Only records written at or after this time (RFC 3339, e.g. 2026-11-24T00:00:00Z).
+        #[arg(long)]
+        since: Option<chrono::DateTime<chrono::Utc>>,
+        /// Only records written before this time (RFC 3339).
+        #[arg(long)]
+        until: Option<chrono::DateTime<chrono::Utc>>,
+        /// Keep running and print new records as they are written (Ctrl-C stops).
+        #[arg(long, conflicts_with = "until")]
+        follow: bool,
+        /// Data directory.
+        #[arg(long, default_value = "steward-data", env = "STEWARD_DATA_DIR")]
+        data_dir: PathBuf,
+    },
     /// Print the public key that verifies this installation's audit checkpoints (keep a copy
     /// apart from the installation: `audit verify --public-key` then catches a replaced key).
     PublicKey {
@@ -354,6 +376,15 @@ pub enum BenchCommand {
         #[arg(long, default_value = "steward-bench")]
         dir: PathBuf,
     },
+}
+
+/// `audit export --format`.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum ExportFormatArg {
+    /// JSON Lines: each record as stored.
+    Jsonl,
+    /// OCSF API Activity (class 6003).
+    Ocsf,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]

@@ -82,6 +82,45 @@ impl TenantStore {
             .collect()
     }
 
+    /// Up to `limit` records after sequence number `after`, in chain order, optionally only those
+    /// written in `[since, until)`: for exports, which page through the chain (and, following it,
+    /// ask again from the last sequence number they saw).
+    pub async fn audit_records_after(
+        &self,
+        after: i64,
+        since: Option<chrono::DateTime<chrono::Utc>>,
+        until: Option<chrono::DateTime<chrono::Utc>>,
+        limit: i64,
+    ) -> Result<Vec<AuditRecord>, StoreError> {
+        // Times are stored as RFC 3339 in UTC with one format, so they compare as text.
+        let rows: Vec<(i64, String, String, String)> = sqlx::query_as(
+            "SELECT seq, entry, prev_hash, hash FROM audit_records WHERE tenant = ? AND seq > ? AND (? IS NULL OR time >= ?) AND (? IS NULL OR time < ?) ORDER BY seq LIMIT ?",
+        )
+        .bind(self.tenant.as_str())
+        .bind(after)
+        .bind(since.map(|t| t.to_rfc3339()))
+        .bind(since.map(|t| t.to_rfc3339()))
+        .bind(until.map(|t| t.to_rfc3339()))
+        .bind(until.map(|t| t.to_rfc3339()))
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|(seq, entry, prev_hash, hash)| {
+                let entry = serde_json::from_str(&entry).map_err(|e| StoreError::Corrupt {
+                    what: "audit record",
+                    reason: format!("seq {seq}: {e}"),
+                })?;
+                Ok(AuditRecord {
+                    seq,
+                    prev_hash,
+                    hash,
+                    entry,
+                })
+            })
+            .collect()
+    }
+
     /// One page of the chain after `after`, for verification.
     async fn audit_page(
         &self,

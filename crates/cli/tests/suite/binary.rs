@@ -165,6 +165,165 @@ async fn a_chain_cut_short_past_its_signed_checkpoint_fails_against_the_exported
     Ok(())
 }
 
+/// Runs Adele's locked-out request in-process against `data`; returns the temporary password
+/// Steward showed her.
+fn ask_adele(data: &str) -> anyhow::Result<String> {
+    let out = steward()
+        .args([
+            "ask",
+            "--data-dir",
+            data,
+            "--seed",
+            "../sim/seeds/demo.json",
+            "--json",
+            "--as",
+            "adele@larkspur.example",
+            "I forgot my password and now I'm locked out",
+        ])
+        .output()?;
+    anyhow::ensure!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout)?;
+    let reply = report["reply"].as_str().context("reply")?;
+    let password = reply
+        .rsplit(": ")
+        .next()
+        .filter(|p| p.len() >= 8 && !p.contains(' '))
+        .context("a temporary password in the reply")?;
+    Ok(password.to_owned())
+}
+
+#[test]
+fn audit_export_prints_jsonl_and_ocsf_by_time_range_and_follows_new_records() -> anyhow::Result<()>
+{
+    use std::io::BufRead as _;
+    let dir = tempfile::tempdir()?;
+    let data = dir.path().to_str().context("path")?;
+    let password = ask_adele(data)?;
+
+    let jsonl = steward()
+        .args(["audit", "export", "--data-dir", data])
+        .output()?;
+    assert!(
+        jsonl.status.success(),
+        "{}",
+        String::from_utf8_lossy(&jsonl.stderr)
+    );
+    let records: Vec<Value> = String::from_utf8(jsonl.stdout)?
+        .lines()
+        .map(serde_json::from_str)
+        .collect::<Result<_, _>>()?;
+    assert!(records.len() > 5);
+    let seqs: Vec<i64> = records.iter().filter_map(|r| r["seq"].as_i64()).collect();
+    assert_eq!(seqs, (1..=records.len() as i64).collect::<Vec<_>>());
+    assert_eq!(records[0]["entry"]["kind"], "requestReceived");
+
+    let ocsf = steward()
+        .args(["audit", "export", "--format", "ocsf", "--data-dir", data])
+        .output()?;
+    let events: Vec<Value> = String::from_utf8(ocsf.stdout)?
+        .lines()
+        .map(serde_json::from_str)
+        .collect::<Result<_, _>>()?;
+    assert_eq!(events.len(), records.len());
+    assert!(
+        events
+            .iter()
+            .all(|e| e["class_uid"] == 6003 && e["category_uid"] == 6)
+    );
+    let reset = events
+        .iter()
+        .find(|e| {
+            e["metadata"]["event_code"] == "outcome"
+                && e["api"]["operation"] == "entra.user.reset_password"
+        })
+        .context("the reset's outcome is exported")?;
+    assert_eq!(reset["status_id"], 1);
+    assert_eq!(reset["type_uid"], 600303);
+    // The temporary password never leaves in an export: it never entered a record.
+    let everything = format!(
+        "{}{}",
+        serde_json::to_string(&events)?,
+        serde_json::to_string(&records)?
+    );
+    assert!(
+        !everything.contains(&password),
+        "the temporary password was exported"
+    );
+
+    // A range in the future is empty; one around now holds everything.
+    let later = steward()
+        .args([
+            "audit",
+            "export",
+            "--since",
+            "2999-01-01T00:00:00Z",
+            "--data-dir",
+            data,
+        ])
+        .output()?;
+    assert!(later.status.success() && later.stdout.is_empty());
+    let all = steward()
+        .args([
+            "audit",
+            "export",
+            "--since",
+            "2000-01-01T00:00:00Z",
+            "--until",
+            "2999-01-01T00:00:00Z",
+            "--data-dir",
+            data,
+        ])
+        .output()?;
+    assert_eq!(
+        String::from_utf8(all.stdout)?.lines().count(),
+        records.len()
+    );
+    let bad = steward()
+        .args([
+            "audit",
+            "export",
+            "--since",
+            "yesterday",
+            "--data-dir",
+            data,
+        ])
+        .output()?;
+    assert_eq!(bad.status.code(), Some(2));
+
+    // Following: existing records first, then those of the next conversation as they land.
+    let mut follower = steward()
+        .args(["audit", "export", "--follow", "--data-dir", data])
+        .stdout(std::process::Stdio::piped())
+        .spawn()?;
+    let stdout = follower.stdout.take().context("stdout")?;
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let wait = std::time::Duration::from_secs(20);
+    for _ in 0..records.len() {
+        rx.recv_timeout(wait)?;
+    }
+    ask_adele(data)?;
+    let next: Value = serde_json::from_str(&rx.recv_timeout(wait)?)?;
+    follower.kill()?;
+    let _ = follower.wait();
+    assert_eq!(next["seq"], records.len() as i64 + 1);
+    assert_eq!(next["entry"]["kind"], "requestReceived");
+    Ok(())
+}
+
 #[test]
 fn a_broken_policy_file_stops_start_up_with_file_and_line() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;

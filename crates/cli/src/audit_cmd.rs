@@ -98,6 +98,8 @@ pub async fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
             since,
             until,
             follow,
+            webhook,
+            sink_name,
             data_dir,
         } => {
             let store = open(&data_dir).await?;
@@ -112,7 +114,25 @@ pub async fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
                 }
                 out
             };
-            export(&handles, format, since, until, follow).await?;
+            match webhook {
+                None => export(&handles, format, since, until, follow).await?,
+                Some(url) => {
+                    let webhook = crate::audit_webhook::Webhook {
+                        sink: sink_name.unwrap_or_else(|| url.clone()),
+                        url,
+                        format,
+                        follow,
+                    };
+                    let delivered = crate::audit_webhook::deliver(&webhook, &handles).await?;
+                    for (t, n) in handles.iter().zip(delivered) {
+                        eprintln!(
+                            "tenant {}: {n} record(s) delivered to {}",
+                            t.tenant(),
+                            webhook.url
+                        );
+                    }
+                }
+            }
             Ok(ExitCode::SUCCESS)
         }
         AuditCommand::PublicKey { data_dir } => {

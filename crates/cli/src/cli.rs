@@ -109,6 +109,13 @@ pub enum AuditCommand {
         /// Keep running and print new records as they are written (Ctrl-C stops).
         #[arg(long, conflicts_with = "until")]
         follow: bool,
+        /// Deliver to this HTTP collector (newline-delimited JSON batches, retried with backoff)
+        /// instead of printing; resumes after the last record it acknowledged.
+        #[arg(long, conflicts_with_all = ["since", "until"])]
+        webhook: Option<String>,
+        /// The name the webhook's delivery position is kept under (default: its URL).
+        #[arg(long, requires = "webhook")]
+        sink_name: Option<String>,
         /// Data directory.
         #[arg(long, default_value = "steward-data", env = "STEWARD_DATA_DIR")]
         data_dir: PathBuf,

@@ -5,6 +5,7 @@
 mod approvals_cmd;
 mod ask;
 mod audit_cmd;
+mod audit_webhook;
 mod bench;
 mod bench_audit;
 pub mod cli;

@@ -121,6 +121,30 @@ impl TenantStore {
             .collect()
     }
 
+    /// The last sequence number export sink `sink` acknowledged (0 when it has received nothing).
+    pub async fn export_cursor(&self, sink: &str) -> Result<i64, StoreError> {
+        let row: Option<(i64,)> = sqlx::query_as(
+            "SELECT last_seq FROM audit_export_cursors WHERE tenant = ? AND sink = ?",
+        )
+        .bind(self.tenant.as_str())
+        .bind(sink)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map_or(0, |(seq,)| seq))
+    }
+
+    /// Records that `sink` acknowledged every record up to `seq`.
+    pub async fn set_export_cursor(&self, sink: &str, seq: i64) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO audit_export_cursors (tenant, sink, last_seq, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT(tenant, sink) DO UPDATE SET last_seq = excluded.last_seq, updated_at = excluded.updated_at")
+            .bind(self.tenant.as_str())
+            .bind(sink)
+            .bind(seq)
+            .bind(chrono::Utc::now().to_rfc3339())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     /// One page of the chain after `after`, for verification.
     async fn audit_page(
         &self,

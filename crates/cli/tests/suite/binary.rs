@@ -324,6 +324,138 @@ fn audit_export_prints_jsonl_and_ocsf_by_time_range_and_follows_new_records() ->
     Ok(())
 }
 
+/// A SIEM collector on loopback that fails its first `failures` requests with 503.
+async fn collector(
+    failures: usize,
+    status_after: u16,
+) -> anyhow::Result<(
+    String,
+    std::sync::Arc<std::sync::Mutex<Vec<Value>>>,
+    std::sync::Arc<std::sync::atomic::AtomicUsize>,
+)> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::{Arc, Mutex};
+
+    use axum::response::IntoResponse as _;
+    let received: Arc<Mutex<Vec<Value>>> = Arc::default();
+    let requests: Arc<AtomicUsize> = Arc::default();
+    let (r, n) = (received.clone(), requests.clone());
+    let app = axum::Router::new().route(
+        "/ingest",
+        axum::routing::post(move |body: String| {
+            let (r, n) = (r.clone(), n.clone());
+            async move {
+                let seen = n.fetch_add(1, Ordering::SeqCst);
+                if seen < failures {
+                    return (
+                        axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                        [("retry-after", "0")],
+                    )
+                        .into_response();
+                }
+                let status = axum::http::StatusCode::from_u16(status_after)
+                    .unwrap_or(axum::http::StatusCode::OK);
+                if status.is_success()
+                    && let Ok(mut lines) = r.lock()
+                {
+                    lines.extend(
+                        body.lines()
+                            .filter_map(|l| serde_json::from_str::<Value>(l).ok()),
+                    );
+                }
+                status.into_response()
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}/ingest", listener.local_addr()?);
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    Ok((url, received, requests))
+}
+
+async fn run_steward(args: Vec<String>) -> anyhow::Result<std::process::Output> {
+    Ok(tokio::task::spawn_blocking(move || steward().args(args).output()).await??)
+}
+
+#[tokio::test]
+async fn the_webhook_sink_retries_delivers_in_order_once_and_resumes_after_its_cursor()
+-> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let data = dir.path().to_str().context("path")?.to_owned();
+    ask_adele(&data)?;
+    let (url, received, requests) = collector(2, 200).await?;
+    let export = |url: &str| {
+        [
+            "audit",
+            "export",
+            "--format",
+            "ocsf",
+            "--webhook",
+            url,
+            "--data-dir",
+            &data,
+        ]
+        .map(str::to_owned)
+        .to_vec()
+    };
+
+    let out = run_steward(export(&url)).await?;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("503") && stderr.contains("retrying"),
+        "{stderr}"
+    );
+    let first: Vec<String> = received
+        .lock()
+        .map_err(|_| anyhow::anyhow!("lock"))?
+        .iter()
+        .filter_map(|e| e["metadata"]["uid"].as_str().map(str::to_owned))
+        .collect();
+    let n = first.len();
+    assert!(n > 5);
+    let expected: Vec<String> = (1..=n).map(|i| format!("larkspur-labs:{i}")).collect();
+    assert_eq!(first, expected, "every record once, in order");
+    assert_eq!(
+        requests.load(std::sync::atomic::Ordering::SeqCst),
+        3,
+        "two refusals, then one batch"
+    );
+
+    // Nothing new: nothing re-sent.
+    let out = run_steward(export(&url)).await?;
+    assert!(out.status.success());
+    assert_eq!(
+        received.lock().map_err(|_| anyhow::anyhow!("lock"))?.len(),
+        n
+    );
+
+    // The next conversation's records, and only those.
+    ask_adele(&data)?;
+    let out = run_steward(export(&url)).await?;
+    assert!(out.status.success());
+    let all = received
+        .lock()
+        .map_err(|_| anyhow::anyhow!("lock"))?
+        .clone();
+    assert!(all.len() > n);
+    assert_eq!(
+        all[n]["metadata"]["uid"],
+        format!("larkspur-labs:{}", n + 1)
+    );
+
+    // A collector that refuses (a wrong token, say) is an error naming what was delivered.
+    let (refusing, _, _) = collector(0, 401).await?;
+    let out = run_steward(export(&refusing)).await?;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("refused") && stderr.contains("rerun to resume"),
+        "{stderr}"
+    );
+    Ok(())
+}
+
 #[test]
 fn a_broken_policy_file_stops_start_up_with_file_and_line() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;

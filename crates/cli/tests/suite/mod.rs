@@ -2,6 +2,7 @@ mod api;
 mod approvals;
 mod binary;
 mod bulk;
+mod isolation;
 mod layers;
 mod policies;
 mod requests;

@@ -6,7 +6,8 @@ use steward_domain::report::{ActionStatus, TurnStatus};
 
 use super::support::Harness;
 
-fn small_tenant() -> Value {
+/// A second, small tenant (Nordlicht GmbH) with nothing in common with the demo.
+pub fn small_tenant() -> Value {
     let user = |id: &str, upn: &str, name: &str, extra: Value| {
         let mut u = json!({"id": id, "userPrincipalName": upn, "displayName": name, "accountEnabled": true, "department": "Operations"});
         if let (Some(u), Some(extra)) = (u.as_object_mut(), extra.as_object()) {

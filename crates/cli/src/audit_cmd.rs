@@ -159,11 +159,7 @@ pub async fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
             let mut intact = true;
             let mut reports = Vec::new();
             for t in tenants(&store, tenant.as_deref()).await? {
-                let handle = store.tenant(&t).await?;
-                let report = match &key {
-                    Some(key) => handle.verify_audit_with(key).await?,
-                    None => handle.verify_audit().await?,
-                };
+                let report = store.verify_audit_of(&t, key.as_ref()).await?;
                 intact &= report.intact();
                 if !json {
                     match &report.first_break {

@@ -98,7 +98,7 @@ type Row = (
     String,
 );
 
-fn decode(row: Row) -> Result<ApprovalRow, StoreError> {
+fn decode(store: &TenantStore, row: Row) -> Result<ApprovalRow, StoreError> {
     let (id, conversation, requester, action, status, payload, decided_by, note, created_at) = row;
     let corrupt = |reason: String| StoreError::Corrupt {
         what: "approval",
@@ -114,7 +114,7 @@ fn decode(row: Row) -> Result<ApprovalRow, StoreError> {
         requester,
         action,
         status: status.parse().map_err(corrupt)?,
-        payload: serde_json::from_str(&payload).map_err(|e| corrupt(e.to_string()))?,
+        payload: store.open_json(&payload, "approval.payload", "approval")?,
         decided_by,
         note,
         created_at,
@@ -140,7 +140,7 @@ impl TenantStore {
             .bind(conversation.to_string())
             .bind(requester)
             .bind(action)
-            .bind(payload.to_string())
+            .bind(self.seal_json(payload, "approval.payload")?)
             .bind(Utc::now().to_rfc3339())
             .execute(&self.pool)
             .await?;
@@ -167,7 +167,7 @@ impl TenantStore {
                     .await?
             }
         };
-        rows.into_iter().map(decode).collect()
+        rows.into_iter().map(|r| decode(self, r)).collect()
     }
 
     /// Undecided approval requests (pending, or waiting for the requester's answer) created
@@ -183,7 +183,7 @@ impl TenantStore {
         .bind(cutoff)
         .fetch_all(&self.pool)
         .await?;
-        rows.into_iter().map(decode).collect()
+        rows.into_iter().map(|r| decode(self, r)).collect()
     }
 
     /// One approval of this tenant.
@@ -195,7 +195,7 @@ impl TenantStore {
         .bind(id.to_string())
         .fetch_optional(&self.pool)
         .await?;
-        row.map(decode)
+        row.map(|r| decode(self, r))
             .transpose()?
             .ok_or_else(|| StoreError::NotFound {
                 what: "approval",
@@ -215,7 +215,7 @@ impl TenantStore {
         .bind(conversation.to_string())
         .fetch_all(&self.pool)
         .await?;
-        rows.into_iter().map(decode).collect()
+        rows.into_iter().map(|r| decode(self, r)).collect()
     }
 
     /// Moves an undecided approval between pending and waiting-for-information, replacing its
@@ -232,7 +232,7 @@ impl TenantStore {
             "UPDATE approvals SET status = ?, payload = ? WHERE tenant = ? AND id = ? AND status = ?",
         )
         .bind(to.as_str())
-        .bind(payload.to_string())
+        .bind(self.seal_json(payload, "approval.payload")?)
         .bind(self.tenant.as_str())
         .bind(id.to_string())
         .bind(from.as_str())

@@ -12,7 +12,9 @@ impl TenantStore {
     /// returning its sequence number. Concurrent appends of this process share one transaction
     /// and one sync (group commit).
     pub async fn append_audit(&self, entry: AuditEntry) -> Result<i64, StoreError> {
-        self.writer.append(self.tenant.clone(), entry).await
+        self.writer
+            .append(self.tenant.clone(), self.key.clone(), entry)
+            .await
     }
 
     /// Like [`append_audit`](Self::append_audit), but in a transaction and a sync of its own:
@@ -20,6 +22,7 @@ impl TenantStore {
     /// itself does not use it.
     pub async fn append_audit_unbatched(&self, mut entry: AuditEntry) -> Result<i64, StoreError> {
         entry.tenant = self.tenant.to_string();
+        crate::audit_writer::seal_sensitive(&mut entry, &self.key)?;
         let _guard = self.append_lock.lock().await;
         // IMMEDIATE takes SQLite's write lock first, so two processes cannot pick the same seq.
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
@@ -68,10 +71,11 @@ impl TenantStore {
         };
         rows.into_iter()
             .map(|(seq, entry, prev_hash, hash)| {
-                let entry = serde_json::from_str(&entry).map_err(|e| StoreError::Corrupt {
+                let mut entry = serde_json::from_str(&entry).map_err(|e| StoreError::Corrupt {
                     what: "audit record",
                     reason: format!("seq {seq}: {e}"),
                 })?;
+                crate::audit_writer::open_sensitive(&mut entry, &self.key)?;
                 Ok(AuditRecord {
                     seq,
                     prev_hash,
@@ -107,10 +111,11 @@ impl TenantStore {
         .await?;
         rows.into_iter()
             .map(|(seq, entry, prev_hash, hash)| {
-                let entry = serde_json::from_str(&entry).map_err(|e| StoreError::Corrupt {
+                let mut entry = serde_json::from_str(&entry).map_err(|e| StoreError::Corrupt {
                     what: "audit record",
                     reason: format!("seq {seq}: {e}"),
                 })?;
+                crate::audit_writer::open_sensitive(&mut entry, &self.key)?;
                 Ok(AuditRecord {
                     seq,
                     prev_hash,
@@ -145,6 +150,46 @@ impl TenantStore {
         Ok(())
     }
 
+    /// Signs the chain's current head now (besides the automatic every-N-records-or-T-seconds
+    /// checkpoints): before a backup or an export, say.
+    pub async fn sign_audit_checkpoint(&self) -> Result<(), StoreError> {
+        crate::audit_writer::sign_head(&self.pool, &self.signer, &self.tenant).await
+    }
+
+    /// Re-reads and re-hashes the whole chain and checks its checkpoints with this installation's
+    /// key, naming the first broken record.
+    pub async fn verify_audit(&self) -> Result<VerifyReport, StoreError> {
+        let key = self.signer.verifying_key();
+        self.verify_audit_with(&key).await
+    }
+
+    /// Like [`verify_audit`](Self::verify_audit), with a public key held apart from the
+    /// installation (an exported one): a chain rewritten and re-signed with a replaced key fails.
+    pub async fn verify_audit_with(&self, key: &VerifyingKey) -> Result<VerifyReport, StoreError> {
+        self.chain().verify_with(key).await
+    }
+
+    /// The tenant's signed checkpoints, oldest first.
+    pub async fn audit_checkpoints(&self) -> Result<Vec<Checkpoint>, StoreError> {
+        self.chain().audit_checkpoints().await
+    }
+
+    fn chain(&self) -> ChainReader {
+        ChainReader {
+            pool: self.pool.clone(),
+            tenant: self.tenant.clone(),
+        }
+    }
+}
+
+/// Reads one tenant's chain as stored, without its data key: verification hashes what is stored,
+/// so it works for a tenant whose key was destroyed too.
+pub(crate) struct ChainReader {
+    pub(crate) pool: sqlx::SqlitePool,
+    pub(crate) tenant: steward_domain::TenantId,
+}
+
+impl ChainReader {
     /// One page of the chain after `after`, for verification.
     async fn audit_page(
         &self,
@@ -161,7 +206,7 @@ impl TenantStore {
     }
 
     /// The tenant's signed checkpoints, oldest first.
-    pub async fn audit_checkpoints(&self) -> Result<Vec<Checkpoint>, StoreError> {
+    pub(crate) async fn audit_checkpoints(&self) -> Result<Vec<Checkpoint>, StoreError> {
         let rows: Vec<(i64, String, String, String, String)> = sqlx::query_as(
             "SELECT seq, head_hash, time, key_id, signature FROM audit_checkpoints WHERE tenant = ? ORDER BY seq",
         )
@@ -188,22 +233,8 @@ impl TenantStore {
             .collect()
     }
 
-    /// Signs the chain's current head now (besides the automatic every-N-records-or-T-seconds
-    /// checkpoints): before a backup or an export, say.
-    pub async fn sign_audit_checkpoint(&self) -> Result<(), StoreError> {
-        crate::audit_writer::sign_head(&self.pool, &self.signer, &self.tenant).await
-    }
-
-    /// Re-reads and re-hashes the whole chain and checks its checkpoints with this installation's
-    /// key, naming the first broken record.
-    pub async fn verify_audit(&self) -> Result<VerifyReport, StoreError> {
-        let key = self.signer.verifying_key();
-        self.verify_audit_with(&key).await
-    }
-
-    /// Like [`verify_audit`](Self::verify_audit), with a public key held apart from the
-    /// installation (an exported one): a chain rewritten and re-signed with a replaced key fails.
-    pub async fn verify_audit_with(&self, key: &VerifyingKey) -> Result<VerifyReport, StoreError> {
+    /// Re-reads and re-hashes the chain and checks its checkpoints with `key`.
+    pub(crate) async fn verify_with(&self, key: &VerifyingKey) -> Result<VerifyReport, StoreError> {
         let checkpoints = self.audit_checkpoints().await?;
         let mut verifier = ChainVerifier::new(self.tenant.as_str(), &checkpoints);
         // Reading the next page overlaps with hashing this one (on a blocking thread).

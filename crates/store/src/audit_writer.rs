@@ -20,6 +20,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
 use crate::StoreError;
+use crate::crypto::{DataKey, is_sealed};
 
 /// How often checkpoints are signed.
 #[derive(Debug, Clone, Copy)]
@@ -44,6 +45,7 @@ const MAX_BATCH: usize = 512;
 
 struct Pending {
     tenant: TenantId,
+    key: Arc<DataKey>,
     entry: AuditEntry,
     reply: oneshot::Sender<Result<i64, StoreError>>,
 }
@@ -82,11 +84,17 @@ impl AuditWriter {
     }
 
     /// Appends `entry` to `tenant`'s chain and returns its sequence number once committed.
-    pub async fn append(&self, tenant: TenantId, entry: AuditEntry) -> Result<i64, StoreError> {
+    pub async fn append(
+        &self,
+        tenant: TenantId,
+        key: Arc<DataKey>,
+        entry: AuditEntry,
+    ) -> Result<i64, StoreError> {
         let (reply, answer) = oneshot::channel();
         self.queue
             .send(Message::Append(Box::new(Pending {
                 tenant,
+                key,
                 entry,
                 reply,
             })))
@@ -213,6 +221,7 @@ async fn commit(
             };
             let mut entry = p.entry.clone();
             entry.tenant = p.tenant.to_string();
+            seal_sensitive(&mut entry, &p.key)?;
             let record = entry.seal(head.0 + 1, &head.1);
             heads.insert(p.tenant.clone(), (record.seq, record.hash.clone()));
             *counts.entry(p.tenant.clone()).or_default() += 1;
@@ -267,6 +276,40 @@ async fn commit(
             }
         }
     }
+}
+
+/// Seals the record's parameters and detail (the fields that can carry personal data) with the
+/// tenant's key before the record is hashed: the chain covers what is stored, so it verifies
+/// without the key, and after the key is destroyed.
+pub(crate) fn seal_sensitive(entry: &mut AuditEntry, key: &DataKey) -> Result<(), StoreError> {
+    for (field, purpose) in [
+        (&mut entry.params, "audit.params"),
+        (&mut entry.detail, "audit.detail"),
+    ] {
+        if !field.is_null() {
+            *field = serde_json::Value::String(key.seal(&field.to_string(), purpose)?);
+        }
+    }
+    Ok(())
+}
+
+/// Opens what [`seal_sensitive`] sealed (records written before encryption are left as they are).
+pub(crate) fn open_sensitive(entry: &mut AuditEntry, key: &DataKey) -> Result<(), StoreError> {
+    for (field, purpose) in [
+        (&mut entry.params, "audit.params"),
+        (&mut entry.detail, "audit.detail"),
+    ] {
+        if let serde_json::Value::String(stored) = field
+            && is_sealed(stored)
+        {
+            let text = key.open(stored, purpose)?;
+            *field = serde_json::from_str(&text).map_err(|e| StoreError::Corrupt {
+                what: "audit record",
+                reason: e.to_string(),
+            })?;
+        }
+    }
+    Ok(())
 }
 
 async fn head(

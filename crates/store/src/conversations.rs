@@ -34,7 +34,7 @@ impl TenantStore {
             .bind(id.to_string())
             .bind(requester)
             .bind(channel)
-            .bind(state.to_string())
+            .bind(self.seal_json(state, "conversation.state")?)
             .bind(&now)
             .bind(&now)
             .execute(&self.pool)
@@ -54,10 +54,7 @@ impl TenantStore {
             what: "conversation",
             id: id.to_string(),
         })?;
-        let state = serde_json::from_str(&state).map_err(|e| StoreError::Corrupt {
-            what: "conversation state",
-            reason: e.to_string(),
-        })?;
+        let state = self.open_json(&state, "conversation.state", "conversation state")?;
         Ok(ConversationRow {
             id,
             requester,
@@ -76,7 +73,7 @@ impl TenantStore {
     ) -> Result<(), StoreError> {
         let done = sqlx::query("UPDATE conversations SET status = ?, state = ?, updated_at = ? WHERE tenant = ? AND id = ?")
             .bind(status)
-            .bind(state.to_string())
+            .bind(self.seal_json(state, "conversation.state")?)
             .bind(Utc::now().to_rfc3339())
             .bind(self.tenant.as_str())
             .bind(id.to_string())
@@ -109,7 +106,7 @@ impl TenantStore {
             .bind(id.to_string())
             .bind(next)
             .bind(kind)
-            .bind(body.to_string())
+            .bind(self.seal_json(body, "conversation.step")?)
             .bind(Utc::now().to_rfc3339())
             .execute(&mut *tx)
             .await?;
@@ -128,10 +125,7 @@ impl TenantStore {
             .map(|(k, b)| {
                 Ok((
                     k,
-                    serde_json::from_str(&b).map_err(|e| StoreError::Corrupt {
-                        what: "conversation step",
-                        reason: e.to_string(),
-                    })?,
+                    self.open_json(&b, "conversation.step", "conversation step")?,
                 ))
             })
             .collect()

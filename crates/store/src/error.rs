@@ -51,6 +51,12 @@ pub enum StoreError {
     /// An audit record could not be committed (the whole batch it was in was rolled back).
     #[error("audit append failed: {0}")]
     AuditAppend(String),
+    /// A key could not be used, or sealed data does not open.
+    #[error(transparent)]
+    Crypto(#[from] crate::crypto::CryptoError),
+    /// The tenant was deleted and its data key destroyed: its data can no longer be read.
+    #[error("tenant `{0}` was deleted and its data key destroyed; its data cannot be read")]
+    TenantDeleted(String),
     /// Verifying the audit chain stopped before it finished (its worker thread failed).
     #[error("audit verification stopped: {0}")]
     VerifyStopped(String),

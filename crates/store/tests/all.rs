@@ -381,3 +381,181 @@ mod checkpoints {
         Ok(())
     }
 }
+
+mod encryption {
+    use std::sync::Arc;
+
+    use serde_json::json;
+    use steward_audit::{AuditEntry, RecordKind};
+    use steward_domain::{ApprovalId, ConversationId, TenantId};
+    use steward_store::{AuditOptions, KeyProvider, MasterKey, Store, StoreError};
+
+    const SECRET: &str = "Tom's home address: 1 Elm St";
+
+    async fn open(dir: &std::path::Path, key: Arc<dyn KeyProvider>) -> anyhow::Result<Store> {
+        let path = dir.join("steward.db");
+        Ok(Store::open_with_keys(&path, AuditOptions::beside(&path), key).await?)
+    }
+
+    /// Writes one of everything sensitive for `tenant`.
+    async fn write_all(
+        store: &Store,
+        tenant: &str,
+    ) -> anyhow::Result<(ApprovalId, ConversationId)> {
+        let t = store.ensure_tenant(&TenantId::new(tenant)?, tenant).await?;
+        let conversation = ConversationId::new();
+        t.create_conversation(
+            conversation,
+            "tom@acme.example",
+            "web",
+            &json!({"secret": SECRET}),
+        )
+        .await?;
+        t.append_step(conversation, "request", &json!({"message": SECRET}))
+            .await?;
+        let approval = ApprovalId::new();
+        t.create_approval(
+            approval,
+            conversation,
+            "tom@acme.example",
+            "entra.user.enable",
+            &json!({"preview": SECRET}),
+        )
+        .await?;
+        let mut e = AuditEntry::new(tenant, RecordKind::Intent);
+        e.params = json!({"user": SECRET});
+        e.detail = json!({"before": SECRET});
+        t.append_audit(e).await?;
+        Ok((approval, conversation))
+    }
+
+    async fn raw_text(store: &Store) -> anyhow::Result<String> {
+        let mut all = String::new();
+        for q in [
+            "SELECT state FROM conversations",
+            "SELECT body FROM conversation_steps",
+            "SELECT payload FROM approvals",
+            "SELECT entry FROM audit_records",
+        ] {
+            let rows: Vec<(String,)> = sqlx::query_as(q).fetch_all(store.pool()).await?;
+            for (r,) in rows {
+                all.push_str(&r);
+            }
+        }
+        Ok(all)
+    }
+
+    #[tokio::test]
+    async fn sensitive_columns_are_sealed_at_rest_and_read_back_whole() -> anyhow::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let (master, _) = MasterKey::generate();
+        let store = open(dir.path(), Arc::new(master)).await?;
+        let (approval, conversation) = write_all(&store, "acme").await?;
+        let raw = raw_text(&store).await?;
+        assert!(!raw.contains("Elm St"), "plaintext at rest: {raw}");
+        assert!(raw.contains("enc1:"));
+
+        let t = store.tenant(&TenantId::new("acme")?).await?;
+        assert_eq!(t.approval(approval).await?.payload["preview"], SECRET);
+        assert_eq!(t.conversation(conversation).await?.state["secret"], SECRET);
+        assert_eq!(t.steps(conversation).await?[0].1["message"], SECRET);
+        let records = t.audit_records(None).await?;
+        assert_eq!(records[0].entry.params["user"], SECRET);
+        assert_eq!(records[0].entry.detail["before"], SECRET);
+        assert!(t.verify_audit().await?.intact());
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn a_ciphertext_moved_to_another_tenant_does_not_open() -> anyhow::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let (master, _) = MasterKey::generate();
+        let store = open(dir.path(), Arc::new(master)).await?;
+        let (a_approval, _) = write_all(&store, "acme").await?;
+        let (b_approval, _) = write_all(&store, "beta").await?;
+        sqlx::query("UPDATE approvals SET payload = (SELECT payload FROM approvals WHERE tenant = 'acme') WHERE tenant = 'beta'")
+            .execute(store.pool())
+            .await?;
+        let beta = store.tenant(&TenantId::new("beta")?).await?;
+        assert!(matches!(
+            beta.approval(b_approval).await,
+            Err(StoreError::Crypto(_))
+        ));
+        let acme = store.tenant(&TenantId::new("acme")?).await?;
+        assert!(acme.approval(a_approval).await.is_ok());
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn rotating_the_master_key_rewraps_data_keys_and_the_old_key_stops_working()
+    -> anyhow::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let (old, old_hex) = MasterKey::generate();
+        let store = open(dir.path(), Arc::new(old)).await?;
+        let (approval, _) = write_all(&store, "acme").await?;
+        let raw_before = raw_text(&store).await?;
+        let (new, new_hex) = MasterKey::generate();
+        assert_eq!(store.rotate_master_key(&new).await?, 1);
+        drop(store);
+
+        let store = open(dir.path(), Arc::new(MasterKey::from_hex(&new_hex, "new")?)).await?;
+        let t = store.tenant(&TenantId::new("acme")?).await?;
+        assert_eq!(t.approval(approval).await?.payload["preview"], SECRET);
+        assert_eq!(
+            raw_text(&store).await?,
+            raw_before,
+            "the data itself is not rewritten"
+        );
+        drop(t);
+        drop(store);
+        let store = open(dir.path(), Arc::new(MasterKey::from_hex(&old_hex, "old")?)).await?;
+        assert!(matches!(
+            store.tenant(&TenantId::new("acme")?).await,
+            Err(StoreError::Crypto(_))
+        ));
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn deleting_a_tenant_shreds_its_data_but_not_its_audit_chain_or_other_tenants()
+    -> anyhow::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let (master, master_hex) = MasterKey::generate();
+        let store = open(dir.path(), Arc::new(master)).await?;
+        write_all(&store, "acme").await?;
+        let (beta_approval, _) = write_all(&store, "beta").await?;
+        let acme = TenantId::new("acme")?;
+
+        store.delete_tenant(&acme).await?;
+        assert!(matches!(
+            store.tenant(&acme).await,
+            Err(StoreError::TenantDeleted(_))
+        ));
+        assert!(matches!(
+            store.ensure_tenant(&acme, "again").await,
+            Err(StoreError::TenantDeleted(_))
+        ));
+        // The rows are still there, sealed, and nothing can open them.
+        let (sealed,): (String,) =
+            sqlx::query_as("SELECT payload FROM approvals WHERE tenant = 'acme'")
+                .fetch_one(store.pool())
+                .await?;
+        assert!(sealed.starts_with("enc1:") && !sealed.contains("Elm"));
+        // The audit chain still verifies without the key.
+        assert!(store.verify_audit_of(&acme, None).await?.intact());
+        // The other tenant is untouched.
+        let beta = store.tenant(&TenantId::new("beta")?).await?;
+        assert!(beta.approval(beta_approval).await.is_ok());
+        drop(beta);
+        drop(store);
+        // A restart with the same master key does not bring the data key back.
+        let restored = open(dir.path(), Arc::new(MasterKey::from_hex(&master_hex, "m")?)).await?;
+        let again = restored.tenant(&acme).await;
+        assert!(
+            matches!(again, Err(StoreError::TenantDeleted(_))),
+            "{:?}",
+            again.map(|t| t.tenant().clone())
+        );
+        Ok(())
+    }
+}

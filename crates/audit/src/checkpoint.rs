@@ -134,7 +134,7 @@ impl CheckpointSigner {
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 let signer = Self::generate()?;
-                write_private(path, &hex::encode(signer.key.to_bytes())).map_err(io)?;
+                write_owner_only(path, &hex::encode(signer.key.to_bytes())).map_err(io)?;
                 Ok(signer)
             }
             Err(e) => Err(io(e)),
@@ -183,8 +183,10 @@ pub fn parse_public_key(text: &str, origin: &str) -> Result<VerifyingKey, KeyErr
     VerifyingKey::from_bytes(&bytes).map_err(|e| malformed(e.to_string()))
 }
 
+/// Writes a new key file that only its owner can read (it must not exist yet: a key is never
+/// overwritten). Shared with the store's master key.
 #[cfg(unix)]
-fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+pub fn write_owner_only(path: &Path, text: &str) -> std::io::Result<()> {
     use std::io::Write as _;
     use std::os::unix::fs::OpenOptionsExt as _;
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
@@ -199,8 +201,9 @@ fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
     file.sync_all()
 }
 
+/// Writes a new key file (no owner-only mode outside Unix).
 #[cfg(not(unix))]
-fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+pub fn write_owner_only(path: &Path, text: &str) -> std::io::Result<()> {
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent)?;
     }

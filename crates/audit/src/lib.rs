@@ -13,7 +13,9 @@ mod record;
 mod redact;
 
 pub use chain::{ChainBreak, ChainVerifier, GENESIS_HASH, VerifyReport, verify_chain};
-pub use checkpoint::{Checkpoint, CheckpointSigner, KeyError, key_id, parse_public_key};
+pub use checkpoint::{
+    Checkpoint, CheckpointSigner, KeyError, key_id, parse_public_key, write_owner_only,
+};
 pub use ed25519_dalek::VerifyingKey;
 pub use export::{ExportFormat, OCSF_VERSION, export_line, to_ocsf};
 pub use record::{AuditEntry, AuditRecord, RecordKind};

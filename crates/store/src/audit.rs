@@ -49,6 +49,24 @@ impl TenantStore {
         Ok(seq)
     }
 
+    /// A stored row as a record, its sealed fields opened.
+    fn record_of(
+        &self,
+        (seq, entry, prev_hash, hash): (i64, String, String, String),
+    ) -> Result<AuditRecord, StoreError> {
+        let mut entry = serde_json::from_str(&entry).map_err(|e| StoreError::Corrupt {
+            what: "audit record",
+            reason: format!("seq {seq}: {e}"),
+        })?;
+        crate::audit_writer::open_sensitive(&mut entry, &self.key)?;
+        Ok(AuditRecord {
+            seq,
+            prev_hash,
+            hash,
+            entry,
+        })
+    }
+
     /// The tenant's records in chain order, optionally only those of one conversation.
     pub async fn audit_records(
         &self,
@@ -69,21 +87,7 @@ impl TenantStore {
                     .await?
             }
         };
-        rows.into_iter()
-            .map(|(seq, entry, prev_hash, hash)| {
-                let mut entry = serde_json::from_str(&entry).map_err(|e| StoreError::Corrupt {
-                    what: "audit record",
-                    reason: format!("seq {seq}: {e}"),
-                })?;
-                crate::audit_writer::open_sensitive(&mut entry, &self.key)?;
-                Ok(AuditRecord {
-                    seq,
-                    prev_hash,
-                    hash,
-                    entry,
-                })
-            })
-            .collect()
+        rows.into_iter().map(|row| self.record_of(row)).collect()
     }
 
     /// Up to `limit` records after sequence number `after`, in chain order, optionally only those
@@ -109,21 +113,7 @@ impl TenantStore {
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;
-        rows.into_iter()
-            .map(|(seq, entry, prev_hash, hash)| {
-                let mut entry = serde_json::from_str(&entry).map_err(|e| StoreError::Corrupt {
-                    what: "audit record",
-                    reason: format!("seq {seq}: {e}"),
-                })?;
-                crate::audit_writer::open_sensitive(&mut entry, &self.key)?;
-                Ok(AuditRecord {
-                    seq,
-                    prev_hash,
-                    hash,
-                    entry,
-                })
-            })
-            .collect()
+        rows.into_iter().map(|row| self.record_of(row)).collect()
     }
 
     /// The last sequence number export sink `sink` acknowledged (0 when it has received nothing).

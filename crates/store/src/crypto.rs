@@ -109,9 +109,11 @@ impl MasterKey {
             Ok(text) => Self::from_hex(&text, &origin),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 let (key, text) = Self::generate();
-                write_private(path, &text).map_err(|e| CryptoError::MasterKey {
-                    origin,
-                    reason: e.to_string(),
+                steward_audit::write_owner_only(path, &text).map_err(|e| {
+                    CryptoError::MasterKey {
+                        origin,
+                        reason: e.to_string(),
+                    }
                 })?;
                 Ok(key)
             }
@@ -264,30 +266,6 @@ impl DataKey {
 /// Whether a stored text is sealed.
 pub fn is_sealed(stored: &str) -> bool {
     stored.starts_with(SEALED)
-}
-
-#[cfg(unix)]
-fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
-    use std::io::Write as _;
-    use std::os::unix::fs::OpenOptionsExt as _;
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent)?;
-    }
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)?;
-    file.write_all(text.as_bytes())?;
-    file.sync_all()
-}
-
-#[cfg(not(unix))]
-fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent)?;
-    }
-    std::fs::write(path, text)
 }
 
 #[cfg(test)]

@@ -144,29 +144,13 @@ impl Store {
         id: &TenantId,
         name: &str,
     ) -> Result<TenantStore, StoreError> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         sqlx::query("INSERT INTO tenants (id, name, created_at) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET name = excluded.name")
             .bind(id.as_str())
             .bind(name)
             .bind(Utc::now().to_rfc3339())
-            .execute(&mut *tx)
+            .execute(&self.pool)
             .await?;
-        let existing: Option<(i64,)> = sqlx::query_as("SELECT 1 FROM tenant_keys WHERE tenant = ?")
-            .bind(id.as_str())
-            .fetch_optional(&mut *tx)
-            .await?;
-        if existing.is_none() {
-            let (_, bytes) = DataKey::generate(id.as_str());
-            let wrapped = self.keys.wrap(id.as_str(), &bytes)?;
-            sqlx::query("INSERT INTO tenant_keys (tenant, master_key_id, wrapped, created_at) VALUES (?, ?, ?, ?)")
-                .bind(id.as_str())
-                .bind(self.keys.key_id())
-                .bind(hex::encode(wrapped))
-                .bind(Utc::now().to_rfc3339())
-                .execute(&mut *tx)
-                .await?;
-        }
-        tx.commit().await?;
+        // The first load gives a new tenant its data key; a deleted one stays deleted.
         self.tenant(id).await
     }
 
@@ -196,15 +180,11 @@ impl Store {
         let wrapped = match row {
             Some((Some(w),)) if !w.is_empty() => w,
             Some(_) => return Err(StoreError::TenantDeleted(id.to_string())),
-            // A tenant registered before encryption existed: give it its key now (its older
-            // rows stay readable as they were stored).
+            // A new tenant, or one registered before encryption existed (its older rows stay
+            // readable as they were stored): give it its key now.
             None => return Box::pin(self.ensure_key_then_load(id)).await,
         };
-        let wrapped = hex::decode(&wrapped).map_err(|e| StoreError::Corrupt {
-            what: "tenant key",
-            reason: e.to_string(),
-        })?;
-        let bytes = self.keys.unwrap(id.as_str(), &wrapped)?;
+        let bytes = unwrap_stored(self.keys.as_ref(), id.as_str(), &wrapped)?;
         let key = Arc::new(DataKey::from_bytes(id.as_str(), &bytes));
         if let Ok(mut cache) = self.data_keys.lock() {
             cache.insert(id.clone(), key.clone());
@@ -261,11 +241,7 @@ impl Store {
         .await?;
         let now = Utc::now().to_rfc3339();
         for (tenant, wrapped) in &rows {
-            let wrapped = hex::decode(wrapped).map_err(|e| StoreError::Corrupt {
-                what: "tenant key",
-                reason: e.to_string(),
-            })?;
-            let bytes = self.keys.unwrap(tenant, &wrapped)?;
+            let bytes = unwrap_stored(self.keys.as_ref(), tenant, wrapped)?;
             let rewrapped = new.wrap(tenant, &bytes)?;
             sqlx::query("UPDATE tenant_keys SET wrapped = ?, master_key_id = ?, rotated_at = ? WHERE tenant = ?")
                 .bind(hex::encode(rewrapped))
@@ -330,6 +306,19 @@ impl Store {
     pub fn pool(&self) -> &SqlitePool {
         &self.pool
     }
+}
+
+/// A tenant's data key from its stored (hex) wrapped form.
+fn unwrap_stored(
+    keys: &dyn KeyProvider,
+    tenant: &str,
+    stored: &str,
+) -> Result<zeroize::Zeroizing<[u8; 32]>, StoreError> {
+    let wrapped = hex::decode(stored).map_err(|e| StoreError::Corrupt {
+        what: "tenant key",
+        reason: e.to_string(),
+    })?;
+    Ok(keys.unwrap(tenant, &wrapped)?)
 }
 
 /// Every read and write of one tenant's data.

@@ -11,10 +11,9 @@ impl TenantStore {
     /// Seals `entry` onto the tenant's chain and commits it (synchronously to disk) before
     /// returning its sequence number. Concurrent appends of this process share one transaction
     /// and one sync (group commit).
-    pub async fn append_audit(&self, entry: AuditEntry) -> Result<i64, StoreError> {
-        self.writer
-            .append(self.tenant.clone(), self.key.clone(), entry)
-            .await
+    pub async fn append_audit(&self, mut entry: AuditEntry) -> Result<i64, StoreError> {
+        crate::audit_writer::seal_sensitive(&mut entry, &self.key)?;
+        self.writer.append(self.tenant.clone(), entry).await
     }
 
     /// Like [`append_audit`](Self::append_audit), but in a transaction and a sync of its own:
@@ -138,12 +137,6 @@ impl TenantStore {
             .execute(&self.pool)
             .await?;
         Ok(())
-    }
-
-    /// Signs the chain's current head now (besides the automatic every-N-records-or-T-seconds
-    /// checkpoints): before a backup or an export, say.
-    pub async fn sign_audit_checkpoint(&self) -> Result<(), StoreError> {
-        crate::audit_writer::sign_head(&self.pool, &self.signer, &self.tenant).await
     }
 
     /// Re-reads and re-hashes the whole chain and checks its checkpoints with this installation's

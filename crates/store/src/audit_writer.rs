@@ -45,7 +45,7 @@ const MAX_BATCH: usize = 512;
 
 struct Pending {
     tenant: TenantId,
-    key: Arc<DataKey>,
+    /// Its sensitive fields already sealed by the caller.
     entry: AuditEntry,
     reply: oneshot::Sender<Result<i64, StoreError>>,
 }
@@ -84,17 +84,13 @@ impl AuditWriter {
     }
 
     /// Appends `entry` to `tenant`'s chain and returns its sequence number once committed.
-    pub async fn append(
-        &self,
-        tenant: TenantId,
-        key: Arc<DataKey>,
-        entry: AuditEntry,
-    ) -> Result<i64, StoreError> {
+    /// `entry`'s sensitive fields must already be sealed ([`seal_sensitive`]): that is done by
+    /// each caller, in parallel, not by the one writer while it holds the write lock.
+    pub async fn append(&self, tenant: TenantId, entry: AuditEntry) -> Result<i64, StoreError> {
         let (reply, answer) = oneshot::channel();
         self.queue
             .send(Message::Append(Box::new(Pending {
                 tenant,
-                key,
                 entry,
                 reply,
             })))
@@ -208,11 +204,12 @@ async fn commit(
     batch: Vec<Pending>,
 ) {
     let mut counts: HashMap<TenantId, u32> = HashMap::new();
+    // Tenants whose head this batch signed.
+    let mut signed: Vec<TenantId> = Vec::new();
     let result = async {
         // IMMEDIATE takes SQLite's write lock first, so two processes cannot pick the same seq.
         let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
         let mut heads: HashMap<TenantId, (i64, String)> = HashMap::new();
-        let mut seqs = Vec::with_capacity(batch.len());
         let mut rows = Vec::with_capacity(batch.len());
         for p in &batch {
             let head = match heads.get(&p.tenant) {
@@ -221,11 +218,9 @@ async fn commit(
             };
             let mut entry = p.entry.clone();
             entry.tenant = p.tenant.to_string();
-            seal_sensitive(&mut entry, &p.key)?;
             let record = entry.seal(head.0 + 1, &head.1);
             heads.insert(p.tenant.clone(), (record.seq, record.hash.clone()));
             *counts.entry(p.tenant.clone()).or_default() += 1;
-            seqs.push(record.seq);
             rows.push((p.tenant.as_str(), record));
         }
         // One statement for the whole batch: each statement is a round trip to SQLite's thread.
@@ -247,18 +242,18 @@ async fn commit(
             let pending = unsigned.get(tenant).map_or(0, |u| u.count);
             if pending + counts.get(tenant).copied().unwrap_or(0) >= policy.every {
                 insert_checkpoint(&mut tx, signer, tenant, *seq, hash).await?;
+                signed.push(tenant.clone());
             }
         }
         tx.commit().await?;
-        Ok::<_, StoreError>((seqs, heads))
+        Ok::<_, StoreError>(rows.iter().map(|(_, r)| r.seq).collect::<Vec<_>>())
     }
     .await;
     match result {
-        Ok((seqs, heads)) => {
-            for (tenant, _) in heads {
-                let added = counts.get(&tenant).copied().unwrap_or(0);
-                let u = unsigned.entry(tenant).or_default();
-                if u.count + added >= policy.every {
+        Ok(seqs) => {
+            for (tenant, added) in counts {
+                let u = unsigned.entry(tenant.clone()).or_default();
+                if signed.contains(&tenant) {
                     *u = Unsigned::default();
                 } else {
                     u.count += added;
@@ -346,7 +341,7 @@ async fn insert_checkpoint(
 }
 
 /// Signs the current head of `tenant`'s chain in a transaction of its own.
-pub(crate) async fn sign_head(
+async fn sign_head(
     pool: &SqlitePool,
     signer: &CheckpointSigner,
     tenant: &TenantId,

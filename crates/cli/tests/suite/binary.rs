@@ -13,25 +13,7 @@ fn steward() -> Command {
 async fn ask_json_then_audit_verify_then_tamper_is_named() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let data = dir.path().to_str().context("path")?;
-    let out = steward()
-        .args([
-            "ask",
-            "--data-dir",
-            data,
-            "--seed",
-            "../sim/seeds/demo.json",
-            "--json",
-            "--as",
-            "adele@larkspur.example",
-            "I forgot my password and now I'm locked out",
-        ])
-        .output()?;
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report: Value = serde_json::from_slice(&out.stdout)?;
+    let report = adele_report(data)?;
     assert_eq!(report["status"], "resolved");
     assert_eq!(report["actions"][0]["decision"]["outcome"], "auto");
 
@@ -165,9 +147,8 @@ async fn a_chain_cut_short_past_its_signed_checkpoint_fails_against_the_exported
     Ok(())
 }
 
-/// Runs Adele's locked-out request in-process against `data`; returns the temporary password
-/// Steward showed her.
-fn ask_adele(data: &str) -> anyhow::Result<String> {
+/// Runs Adele's locked-out request in-process against `data` (`ask --json`); returns the report.
+fn adele_report(data: &str) -> anyhow::Result<Value> {
     let out = steward()
         .args([
             "ask",
@@ -186,7 +167,12 @@ fn ask_adele(data: &str) -> anyhow::Result<String> {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let report: Value = serde_json::from_slice(&out.stdout)?;
+    Ok(serde_json::from_slice(&out.stdout)?)
+}
+
+/// Runs Adele's request; returns the temporary password Steward showed her.
+fn ask_adele(data: &str) -> anyhow::Result<String> {
+    let report = adele_report(data)?;
     let reply = report["reply"].as_str().context("reply")?;
     let password = reply
         .rsplit(": ")

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use serde_json::{Value, json};
-use steward_store::{ApprovalStatus, Store};
+use steward_store::ApprovalStatus;
 
 use crate::ask::{post, running_server};
 use crate::cli::{AlwaysScope, ApprovalsArgs, ApprovalsCommand};
@@ -14,11 +14,8 @@ use crate::render;
 pub async fn run(args: ApprovalsArgs) -> anyhow::Result<ExitCode> {
     match args.command {
         ApprovalsCommand::List { all, json } => {
-            let path = args.data_dir.join("steward.db");
-            if !path.exists() {
-                anyhow::bail!("no Steward database at `{}`", path.display());
-            }
-            let store = Store::open(&path).await?;
+            let store =
+                crate::database::open_existing(args.database.as_deref(), &args.data_dir).await?;
             let mut items = Vec::new();
             for t in store.tenants().await? {
                 let rows = store
@@ -122,11 +119,8 @@ pub async fn run(args: ApprovalsArgs) -> anyhow::Result<ExitCode> {
             decide(&args.server, &args.data_dir, &id, body, "approve", json).await
         }
         ApprovalsCommand::Standing { json } => {
-            let path = args.data_dir.join("steward.db");
-            if !path.exists() {
-                anyhow::bail!("no Steward database at `{}`", path.display());
-            }
-            let store = Store::open(&path).await?;
+            let store =
+                crate::database::open_existing(args.database.as_deref(), &args.data_dir).await?;
             let mut items = Vec::new();
             for t in store.tenants().await? {
                 for r in store.tenant(&t).await?.all_standing().await? {

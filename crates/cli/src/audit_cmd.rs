@@ -11,15 +11,8 @@ use steward_audit::{ExportFormat, export_line};
 
 use crate::cli::{AuditArgs, AuditCommand, ExportFormatArg};
 
-async fn open(data_dir: &Path) -> anyhow::Result<Store> {
-    let path = data_dir.join("steward.db");
-    if !path.exists() {
-        anyhow::bail!(
-            "no Steward database at `{}` (run `steward demo` first, or pass --data-dir)",
-            path.display()
-        );
-    }
-    Store::open(&path).await.context("cannot open the database")
+async fn open(database: Option<&str>, data_dir: &Path) -> anyhow::Result<Store> {
+    crate::database::open_existing(database, data_dir).await
 }
 
 async fn tenants(store: &Store, only: Option<&str>) -> anyhow::Result<Vec<TenantId>> {
@@ -101,8 +94,9 @@ pub async fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
             webhook,
             sink_name,
             data_dir,
+            database,
         } => {
-            let store = open(&data_dir).await?;
+            let store = open(database.as_deref(), &data_dir).await?;
             let format = match format {
                 ExportFormatArg::Jsonl => ExportFormat::JsonLines,
                 ExportFormatArg::Ocsf => ExportFormat::Ocsf,
@@ -135,8 +129,8 @@ pub async fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        AuditCommand::PublicKey { data_dir } => {
-            let store = open(&data_dir).await?;
+        AuditCommand::PublicKey { data_dir, database } => {
+            let store = open(database.as_deref(), &data_dir).await?;
             let key = store.audit_public_key();
             let id = steward_audit::key_id(&steward_audit::parse_public_key(&key, "store")?);
             println!("{key}");
@@ -149,9 +143,10 @@ pub async fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
             tenant,
             public_key,
             data_dir,
+            database,
             json,
         } => {
-            let store = open(&data_dir).await?;
+            let store = open(database.as_deref(), &data_dir).await?;
             let key = match public_key.as_deref() {
                 None => None,
                 Some(given) => Some(exported_key(given)?),
@@ -195,8 +190,9 @@ pub async fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
             tenant,
             conversation,
             data_dir,
+            database,
         } => {
-            let store = open(&data_dir).await?;
+            let store = open(database.as_deref(), &data_dir).await?;
             for t in tenants(&store, tenant.as_deref()).await? {
                 for r in store
                     .tenant(&t)

@@ -71,7 +71,11 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
             appends,
             verify_records,
             dir,
-        } => crate::bench_audit::run(&writers, appends, verify_records, &dir).await,
+            postgres,
+        } => {
+            crate::bench_audit::run(&writers, appends, verify_records, &dir, postgres.as_deref())
+                .await
+        }
     }
 }
 

@@ -119,6 +119,9 @@ pub enum AuditCommand {
         /// Data directory.
         #[arg(long, default_value = "steward-data", env = "STEWARD_DATA_DIR")]
         data_dir: PathBuf,
+        /// The database: a PostgreSQL URL or a SQLite file (default: steward.db in the data directory).
+        #[arg(long, env = "STEWARD_DATABASE_URL")]
+        database: Option<String>,
     },
     /// Print the public key that verifies this installation's audit checkpoints (keep a copy
     /// apart from the installation: `audit verify --public-key` then catches a replaced key).
@@ -126,6 +129,9 @@ pub enum AuditCommand {
         /// Data directory.
         #[arg(long, default_value = "steward-data", env = "STEWARD_DATA_DIR")]
         data_dir: PathBuf,
+        /// The database: a PostgreSQL URL or a SQLite file (default: steward.db in the data directory).
+        #[arg(long, env = "STEWARD_DATABASE_URL")]
+        database: Option<String>,
     },
     /// Recompute every tenant's hash chain, check its signed checkpoints, and name the first
     /// broken record.
@@ -140,6 +146,9 @@ pub enum AuditCommand {
         /// Data directory.
         #[arg(long, default_value = "steward-data", env = "STEWARD_DATA_DIR")]
         data_dir: PathBuf,
+        /// The database: a PostgreSQL URL or a SQLite file (default: steward.db in the data directory).
+        #[arg(long, env = "STEWARD_DATABASE_URL")]
+        database: Option<String>,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -155,6 +164,9 @@ pub enum AuditCommand {
         /// Data directory.
         #[arg(long, default_value = "steward-data", env = "STEWARD_DATA_DIR")]
         data_dir: PathBuf,
+        /// The database: a PostgreSQL URL or a SQLite file (default: steward.db in the data directory).
+        #[arg(long, env = "STEWARD_DATABASE_URL")]
+        database: Option<String>,
     },
 }
 
@@ -261,6 +273,9 @@ pub struct ApprovalsArgs {
         env = "STEWARD_DATA_DIR"
     )]
     pub data_dir: PathBuf,
+    /// The database: a PostgreSQL URL or a SQLite file (default: steward.db in the data directory).
+    #[arg(long, global = true, env = "STEWARD_DATABASE_URL")]
+    pub database: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -382,6 +397,10 @@ pub enum BenchCommand {
         /// Where the benchmark's databases are made (a real disk: syncs are what is measured).
         #[arg(long, default_value = "steward-bench")]
         dir: PathBuf,
+        /// Also measure on this PostgreSQL server (a URL; the benchmark works in a schema of its
+        /// own and drops it afterwards), e.g. postgres://postgres@127.0.0.1:5432/test.
+        #[arg(long, env = "STEWARD_BENCH_POSTGRES")]
+        postgres: Option<String>,
     },
 }
 

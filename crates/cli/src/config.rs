@@ -10,8 +10,12 @@ use serde::Deserialize;
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
-    /// Where the SQLite file lives.
+    /// Where the SQLite file (by default) and the key files live.
     pub data_dir: PathBuf,
+    /// The database, when not the SQLite file in `data_dir`: a PostgreSQL URL (several replicas
+    /// share one) or a SQLite path. `$STEWARD_DATABASE_URL` overrides it (keep passwords there).
+    #[serde(default)]
+    pub database: Option<String>,
     /// Address to listen on (keep it on loopback until the console's sign-in exists).
     #[serde(default = "default_listen")]
     pub listen: String,

@@ -10,6 +10,7 @@ mod bench;
 mod bench_audit;
 pub mod cli;
 mod config;
+mod database;
 pub mod demo;
 mod policy_cmd;
 pub mod render;

@@ -7,7 +7,6 @@ use anyhow::Context as _;
 use steward_agent::TenantConfig;
 use steward_connectors::msgraph::{DelegatedCredential, RetryPolicy};
 use steward_domain::TenantId;
-use steward_store::Store;
 
 use crate::cli::ServeArgs;
 use crate::config::Config;
@@ -18,7 +17,10 @@ use crate::wiring::{
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let config = Config::load(&args.config)?;
-    let store = Store::open(&config.data_dir.join("steward.db")).await?;
+    let database = std::env::var(crate::database::DATABASE_ENV)
+        .ok()
+        .or_else(|| config.database.clone());
+    let store = crate::database::open(database.as_deref(), &config.data_dir).await?;
     let mut tenants = std::collections::BTreeMap::new();
     for t in &config.tenants {
         let refresh_token = std::env::var(&t.graph.refresh_token_env)

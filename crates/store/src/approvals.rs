@@ -5,6 +5,7 @@ use chrono::Utc;
 use serde_json::Value;
 use steward_domain::{ApprovalId, ConversationId};
 
+use crate::db::on_db;
 use crate::{StoreError, TenantStore};
 
 /// Where an approval request stands.
@@ -134,7 +135,7 @@ impl TenantStore {
         action: &str,
         payload: &Value,
     ) -> Result<(), StoreError> {
-        sqlx::query("INSERT INTO approvals (tenant, id, conversation, requester, action, status, payload, created_at) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)")
+        on_db!(&self.db, pool => sqlx::query("INSERT INTO approvals (tenant, id, conversation, requester, action, status, payload, created_at) VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7)")
             .bind(self.tenant.as_str())
             .bind(id.to_string())
             .bind(conversation.to_string())
@@ -142,8 +143,9 @@ impl TenantStore {
             .bind(action)
             .bind(self.seal_json(payload, "approval.payload")?)
             .bind(Utc::now().to_rfc3339())
-            .execute(&self.pool)
-            .await?;
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected()))?;
         Ok(())
     }
 
@@ -154,17 +156,17 @@ impl TenantStore {
     ) -> Result<Vec<ApprovalRow>, StoreError> {
         let rows: Vec<Row> = match status {
             Some(s) => {
-                sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM approvals WHERE tenant = ? AND status = ? ORDER BY created_at DESC")))
+                on_db!(&self.db, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM approvals WHERE tenant = $1 AND status = $2 ORDER BY created_at DESC")))
                     .bind(self.tenant.as_str())
                     .bind(s.as_str())
-                    .fetch_all(&self.pool)
-                    .await?
+                    .fetch_all(pool)
+                    .await)?
             }
             None => {
-                sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM approvals WHERE tenant = ? ORDER BY created_at DESC")))
+                on_db!(&self.db, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM approvals WHERE tenant = $1 ORDER BY created_at DESC")))
                     .bind(self.tenant.as_str())
-                    .fetch_all(&self.pool)
-                    .await?
+                    .fetch_all(pool)
+                    .await)?
             }
         };
         rows.into_iter().map(|r| decode(self, r)).collect()
@@ -176,25 +178,25 @@ impl TenantStore {
         &self,
         cutoff: &str,
     ) -> Result<Vec<ApprovalRow>, StoreError> {
-        let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT {COLUMNS} FROM approvals WHERE tenant = ? AND status IN ('pending', 'infoRequested') AND created_at < ? ORDER BY created_at"
+        let rows: Vec<Row> = on_db!(&self.db, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM approvals WHERE tenant = $1 AND status IN ('pending', 'infoRequested') AND created_at < $2 ORDER BY created_at"
         )))
         .bind(self.tenant.as_str())
         .bind(cutoff)
-        .fetch_all(&self.pool)
-        .await?;
+        .fetch_all(pool)
+        .await)?;
         rows.into_iter().map(|r| decode(self, r)).collect()
     }
 
     /// One approval of this tenant.
     pub async fn approval(&self, id: ApprovalId) -> Result<ApprovalRow, StoreError> {
-        let row: Option<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT {COLUMNS} FROM approvals WHERE tenant = ? AND id = ?"
+        let row: Option<Row> = on_db!(&self.db, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM approvals WHERE tenant = $1 AND id = $2"
         )))
         .bind(self.tenant.as_str())
         .bind(id.to_string())
-        .fetch_optional(&self.pool)
-        .await?;
+        .fetch_optional(pool)
+        .await)?;
         row.map(|r| decode(self, r))
             .transpose()?
             .ok_or_else(|| StoreError::NotFound {
@@ -208,13 +210,13 @@ impl TenantStore {
         &self,
         conversation: ConversationId,
     ) -> Result<Vec<ApprovalRow>, StoreError> {
-        let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT {COLUMNS} FROM approvals WHERE tenant = ? AND conversation = ? ORDER BY created_at DESC"
+        let rows: Vec<Row> = on_db!(&self.db, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM approvals WHERE tenant = $1 AND conversation = $2 ORDER BY created_at DESC"
         )))
         .bind(self.tenant.as_str())
         .bind(conversation.to_string())
-        .fetch_all(&self.pool)
-        .await?;
+        .fetch_all(pool)
+        .await)?;
         rows.into_iter().map(|r| decode(self, r)).collect()
     }
 
@@ -228,17 +230,18 @@ impl TenantStore {
         to: ApprovalStatus,
         payload: &Value,
     ) -> Result<(), StoreError> {
-        let done = sqlx::query(
-            "UPDATE approvals SET status = ?, payload = ? WHERE tenant = ? AND id = ? AND status = ?",
+        let done = on_db!(&self.db, pool => sqlx::query(
+            "UPDATE approvals SET status = $1, payload = $2 WHERE tenant = $3 AND id = $4 AND status = $5",
         )
         .bind(to.as_str())
         .bind(self.seal_json(payload, "approval.payload")?)
         .bind(self.tenant.as_str())
         .bind(id.to_string())
         .bind(from.as_str())
-        .execute(&self.pool)
-        .await?;
-        self.moved_or_conflict(done.rows_affected(), id, from).await
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
+        self.moved_or_conflict(done, id, from).await
     }
 
     /// Moves an approval from `from` to `to` atomically; fails with a conflict if someone else
@@ -251,8 +254,8 @@ impl TenantStore {
         by: Option<&str>,
         note: Option<&str>,
     ) -> Result<(), StoreError> {
-        let done = sqlx::query(
-            "UPDATE approvals SET status = ?, decided_by = COALESCE(?, decided_by), decided_at = COALESCE(decided_at, ?), note = COALESCE(?, note) WHERE tenant = ? AND id = ? AND status = ?",
+        let done = on_db!(&self.db, pool => sqlx::query(
+            "UPDATE approvals SET status = $1, decided_by = COALESCE($2, decided_by), decided_at = COALESCE(decided_at, $3), note = COALESCE($4, note) WHERE tenant = $5 AND id = $6 AND status = $7",
         )
         .bind(to.as_str())
         .bind(by)
@@ -261,9 +264,10 @@ impl TenantStore {
         .bind(self.tenant.as_str())
         .bind(id.to_string())
         .bind(from.as_str())
-        .execute(&self.pool)
-        .await?;
-        self.moved_or_conflict(done.rows_affected(), id, from).await
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
+        self.moved_or_conflict(done, id, from).await
     }
 
     /// `Ok` when the conditional update moved the approval, else a conflict naming its status now.

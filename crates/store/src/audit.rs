@@ -2,6 +2,7 @@ use steward_audit::{
     AuditEntry, AuditRecord, ChainVerifier, Checkpoint, GENESIS_HASH, VerifyReport, VerifyingKey,
 };
 
+use crate::db::{LockedBegin, on_db};
 use crate::{StoreError, TenantStore};
 
 /// Rows read per query while verifying (bounds memory on long chains).
@@ -23,29 +24,32 @@ impl TenantStore {
         entry.tenant = self.tenant.to_string();
         crate::audit_writer::seal_sensitive(&mut entry, &self.key)?;
         let _guard = self.append_lock.lock().await;
-        // IMMEDIATE takes SQLite's write lock first, so two processes cannot pick the same seq.
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let last: Option<(i64, String)> = sqlx::query_as(
-            "SELECT seq, hash FROM audit_records WHERE tenant = ? ORDER BY seq DESC LIMIT 1",
-        )
-        .bind(self.tenant.as_str())
-        .fetch_optional(&mut *tx)
-        .await?;
-        let (seq, prev) = last.map_or((1, GENESIS_HASH.to_owned()), |(s, h)| (s + 1, h));
-        let record = entry.seal(seq, &prev);
-        sqlx::query("INSERT INTO audit_records (tenant, seq, kind, time, conversation, entry, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+        let scope = crate::db::chain_scope(self.tenant.as_str());
+        on_db!(&self.db, pool => {
+            // The chain's write lock first, so two processes cannot pick the same seq.
+            let mut tx = pool.begin_locked(std::slice::from_ref(&scope)).await?;
+            let last: Option<(i64, String)> = sqlx::query_as(
+                "SELECT seq, hash FROM audit_records WHERE tenant = $1 ORDER BY seq DESC LIMIT 1",
+            )
             .bind(self.tenant.as_str())
-            .bind(record.seq)
-            .bind(record.entry.kind.as_str())
-            .bind(record.entry.time.to_rfc3339())
-            .bind(record.entry.conversation.as_deref())
-            .bind(record.entry.canonical())
-            .bind(&record.prev_hash)
-            .bind(&record.hash)
-            .execute(&mut *tx)
+            .fetch_optional(&mut *tx)
             .await?;
-        tx.commit().await?;
-        Ok(seq)
+            let (seq, prev) = last.map_or((1, GENESIS_HASH.to_owned()), |(s, h)| (s + 1, h));
+            let record = entry.seal(seq, &prev);
+            sqlx::query("INSERT INTO audit_records (tenant, seq, kind, time, conversation, entry, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+                .bind(self.tenant.as_str())
+                .bind(record.seq)
+                .bind(record.entry.kind.as_str())
+                .bind(record.entry.time.to_rfc3339())
+                .bind(record.entry.conversation.as_deref())
+                .bind(record.entry.canonical())
+                .bind(&record.prev_hash)
+                .bind(&record.hash)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok(seq)
+        })
     }
 
     /// A stored row as a record, its sealed fields opened.
@@ -73,17 +77,17 @@ impl TenantStore {
     ) -> Result<Vec<AuditRecord>, StoreError> {
         let rows: Vec<(i64, String, String, String)> = match conversation {
             None => {
-                sqlx::query_as("SELECT seq, entry, prev_hash, hash FROM audit_records WHERE tenant = ? ORDER BY seq")
+                on_db!(&self.db, pool => sqlx::query_as("SELECT seq, entry, prev_hash, hash FROM audit_records WHERE tenant = $1 ORDER BY seq")
                     .bind(self.tenant.as_str())
-                    .fetch_all(&self.pool)
-                    .await?
+                    .fetch_all(pool)
+                    .await)?
             }
             Some(c) => {
-                sqlx::query_as("SELECT seq, entry, prev_hash, hash FROM audit_records WHERE tenant = ? AND conversation = ? ORDER BY seq")
+                on_db!(&self.db, pool => sqlx::query_as("SELECT seq, entry, prev_hash, hash FROM audit_records WHERE tenant = $1 AND conversation = $2 ORDER BY seq")
                     .bind(self.tenant.as_str())
                     .bind(c)
-                    .fetch_all(&self.pool)
-                    .await?
+                    .fetch_all(pool)
+                    .await)?
             }
         };
         rows.into_iter().map(|row| self.record_of(row)).collect()
@@ -100,8 +104,8 @@ impl TenantStore {
         limit: i64,
     ) -> Result<Vec<AuditRecord>, StoreError> {
         // Times are stored as RFC 3339 in UTC with one format, so they compare as text.
-        let rows: Vec<(i64, String, String, String)> = sqlx::query_as(
-            "SELECT seq, entry, prev_hash, hash FROM audit_records WHERE tenant = ? AND seq > ? AND (? IS NULL OR time >= ?) AND (? IS NULL OR time < ?) ORDER BY seq LIMIT ?",
+        let rows: Vec<(i64, String, String, String)> = on_db!(&self.db, pool => sqlx::query_as(
+            "SELECT seq, entry, prev_hash, hash FROM audit_records WHERE tenant = $1 AND seq > $2 AND ($3 IS NULL OR time >= $4) AND ($5 IS NULL OR time < $6) ORDER BY seq LIMIT $7",
         )
         .bind(self.tenant.as_str())
         .bind(after)
@@ -110,32 +114,33 @@ impl TenantStore {
         .bind(until.map(|t| t.to_rfc3339()))
         .bind(until.map(|t| t.to_rfc3339()))
         .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
+        .fetch_all(pool)
+        .await)?;
         rows.into_iter().map(|row| self.record_of(row)).collect()
     }
 
     /// The last sequence number export sink `sink` acknowledged (0 when it has received nothing).
     pub async fn export_cursor(&self, sink: &str) -> Result<i64, StoreError> {
-        let row: Option<(i64,)> = sqlx::query_as(
-            "SELECT last_seq FROM audit_export_cursors WHERE tenant = ? AND sink = ?",
+        let row: Option<(i64,)> = on_db!(&self.db, pool => sqlx::query_as(
+            "SELECT last_seq FROM audit_export_cursors WHERE tenant = $1 AND sink = $2",
         )
         .bind(self.tenant.as_str())
         .bind(sink)
-        .fetch_optional(&self.pool)
-        .await?;
+        .fetch_optional(pool)
+        .await)?;
         Ok(row.map_or(0, |(seq,)| seq))
     }
 
     /// Records that `sink` acknowledged every record up to `seq`.
     pub async fn set_export_cursor(&self, sink: &str, seq: i64) -> Result<(), StoreError> {
-        sqlx::query("INSERT INTO audit_export_cursors (tenant, sink, last_seq, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT(tenant, sink) DO UPDATE SET last_seq = excluded.last_seq, updated_at = excluded.updated_at")
+        on_db!(&self.db, pool => sqlx::query("INSERT INTO audit_export_cursors (tenant, sink, last_seq, updated_at) VALUES ($1, $2, $3, $4) ON CONFLICT(tenant, sink) DO UPDATE SET last_seq = excluded.last_seq, updated_at = excluded.updated_at")
             .bind(self.tenant.as_str())
             .bind(sink)
             .bind(seq)
             .bind(chrono::Utc::now().to_rfc3339())
-            .execute(&self.pool)
-            .await?;
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected()))?;
         Ok(())
     }
 
@@ -159,7 +164,7 @@ impl TenantStore {
 
     fn chain(&self) -> ChainReader {
         ChainReader {
-            pool: self.pool.clone(),
+            db: self.db.clone(),
             tenant: self.tenant.clone(),
         }
     }
@@ -168,7 +173,7 @@ impl TenantStore {
 /// Reads one tenant's chain as stored, without its data key: verification hashes what is stored,
 /// so it works for a tenant whose key was destroyed too.
 pub(crate) struct ChainReader {
-    pub(crate) pool: sqlx::SqlitePool,
+    pub(crate) db: crate::db::Db,
     pub(crate) tenant: steward_domain::TenantId,
 }
 
@@ -178,24 +183,24 @@ impl ChainReader {
         &self,
         after: i64,
     ) -> Result<Vec<(i64, String, String, String)>, StoreError> {
-        Ok(sqlx::query_as(
-            "SELECT seq, entry, prev_hash, hash FROM audit_records WHERE tenant = ? AND seq > ? ORDER BY seq LIMIT ?",
+        Ok(on_db!(&self.db, pool => sqlx::query_as(
+            "SELECT seq, entry, prev_hash, hash FROM audit_records WHERE tenant = $1 AND seq > $2 ORDER BY seq LIMIT $3",
         )
         .bind(self.tenant.as_str())
         .bind(after)
         .bind(VERIFY_PAGE)
-        .fetch_all(&self.pool)
-        .await?)
+        .fetch_all(pool)
+        .await)?)
     }
 
     /// The tenant's signed checkpoints, oldest first.
     pub(crate) async fn audit_checkpoints(&self) -> Result<Vec<Checkpoint>, StoreError> {
-        let rows: Vec<(i64, String, String, String, String)> = sqlx::query_as(
-            "SELECT seq, head_hash, time, key_id, signature FROM audit_checkpoints WHERE tenant = ? ORDER BY seq",
+        let rows: Vec<(i64, String, String, String, String)> = on_db!(&self.db, pool => sqlx::query_as(
+            "SELECT seq, head_hash, time, key_id, signature FROM audit_checkpoints WHERE tenant = $1 ORDER BY seq",
         )
         .bind(self.tenant.as_str())
-        .fetch_all(&self.pool)
-        .await?;
+        .fetch_all(pool)
+        .await)?;
         rows.into_iter()
             .map(|(seq, head_hash, time, key_id, signature)| {
                 let time = chrono::DateTime::parse_from_rfc3339(&time)

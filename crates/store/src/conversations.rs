@@ -2,6 +2,7 @@ use chrono::Utc;
 use serde_json::Value;
 use steward_domain::ConversationId;
 
+use crate::db::{LockedBegin, on_db};
 use crate::{StoreError, TenantStore};
 
 /// A conversation as stored: who, where, its status and the reasoner's working state.
@@ -29,7 +30,7 @@ impl TenantStore {
         state: &Value,
     ) -> Result<(), StoreError> {
         let now = Utc::now().to_rfc3339();
-        sqlx::query("INSERT INTO conversations (tenant, id, requester, channel, status, state, created_at, updated_at) VALUES (?, ?, ?, ?, 'open', ?, ?, ?)")
+        on_db!(&self.db, pool => sqlx::query("INSERT INTO conversations (tenant, id, requester, channel, status, state, created_at, updated_at) VALUES ($1, $2, $3, $4, 'open', $5, $6, $7)")
             .bind(self.tenant.as_str())
             .bind(id.to_string())
             .bind(requester)
@@ -37,19 +38,19 @@ impl TenantStore {
             .bind(self.seal_json(state, "conversation.state")?)
             .bind(&now)
             .bind(&now)
-            .execute(&self.pool)
-            .await?;
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected()))?;
         Ok(())
     }
 
     /// Loads a conversation of this tenant.
     pub async fn conversation(&self, id: ConversationId) -> Result<ConversationRow, StoreError> {
-        let row: Option<(String, String, String, String)> =
-            sqlx::query_as("SELECT requester, channel, status, state FROM conversations WHERE tenant = ? AND id = ?")
+        let row: Option<(String, String, String, String)> = on_db!(&self.db, pool => sqlx::query_as("SELECT requester, channel, status, state FROM conversations WHERE tenant = $1 AND id = $2")
                 .bind(self.tenant.as_str())
                 .bind(id.to_string())
-                .fetch_optional(&self.pool)
-                .await?;
+                .fetch_optional(pool)
+                .await)?;
         let (requester, channel, status, state) = row.ok_or_else(|| StoreError::NotFound {
             what: "conversation",
             id: id.to_string(),
@@ -71,15 +72,16 @@ impl TenantStore {
         status: &str,
         state: &Value,
     ) -> Result<(), StoreError> {
-        let done = sqlx::query("UPDATE conversations SET status = ?, state = ?, updated_at = ? WHERE tenant = ? AND id = ?")
+        let done = on_db!(&self.db, pool => sqlx::query("UPDATE conversations SET status = $1, state = $2, updated_at = $3 WHERE tenant = $4 AND id = $5")
             .bind(status)
             .bind(self.seal_json(state, "conversation.state")?)
             .bind(Utc::now().to_rfc3339())
             .bind(self.tenant.as_str())
             .bind(id.to_string())
-            .execute(&self.pool)
-            .await?;
-        if done.rows_affected() == 0 {
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected()))?;
+        if done == 0 {
             return Err(StoreError::NotFound {
                 what: "conversation",
                 id: id.to_string(),
@@ -95,32 +97,36 @@ impl TenantStore {
         kind: &str,
         body: &Value,
     ) -> Result<i64, StoreError> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let (next,): (i64,) = sqlx::query_as("SELECT COALESCE(MAX(seq), 0) + 1 FROM conversation_steps WHERE tenant = ? AND conversation = ?")
-            .bind(self.tenant.as_str())
-            .bind(id.to_string())
-            .fetch_one(&mut *tx)
-            .await?;
-        sqlx::query("INSERT INTO conversation_steps (tenant, conversation, seq, kind, body, created_at) VALUES (?, ?, ?, ?, ?, ?)")
-            .bind(self.tenant.as_str())
-            .bind(id.to_string())
-            .bind(next)
-            .bind(kind)
-            .bind(self.seal_json(body, "conversation.step")?)
-            .bind(Utc::now().to_rfc3339())
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(next)
+        let body = self.seal_json(body, "conversation.step")?;
+        let scope = format!("steward:steps:{}:{id}", self.tenant);
+        on_db!(&self.db, pool => {
+            let mut tx = pool.begin_locked(std::slice::from_ref(&scope)).await?;
+            let (next,): (i64,) = sqlx::query_as("SELECT COALESCE(MAX(seq), 0) + 1 FROM conversation_steps WHERE tenant = $1 AND conversation = $2")
+                .bind(self.tenant.as_str())
+                .bind(id.to_string())
+                .fetch_one(&mut *tx)
+                .await?;
+            sqlx::query("INSERT INTO conversation_steps (tenant, conversation, seq, kind, body, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
+                .bind(self.tenant.as_str())
+                .bind(id.to_string())
+                .bind(next)
+                .bind(kind)
+                .bind(&body)
+                .bind(Utc::now().to_rfc3339())
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok(next)
+        })
     }
 
     /// The conversation's transcript, in order.
     pub async fn steps(&self, id: ConversationId) -> Result<Vec<(String, Value)>, StoreError> {
-        let rows: Vec<(String, String)> = sqlx::query_as("SELECT kind, body FROM conversation_steps WHERE tenant = ? AND conversation = ? ORDER BY seq")
+        let rows: Vec<(String, String)> = on_db!(&self.db, pool => sqlx::query_as("SELECT kind, body FROM conversation_steps WHERE tenant = $1 AND conversation = $2 ORDER BY seq")
             .bind(self.tenant.as_str())
             .bind(id.to_string())
-            .fetch_all(&self.pool)
-            .await?;
+            .fetch_all(pool)
+            .await)?;
         rows.into_iter()
             .map(|(k, b)| {
                 Ok((

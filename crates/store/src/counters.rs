@@ -4,6 +4,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 
+use crate::db::{LockedBegin, on_db};
 use crate::standing::stored_time;
 use crate::{StoreError, TenantStore};
 
@@ -19,7 +20,7 @@ pub struct Reservation {
 impl TenantStore {
     /// Reserves `units` changes of `action` by `principal` at `now` and returns the count within
     /// the `window` before `now`, this reservation included. Reservations older than the window
-    /// are pruned in the same transaction. The write lock is taken first (`BEGIN IMMEDIATE`), so
+    /// are pruned in the same transaction. The counter's write lock is taken first, so
     /// concurrent reservations are counted one after another, never both against the old count.
     pub async fn reserve_action(
         &self,
@@ -31,9 +32,11 @@ impl TenantStore {
     ) -> Result<Reservation, StoreError> {
         let id = uuid::Uuid::now_v7().to_string();
         let since = stored_time(now - window);
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let scope = format!("steward:rate:{}:{principal}:{action}", self.tenant);
+        on_db!(&self.db, pool => {
+        let mut tx = pool.begin_locked(std::slice::from_ref(&scope)).await?;
         sqlx::query(
-            "DELETE FROM action_reservations WHERE tenant = ? AND principal = ? AND action = ? AND at <= ?",
+            "DELETE FROM action_reservations WHERE tenant = $1 AND principal = $2 AND action = $3 AND at <= $4",
         )
         .bind(self.tenant.as_str())
         .bind(principal)
@@ -42,7 +45,7 @@ impl TenantStore {
         .execute(&mut *tx)
         .await?;
         sqlx::query(
-            "INSERT INTO action_reservations (tenant, id, principal, action, at, units) VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO action_reservations (tenant, id, principal, action, at, units) VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(self.tenant.as_str())
         .bind(&id)
@@ -53,7 +56,7 @@ impl TenantStore {
         .execute(&mut *tx)
         .await?;
         let (count,): (i64,) = sqlx::query_as(
-            "SELECT COALESCE(SUM(units), 0) FROM action_reservations WHERE tenant = ? AND principal = ? AND action = ? AND at > ?",
+            "SELECT CAST(COALESCE(SUM(units), 0) AS BIGINT) FROM action_reservations WHERE tenant = $1 AND principal = $2 AND action = $3 AND at > $4",
         )
         .bind(self.tenant.as_str())
         .bind(principal)
@@ -63,15 +66,17 @@ impl TenantStore {
         .await?;
         tx.commit().await?;
         Ok(Reservation { id, count })
+        })
     }
 
     /// Gives a reservation back: the change it was for did not run.
     pub async fn release_action(&self, reservation_id: &str) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM action_reservations WHERE tenant = ? AND id = ?")
+        on_db!(&self.db, pool => sqlx::query("DELETE FROM action_reservations WHERE tenant = $1 AND id = $2")
             .bind(self.tenant.as_str())
             .bind(reservation_id)
-            .execute(&self.pool)
-            .await?;
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected()))?;
         Ok(())
     }
 }

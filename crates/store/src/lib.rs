@@ -1,5 +1,6 @@
-//! Steward's durable state on SQLite (one file, WAL): tenants, conversations and their steps,
-//! approvals that wait for a human, and the audit chain.
+//! Steward's durable state: tenants, conversations and their steps, approvals that wait for a
+//! human, and the audit chain — on SQLite (one file, WAL; the embedded default) or PostgreSQL
+//! (several replicas sharing one database), behind one API.
 //!
 //! Every tenant-owned read or write goes through a [`TenantStore`] handle obtained with
 //! [`Store::tenant`]; its queries are bound to that tenant by construction, and there is no
@@ -11,15 +12,19 @@ mod audit_writer;
 mod conversations;
 mod counters;
 mod crypto;
+mod db;
 mod error;
 mod standing;
 mod store;
+#[doc(hidden)]
+pub mod testing;
 
 pub use approvals::{ApprovalRow, ApprovalStatus};
 pub use audit_writer::CheckpointPolicy;
 pub use conversations::ConversationRow;
 pub use counters::Reservation;
 pub use crypto::{CryptoError, KeyProvider, MasterKey};
+pub use db::Location;
 pub use error::StoreError;
 pub use standing::{StandingRow, stored_time};
 pub use store::{AuditOptions, Store, TenantStore};

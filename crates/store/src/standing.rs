@@ -1,5 +1,6 @@
 use chrono::{DateTime, Utc};
 
+use crate::db::on_db;
 use crate::{StoreError, TenantStore};
 
 /// A standing approval's sidecar record.
@@ -74,9 +75,9 @@ fn stamp(t: DateTime<Utc>) -> String {
 impl TenantStore {
     /// Records a new standing approval.
     pub async fn create_standing(&self, row: &StandingRow) -> Result<(), StoreError> {
-        sqlx::query(
+        on_db!(&self.db, pool => sqlx::query(
             "INSERT INTO standing_approvals (tenant, id, action, principal_kind, principal_id, resource_kind, resource_id, scope_label, approver, source_approval, created_at, expires_at, max_uses, uses) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 0)",
         )
         .bind(self.tenant.as_str())
         .bind(&row.id)
@@ -91,31 +92,32 @@ impl TenantStore {
         .bind(&row.created_at)
         .bind(&row.expires_at)
         .bind(row.max_uses)
-        .execute(&self.pool)
-        .await?;
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
         Ok(())
     }
 
     /// Standing approvals in force at `now`: not revoked, not expired, uses left.
     pub async fn live_standing(&self, now: DateTime<Utc>) -> Result<Vec<StandingRow>, StoreError> {
-        let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT {COLUMNS} FROM standing_approvals WHERE tenant = ? AND revoked_at IS NULL AND expires_at > ? AND uses < max_uses ORDER BY created_at"
+        let rows: Vec<Row> = on_db!(&self.db, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM standing_approvals WHERE tenant = $1 AND revoked_at IS NULL AND expires_at > $2 AND uses < max_uses ORDER BY created_at"
         )))
         .bind(self.tenant.as_str())
         .bind(stamp(now))
-        .fetch_all(&self.pool)
-        .await?;
+        .fetch_all(pool)
+        .await)?;
         Ok(rows.into_iter().map(decode).collect())
     }
 
     /// Every standing approval, newest first.
     pub async fn all_standing(&self) -> Result<Vec<StandingRow>, StoreError> {
-        let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT {COLUMNS} FROM standing_approvals WHERE tenant = ? ORDER BY created_at DESC"
+        let rows: Vec<Row> = on_db!(&self.db, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM standing_approvals WHERE tenant = $1 ORDER BY created_at DESC"
         )))
         .bind(self.tenant.as_str())
-        .fetch_all(&self.pool)
-        .await?;
+        .fetch_all(pool)
+        .await)?;
         Ok(rows.into_iter().map(decode).collect())
     }
 
@@ -127,14 +129,14 @@ impl TenantStore {
         id: &str,
         now: DateTime<Utc>,
     ) -> Result<Option<i64>, StoreError> {
-        let left: Option<(i64,)> = sqlx::query_as(
-            "UPDATE standing_approvals SET uses = uses + 1 WHERE tenant = ? AND id = ? AND revoked_at IS NULL AND expires_at > ? AND uses < max_uses RETURNING max_uses - uses",
+        let left: Option<(i64,)> = on_db!(&self.db, pool => sqlx::query_as(
+            "UPDATE standing_approvals SET uses = uses + 1 WHERE tenant = $1 AND id = $2 AND revoked_at IS NULL AND expires_at > $3 AND uses < max_uses RETURNING max_uses - uses",
         )
         .bind(self.tenant.as_str())
         .bind(id)
         .bind(stamp(now))
-        .fetch_optional(&self.pool)
-        .await?;
+        .fetch_optional(pool)
+        .await)?;
         Ok(left.map(|(n,)| n))
     }
 
@@ -145,14 +147,15 @@ impl TenantStore {
         by: &str,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let done = sqlx::query("UPDATE standing_approvals SET revoked_at = ?, revoked_by = ? WHERE tenant = ? AND id = ? AND revoked_at IS NULL")
+        let done = on_db!(&self.db, pool => sqlx::query("UPDATE standing_approvals SET revoked_at = $1, revoked_by = $2 WHERE tenant = $3 AND id = $4 AND revoked_at IS NULL")
             .bind(stamp(now))
             .bind(by)
             .bind(self.tenant.as_str())
             .bind(id)
-            .execute(&self.pool)
-            .await?;
-        if done.rows_affected() == 0 {
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected()))?;
+        if done == 0 {
             return Err(StoreError::NotFound {
                 what: "live standing approval",
                 id: id.to_owned(),

@@ -1,12 +1,8 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use chrono::Utc;
-use sqlx::SqlitePool;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use steward_domain::TenantId;
 use tokio::sync::Mutex;
 
@@ -15,6 +11,7 @@ use steward_audit::CheckpointSigner;
 use crate::StoreError;
 use crate::audit_writer::{AuditWriter, CheckpointPolicy};
 use crate::crypto::{DataKey, KeyProvider, MasterKey};
+use crate::db::{Db, Location, LockedBegin, on_db};
 
 /// The environment variable that may hold the master key (64 hex digits); without it the key is
 /// read from (or created in) `master.key` beside the database.
@@ -37,6 +34,12 @@ impl AuditOptions {
             .parent()
             .filter(|p| !p.as_os_str().is_empty())
             .unwrap_or(Path::new("."));
+        Self::in_dir(dir)
+    }
+
+    /// The defaults with the key `audit-signing.key` in `dir` (the data directory, for a
+    /// PostgreSQL store: replicas share the key by sharing that file).
+    pub fn in_dir(dir: &Path) -> Self {
         Self {
             signing_key: dir.join("audit-signing.key"),
             checkpoints: CheckpointPolicy::default(),
@@ -47,7 +50,7 @@ impl AuditOptions {
 /// The database of one Steward installation.
 #[derive(Debug, Clone)]
 pub struct Store {
-    pool: SqlitePool,
+    db: Db,
     /// Serialises this process's unbatched audit appends (SQLite's write lock serialises processes).
     append_lock: Arc<Mutex<()>>,
     writer: AuditWriter,
@@ -67,62 +70,43 @@ impl Store {
     /// Opens the SQLite file with explicit audit options and the default master key
     /// (`$STEWARD_MASTER_KEY`, else `master.key` beside the file, created on first use).
     pub async fn open_with(path: &Path, audit: AuditOptions) -> Result<Self, StoreError> {
-        let keys: Arc<dyn KeyProvider> = match MasterKey::from_env(MASTER_KEY_ENV)? {
-            Some(key) => Arc::new(key),
-            None => {
-                let dir = path
-                    .parent()
-                    .filter(|p| !p.as_os_str().is_empty())
-                    .unwrap_or(Path::new("."));
-                Arc::new(MasterKey::load_or_create(&dir.join("master.key"))?)
-            }
-        };
-        Self::open_with_keys(path, audit, keys).await
+        let location = Location::Sqlite(path.to_path_buf());
+        let keys = default_keys(location.sqlite_dir().unwrap_or(Path::new(".")))?;
+        Self::connect(&location, audit, keys).await
     }
 
-    /// Opens the SQLite file with explicit audit options and key provider.
-    pub async fn open_with_keys(
-        path: &Path,
+    /// Opens a store in `data_dir`'s manner: the database at `location` (a SQLite file or a
+    /// PostgreSQL URL), the master key from `$STEWARD_MASTER_KEY` or `data_dir/master.key`, the
+    /// audit signing key `data_dir/audit-signing.key`. Replicas sharing a PostgreSQL database
+    /// must share both keys.
+    pub async fn open_at(location: &Location, data_dir: &Path) -> Result<Self, StoreError> {
+        let keys = default_keys(data_dir)?;
+        Self::connect(location, AuditOptions::in_dir(data_dir), keys).await
+    }
+
+    /// Connects to the database at `location` with explicit audit options and key provider, and
+    /// applies its backend's migrations.
+    pub async fn connect(
+        location: &Location,
         audit: AuditOptions,
         keys: Arc<dyn KeyProvider>,
     ) -> Result<Self, StoreError> {
-        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent).map_err(|e| StoreError::Open {
-                path: path.display().to_string(),
-                source: sqlx::Error::Io(e),
-            })?;
-        }
-        let options = SqliteConnectOptions::from_str("sqlite:")
-            .map_err(|source| StoreError::Open {
-                path: path.display().to_string(),
-                source,
-            })?
-            .filename(path)
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            // An intent record must be on disk before the connector is called.
-            .synchronous(SqliteSynchronous::Full)
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10));
-        let pool = SqlitePoolOptions::new()
-            .max_connections(4)
-            .connect_with(options)
-            .await
-            .map_err(|source| StoreError::Open {
-                path: path.display().to_string(),
-                source,
-            })?;
-        sqlx::migrate!("migrations/sqlite").run(&pool).await?;
+        let db = Db::connect(location).await?;
         let signer = Arc::new(CheckpointSigner::load_or_create(&audit.signing_key)?);
-        let writer = AuditWriter::start(pool.clone(), signer.clone(), audit.checkpoints);
+        let writer = AuditWriter::start(db.clone(), signer.clone(), audit.checkpoints);
         Ok(Self {
-            pool,
+            db,
             append_lock: Arc::new(Mutex::new(())),
             writer,
             signer,
             keys,
             data_keys: Arc::default(),
         })
+    }
+
+    /// Which backend holds this store (`sqlite` or `postgres`).
+    pub fn backend(&self) -> &'static str {
+        self.db.backend()
     }
 
     /// Signs a checkpoint of every chain this process appended to since its last one. Call it
@@ -144,22 +128,23 @@ impl Store {
         id: &TenantId,
         name: &str,
     ) -> Result<TenantStore, StoreError> {
-        sqlx::query("INSERT INTO tenants (id, name, created_at) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET name = excluded.name")
+        on_db!(&self.db, pool => sqlx::query("INSERT INTO tenants (id, name, created_at) VALUES ($1, $2, $3) ON CONFLICT(id) DO UPDATE SET name = excluded.name")
             .bind(id.as_str())
             .bind(name)
             .bind(Utc::now().to_rfc3339())
-            .execute(&self.pool)
-            .await?;
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected()))?;
         // The first load gives a new tenant its data key; a deleted one stays deleted.
         self.tenant(id).await
     }
 
     /// The handle of a registered tenant.
     pub async fn tenant(&self, id: &TenantId) -> Result<TenantStore, StoreError> {
-        let found: Option<(String,)> = sqlx::query_as("SELECT id FROM tenants WHERE id = ?")
+        let found: Option<(String,)> = on_db!(&self.db, pool => sqlx::query_as("SELECT id FROM tenants WHERE id = $1")
             .bind(id.as_str())
-            .fetch_optional(&self.pool)
-            .await?;
+            .fetch_optional(pool)
+            .await)?;
         if found.is_none() {
             return Err(StoreError::UnknownTenant(id.to_string()));
         }
@@ -172,11 +157,7 @@ impl Store {
         if let Some(key) = self.data_keys.lock().ok().and_then(|m| m.get(id).cloned()) {
             return Ok(key);
         }
-        let row: Option<(Option<String>,)> =
-            sqlx::query_as("SELECT wrapped FROM tenant_keys WHERE tenant = ?")
-                .bind(id.as_str())
-                .fetch_optional(&self.pool)
-                .await?;
+        let row = self.stored_key(id).await?;
         let wrapped = match row {
             Some((Some(w),)) if !w.is_empty() => w,
             Some(_) => return Err(StoreError::TenantDeleted(id.to_string())),
@@ -192,21 +173,28 @@ impl Store {
         Ok(key)
     }
 
+    /// The tenant's stored key row: `None` if it has none yet, `Some(None)` if it was destroyed.
+    async fn stored_key(&self, id: &TenantId) -> Result<Option<(Option<String>,)>, StoreError> {
+        Ok(
+            on_db!(&self.db, pool => sqlx::query_as("SELECT wrapped FROM tenant_keys WHERE tenant = $1")
+            .bind(id.as_str())
+            .fetch_optional(pool)
+            .await)?,
+        )
+    }
+
     async fn ensure_key_then_load(&self, id: &TenantId) -> Result<Arc<DataKey>, StoreError> {
         let (_, bytes) = DataKey::generate(id.as_str());
         let wrapped = self.keys.wrap(id.as_str(), &bytes)?;
-        sqlx::query("INSERT INTO tenant_keys (tenant, master_key_id, wrapped, created_at) VALUES (?, ?, ?, ?) ON CONFLICT(tenant) DO NOTHING")
+        on_db!(&self.db, pool => sqlx::query("INSERT INTO tenant_keys (tenant, master_key_id, wrapped, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT(tenant) DO NOTHING")
             .bind(id.as_str())
             .bind(self.keys.key_id())
             .bind(hex::encode(wrapped))
             .bind(Utc::now().to_rfc3339())
-            .execute(&self.pool)
-            .await?;
-        let row: Option<(Option<String>,)> =
-            sqlx::query_as("SELECT wrapped FROM tenant_keys WHERE tenant = ?")
-                .bind(id.as_str())
-                .fetch_optional(&self.pool)
-                .await?;
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected()))?;
+        let row = self.stored_key(id).await?;
         match row {
             Some((Some(_),)) => Box::pin(self.data_key(id)).await,
             _ => Err(StoreError::TenantDeleted(id.to_string())),
@@ -223,7 +211,7 @@ impl Store {
     ) -> Result<steward_audit::VerifyReport, StoreError> {
         let own = self.signer.verifying_key();
         crate::audit::ChainReader {
-            pool: self.pool.clone(),
+            db: self.db.clone(),
             tenant: id.clone(),
         }
         .verify_with(key.unwrap_or(&own))
@@ -233,26 +221,28 @@ impl Store {
     /// Re-wraps every tenant's data key with `new` (in one transaction; the data itself is not
     /// touched). Reopen the store with `new` afterwards. Returns how many keys were re-wrapped.
     pub async fn rotate_master_key(&self, new: &dyn KeyProvider) -> Result<usize, StoreError> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let rows: Vec<(String, String)> = sqlx::query_as(
-            "SELECT tenant, wrapped FROM tenant_keys WHERE wrapped IS NOT NULL AND wrapped <> ''",
-        )
-        .fetch_all(&mut *tx)
-        .await?;
         let now = Utc::now().to_rfc3339();
-        for (tenant, wrapped) in &rows {
-            let bytes = unwrap_stored(self.keys.as_ref(), tenant, wrapped)?;
-            let rewrapped = new.wrap(tenant, &bytes)?;
-            sqlx::query("UPDATE tenant_keys SET wrapped = ?, master_key_id = ?, rotated_at = ? WHERE tenant = ?")
-                .bind(hex::encode(rewrapped))
-                .bind(new.key_id())
-                .bind(&now)
-                .bind(tenant)
-                .execute(&mut *tx)
-                .await?;
-        }
-        tx.commit().await?;
-        Ok(rows.len())
+        on_db!(&self.db, pool => {
+            let mut tx = pool.begin_locked(&["steward:tenant-keys".to_owned()]).await?;
+            let rows: Vec<(String, String)> = sqlx::query_as(
+                "SELECT tenant, wrapped FROM tenant_keys WHERE wrapped IS NOT NULL AND wrapped <> ''",
+            )
+            .fetch_all(&mut *tx)
+            .await?;
+            for (tenant, wrapped) in &rows {
+                let bytes = unwrap_stored(self.keys.as_ref(), tenant, wrapped)?;
+                let rewrapped = new.wrap(tenant, &bytes)?;
+                sqlx::query("UPDATE tenant_keys SET wrapped = $1, master_key_id = $2, rotated_at = $3 WHERE tenant = $4")
+                    .bind(hex::encode(rewrapped))
+                    .bind(new.key_id())
+                    .bind(&now)
+                    .bind(tenant)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+            Ok(rows.len())
+        })
     }
 
     /// Deletes a tenant by destroying its data key (crypto-shredding): every value sealed with
@@ -260,13 +250,13 @@ impl Store {
     /// is unreadable from then on. The audit chain itself stays verifiable (it hashes what is
     /// stored). Operator tools only.
     pub async fn delete_tenant(&self, id: &TenantId) -> Result<(), StoreError> {
-        let done =
-            sqlx::query("UPDATE tenant_keys SET wrapped = NULL, destroyed_at = ? WHERE tenant = ?")
-                .bind(Utc::now().to_rfc3339())
-                .bind(id.as_str())
-                .execute(&self.pool)
-                .await?;
-        if done.rows_affected() == 0 {
+        let done = on_db!(&self.db, pool => sqlx::query("UPDATE tenant_keys SET wrapped = NULL, destroyed_at = $1 WHERE tenant = $2")
+            .bind(Utc::now().to_rfc3339())
+            .bind(id.as_str())
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected()))?;
+        if done == 0 {
             return Err(StoreError::UnknownTenant(id.to_string()));
         }
         if let Ok(mut cache) = self.data_keys.lock() {
@@ -277,9 +267,9 @@ impl Store {
 
     /// Every tenant (operator tools only: the one cross-tenant read).
     pub async fn tenants(&self) -> Result<Vec<TenantId>, StoreError> {
-        let rows: Vec<(String,)> = sqlx::query_as("SELECT id FROM tenants ORDER BY id")
-            .fetch_all(&self.pool)
-            .await?;
+        let rows: Vec<(String,)> = on_db!(&self.db, pool => sqlx::query_as("SELECT id FROM tenants ORDER BY id")
+            .fetch_all(pool)
+            .await)?;
         rows.into_iter()
             .map(|(id,)| {
                 TenantId::new(id).map_err(|e| StoreError::Corrupt {
@@ -292,7 +282,7 @@ impl Store {
 
     fn handle(&self, tenant: TenantId, key: Arc<DataKey>) -> TenantStore {
         TenantStore {
-            pool: self.pool.clone(),
+            db: self.db.clone(),
             tenant,
             append_lock: self.append_lock.clone(),
             writer: self.writer.clone(),
@@ -301,11 +291,33 @@ impl Store {
         }
     }
 
-    /// The underlying pool, for the store's own tests of tamper detection.
+    /// Runs one literal SQL statement, bypassing every rule of the store: for tests that play
+    /// an attacker with write access to the database (tampering, forging), never for Steward.
     #[doc(hidden)]
-    pub fn pool(&self) -> &SqlitePool {
-        &self.pool
+    pub async fn execute_unchecked(&self, sql: &str) -> Result<u64, StoreError> {
+        let sql = sqlx::AssertSqlSafe(sql.to_owned());
+        Ok(
+            on_db!(&self.db, pool => sqlx::query(sql).execute(pool).await.map(|r| r.rows_affected()))?,
+        )
     }
+
+    /// The first column (text) of every row a literal query returns, bypassing the store's
+    /// rules: for tests that look at what is stored at rest.
+    #[doc(hidden)]
+    pub async fn fetch_text_unchecked(&self, sql: &str) -> Result<Vec<String>, StoreError> {
+        let sql = sqlx::AssertSqlSafe(sql.to_owned());
+        let rows: Vec<(String,)> =
+            on_db!(&self.db, pool => sqlx::query_as(sql).fetch_all(pool).await)?;
+        Ok(rows.into_iter().map(|(text,)| text).collect())
+    }
+}
+
+/// The master key from `$STEWARD_MASTER_KEY`, else `dir/master.key` (created on first use).
+fn default_keys(dir: &Path) -> Result<Arc<dyn KeyProvider>, StoreError> {
+    Ok(match MasterKey::from_env(MASTER_KEY_ENV)? {
+        Some(key) => Arc::new(key),
+        None => Arc::new(MasterKey::load_or_create(&dir.join("master.key"))?),
+    })
 }
 
 /// A tenant's data key from its stored (hex) wrapped form.
@@ -324,7 +336,7 @@ fn unwrap_stored(
 /// Every read and write of one tenant's data.
 #[derive(Debug, Clone)]
 pub struct TenantStore {
-    pub(crate) pool: SqlitePool,
+    pub(crate) db: Db,
     pub(crate) tenant: TenantId,
     pub(crate) append_lock: Arc<Mutex<()>>,
     pub(crate) writer: AuditWriter,

@@ -1,19 +1,25 @@
-//! The store against a real SQLite file.
+//! The store against a real SQLite file and a real PostgreSQL server: every test runs on both.
 
+#[macro_use]
+mod backends;
+
+use backends::Backend;
 use serde_json::json;
 use steward_audit::{AuditEntry, RecordKind};
 use steward_domain::{ApprovalId, ConversationId, TenantId};
-use steward_store::{ApprovalStatus, Store, StoreError};
+use steward_store::{ApprovalStatus, StoreError};
 
-async fn open() -> anyhow::Result<(tempfile::TempDir, Store)> {
-    let dir = tempfile::tempdir()?;
-    let store = Store::open(&dir.path().join("steward.db")).await?;
-    Ok((dir, store))
-}
+on_both_backends!(
+    audit_appends_chain_and_a_tampered_row_is_named,
+    concurrent_appends_keep_one_gapless_chain,
+    one_tenant_cannot_read_another_tenants_rows_by_id,
+    an_approval_is_decided_once,
+    data_survives_reopening_the_file,
+    concurrent_reservations_each_see_a_distinct_count,
+);
 
-#[tokio::test]
-async fn audit_appends_chain_and_a_tampered_row_is_named() -> anyhow::Result<()> {
-    let (_dir, store) = open().await?;
+async fn audit_appends_chain_and_a_tampered_row_is_named(b: Backend) -> anyhow::Result<()> {
+    let (_db, store) = b.open().await?;
     let t = store.ensure_tenant(&TenantId::new("acme")?, "Acme").await?;
     for i in 0..4 {
         let mut e = AuditEntry::new("ignored", RecordKind::Decision);
@@ -21,17 +27,16 @@ async fn audit_appends_chain_and_a_tampered_row_is_named() -> anyhow::Result<()>
         assert_eq!(t.append_audit(e).await?, i + 1);
     }
     assert!(t.verify_audit().await?.intact());
-    sqlx::query("UPDATE audit_records SET entry = replace(entry, 'entra.user.get#2', 'entra.user.get#9') WHERE seq = 3")
-        .execute(store.pool())
+    store
+        .execute_unchecked("UPDATE audit_records SET entry = replace(entry, 'entra.user.get#2', 'entra.user.get#9') WHERE seq = 3")
         .await?;
     let report = t.verify_audit().await?;
     assert_eq!(report.first_break.map(|b| b.seq), Some(3));
     Ok(())
 }
 
-#[tokio::test]
-async fn concurrent_appends_keep_one_gapless_chain() -> anyhow::Result<()> {
-    let (_dir, store) = open().await?;
+async fn concurrent_appends_keep_one_gapless_chain(b: Backend) -> anyhow::Result<()> {
+    let (_db, store) = b.open().await?;
     let t = store.ensure_tenant(&TenantId::new("acme")?, "Acme").await?;
     let mut tasks = Vec::new();
     for _ in 0..20 {
@@ -53,9 +58,8 @@ async fn concurrent_appends_keep_one_gapless_chain() -> anyhow::Result<()> {
     Ok(())
 }
 
-#[tokio::test]
-async fn one_tenant_cannot_read_another_tenants_rows_by_id() -> anyhow::Result<()> {
-    let (_dir, store) = open().await?;
+async fn one_tenant_cannot_read_another_tenants_rows_by_id(b: Backend) -> anyhow::Result<()> {
+    let (_db, store) = b.open().await?;
     let a = store
         .ensure_tenant(&TenantId::new("tenant-a")?, "A")
         .await?;
@@ -106,9 +110,8 @@ async fn one_tenant_cannot_read_another_tenants_rows_by_id() -> anyhow::Result<(
     Ok(())
 }
 
-#[tokio::test]
-async fn an_approval_is_decided_once() -> anyhow::Result<()> {
-    let (_dir, store) = open().await?;
+async fn an_approval_is_decided_once(b: Backend) -> anyhow::Result<()> {
+    let (_db, store) = b.open().await?;
     let t = store.ensure_tenant(&TenantId::new("acme")?, "Acme").await?;
     let conversation = ConversationId::new();
     t.create_conversation(conversation, "tom@acme.example", "cli", &json!({}))
@@ -149,26 +152,23 @@ async fn an_approval_is_decided_once() -> anyhow::Result<()> {
     Ok(())
 }
 
-#[tokio::test]
-async fn data_survives_reopening_the_file() -> anyhow::Result<()> {
-    let dir = tempfile::tempdir()?;
-    let path = dir.path().join("steward.db");
+async fn data_survives_reopening_the_file(b: Backend) -> anyhow::Result<()> {
+    let db = b.scratch().await?;
     {
-        let store = Store::open(&path).await?;
+        let store = db.open().await?;
         let t = store.ensure_tenant(&TenantId::new("acme")?, "Acme").await?;
         t.append_audit(AuditEntry::new("acme", RecordKind::Intent))
             .await?;
     }
-    let store = Store::open(&path).await?;
+    let store = db.open().await?;
     let t = store.tenant(&TenantId::new("acme")?).await?;
     assert_eq!(t.audit_records(None).await?.len(), 1);
     Ok(())
 }
 
-#[tokio::test]
-async fn concurrent_reservations_each_see_a_distinct_count() -> anyhow::Result<()> {
+async fn concurrent_reservations_each_see_a_distinct_count(b: Backend) -> anyhow::Result<()> {
     use chrono::{Duration, Utc};
-    let (_dir, store) = open().await?;
+    let (_db, store) = b.open().await?;
     let t = store.ensure_tenant(&TenantId::new("acme")?, "Acme").await?;
     let now = Utc::now();
     let mut tasks = Vec::new();
@@ -239,16 +239,25 @@ mod checkpoints {
     use steward_domain::TenantId;
     use steward_store::{AuditOptions, CheckpointPolicy, Store};
 
+    use crate::backends::{Backend, Scratch};
+
+    on_both_backends!(
+        every_n_records_a_signed_checkpoint_and_truncation_past_it_is_named,
+        a_quiet_chain_is_signed_after_the_interval,
+        a_chain_rewritten_and_re_signed_with_another_key_fails_against_the_exported_key,
+        two_stores_on_one_file_and_many_writers_keep_every_chain_gapless,
+    );
+
     async fn open_every(
+        b: Backend,
         every: u32,
         interval: Duration,
-    ) -> anyhow::Result<(tempfile::TempDir, Store)> {
-        let dir = tempfile::tempdir()?;
-        let path = dir.path().join("steward.db");
-        let mut options = AuditOptions::beside(&path);
+    ) -> anyhow::Result<(Scratch, Store)> {
+        let db = b.scratch().await?;
+        let mut options = AuditOptions::in_dir(db.dir.path());
         options.checkpoints = CheckpointPolicy { every, interval };
-        let store = Store::open_with(&path, options).await?;
-        Ok((dir, store))
+        let store = db.open_with(options).await?;
+        Ok((db, store))
     }
 
     async fn append(t: &steward_store::TenantStore, n: usize) -> anyhow::Result<()> {
@@ -260,10 +269,10 @@ mod checkpoints {
         Ok(())
     }
 
-    #[tokio::test]
-    async fn every_n_records_a_signed_checkpoint_and_truncation_past_it_is_named()
-    -> anyhow::Result<()> {
-        let (_dir, store) = open_every(5, Duration::from_secs(3600)).await?;
+    async fn every_n_records_a_signed_checkpoint_and_truncation_past_it_is_named(
+        b: Backend,
+    ) -> anyhow::Result<()> {
+        let (_dir, store) = open_every(b, 5, Duration::from_secs(3600)).await?;
         let t = store.ensure_tenant(&TenantId::new("acme")?, "Acme").await?;
         append(&t, 12).await?;
         let seqs: Vec<i64> = t.audit_checkpoints().await?.iter().map(|c| c.seq).collect();
@@ -273,15 +282,19 @@ mod checkpoints {
         assert_eq!((report.checkpoints, report.last_checkpoint), (2, Some(10)));
 
         // Cutting the chain back to #11 passes no checkpoint: the chain is still valid.
-        sqlx::query("DELETE FROM audit_records WHERE seq > 11")
-            .execute(store.pool())
+        store
+            .execute_unchecked("DELETE FROM audit_records WHERE seq > 11")
             .await?;
         assert!(t.verify_audit().await?.intact());
         // Cutting it back to #7 passes the checkpoint at #10.
-        sqlx::query("DELETE FROM audit_records WHERE seq > 7")
-            .execute(store.pool())
+        store
+            .execute_unchecked("DELETE FROM audit_records WHERE seq > 7")
             .await?;
-        let broken = t.verify_audit().await?.first_break.expect("truncation");
+        let broken = t
+            .verify_audit()
+            .await?
+            .first_break
+            .ok_or_else(|| anyhow::anyhow!("the truncation went unnoticed"))?;
         assert_eq!(broken.seq, 8);
         assert!(
             broken.reason.contains("#8..#10 were removed"),
@@ -291,9 +304,8 @@ mod checkpoints {
         Ok(())
     }
 
-    #[tokio::test]
-    async fn a_quiet_chain_is_signed_after_the_interval() -> anyhow::Result<()> {
-        let (_dir, store) = open_every(1000, Duration::from_millis(200)).await?;
+    async fn a_quiet_chain_is_signed_after_the_interval(b: Backend) -> anyhow::Result<()> {
+        let (_dir, store) = open_every(b, 1000, Duration::from_millis(200)).await?;
         let t = store.ensure_tenant(&TenantId::new("acme")?, "Acme").await?;
         append(&t, 3).await?;
         let mut waited = Duration::ZERO;
@@ -306,10 +318,10 @@ mod checkpoints {
         Ok(())
     }
 
-    #[tokio::test]
-    async fn a_chain_rewritten_and_re_signed_with_another_key_fails_against_the_exported_key()
-    -> anyhow::Result<()> {
-        let (_dir, store) = open_every(4, Duration::from_secs(3600)).await?;
+    async fn a_chain_rewritten_and_re_signed_with_another_key_fails_against_the_exported_key(
+        b: Backend,
+    ) -> anyhow::Result<()> {
+        let (_dir, store) = open_every(b, 4, Duration::from_secs(3600)).await?;
         let exported = parse_public_key(&store.audit_public_key(), "export")?;
         let t = store.ensure_tenant(&TenantId::new("acme")?, "Acme").await?;
         append(&t, 8).await?;
@@ -317,29 +329,31 @@ mod checkpoints {
 
         // Someone with write access replaces the checkpoints with ones signed by their own key.
         let forger = CheckpointSigner::from_secret([9; 32]);
-        let heads: Vec<(i64, String)> =
-            sqlx::query_as("SELECT seq, hash FROM audit_records WHERE seq IN (4, 8) ORDER BY seq")
-                .fetch_all(store.pool())
-                .await?;
-        sqlx::query("DELETE FROM audit_checkpoints")
-            .execute(store.pool())
+        let heads = store
+            .fetch_text_unchecked("SELECT hash FROM audit_records WHERE seq IN (4, 8) ORDER BY seq")
             .await?;
-        for (seq, hash) in heads {
+        store
+            .execute_unchecked("DELETE FROM audit_checkpoints")
+            .await?;
+        for (seq, hash) in [4, 8].into_iter().zip(heads) {
             let c = forger.sign("acme", seq, &hash, chrono::Utc::now());
-            sqlx::query("INSERT INTO audit_checkpoints (tenant, seq, head_hash, time, key_id, signature) VALUES ('acme', ?, ?, ?, ?, ?)")
-                .bind(c.seq)
-                .bind(&c.head_hash)
-                .bind(c.time.to_rfc3339_opts(chrono::SecondsFormat::Micros, true))
-                .bind(&c.key_id)
-                .bind(&c.signature)
-                .execute(store.pool())
+            // Hex digits and an RFC 3339 time: nothing here needs quoting.
+            store
+                .execute_unchecked(&format!(
+                    "INSERT INTO audit_checkpoints (tenant, seq, head_hash, time, key_id, signature) VALUES ('acme', {}, '{}', '{}', '{}', '{}')",
+                    c.seq,
+                    c.head_hash,
+                    c.time.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+                    c.key_id,
+                    c.signature
+                ))
                 .await?;
         }
         let broken = t
             .verify_audit_with(&exported)
             .await?
             .first_break
-            .expect("forged checkpoints");
+            .ok_or_else(|| anyhow::anyhow!("the forged checkpoints went unnoticed"))?;
         assert_eq!(broken.seq, 4);
         assert!(
             broken.reason.contains("does not verify"),
@@ -349,12 +363,13 @@ mod checkpoints {
         Ok(())
     }
 
-    #[tokio::test]
-    async fn two_stores_on_one_file_and_many_writers_keep_every_chain_gapless() -> anyhow::Result<()>
-    {
-        let (dir, first) = open_every(50, Duration::from_secs(3600)).await?;
-        // A second handle on the same file stands for a second process: its own writer task.
-        let second = Store::open(&dir.path().join("steward.db")).await?;
+    async fn two_stores_on_one_file_and_many_writers_keep_every_chain_gapless(
+        b: Backend,
+    ) -> anyhow::Result<()> {
+        let (db, first) = open_every(b, 50, Duration::from_secs(3600)).await?;
+        // A second handle on the same database stands for a second process (or replica): its
+        // own writer task, its own connections.
+        let second = db.open().await?;
         let a1 = first.ensure_tenant(&TenantId::new("acme")?, "Acme").await?;
         let b1 = first.ensure_tenant(&TenantId::new("beta")?, "Beta").await?;
         let a2 = second.tenant(&TenantId::new("acme")?).await?;
@@ -388,14 +403,18 @@ mod encryption {
     use serde_json::json;
     use steward_audit::{AuditEntry, RecordKind};
     use steward_domain::{ApprovalId, ConversationId, TenantId};
-    use steward_store::{AuditOptions, KeyProvider, MasterKey, Store, StoreError};
+    use steward_store::{MasterKey, Store, StoreError};
+
+    use crate::backends::Backend;
+
+    on_both_backends!(
+        sensitive_columns_are_sealed_at_rest_and_read_back_whole,
+        a_ciphertext_moved_to_another_tenant_does_not_open,
+        rotating_the_master_key_rewraps_data_keys_and_the_old_key_stops_working,
+        deleting_a_tenant_shreds_its_data_but_not_its_audit_chain_or_other_tenants,
+    );
 
     const SECRET: &str = "Tom's home address: 1 Elm St";
-
-    async fn open(dir: &std::path::Path, key: Arc<dyn KeyProvider>) -> anyhow::Result<Store> {
-        let path = dir.join("steward.db");
-        Ok(Store::open_with_keys(&path, AuditOptions::beside(&path), key).await?)
-    }
 
     /// Writes one of everything sensitive for `tenant`.
     async fn write_all(
@@ -437,19 +456,19 @@ mod encryption {
             "SELECT payload FROM approvals",
             "SELECT entry FROM audit_records",
         ] {
-            let rows: Vec<(String,)> = sqlx::query_as(q).fetch_all(store.pool()).await?;
-            for (r,) in rows {
+            for r in store.fetch_text_unchecked(q).await? {
                 all.push_str(&r);
             }
         }
         Ok(all)
     }
 
-    #[tokio::test]
-    async fn sensitive_columns_are_sealed_at_rest_and_read_back_whole() -> anyhow::Result<()> {
-        let dir = tempfile::tempdir()?;
+    async fn sensitive_columns_are_sealed_at_rest_and_read_back_whole(
+        b: Backend,
+    ) -> anyhow::Result<()> {
+        let db = b.scratch().await?;
         let (master, _) = MasterKey::generate();
-        let store = open(dir.path(), Arc::new(master)).await?;
+        let store = db.open_with_keys(Arc::new(master)).await?;
         let (approval, conversation) = write_all(&store, "acme").await?;
         let raw = raw_text(&store).await?;
         assert!(!raw.contains("Elm St"), "plaintext at rest: {raw}");
@@ -466,15 +485,14 @@ mod encryption {
         Ok(())
     }
 
-    #[tokio::test]
-    async fn a_ciphertext_moved_to_another_tenant_does_not_open() -> anyhow::Result<()> {
-        let dir = tempfile::tempdir()?;
+    async fn a_ciphertext_moved_to_another_tenant_does_not_open(b: Backend) -> anyhow::Result<()> {
+        let db = b.scratch().await?;
         let (master, _) = MasterKey::generate();
-        let store = open(dir.path(), Arc::new(master)).await?;
+        let store = db.open_with_keys(Arc::new(master)).await?;
         let (a_approval, _) = write_all(&store, "acme").await?;
         let (b_approval, _) = write_all(&store, "beta").await?;
-        sqlx::query("UPDATE approvals SET payload = (SELECT payload FROM approvals WHERE tenant = 'acme') WHERE tenant = 'beta'")
-            .execute(store.pool())
+        store
+            .execute_unchecked("UPDATE approvals SET payload = (SELECT payload FROM approvals WHERE tenant = 'acme') WHERE tenant = 'beta'")
             .await?;
         let beta = store.tenant(&TenantId::new("beta")?).await?;
         assert!(matches!(
@@ -486,19 +504,21 @@ mod encryption {
         Ok(())
     }
 
-    #[tokio::test]
-    async fn rotating_the_master_key_rewraps_data_keys_and_the_old_key_stops_working()
-    -> anyhow::Result<()> {
-        let dir = tempfile::tempdir()?;
+    async fn rotating_the_master_key_rewraps_data_keys_and_the_old_key_stops_working(
+        b: Backend,
+    ) -> anyhow::Result<()> {
+        let db = b.scratch().await?;
         let (old, old_hex) = MasterKey::generate();
-        let store = open(dir.path(), Arc::new(old)).await?;
+        let store = db.open_with_keys(Arc::new(old)).await?;
         let (approval, _) = write_all(&store, "acme").await?;
         let raw_before = raw_text(&store).await?;
         let (new, new_hex) = MasterKey::generate();
         assert_eq!(store.rotate_master_key(&new).await?, 1);
         drop(store);
 
-        let store = open(dir.path(), Arc::new(MasterKey::from_hex(&new_hex, "new")?)).await?;
+        let store = db
+            .open_with_keys(Arc::new(MasterKey::from_hex(&new_hex, "new")?))
+            .await?;
         let t = store.tenant(&TenantId::new("acme")?).await?;
         assert_eq!(t.approval(approval).await?.payload["preview"], SECRET);
         assert_eq!(
@@ -508,7 +528,9 @@ mod encryption {
         );
         drop(t);
         drop(store);
-        let store = open(dir.path(), Arc::new(MasterKey::from_hex(&old_hex, "old")?)).await?;
+        let store = db
+            .open_with_keys(Arc::new(MasterKey::from_hex(&old_hex, "old")?))
+            .await?;
         assert!(matches!(
             store.tenant(&TenantId::new("acme")?).await,
             Err(StoreError::Crypto(_))
@@ -516,12 +538,12 @@ mod encryption {
         Ok(())
     }
 
-    #[tokio::test]
-    async fn deleting_a_tenant_shreds_its_data_but_not_its_audit_chain_or_other_tenants()
-    -> anyhow::Result<()> {
-        let dir = tempfile::tempdir()?;
+    async fn deleting_a_tenant_shreds_its_data_but_not_its_audit_chain_or_other_tenants(
+        b: Backend,
+    ) -> anyhow::Result<()> {
+        let db = b.scratch().await?;
         let (master, master_hex) = MasterKey::generate();
-        let store = open(dir.path(), Arc::new(master)).await?;
+        let store = db.open_with_keys(Arc::new(master)).await?;
         write_all(&store, "acme").await?;
         let (beta_approval, _) = write_all(&store, "beta").await?;
         let acme = TenantId::new("acme")?;
@@ -536,10 +558,10 @@ mod encryption {
             Err(StoreError::TenantDeleted(_))
         ));
         // The rows are still there, sealed, and nothing can open them.
-        let (sealed,): (String,) =
-            sqlx::query_as("SELECT payload FROM approvals WHERE tenant = 'acme'")
-                .fetch_one(store.pool())
-                .await?;
+        let sealed = store
+            .fetch_text_unchecked("SELECT payload FROM approvals WHERE tenant = 'acme'")
+            .await?
+            .concat();
         assert!(sealed.starts_with("enc1:") && !sealed.contains("Elm"));
         // The audit chain still verifies without the key.
         assert!(store.verify_audit_of(&acme, None).await?.intact());
@@ -549,7 +571,9 @@ mod encryption {
         drop(beta);
         drop(store);
         // A restart with the same master key does not bring the data key back.
-        let restored = open(dir.path(), Arc::new(MasterKey::from_hex(&master_hex, "m")?)).await?;
+        let restored = db
+            .open_with_keys(Arc::new(MasterKey::from_hex(&master_hex, "m")?))
+            .await?;
         let again = restored.tenant(&acme).await;
         assert!(
             matches!(again, Err(StoreError::TenantDeleted(_))),

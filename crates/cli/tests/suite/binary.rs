@@ -25,12 +25,12 @@ async fn ask_json_then_audit_verify_then_tamper_is_named() -> anyhow::Result<()>
 
     // Edit one record behind Steward's back.
     let store = steward_store::Store::open(&dir.path().join("steward.db")).await?;
-    let edited = sqlx::query(
-        "UPDATE audit_records SET entry = replace(entry, 'adele@', 'eve@') WHERE seq = 6",
-    )
-    .execute(store.pool())
-    .await?;
-    assert_eq!(edited.rows_affected(), 1);
+    let edited = store
+        .execute_unchecked(
+            "UPDATE audit_records SET entry = replace(entry, 'adele@', 'eve@') WHERE seq = 6",
+        )
+        .await?;
+    assert_eq!(edited, 1);
     drop(store);
     let verify = steward()
         .args(["audit", "verify", "--data-dir", data])
@@ -98,12 +98,16 @@ async fn a_chain_cut_short_past_its_signed_checkpoint_fails_against_the_exported
     // Someone cuts the chain short: the shorter chain is still a valid chain, but not the one
     // the checkpoint signed.
     let store = steward_store::Store::open(&dir.path().join("steward.db")).await?;
-    let (last,): (i64,) = sqlx::query_as("SELECT MAX(seq) FROM audit_records")
-        .fetch_one(store.pool())
-        .await?;
-    sqlx::query("DELETE FROM audit_records WHERE seq > ?")
-        .bind(last - 3)
-        .execute(store.pool())
+    let last: i64 = store
+        .fetch_text_unchecked("SELECT CAST(MAX(seq) AS TEXT) FROM audit_records")
+        .await?
+        .concat()
+        .parse()?;
+    store
+        .execute_unchecked(&format!(
+            "DELETE FROM audit_records WHERE seq > {}",
+            last - 3
+        ))
         .await?;
     drop(store);
     let verify = steward()

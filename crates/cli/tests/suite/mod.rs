@@ -5,6 +5,7 @@ mod bulk;
 mod isolation;
 mod layers;
 mod policies;
+mod postgres;
 mod requests;
 mod safety;
 mod standing;

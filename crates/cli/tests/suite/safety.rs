@@ -153,12 +153,11 @@ async fn a_tampered_audit_row_is_detected_and_named() -> anyhow::Result<()> {
     let report = h.ask("adele", "I'm locked out").await?;
     let target = report.actions[0].audit_ids[0];
     assert!(h.runtime().store.verify_audit().await?.intact());
-    sqlx::query(
-        "UPDATE audit_records SET entry = replace(entry, 'adele@', 'mallory@') WHERE seq = ?",
-    )
-    .bind(target)
-    .execute(h.store.pool())
-    .await?;
+    h.store
+        .execute_unchecked(&format!(
+            "UPDATE audit_records SET entry = replace(entry, 'adele@', 'mallory@') WHERE seq = {target}"
+        ))
+        .await?;
     let verdict = h.runtime().store.verify_audit().await?;
     assert_eq!(verdict.first_break.map(|b| b.seq), Some(target));
     Ok(())

@@ -30,6 +30,31 @@ impl Harness {
         Self::with_seed(steward_sim::demo_seed()?, &upn("grace"), "Demo-Grace-2026!").await
     }
 
+    /// The demo tenant with its store on the test PostgreSQL server (a schema of its own) instead
+    /// of a SQLite file; returns the store's URL too, for the binary's `--database`.
+    pub async fn on_postgres() -> anyhow::Result<(Self, String)> {
+        let dir = tempfile::tempdir()?;
+        let base = steward_store::testing::test_postgres_url();
+        let (_schema, url) = steward_store::testing::scratch_schema(&base, "steward_t")
+            .await
+            .with_context(|| format!("these tests need PostgreSQL at {base}"))?;
+        let store = Store::open_at(&steward_store::Location::parse(&url), dir.path()).await?;
+        let harness = Self::start(
+            dir,
+            store,
+            steward_sim::demo_seed()?,
+            &upn("grace"),
+            "Demo-Grace-2026!",
+        )
+        .await?;
+        Ok((harness, url))
+    }
+
+    /// The data directory (key files; the SQLite file when there is one).
+    pub fn data_dir(&self) -> &std::path::Path {
+        self._dir.path()
+    }
+
     /// A tenant from `seed`, read back through Graph as `reader` (a Global Administrator).
     pub async fn with_seed(
         seed: Value,
@@ -38,6 +63,16 @@ impl Harness {
     ) -> anyhow::Result<Self> {
         let dir = tempfile::tempdir()?;
         let store = Store::open(&dir.path().join("steward.db")).await?;
+        Self::start(dir, store, seed, reader, reader_password).await
+    }
+
+    async fn start(
+        dir: tempfile::TempDir,
+        store: Store,
+        seed: Value,
+        reader: &str,
+        reader_password: &str,
+    ) -> anyhow::Result<Self> {
         let retry = RetryPolicy {
             max_attempts: 4,
             max_wait: Duration::from_secs(2),

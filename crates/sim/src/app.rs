@@ -16,6 +16,7 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
 use crate::error::GraphError;
+use crate::faults::{Injected, LoggedRequest};
 use crate::seed::SeedError;
 use crate::state::{SimState, Tenant};
 
@@ -32,6 +33,7 @@ pub fn app(state: Arc<SimState>) -> Router {
             "/_sim/faults",
             post(crate::faults::add_fault).get(crate::faults::fault_stats),
         )
+        .route("/_sim/requests", get(crate::faults::request_log))
         .route("/_sim/health", get(|| async { "ok" }))
         .with_state(state)
 }
@@ -45,10 +47,42 @@ async fn graph_envelope(
 ) -> Response {
     let method = request.method().to_string();
     let path = request.uri().path().to_owned();
-    if let Some(fault) = state.faults.lock().await.take(&method, &path) {
-        return fault.into_response();
+    let injected = state.faults.lock().await.take(&method, &path);
+    let mut delay_after = None;
+    match injected {
+        Some(Injected::Error(error)) => return error.into_response(),
+        Some(Injected::Delay { by, after: false }) => tokio::time::sleep(by).await,
+        Some(Injected::Delay { by, after: true }) => delay_after = Some(by),
+        None => {}
     }
+    // Change requests are logged as they arrive and their status filled in when answered: a
+    // caller that went away mid-request leaves status 0.
+    let logged = if method == "GET" {
+        None
+    } else {
+        let client_request_id = request
+            .headers()
+            .get("client-request-id")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let mut log = state.requests.lock().await;
+        log.push(LoggedRequest {
+            method: method.clone(),
+            path: path.clone(),
+            client_request_id,
+            status: 0,
+        });
+        Some(log.len() - 1)
+    };
     let response = next.run(request).await;
+    if let Some(index) = logged
+        && let Some(entry) = state.requests.lock().await.get_mut(index)
+    {
+        entry.status = response.status().as_u16();
+    }
+    if let Some(by) = delay_after {
+        tokio::time::sleep(by).await;
+    }
     let is_json = response
         .headers()
         .get(header::CONTENT_TYPE)
@@ -99,6 +133,11 @@ pub struct RunningSim {
 }
 
 impl RunningSim {
+    /// Every change request received so far, in order (what `GET /_sim/requests` answers).
+    pub async fn requests(&self) -> Vec<LoggedRequest> {
+        self.state.requests.lock().await.clone()
+    }
+
     /// The token endpoint URL.
     pub fn token_url(&self) -> String {
         format!("{}/{}/oauth2/v2.0/token", self.base_url, self.tenant_id)

@@ -19,6 +19,7 @@ mod seed;
 mod state;
 
 pub use app::{RunningSim, app, start};
+pub use faults::LoggedRequest;
 pub use seed::{SeedError, demo_seed, load_seed, seed_schema};
 pub use state::{SimState, Tenant};
 

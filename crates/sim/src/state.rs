@@ -318,6 +318,7 @@ pub struct SimState {
     pub(crate) signing_key: Vec<u8>,
     pub(crate) refresh_tokens: Mutex<HashMap<String, (String, String)>>,
     pub(crate) faults: Mutex<Faults>,
+    pub(crate) requests: Mutex<Vec<crate::faults::LoggedRequest>>,
     pub(crate) base_url: std::sync::OnceLock<String>,
 }
 
@@ -330,6 +331,7 @@ impl SimState {
             signing_key,
             refresh_tokens: Mutex::new(HashMap::new()),
             faults: Mutex::new(Faults::default()),
+            requests: Mutex::new(Vec::new()),
             base_url: std::sync::OnceLock::new(),
         }
     }

@@ -207,3 +207,51 @@ async fn injected_throttling_answers_429_with_retry_after() -> anyhow::Result<()
     );
     Ok(())
 }
+
+#[tokio::test]
+async fn change_requests_are_logged_with_their_client_request_id_even_when_the_caller_leaves()
+-> anyhow::Result<()> {
+    let s = Sim::start().await?;
+    let nestor = s.token("nestor", "Nestor", "User.ReadWrite.All").await?;
+    let path = format!("/v1.0/users/{}", upn("tom"));
+    // The next PATCH is held for 2 s *after* it is applied; the caller gives up after 300 ms.
+    s.http
+        .post(format!("{}/_sim/faults", s.sim.base_url))
+        .json(&json!({"pathContains": "/v1.0/users/", "method": "PATCH", "count": 1, "delayMs": 2000, "delayAfter": true}))
+        .send()
+        .await?;
+    let gave_up = s
+        .http
+        .patch(format!("{}{path}", s.sim.base_url))
+        .bearer_auth(&nestor)
+        .header("client-request-id", "key-1")
+        .timeout(std::time::Duration::from_millis(300))
+        .json(&json!({"accountEnabled": true}))
+        .send()
+        .await;
+    assert!(gave_up.is_err(), "the answer was held back");
+    let tom = s
+        .get(&format!("{path}?$select=accountEnabled"), &nestor)
+        .await?;
+    assert_eq!(
+        tom.body["accountEnabled"], true,
+        "the change itself was made"
+    );
+
+    // A read is not logged; every change request is, with its client-request-id.
+    s.get(&path, &nestor).await?;
+    let log: Value = s
+        .http
+        .get(format!("{}/_sim/requests", s.sim.base_url))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let entries = log["value"].as_array().cloned().unwrap_or_default();
+    assert_eq!(entries.len(), 1, "{log}");
+    assert_eq!(entries[0]["method"], "PATCH");
+    assert_eq!(entries[0]["clientRequestId"], "key-1");
+    assert_eq!(entries[0]["status"], 204);
+    assert_eq!(s.sim.requests().await.len(), 1);
+    Ok(())
+}

@@ -14,6 +14,7 @@ mod counters;
 mod crypto;
 mod db;
 mod error;
+mod intents;
 mod standing;
 mod store;
 #[doc(hidden)]
@@ -26,5 +27,6 @@ pub use counters::Reservation;
 pub use crypto::{CryptoError, KeyProvider, MasterKey};
 pub use db::Location;
 pub use error::StoreError;
+pub use intents::{IntentRow, IntentStart, IntentStatus};
 pub use standing::{StandingRow, stored_time};
 pub use store::{AuditOptions, Store, TenantStore};

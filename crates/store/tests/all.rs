@@ -583,3 +583,148 @@ mod encryption {
         Ok(())
     }
 }
+
+mod intents {
+    use chrono::{Duration, Utc};
+    use serde_json::json;
+    use steward_domain::TenantId;
+    use steward_store::{IntentStart, IntentStatus};
+
+    use crate::backends::Backend;
+
+    on_both_backends!(
+        a_key_starts_one_call_and_a_second_attempt_sees_the_first,
+        an_expired_pending_intent_is_in_doubt_and_one_reconciler_takes_it,
+    );
+
+    async fn a_key_starts_one_call_and_a_second_attempt_sees_the_first(
+        b: Backend,
+    ) -> anyhow::Result<()> {
+        let (_db, store) = b.open().await?;
+        let t = store.ensure_tenant(&TenantId::new("acme")?, "Acme").await?;
+        let call =
+            json!({"action": "entra.user.reset_password", "params": {"user": "tom@acme.example"}});
+        let now = Utc::now();
+        let first = t
+            .begin_intent("k1", "c1", &call, "replica-a", now, Duration::minutes(2))
+            .await?;
+        assert_eq!(first, IntentStart::New);
+        // Another replica retrying the same work gets the first attempt, not a new call.
+        let again = t
+            .begin_intent("k1", "c1", &call, "replica-b", now, Duration::minutes(2))
+            .await?;
+        let IntentStart::Existing(row) = again else {
+            anyhow::bail!("a second attempt was allowed to call again");
+        };
+        assert_eq!(
+            (row.status, row.owner.as_str()),
+            (IntentStatus::Pending, "replica-a")
+        );
+        assert_eq!(row.call, call);
+        assert_eq!(row.action, "entra.user.reset_password");
+        // Only the owner closes it.
+        assert!(
+            !t.finish_intent("k1", "replica-b", IntentStatus::Done, &json!({}), now)
+                .await?
+        );
+        assert!(
+            t.finish_intent(
+                "k1",
+                "replica-a",
+                IntentStatus::Done,
+                &json!({"summary": "reset"}),
+                now
+            )
+            .await?
+        );
+        let row = t
+            .intent("k1")
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("gone"))?;
+        assert_eq!(row.status, IntentStatus::Done);
+        assert_eq!(row.resolution, Some(json!({"summary": "reset"})));
+        // Sealed at rest like the rest of the conversation.
+        let raw = store
+            .fetch_text_unchecked("SELECT call FROM intents")
+            .await?
+            .concat();
+        assert!(raw.starts_with("enc1:") && !raw.contains("tom@"), "{raw}");
+        // Another tenant's same key is another intent.
+        let beta = store.ensure_tenant(&TenantId::new("beta")?, "Beta").await?;
+        assert_eq!(
+            beta.begin_intent("k1", "c9", &call, "replica-a", now, Duration::minutes(2))
+                .await?,
+            IntentStart::New
+        );
+        assert!(
+            beta.intent("k1")
+                .await?
+                .is_some_and(|r| r.conversation == "c9")
+        );
+        Ok(())
+    }
+
+    async fn an_expired_pending_intent_is_in_doubt_and_one_reconciler_takes_it(
+        b: Backend,
+    ) -> anyhow::Result<()> {
+        let (_db, store) = b.open().await?;
+        let t = store.ensure_tenant(&TenantId::new("acme")?, "Acme").await?;
+        let call = json!({"action": "entra.user.enable", "params": {"user": "tom@acme.example"}});
+        let then = Utc::now() - Duration::minutes(10);
+        t.begin_intent("k2", "c1", &call, "replica-a", then, Duration::minutes(2))
+            .await?;
+        t.begin_intent(
+            "k3",
+            "c1",
+            &call,
+            "replica-a",
+            Utc::now(),
+            Duration::minutes(2),
+        )
+        .await?;
+        let now = Utc::now();
+        let doubtful: Vec<String> = t
+            .in_doubt_intents(now)
+            .await?
+            .into_iter()
+            .map(|r| r.key)
+            .collect();
+        assert_eq!(doubtful, vec!["k2"], "a live lease is not in doubt");
+        assert!(
+            t.claim_in_doubt("k2", "replica-b", now, Duration::minutes(2))
+                .await?
+        );
+        assert!(
+            !t.claim_in_doubt("k2", "replica-c", now, Duration::minutes(2))
+                .await?,
+            "claimed once"
+        );
+        // The dead maker cannot close it any more; the reconciler does.
+        assert!(
+            !t.finish_intent("k2", "replica-a", IntentStatus::Done, &json!({}), now)
+                .await?
+        );
+        assert!(
+            t.finish_intent(
+                "k2",
+                "replica-b",
+                IntentStatus::NotApplied,
+                &json!({"found": "accountEnabled false"}),
+                now
+            )
+            .await?
+        );
+        // Found not made: one caller may make it now under the same key.
+        assert_eq!(
+            t.begin_intent("k2", "c1", &call, "replica-c", now, Duration::minutes(2))
+                .await?,
+            IntentStart::New
+        );
+        assert!(matches!(
+            t.begin_intent("k2", "c1", &call, "replica-d", now, Duration::minutes(2))
+                .await?,
+            IntentStart::Existing(_)
+        ));
+        Ok(())
+    }
+}

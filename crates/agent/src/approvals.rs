@@ -348,42 +348,7 @@ impl TenantRuntime {
                         }
                     }
                 }
-                let outcome = self
-                    .gateway
-                    .call_approved(&ctx, &request.call, &approver, id)
-                    .await;
-                let (status, summary) = match &outcome {
-                    GatewayOutcome::Done { result, .. } => (
-                        ApprovalStatus::Executed,
-                        format!(
-                            "approved by {} and executed: {}",
-                            approver.upn, result.summary
-                        ),
-                    ),
-                    GatewayOutcome::Denied { decision, .. } => (
-                        ApprovalStatus::Failed,
-                        format!("approved, but the re-check refused it: {}", decision.reason),
-                    ),
-                    GatewayOutcome::NeedsApproval { .. } => (
-                        ApprovalStatus::Failed,
-                        "approved, but it still needs another approval".into(),
-                    ),
-                    GatewayOutcome::Failed { error, .. } => (
-                        ApprovalStatus::Failed,
-                        format!("approved, but the call failed: {error}"),
-                    ),
-                };
-                self.store
-                    .transition_approval(id, ApprovalStatus::Approved, status, None, Some(&summary))
-                    .await?;
-                (
-                    Resolution::Ran {
-                        call: request.call.clone(),
-                        purpose: request.purpose.clone(),
-                        outcome: Box::new(outcome),
-                    },
-                    summary,
-                )
+                self.run_approved(id, &request, &ctx, &approver).await?
             }
         };
         let report = self
@@ -397,6 +362,53 @@ impl TenantRuntime {
             )
             .await?;
         Ok((summary, report))
+    }
+
+    /// Runs an approved request's action (decided again with the approver, under the approval's
+    /// id as idempotency key, so a second run finds the first) and records how it ended.
+    pub(crate) async fn run_approved(
+        &self,
+        id: ApprovalId,
+        request: &ApprovalRequest,
+        ctx: &CallContext<'_>,
+        approver: &Principal,
+    ) -> Result<(Resolution, String), AgentError> {
+        let outcome = self
+            .gateway
+            .call_approved(ctx, &request.call, approver, id, &id.to_string())
+            .await;
+        let (status, summary) = match &outcome {
+            GatewayOutcome::Done { result, .. } => (
+                ApprovalStatus::Executed,
+                format!(
+                    "approved by {} and executed: {}",
+                    approver.upn, result.summary
+                ),
+            ),
+            GatewayOutcome::Denied { decision, .. } => (
+                ApprovalStatus::Failed,
+                format!("approved, but the re-check refused it: {}", decision.reason),
+            ),
+            GatewayOutcome::NeedsApproval { .. } => (
+                ApprovalStatus::Failed,
+                "approved, but it still needs another approval".into(),
+            ),
+            GatewayOutcome::Failed { error, .. } => (
+                ApprovalStatus::Failed,
+                format!("approved, but the call failed: {error}"),
+            ),
+        };
+        self.store
+            .transition_approval(id, ApprovalStatus::Approved, status, None, Some(&summary))
+            .await?;
+        Ok((
+            Resolution::Ran {
+                call: request.call.clone(),
+                purpose: request.purpose.clone(),
+                outcome: Box::new(outcome),
+            },
+            summary,
+        ))
     }
 
     /// Expires every approval request older than the tenant's time to live (as of `now`): each is

@@ -172,7 +172,13 @@ impl TenantRuntime {
             }
             let outcome = self
                 .gateway
-                .call_approved(&job, &item.call, approver, id)
+                .call_approved(
+                    &job,
+                    &item.call,
+                    approver,
+                    id,
+                    &format!("{id}/{}", item.index),
+                )
                 .await;
             match &outcome {
                 GatewayOutcome::Done { .. } => executed += 1,

@@ -15,6 +15,7 @@ mod error;
 mod gateway;
 mod observation;
 pub mod reasoner;
+mod reconcile;
 mod runtime;
 mod standing;
 
@@ -24,5 +25,6 @@ pub use bulk::ApprovalItem;
 pub use error::AgentError;
 pub use gateway::{CallKind, Gateway, GatewayOutcome};
 pub use observation::{Observation, ObservedResult};
-pub use runtime::{TenantConfig, TenantRuntime};
+pub use reconcile::Reconciled;
+pub use runtime::{DEFAULT_INTENT_LEASE, TenantConfig, TenantRuntime};
 pub use standing::{StandingScope, StandingTerms};

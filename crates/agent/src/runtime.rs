@@ -30,7 +30,14 @@ pub struct TenantConfig {
     /// How long an approval request waits for a decision before it expires (and the requester
     /// is told).
     pub approval_ttl: std::time::Duration,
+    /// How long a started change is its process's to finish (its connector call, retries
+    /// included) before another replica may treat it as in doubt and reconcile it.
+    pub intent_lease: std::time::Duration,
 }
+
+/// The default [`TenantConfig::intent_lease`]: well above the longest connector call with its
+/// retries, so a live call is never reconciled under its maker.
+pub const DEFAULT_INTENT_LEASE: std::time::Duration = std::time::Duration::from_secs(300);
 
 /// Everything needed to serve one tenant: its config, store handle, gateway and reasoner.
 pub struct TenantRuntime {

@@ -19,8 +19,16 @@ pub struct Config {
     /// Address to listen on (keep it on loopback until the console's sign-in exists).
     #[serde(default = "default_listen")]
     pub listen: String,
+    /// How long a started change is its process's to finish before another replica may
+    /// reconcile it as in doubt (longer than any connector call with its retries).
+    #[serde(default = "default_intent_lease")]
+    pub intent_lease_seconds: u64,
     /// The tenants served.
     pub tenants: Vec<TenantSection>,
+}
+
+fn default_intent_lease() -> u64 {
+    steward_agent::DEFAULT_INTENT_LEASE.as_secs()
 }
 
 fn default_listen() -> String {

@@ -15,8 +15,9 @@ use steward_store::Store;
 
 use crate::cli::DemoArgs;
 use crate::wiring::{
-    EXPIRY_POLL, GraphSetup, POLICY_POLL, PolicySlot, expire_approvals_periodically, http_client,
-    install_default_policies, load_policies, tenant_runtime, watch_policies,
+    EXPIRY_POLL, GraphSetup, POLICY_POLL, PolicySlot, RECONCILE_POLL,
+    expire_approvals_periodically, http_client, install_default_policies, load_policies,
+    reconcile_periodically, tenant_runtime, watch_policies,
 };
 
 /// The client id Steward presents to the simulated identity platform when the seed names none.
@@ -246,6 +247,7 @@ pub async fn start_tenant(
         protected_identities: protected,
         utc_offset_minutes: 0,
         approval_ttl: APPROVAL_TTL,
+        intent_lease: steward_agent::DEFAULT_INTENT_LEASE,
     };
     let graph = GraphSetup {
         base_url: sim.base_url.clone(),
@@ -293,6 +295,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         PolicySlot::Enforced,
     );
     expire_approvals_periodically(tenant.runtime.clone(), EXPIRY_POLL);
+    reconcile_periodically(tenant.runtime.clone(), RECONCILE_POLL);
     if let Some(shadow) = &args.shadow_policy_dir {
         let hash = load_policies(&tenant.runtime, shadow, PolicySlot::Shadow)
             .await

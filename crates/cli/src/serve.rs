@@ -11,8 +11,9 @@ use steward_domain::TenantId;
 use crate::cli::ServeArgs;
 use crate::config::Config;
 use crate::wiring::{
-    EXPIRY_POLL, GraphSetup, POLICY_POLL, PolicySlot, expire_approvals_periodically, load_policies,
-    tenant_runtime, watch_policies,
+    EXPIRY_POLL, GraphSetup, POLICY_POLL, PolicySlot, RECONCILE_POLL,
+    expire_approvals_periodically, load_policies, reconcile_periodically, tenant_runtime,
+    watch_policies,
 };
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
@@ -33,6 +34,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             protected_identities: t.protected_identities.clone(),
             utc_offset_minutes: t.utc_offset_minutes,
             approval_ttl: std::time::Duration::from_secs(t.approval_ttl_hours * 3600),
+            intent_lease: std::time::Duration::from_secs(config.intent_lease_seconds),
         };
         let graph = GraphSetup {
             base_url: t.graph.base_url.clone(),
@@ -70,6 +72,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             );
         }
         expire_approvals_periodically(runtime.clone(), EXPIRY_POLL);
+        reconcile_periodically(runtime.clone(), RECONCILE_POLL);
         tenants.insert(t.id.clone(), runtime);
     }
     let default_tenant = config

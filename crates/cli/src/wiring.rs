@@ -213,6 +213,41 @@ pub fn watch_policies(
 /// How often pending approvals are checked for expiry.
 pub const EXPIRY_POLL: Duration = Duration::from_secs(60);
 
+/// How often changes left in doubt by a dead process are looked for (they become in doubt only
+/// once their lease has run out).
+pub const RECONCILE_POLL: Duration = Duration::from_secs(15);
+
+/// Settles, now and then every `every`, the changes a dead process left in doubt and the
+/// approvals it never finished (`TenantRuntime::reconcile`); every replica runs it, and each
+/// change is claimed by one.
+pub fn reconcile_periodically(
+    runtime: Arc<TenantRuntime>,
+    every: Duration,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            match runtime.reconcile(chrono::Utc::now()).await {
+                Ok((settled, finished)) => {
+                    for r in settled {
+                        eprintln!(
+                            "reconciled an in-doubt change ({}, key {}): {:?}",
+                            r.action, r.key, r.found
+                        );
+                    }
+                    if !finished.is_empty() {
+                        eprintln!(
+                            "finished {} approved request(s) after a restart",
+                            finished.len()
+                        );
+                    }
+                }
+                Err(e) => eprintln!("could not reconcile {}: {e}", runtime.config.id),
+            }
+            tokio::time::sleep(every).await;
+        }
+    })
+}
+
 /// Expires overdue approval requests of `runtime` every `every`; each expiry tells the requester
 /// through their conversation.
 pub fn expire_approvals_periodically(

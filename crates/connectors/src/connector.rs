@@ -31,6 +31,18 @@ pub struct Verification {
     pub detail: String,
 }
 
+/// What a target's state shows about a change whose maker died mid-call (an "in doubt" intent).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "found", content = "detail", rename_all = "camelCase")]
+pub enum Reconciliation {
+    /// The change is in effect (what was read says so).
+    Applied(String),
+    /// The change is not in effect.
+    NotApplied(String),
+    /// The target's state cannot tell (the action leaves no readable trace): a human decides.
+    Unknown(String),
+}
+
 /// A connected system. Implementations act with one delegated credential, so everything they do
 /// is attributable to that person in the platform's own logs.
 #[async_trait]
@@ -61,4 +73,18 @@ pub trait Connector: Send + Sync {
         call: &ActionCall,
         result: &ActionResult,
     ) -> Result<Verification, ConnectorError>;
+
+    /// Reads whether `call`, started at `started` by a process that died before it heard the
+    /// answer, took effect. Never repeats the call. By default nothing can be told.
+    async fn reconcile(
+        &self,
+        call: &ActionCall,
+        started: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Reconciliation, ConnectorError> {
+        let _ = started;
+        Ok(Reconciliation::Unknown(format!(
+            "`{}` leaves nothing this connector can read back",
+            call.action
+        )))
+    }
 }

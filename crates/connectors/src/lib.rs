@@ -9,5 +9,5 @@ mod connector;
 mod error;
 pub mod msgraph;
 
-pub use connector::{ActionResult, Connector, Verification};
+pub use connector::{ActionResult, Connector, Reconciliation, Verification};
 pub use error::ConnectorError;

@@ -48,10 +48,10 @@ async fn graph_envelope(
     let method = request.method().to_string();
     let path = request.uri().path().to_owned();
     let injected = state.faults.lock().await.take(&method, &path);
-    let mut delay_after = None;
+    let (mut delay_before, mut delay_after) = (None, None);
     match injected {
         Some(Injected::Error(error)) => return error.into_response(),
-        Some(Injected::Delay { by, after: false }) => tokio::time::sleep(by).await,
+        Some(Injected::Delay { by, after: false }) => delay_before = Some(by),
         Some(Injected::Delay { by, after: true }) => delay_after = Some(by),
         None => {}
     }
@@ -74,6 +74,9 @@ async fn graph_envelope(
         });
         Some(log.len() - 1)
     };
+    if let Some(by) = delay_before {
+        tokio::time::sleep(by).await;
+    }
     let response = next.run(request).await;
     if let Some(index) = logged
         && let Some(entry) = state.requests.lock().await.get_mut(index)

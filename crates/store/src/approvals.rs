@@ -85,6 +85,8 @@ pub struct ApprovalRow {
     pub note: Option<String>,
     /// When it was asked for.
     pub created_at: String,
+    /// When it was decided (RFC 3339), if it was.
+    pub decided_at: Option<String>,
 }
 
 type Row = (
@@ -97,10 +99,22 @@ type Row = (
     Option<String>,
     Option<String>,
     String,
+    Option<String>,
 );
 
 fn decode(store: &TenantStore, row: Row) -> Result<ApprovalRow, StoreError> {
-    let (id, conversation, requester, action, status, payload, decided_by, note, created_at) = row;
+    let (
+        id,
+        conversation,
+        requester,
+        action,
+        status,
+        payload,
+        decided_by,
+        note,
+        created_at,
+        decided_at,
+    ) = row;
     let corrupt = |reason: String| StoreError::Corrupt {
         what: "approval",
         reason,
@@ -119,11 +133,11 @@ fn decode(store: &TenantStore, row: Row) -> Result<ApprovalRow, StoreError> {
         decided_by,
         note,
         created_at,
+        decided_at,
     })
 }
 
-const COLUMNS: &str =
-    "id, conversation, requester, action, status, payload, decided_by, note, created_at";
+const COLUMNS: &str = "id, conversation, requester, action, status, payload, decided_by, note, created_at, decided_at";
 
 impl TenantStore {
     /// Persists a new pending approval request.

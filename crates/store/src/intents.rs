@@ -90,7 +90,7 @@ pub enum IntentStart {
     /// caller makes it now.
     New,
     /// The key was used before: the caller must not call again, but act on what is recorded.
-    Existing(IntentRow),
+    Existing(Box<IntentRow>),
 }
 
 type Row = (
@@ -183,7 +183,7 @@ impl TenantStore {
             return Ok(IntentStart::New);
         }
         match self.intent(key).await? {
-            Some(row) => Ok(IntentStart::Existing(row)),
+            Some(row) => Ok(IntentStart::Existing(Box::new(row))),
             None => Err(StoreError::NotFound {
                 what: "intent",
                 id: key.to_owned(),

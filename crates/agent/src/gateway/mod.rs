@@ -3,6 +3,7 @@
 mod audit;
 mod bulk;
 mod counters;
+pub(crate) mod intents;
 mod outcome;
 
 use std::collections::{HashMap, HashSet};
@@ -16,7 +17,7 @@ use steward_domain::{
     ActionCall, ActionSpec, ApprovalId, Decision, Outcome, Principal, Target, TargetKind,
 };
 use steward_policy::{ApprovalContext, DecisionRequest, PolicyEngine, PolicySource};
-use steward_store::TenantStore;
+use steward_store::{IntentStatus, TenantStore};
 
 use crate::runtime::TenantConfig;
 use audit::CallAudit;
@@ -37,6 +38,8 @@ pub struct Gateway {
     catalog: HashMap<String, ActionSpec>,
     protected: HashSet<String>,
     utc_offset_minutes: i32,
+    /// How long a started change is its process's to finish before it counts as in doubt.
+    intent_lease: std::time::Duration,
 }
 
 fn denial(reason: String, hash: &str) -> Decision {
@@ -77,6 +80,7 @@ impl Gateway {
                 .map(|u| u.to_lowercase())
                 .collect(),
             utc_offset_minutes: config.utc_offset_minutes,
+            intent_lease: config.intent_lease,
         }
     }
 
@@ -131,6 +135,11 @@ impl Gateway {
             .policy
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(engine);
+    }
+
+    /// The connected system (for reconciling changes left in doubt).
+    pub(crate) fn connector(&self) -> &dyn Connector {
+        self.connector.as_ref()
     }
 
     /// One action of the catalog.
@@ -544,13 +553,15 @@ impl Gateway {
     }
 
     /// Steps 6–8 for an approved request: decide again with the real approver and fresh targets
-    /// immediately before executing.
+    /// immediately before executing. `key` is the change's idempotency key (the approval's id, or
+    /// id and item for a bulk job's item), so running the approval again finds the first run.
     pub(crate) async fn call_approved(
         &self,
         ctx: &CallContext<'_>,
         call: &ActionCall,
         approver: &Principal,
         approval_id: ApprovalId,
+        key: &str,
     ) -> GatewayOutcome {
         let mut audit = CallAudit::new(self, ctx, call);
         let (spec, targets) = match self.prepare(call).await {
@@ -595,8 +606,7 @@ impl Gateway {
                 audit_ids: audit.ids,
             };
         }
-        self.execute(audit, &spec, targets, decision, &approval_id.to_string())
-            .await
+        self.execute(audit, &spec, targets, decision, key).await
     }
 
     /// Steps 6–8: intent, call, outcome and read-back.
@@ -610,13 +620,32 @@ impl Gateway {
     ) -> GatewayOutcome {
         let (ctx, call) = (audit.ctx(), audit.call());
         if spec.mutating {
-            // Step 6: the intent is committed before the connector is called; if it cannot be
+            // Step 6: the intent is committed before the connector is called — in the intents
+            // table by key (a second attempt finds it) and in the audit trail; if either cannot be
             // written, nothing runs.
-            let detail = json!({"idempotencyKey": key, "purpose": ctx.purpose});
+            match self
+                .begin_intent(key, &ctx.conversation.to_string(), call)
+                .await
+            {
+                Ok(None) => {}
+                Ok(Some(earlier)) => {
+                    return self
+                        .earlier_attempt(audit, targets, decision, earlier)
+                        .await;
+                }
+                Err(error) => return audit.fail(Some(decision), targets, error),
+            }
+            let detail = json!({"idempotencyKey": key, "purpose": ctx.purpose, "owner": *intents::PROCESS_OWNER});
             if let Err(error) = audit
                 .write(RecordKind::Intent, &targets, "intent", detail, None)
                 .await
             {
+                self.finish_intent(
+                    key,
+                    IntentStatus::Failed,
+                    json!({"error": "not started: the intent could not be audited"}),
+                )
+                .await;
                 return audit.fail(Some(decision), targets, error);
             }
         }
@@ -624,6 +653,14 @@ impl Gateway {
         let result = match self.connector.execute(call, key).await {
             Ok(r) => r,
             Err(e) => {
+                if spec.mutating {
+                    self.finish_intent(
+                        key,
+                        IntentStatus::Failed,
+                        json!({"error": e.to_string(), "requestId": e.request_id()}),
+                    )
+                    .await;
+                }
                 let kind = if spec.mutating {
                     RecordKind::Outcome
                 } else {
@@ -662,6 +699,12 @@ impl Gateway {
             };
         }
         // Step 8: outcome, then the read-back.
+        self.finish_intent(
+            key,
+            IntentStatus::Done,
+            json!({"summary": result.summary, "requestId": result.platform_request_id}),
+        )
+        .await;
         let detail = json!({"summary": result.summary, "before": result.before, "after": result.after, "output": result.output});
         let _ = audit
             .write(

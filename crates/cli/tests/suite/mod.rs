@@ -2,6 +2,7 @@ mod api;
 mod approvals;
 mod binary;
 mod bulk;
+mod crashes;
 mod isolation;
 mod layers;
 mod policies;

@@ -10,7 +10,7 @@ use super::actions::{
     GroupParams, MembershipParams, SearchParams, SignInsParams, UserParams, catalog, parse,
 };
 use super::{GraphClient, PASSWORD_METHOD_ID};
-use crate::{ActionResult, Connector, ConnectorError, Verification};
+use crate::{ActionResult, Connector, ConnectorError, Reconciliation, Verification};
 
 const USER_FIELDS: &str = "id,displayName,userPrincipalName,mail,department,jobTitle,accountEnabled,lastPasswordChangeDateTime,signInSessionsValidFromDateTime";
 const GROUP_FIELDS: &str =
@@ -63,7 +63,10 @@ impl MsGraphConnector {
         }
     }
 
-    async fn get_user(&self, user: &str) -> Result<(Value, Option<String>), ConnectorError> {
+    pub(super) async fn get_user(
+        &self,
+        user: &str,
+    ) -> Result<(Value, Option<String>), ConnectorError> {
         let url = with_query(
             self.client.url(&["users", user])?,
             &[("$select", USER_FIELDS.into())],
@@ -72,7 +75,10 @@ impl MsGraphConnector {
         Ok((r.body, r.request_id))
     }
 
-    async fn group_member_ids(&self, group: &str) -> Result<Vec<String>, ConnectorError> {
+    pub(super) async fn group_member_ids(
+        &self,
+        group: &str,
+    ) -> Result<Vec<String>, ConnectorError> {
         let url = with_query(
             self.client.url(&["groups", group, "members"])?,
             &[("$select", "id".into()), ("$top", "999".into())],
@@ -549,6 +555,14 @@ impl Connector for MsGraphConnector {
             }
             _ => Vec::new(),
         })
+    }
+
+    async fn reconcile(
+        &self,
+        call: &ActionCall,
+        started: chrono::DateTime<Utc>,
+    ) -> Result<Reconciliation, ConnectorError> {
+        self.reconcile_call(call, started).await
     }
 
     async fn verify(

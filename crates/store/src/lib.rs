@@ -19,6 +19,7 @@ mod standing;
 mod store;
 #[doc(hidden)]
 pub mod testing;
+mod work;
 
 pub use approvals::{ApprovalRow, ApprovalStatus};
 pub use audit_writer::CheckpointPolicy;
@@ -30,3 +31,4 @@ pub use error::StoreError;
 pub use intents::{IntentRow, IntentStart, IntentStatus};
 pub use standing::{StandingRow, stored_time};
 pub use store::{AuditOptions, Store, TenantStore};
+pub use work::{Wake, WorkItem, WorkSignal, WorkStatus};

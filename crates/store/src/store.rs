@@ -50,7 +50,7 @@ impl AuditOptions {
 /// The database of one Steward installation.
 #[derive(Debug, Clone)]
 pub struct Store {
-    db: Db,
+    pub(crate) db: Db,
     /// Serialises this process's unbatched audit appends (SQLite's write lock serialises processes).
     append_lock: Arc<Mutex<()>>,
     writer: AuditWriter,

@@ -728,3 +728,171 @@ mod intents {
         Ok(())
     }
 }
+
+mod work {
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex};
+    use std::time::Duration;
+
+    use chrono::Utc;
+    use serde_json::json;
+    use steward_domain::TenantId;
+    use steward_store::{Wake, WorkStatus};
+
+    use crate::backends::Backend;
+
+    on_both_backends!(
+        replicas_claim_each_item_once_and_a_dead_ones_item_is_claimed_again,
+        a_new_item_wakes_a_waiting_replica,
+    );
+
+    async fn replicas_claim_each_item_once_and_a_dead_ones_item_is_claimed_again(
+        b: Backend,
+    ) -> anyhow::Result<()> {
+        let db = b.scratch().await?;
+        // Three stores on one database: three replicas, each with its own connections.
+        let replicas = [db.open().await?, db.open().await?, db.open().await?];
+        let acme = replicas[0]
+            .ensure_tenant(&TenantId::new("acme")?, "Acme")
+            .await?;
+        let beta = replicas[1]
+            .ensure_tenant(&TenantId::new("beta")?, "Beta")
+            .await?;
+        for i in 0..30 {
+            let t = if i % 2 == 0 { &acme } else { &beta };
+            assert!(
+                t.enqueue_work(&format!("w{i}"), "turn", Some("c1"), &json!({"n": i}))
+                    .await?
+            );
+        }
+        assert!(
+            !acme.enqueue_work("w0", "turn", None, &json!({})).await?,
+            "enqueued once"
+        );
+
+        // Six workers over the three replicas take everything; each item is done exactly once.
+        let done: Arc<Mutex<HashMap<String, usize>>> = Arc::default();
+        let mut workers = Vec::new();
+        for w in 0..6 {
+            let store = replicas[w % 3].clone();
+            let done = done.clone();
+            workers.push(tokio::spawn(async move {
+                let owner = format!("worker-{w}");
+                while let Some((tenant, item)) = store
+                    .claim_work(&owner, Utc::now(), chrono::Duration::seconds(30))
+                    .await?
+                {
+                    *done
+                        .lock()
+                        .map_err(|_| anyhow::anyhow!("poisoned"))?
+                        .entry(format!("{}/{}", tenant.tenant(), item.id))
+                        .or_default() += 1;
+                    assert_eq!(item.attempts, 1);
+                    assert!(
+                        tenant
+                            .complete_work(
+                                &item.id,
+                                &owner,
+                                WorkStatus::Done,
+                                &json!({"by": owner})
+                            )
+                            .await?
+                    );
+                }
+                Ok::<_, anyhow::Error>(())
+            }));
+        }
+        for w in workers {
+            w.await??;
+        }
+        let done = done
+            .lock()
+            .map_err(|_| anyhow::anyhow!("poisoned"))?
+            .clone();
+        assert_eq!(done.len(), 30);
+        assert!(done.values().all(|&n| n == 1), "{done:?}");
+        let (status, result) = beta
+            .work_result("w1")
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("lost"))?;
+        assert_eq!(status, WorkStatus::Done);
+        assert!(result.is_some_and(|r| r["by"].as_str().is_some_and(|b| b.starts_with("worker-"))));
+        // Sealed at rest.
+        let raw = replicas[0]
+            .fetch_text_unchecked("SELECT payload FROM work_items")
+            .await?
+            .concat();
+        assert!(!raw.contains("\"n\""), "{raw}");
+
+        // A replica claims an item and dies: nobody else gets it until the lease runs out.
+        acme.enqueue_work("late", "approval", None, &json!({"approval": "a1"}))
+            .await?;
+        let now = Utc::now();
+        let (_, first) = replicas[0]
+            .claim_work("doomed", now, chrono::Duration::seconds(30))
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("nothing to claim"))?;
+        assert_eq!(first.id, "late");
+        assert!(
+            replicas[1]
+                .claim_work("survivor", now, chrono::Duration::seconds(30))
+                .await?
+                .is_none()
+        );
+        let later = now + chrono::Duration::seconds(31);
+        let (t, again) = replicas[1]
+            .claim_work("survivor", later, chrono::Duration::seconds(30))
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("the dead replica's item was not claimed again"))?;
+        assert_eq!((again.id.as_str(), again.attempts), ("late", 2));
+        // The dead replica's late word no longer counts; the survivor's does.
+        assert!(
+            !t.renew_work("late", "doomed", later, chrono::Duration::seconds(30))
+                .await?
+        );
+        assert!(
+            !t.complete_work("late", "doomed", WorkStatus::Done, &json!({}))
+                .await?
+        );
+        assert!(
+            t.renew_work("late", "survivor", later, chrono::Duration::seconds(30))
+                .await?
+        );
+        assert!(
+            t.complete_work("late", "survivor", WorkStatus::Done, &json!({}))
+                .await?
+        );
+        Ok(())
+    }
+
+    async fn a_new_item_wakes_a_waiting_replica(b: Backend) -> anyhow::Result<()> {
+        let db = b.scratch().await?;
+        let waiting = db.open().await?;
+        let other = db.open().await?;
+        let acme = other.ensure_tenant(&TenantId::new("acme")?, "Acme").await?;
+        let mut signal = waiting.work_signal().await?;
+        // PostgreSQL's waiter returns on the announcement, long before its 20 s; SQLite's is a
+        // timer, kept short.
+        let timeout = match b {
+            Backend::Postgres => Duration::from_secs(20),
+            Backend::Sqlite => Duration::from_secs(1),
+        };
+        let waiter = tokio::spawn(async move { signal.wait(timeout).await });
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        acme.enqueue_work("w1", "turn", None, &json!({})).await?;
+        let woke = waiter.await?;
+        match b {
+            // Another replica's NOTIFY wakes the waiter.
+            Backend::Postgres => assert_eq!(woke, Wake::Announced),
+            // One process: SQLite's waiter is a timer, and the item is there when it looks.
+            Backend::Sqlite => assert_eq!(woke, Wake::TimedOut),
+        }
+        assert!(
+            waiting
+                .claim_work("w", Utc::now(), chrono::Duration::seconds(5))
+                .await?
+                .is_some()
+        );
+        Ok(())
+    }
+}

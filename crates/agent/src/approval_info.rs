@@ -85,6 +85,7 @@ impl TenantRuntime {
             conversation: request.conversation,
             purpose: "approver's question",
             blast_radius: None,
+            turn: None,
         };
         let record = self
             .gateway
@@ -166,6 +167,7 @@ impl TenantRuntime {
             conversation,
             purpose: "requester's answer",
             blast_radius: None,
+            turn: None,
         };
         let record = self
             .gateway

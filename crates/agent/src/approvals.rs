@@ -239,6 +239,7 @@ impl TenantRuntime {
             conversation: request.conversation,
             purpose: &request.purpose,
             blast_radius: None,
+            turn: None,
         };
         if !request.items.is_empty()
             && matches!(
@@ -348,7 +349,13 @@ impl TenantRuntime {
                         }
                     }
                 }
-                self.run_approved(id, &request, &ctx, &approver).await?
+                self.run_approved(id, &request, &ctx, &approver)
+                    .await?
+                    .ok_or_else(|| {
+                        AgentError::Approval(format!(
+                            "approval `{id}` was finished by another Steward replica meanwhile"
+                        ))
+                    })?
             }
         };
         let report = self
@@ -365,14 +372,15 @@ impl TenantRuntime {
     }
 
     /// Runs an approved request's action (decided again with the approver, under the approval's
-    /// id as idempotency key, so a second run finds the first) and records how it ended.
+    /// id as idempotency key, so a second run finds the first) and records how it ended. `None`:
+    /// another replica recorded the end first (it also tells the requester).
     pub(crate) async fn run_approved(
         &self,
         id: ApprovalId,
         request: &ApprovalRequest,
         ctx: &CallContext<'_>,
         approver: &Principal,
-    ) -> Result<(Resolution, String), AgentError> {
+    ) -> Result<Option<(Resolution, String)>, AgentError> {
         let outcome = self
             .gateway
             .call_approved(ctx, &request.call, approver, id, &id.to_string())
@@ -398,17 +406,23 @@ impl TenantRuntime {
                 format!("approved, but the call failed: {error}"),
             ),
         };
-        self.store
+        match self
+            .store
             .transition_approval(id, ApprovalStatus::Approved, status, None, Some(&summary))
-            .await?;
-        Ok((
+            .await
+        {
+            Ok(()) => {}
+            Err(steward_store::StoreError::Conflict { .. }) => return Ok(None),
+            Err(e) => return Err(e.into()),
+        }
+        Ok(Some((
             Resolution::Ran {
                 call: request.call.clone(),
                 purpose: request.purpose.clone(),
                 outcome: Box::new(outcome),
             },
             summary,
-        ))
+        )))
     }
 
     /// Expires every approval request older than the tenant's time to live (as of `now`): each is
@@ -458,6 +472,7 @@ impl TenantRuntime {
                 conversation: request.conversation,
                 purpose: &request.purpose,
                 blast_radius: None,
+                turn: None,
             };
             let record = self
                 .gateway

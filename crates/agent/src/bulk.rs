@@ -135,6 +135,7 @@ impl TenantRuntime {
             conversation: request.conversation,
             purpose: &request.purpose,
             blast_radius: None,
+            turn: None,
         };
         let decided_record = self
             .gateway

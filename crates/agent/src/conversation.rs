@@ -11,7 +11,7 @@ use steward_domain::report::{
 use steward_domain::{ApprovalId, Channel, ConversationId, Principal, Step};
 
 use crate::approvals::Resolution;
-use crate::gateway::{CallContext, CallKind, GatewayOutcome};
+use crate::gateway::{CallContext, CallKind, GatewayOutcome, TurnKeys};
 use crate::reasoner::ReasonerInput;
 use crate::{AgentError, Observation, ObservedResult, TenantRuntime};
 
@@ -25,6 +25,16 @@ const MAX_MESSAGE_CHARS: usize = 4000;
 struct ConversationState {
     messages: Vec<String>,
     observations: Vec<Observation>,
+}
+
+/// Who a turn is for and where it runs: the requester, the channel, the conversation, and the
+/// turn's idempotency keys when it runs as work that may be run again.
+#[derive(Clone, Copy)]
+struct TurnScope<'a> {
+    principal: &'a Principal,
+    channel: Channel,
+    id: ConversationId,
+    turn: Option<&'a TurnKeys>,
 }
 
 /// A secret produced for the requester (a temporary password), delivered in the reply once and
@@ -42,6 +52,62 @@ impl TenantRuntime {
         channel: Channel,
         message: &str,
         conversation: Option<ConversationId>,
+    ) -> Result<TurnReport, AgentError> {
+        self.handle_turn(requester_upn, channel, message, conversation, None)
+            .await
+    }
+
+    /// Handles one message as turn `turn` of work that may be run again (a replica died running
+    /// it): a new conversation gets an id derived from the turn, and the turn's changes get keys
+    /// derived from it, so running it again continues the same conversation and finds the changes
+    /// already made instead of making them twice.
+    pub async fn handle_work(
+        &self,
+        turn: uuid::Uuid,
+        requester_upn: &str,
+        channel: Channel,
+        message: &str,
+        conversation: Option<ConversationId>,
+    ) -> Result<TurnReport, AgentError> {
+        let conversation = match conversation {
+            Some(id) => Some(id),
+            None => {
+                let id = Self::conversation_of_work(turn);
+                match self.store.conversation(id).await {
+                    Ok(_) => Some(id),
+                    Err(steward_store::StoreError::NotFound { .. }) => {
+                        self.store
+                            .create_conversation(
+                                id,
+                                &self.identify(requester_upn).await?.upn,
+                                channel.as_str(),
+                                &json!(ConversationState::default()),
+                            )
+                            .await?;
+                        Some(id)
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+            }
+        };
+        let keys = TurnKeys::new(turn);
+        self.handle_turn(requester_upn, channel, message, conversation, Some(&keys))
+            .await
+    }
+
+    /// The id of the conversation a first turn run as work `turn` starts (the same on every
+    /// replica and every run).
+    pub fn conversation_of_work(turn: uuid::Uuid) -> ConversationId {
+        ConversationId(uuid::Uuid::new_v5(&turn, b"conversation"))
+    }
+
+    async fn handle_turn(
+        &self,
+        requester_upn: &str,
+        channel: Channel,
+        message: &str,
+        conversation: Option<ConversationId>,
+        turn: Option<&TurnKeys>,
     ) -> Result<TurnReport, AgentError> {
         let message = message.trim();
         if message.is_empty() {
@@ -89,8 +155,13 @@ impl TenantRuntime {
             answered.audit_ids.splice(0..0, received);
             return Ok(answered);
         }
-        self.continue_turn(&principal, channel, id, state, message, received)
-            .await
+        let scope = TurnScope {
+            principal: &principal,
+            channel,
+            id,
+            turn,
+        };
+        self.continue_turn(scope, state, message, received).await
     }
 
     async fn note_received(
@@ -106,6 +177,7 @@ impl TenantRuntime {
             conversation: id,
             purpose: "request received",
             blast_radius: None,
+            turn: None,
         };
         self.gateway
             .note(&ctx, RecordKind::RequestReceived, "received", json!({"message": message, "identifiedBy": identified_by(channel), "itAdmin": principal.it_admin}))
@@ -115,13 +187,17 @@ impl TenantRuntime {
     /// One ordinary turn: the message joins the conversation and the reasoner continues.
     async fn continue_turn(
         &self,
-        principal: &Principal,
-        channel: Channel,
-        id: ConversationId,
+        scope: TurnScope<'_>,
         mut state: ConversationState,
         message: &str,
         received: Option<i64>,
     ) -> Result<TurnReport, AgentError> {
+        let TurnScope {
+            principal,
+            channel,
+            id,
+            ..
+        } = scope;
         // An answer to a pending question fills it in.
         if let Some(Observation {
             result: ObservedResult::Answer { text },
@@ -134,7 +210,7 @@ impl TenantRuntime {
         state.messages.push(message.to_owned());
         let mut report = empty_report(id, principal, channel, self.config.id.as_str());
         report.audit_ids.extend(received);
-        self.run_turn(principal, channel, id, &mut state, &mut report, Vec::new())
+        self.run_turn(scope, &mut state, &mut report, Vec::new())
             .await?;
         Ok(report)
     }
@@ -218,20 +294,30 @@ impl TenantRuntime {
                 }
             }
         }
-        self.run_turn(principal, channel, id, &mut state, &mut report, secrets)
+        let scope = TurnScope {
+            principal,
+            channel,
+            id,
+            turn: None,
+        };
+        self.run_turn(scope, &mut state, &mut report, secrets)
             .await?;
         Ok(report)
     }
 
     async fn run_turn(
         &self,
-        principal: &Principal,
-        channel: Channel,
-        id: ConversationId,
+        scope: TurnScope<'_>,
         state: &mut ConversationState,
         report: &mut TurnReport,
         mut secrets: Vec<Secret>,
     ) -> Result<(), AgentError> {
+        let TurnScope {
+            principal,
+            channel,
+            id,
+            turn,
+        } = scope;
         let mut replies: Vec<String> = Vec::new();
         let mut status = None;
         for _ in 0..MAX_STEPS_PER_TURN {
@@ -259,6 +345,7 @@ impl TenantRuntime {
                         conversation: id,
                         purpose,
                         blast_radius: None,
+                        turn,
                     };
                     let outcome = self.gateway.call(&ctx, call, kind).await;
                     report.audit_ids.extend(outcome.audit_ids());
@@ -279,6 +366,7 @@ impl TenantRuntime {
                         conversation: id,
                         purpose,
                         blast_radius: None,
+                        turn,
                     };
                     let outcomes = self.gateway.call_bulk(&ctx, calls).await;
                     let mut results = Vec::with_capacity(outcomes.len());
@@ -325,6 +413,7 @@ impl TenantRuntime {
                         conversation: id,
                         purpose: reason,
                         blast_radius: None,
+                        turn: None,
                     };
                     let audit = self
                         .gateway
@@ -388,6 +477,7 @@ impl TenantRuntime {
             conversation: id,
             purpose: "reply",
             blast_radius: None,
+            turn: None,
         };
         let audit = self
             .gateway

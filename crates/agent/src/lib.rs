@@ -26,5 +26,11 @@ pub use error::AgentError;
 pub use gateway::{CallKind, Gateway, GatewayOutcome};
 pub use observation::{Observation, ObservedResult};
 pub use reconcile::Reconciled;
+
+/// This process's name as the owner of the changes and work it starts (unique per process, so a
+/// restarted replica never mistakes a dead predecessor's work for its own).
+pub fn process_owner() -> &'static str {
+    gateway::intents::PROCESS_OWNER.as_str()
+}
 pub use runtime::{DEFAULT_INTENT_LEASE, TenantConfig, TenantRuntime};
 pub use standing::{StandingScope, StandingTerms};

@@ -41,6 +41,47 @@ impl TenantRuntime {
         Ok((settled, finished))
     }
 
+    /// Before work is run again after its replica died: waits until every change the first run
+    /// started in `conversation` is past its lease, and settles it by reading the target, so the
+    /// second run finds what the first one did. Gives up after ten leases (a target that cannot
+    /// be read): the work then fails rather than guess.
+    pub async fn settle_before_rerun(&self, conversation: &str) -> Result<(), AgentError> {
+        let give_up = Utc::now() + self.lease() * 10;
+        loop {
+            let Some(until) = self.store.pending_intents_until(conversation).await? else {
+                return Ok(());
+            };
+            let now = Utc::now();
+            if now > give_up {
+                return Err(AgentError::BadState(
+                    conversation.to_owned(),
+                    "a change started before a crash could not be settled; a person must check it"
+                        .into(),
+                ));
+            }
+            if until < now {
+                self.reconcile_in_doubt(now).await?;
+            }
+            let wait = (until - now).to_std().unwrap_or_default().clamp(
+                std::time::Duration::from_millis(100),
+                std::time::Duration::from_secs(1),
+            );
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    /// Runs approval `id` to the end if it was approved but its run never finished (the replica
+    /// running it died); `None` if there is nothing left to do.
+    pub async fn finish_approved(&self, id: ApprovalId) -> Result<Option<TurnReport>, AgentError> {
+        let row = self.store.approval(id).await?;
+        if row.status != ApprovalStatus::Approved {
+            return Ok(None);
+        }
+        self.settle_before_rerun(&row.conversation.to_string())
+            .await?;
+        self.finish_stuck_approval(&row, Utc::now()).await
+    }
+
     async fn reconcile_in_doubt(&self, now: DateTime<Utc>) -> Result<Vec<Reconciled>, AgentError> {
         let lease = self.lease();
         let mut settled = Vec::new();
@@ -217,9 +258,13 @@ impl TenantRuntime {
             conversation: request.conversation,
             purpose: &request.purpose,
             blast_radius: None,
+            turn: None,
         };
         let id: ApprovalId = row.id;
-        let (resolution, summary) = self.run_approved(id, &request, &ctx, &approver).await?;
+        let Some((resolution, summary)) = self.run_approved(id, &request, &ctx, &approver).await?
+        else {
+            return Ok(None);
+        };
         tracing::info!(approval = %id, %summary, "finished an approved request after a restart");
         let report = self
             .resume_after_approval(

@@ -23,8 +23,34 @@ pub struct Config {
     /// reconcile it as in doubt (longer than any connector call with its retries).
     #[serde(default = "default_intent_lease")]
     pub intent_lease_seconds: u64,
+    /// Replica mode: requests become work items that every `steward serve` sharing the
+    /// (PostgreSQL) database may run; a replica that dies mid-request leaves its work to the
+    /// others. Default: on for PostgreSQL, off for SQLite.
+    #[serde(default)]
+    pub replicas: Option<bool>,
+    /// How long a replica's claim on a request lasts without renewal (renewed while it works).
+    #[serde(default = "default_work_lease")]
+    pub work_lease_seconds: u64,
+    /// Requests one replica works on at once.
+    #[serde(default = "default_workers")]
+    pub workers: usize,
+    /// How often each replica looks for changes a dead replica left in doubt.
+    #[serde(default = "default_reconcile_every")]
+    pub reconcile_every_seconds: u64,
     /// The tenants served.
     pub tenants: Vec<TenantSection>,
+}
+
+fn default_work_lease() -> u64 {
+    30
+}
+
+fn default_workers() -> usize {
+    4
+}
+
+fn default_reconcile_every() -> u64 {
+    15
 }
 
 fn default_intent_lease() -> u64 {

@@ -201,6 +201,22 @@ async fn sign_in(
         .context("the token answer has no refresh token")
 }
 
+/// The delegated credential a simulated tenant's seed provides: its client id, whose grant
+/// Steward acts with, and a fresh refresh token from signing that person in.
+pub async fn sim_credential(
+    seed: &Value,
+    token_url: &str,
+) -> anyhow::Result<(String, String, String)> {
+    let client_id = seed
+        .pointer("/x-steward-sim/clientApplications/0/clientId")
+        .and_then(Value::as_str)
+        .unwrap_or(DEFAULT_CLIENT_ID)
+        .to_owned();
+    let (admin, password) = credential_owner(seed)?;
+    let refresh_token = sign_in(token_url, &client_id, &admin, &password).await?;
+    Ok((client_id, admin, refresh_token))
+}
+
 /// Starts the simulator for `seed` and wires a tenant to it.
 pub async fn start_tenant(
     seed: Value,
@@ -208,11 +224,6 @@ pub async fn start_tenant(
     data_dir: &Path,
     retry: RetryPolicy,
 ) -> anyhow::Result<DemoTenant> {
-    let client_id = seed
-        .pointer("/x-steward-sim/clientApplications/0/clientId")
-        .and_then(Value::as_str)
-        .unwrap_or(DEFAULT_CLIENT_ID)
-        .to_owned();
     let name = text(&seed, "/organization/displayName").to_owned();
     let people = demo_people(&seed);
     let protected: Vec<String> = seed
@@ -229,8 +240,7 @@ pub async fn start_tenant(
     let sim = steward_sim::start(seed.clone(), None)
         .await
         .context("the tenant seed is not usable")?;
-    let (admin, password) = credential_owner(&seed)?;
-    let refresh_token = sign_in(&sim.token_url(), &client_id, &admin, &password).await?;
+    let (client_id, admin, refresh_token) = sim_credential(&seed, &sim.token_url()).await?;
     let id = TenantId::new(slug(&name))?;
     let policy_dir: PathBuf = data_dir.join("policies").join(id.as_str());
     if install_default_policies(&policy_dir)? {
@@ -331,6 +341,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         ),
         default_tenant: tenant_id.clone(),
         demo_people: Arc::new(tenant.people.clone()),
+        work: None,
     };
     let record = serde_json::json!({"url": url, "pid": std::process::id(), "tenant": tenant_id, "domain": domain});
     std::fs::write(

@@ -11,9 +11,8 @@ use steward_domain::TenantId;
 use crate::cli::ServeArgs;
 use crate::config::Config;
 use crate::wiring::{
-    EXPIRY_POLL, GraphSetup, POLICY_POLL, PolicySlot, RECONCILE_POLL,
-    expire_approvals_periodically, load_policies, reconcile_periodically, tenant_runtime,
-    watch_policies,
+    EXPIRY_POLL, GraphSetup, POLICY_POLL, PolicySlot, expire_approvals_periodically, load_policies,
+    reconcile_periodically, tenant_runtime, watch_policies,
 };
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
@@ -72,7 +71,10 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             );
         }
         expire_approvals_periodically(runtime.clone(), EXPIRY_POLL);
-        reconcile_periodically(runtime.clone(), RECONCILE_POLL);
+        reconcile_periodically(
+            runtime.clone(),
+            std::time::Duration::from_secs(config.reconcile_every_seconds.max(1)),
+        );
         tenants.insert(t.id.clone(), runtime);
     }
     let default_tenant = config
@@ -80,18 +82,36 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         .first()
         .map(|t| t.id.clone())
         .unwrap_or_default();
+    let replicas = config.replicas.unwrap_or(store.backend() == "postgres");
+    let work = replicas.then(|| {
+        let mut work = steward_server::WorkConfig::new(steward_agent::process_owner().to_owned());
+        work.lease = std::time::Duration::from_secs(config.work_lease_seconds.max(1));
+        work.workers = config.workers.max(1);
+        work
+    });
     let state = steward_server::AppState {
         tenants: Arc::new(tenants),
         default_tenant,
         demo_people: Arc::new(Vec::new()),
+        work,
     };
+    let workers = steward_server::start_workers(store.clone(), state.clone());
     let listener = tokio::net::TcpListener::bind(&config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     println!(
-        "Steward is serving {} tenant(s) on http://{}",
+        "Steward is serving {} tenant(s) on http://{}{}",
         config.tenants.len(),
-        listener.local_addr()?
+        listener.local_addr()?,
+        if workers.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " (replica {} with {} workers)",
+                steward_agent::process_owner(),
+                workers.len()
+            )
+        }
     );
     axum::serve(listener, steward_server::app(state))
         .with_graceful_shutdown(async {
@@ -99,6 +119,9 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         })
         .await
         .context("the web server stopped")?;
+    for w in workers {
+        w.abort();
+    }
     // Stopping: sign what this process wrote since its last checkpoint.
     store.sign_pending_checkpoints().await?;
     Ok(ExitCode::SUCCESS)

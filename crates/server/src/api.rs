@@ -27,6 +27,7 @@ pub fn app(state: AppState) -> Router {
         .route("/api/v1/standing", get(list_standing))
         .route("/api/v1/standing/{id}/revoke", post(revoke_standing))
         .route("/api/v1/demo/people", get(demo_people))
+        .route("/api/v1/work/{id}", get(crate::work::work_status))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(64 * 1024))
         .with_state(state)
 }
@@ -46,20 +47,39 @@ struct AskBody {
     message: String,
     conversation_id: Option<ConversationId>,
     channel: Option<Channel>,
+    /// The caller's id for this message (a UUID): sent again (to any replica) after a lost
+    /// answer, it gets the first attempt's answer instead of a second turn.
+    request_id: Option<uuid::Uuid>,
 }
 
 async fn ask(
     State(state): State<AppState>,
     payload: Result<Json<AskBody>, JsonRejection>,
-) -> Result<Json<TurnReport>, ApiError> {
+) -> Result<Json<Value>, ApiError> {
     let req = body(payload)?;
     let runtime = state.tenant(req.tenant.as_deref())?;
     let channel = req.channel.unwrap_or(Channel::Web);
-    Ok(Json(
-        runtime
-            .handle(&req.requester, channel, &req.message, req.conversation_id)
-            .await?,
-    ))
+    if state.work.is_some() {
+        let turn = req.request_id.unwrap_or_else(uuid::Uuid::now_v7);
+        let payload = json!({"as": req.requester, "message": req.message, "channel": channel, "conversationId": req.conversation_id});
+        let conversation = req.conversation_id.map(|c| c.to_string());
+        return crate::work::submit(
+            &state,
+            runtime,
+            &turn.to_string(),
+            "turn",
+            conversation.as_deref(),
+            payload,
+        )
+        .await
+        .map(Json);
+    }
+    let report: TurnReport = runtime
+        .handle(&req.requester, channel, &req.message, req.conversation_id)
+        .await?;
+    Ok(Json(serde_json::to_value(report).map_err(|e| {
+        ApiError::internal(format!("the report could not be encoded: {e}"))
+    })?))
 }
 
 #[derive(Debug, Deserialize)]
@@ -94,37 +114,54 @@ async fn list_approvals(
     Ok(Json(json!({"approvals": items})))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct DecisionBody {
-    tenant: Option<String>,
+pub(crate) struct DecisionBody {
+    pub(crate) tenant: Option<String>,
     #[serde(rename = "as")]
-    approver: String,
-    reason: Option<String>,
+    pub(crate) approver: String,
+    pub(crate) reason: Option<String>,
     /// "Approve always" with these bounds.
-    always: Option<AlwaysBody>,
+    pub(crate) always: Option<AlwaysBody>,
     /// For a bulk request: approve only these targets (sign-in names, ids or names).
-    only: Option<Vec<String>>,
+    pub(crate) only: Option<Vec<String>>,
+    /// The caller's id for this decision: sent again (to any replica) after a lost answer, it
+    /// gets the first attempt's answer instead of deciding twice.
+    pub(crate) request_id: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct AlwaysBody {
-    scope: StandingScope,
-    max_uses: u32,
-    expires_in_hours: u64,
+pub(crate) struct AlwaysBody {
+    pub(crate) scope: StandingScope,
+    pub(crate) max_uses: u32,
+    pub(crate) expires_in_hours: u64,
 }
 
 async fn decide(
     state: AppState,
     id: &str,
     req: DecisionBody,
-    decision: ApprovalDecision,
+    approve: bool,
 ) -> Result<Json<Value>, ApiError> {
     let id: ApprovalId = id
         .parse()
         .map_err(|_| ApiError::bad_request(format!("`{id}` is not an approval id")))?;
     let runtime = state.tenant(req.tenant.as_deref())?;
+    if state.work.is_some() {
+        // Any replica runs it; this one answers when it is done.
+        let work_id = format!(
+            "approval:{id}:{}",
+            req.request_id
+                .clone()
+                .unwrap_or_else(|| uuid::Uuid::now_v7().to_string())
+        );
+        let payload = json!({"approvalId": id, "approve": approve, "body": req});
+        return crate::work::submit(&state, runtime, &work_id, "approval", None, payload)
+            .await
+            .map(Json);
+    }
+    let decision = approval_decision(&req, approve)?;
     let (summary, follow_up) = runtime.decide_approval(id, &req.approver, decision).await?;
     Ok(Json(
         json!({"approvalId": id, "summary": summary, "followUp": follow_up}),
@@ -137,7 +174,24 @@ async fn approve(
     payload: Result<Json<DecisionBody>, JsonRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let req = body(payload)?;
-    let decision = match (&req.always, &req.only) {
+    approval_decision(&req, true)?;
+    decide(state, &id, req, true).await
+}
+
+/// The decision a request body asks for: approve (once, always, some targets) or deny.
+pub(crate) fn approval_decision(
+    req: &DecisionBody,
+    approve: bool,
+) -> Result<ApprovalDecision, ApiError> {
+    if !approve {
+        let reason = req
+            .reason
+            .clone()
+            .filter(|r| !r.trim().is_empty())
+            .ok_or_else(|| ApiError::bad_request("a denial needs a `reason` for the requester"))?;
+        return Ok(ApprovalDecision::Deny { reason });
+    }
+    Ok(match (&req.always, &req.only) {
         (Some(_), Some(_)) => {
             return Err(ApiError::bad_request(
                 "`always` and `only` do not go together: a bulk request is never approved always",
@@ -162,8 +216,7 @@ async fn approve(
                 ttl: std::time::Duration::from_secs(a.expires_in_hours * 3600),
             })
         }
-    };
-    decide(state, &id, req, decision).await
+    })
 }
 
 async fn list_standing(
@@ -208,12 +261,8 @@ async fn deny(
     payload: Result<Json<DecisionBody>, JsonRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let req = body(payload)?;
-    let reason = req
-        .reason
-        .clone()
-        .filter(|r| !r.trim().is_empty())
-        .ok_or_else(|| ApiError::bad_request("a denial needs a `reason` for the requester"))?;
-    decide(state, &id, req, ApprovalDecision::Deny { reason }).await
+    approval_decision(&req, false)?;
+    decide(state, &id, req, false).await
 }
 
 #[derive(Debug, Deserialize)]

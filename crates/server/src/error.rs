@@ -23,6 +23,59 @@ impl ApiError {
             message: message.into(),
         }
     }
+    /// 500.
+    pub fn internal(message: impl Into<String>) -> Self {
+        Self {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            code: "internal",
+            message: message.into(),
+        }
+    }
+
+    /// 504: the work was accepted and is still running; ask for it again later.
+    pub fn still_running(message: impl Into<String>) -> Self {
+        Self {
+            status: StatusCode::GATEWAY_TIMEOUT,
+            code: "stillRunning",
+            message: message.into(),
+        }
+    }
+
+    /// The error as stored with a work item's result, so whichever replica answers gives the same.
+    pub fn to_value(&self) -> serde_json::Value {
+        json!({"status": self.status.as_u16(), "code": self.code, "message": self.message})
+    }
+
+    /// An error stored by [`to_value`](Self::to_value).
+    pub fn from_value(v: &serde_json::Value) -> Self {
+        let status = v
+            .get("status")
+            .and_then(serde_json::Value::as_u64)
+            .and_then(|s| u16::try_from(s).ok())
+            .and_then(|s| StatusCode::from_u16(s).ok())
+            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let code = match v.get("code").and_then(serde_json::Value::as_str) {
+            Some("unknownRequester") => "unknownRequester",
+            Some("notYourConversation") => "notYourConversation",
+            Some("notAllowed") => "notAllowed",
+            Some("badRequest") => "badRequest",
+            Some("refused") => "refused",
+            Some("notFound") => "notFound",
+            Some("conflict") => "conflict",
+            Some("directoryUnavailable") => "directoryUnavailable",
+            _ => "internal",
+        };
+        Self {
+            status,
+            code,
+            message: v
+                .get("message")
+                .and_then(serde_json::Value::as_str)
+                .unwrap_or("the work failed")
+                .to_owned(),
+        }
+    }
+
     /// 404.
     pub fn not_found(message: impl Into<String>) -> Self {
         Self {

@@ -7,7 +7,9 @@
 mod api;
 mod error;
 mod state;
+mod work;
 
 pub use api::app;
 pub use error::ApiError;
 pub use state::{AppState, DemoPerson};
+pub use work::{WorkConfig, start_workers};

@@ -27,6 +27,9 @@ pub struct AppState {
     pub default_tenant: String,
     /// People for the demo page (empty outside the demo).
     pub demo_people: Arc<Vec<DemoPerson>>,
+    /// Replica mode: requests become work items that any replica sharing the database may run
+    /// (`None`: this process answers each request itself).
+    pub work: Option<crate::work::WorkConfig>,
 }
 
 impl AppState {

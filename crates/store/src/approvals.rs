@@ -140,7 +140,8 @@ fn decode(store: &TenantStore, row: Row) -> Result<ApprovalRow, StoreError> {
 const COLUMNS: &str = "id, conversation, requester, action, status, payload, decided_by, note, created_at, decided_at";
 
 impl TenantStore {
-    /// Persists a new pending approval request.
+    /// Persists a new pending approval request (once: the same id again — a turn run a second
+    /// time after a crash — keeps the first).
     pub async fn create_approval(
         &self,
         id: ApprovalId,
@@ -149,7 +150,7 @@ impl TenantStore {
         action: &str,
         payload: &Value,
     ) -> Result<(), StoreError> {
-        on_db!(&self.db, pool => sqlx::query("INSERT INTO approvals (tenant, id, conversation, requester, action, status, payload, created_at) VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7)")
+        on_db!(&self.db, pool => sqlx::query("INSERT INTO approvals (tenant, id, conversation, requester, action, status, payload, created_at) VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7) ON CONFLICT (tenant, id) DO NOTHING")
             .bind(self.tenant.as_str())
             .bind(id.to_string())
             .bind(conversation.to_string())

@@ -242,6 +242,28 @@ impl TenantStore {
         rows.into_iter().map(|r| self.decode_intent(r)).collect()
     }
 
+    /// The latest lease of the intents of `conversation` still pending (live or in doubt), if
+    /// any: work run again after a crash waits until then, so every change its first run started
+    /// is settled before it goes on.
+    pub async fn pending_intents_until(
+        &self,
+        conversation: &str,
+    ) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let rows: Vec<(String,)> = on_db!(&self.db, pool => sqlx::query_as(
+            "SELECT lease_until FROM intents WHERE tenant = $1 AND conversation = $2 AND status = 'pending'",
+        )
+        .bind(self.tenant.as_str())
+        .bind(conversation)
+        .fetch_all(pool)
+        .await)?;
+        let mut latest = None;
+        for (text,) in rows {
+            let t = parse_time(&text)?;
+            latest = Some(latest.map_or(t, |l: DateTime<Utc>| l.max(t)));
+        }
+        Ok(latest)
+    }
+
     /// Takes over an in-doubt intent for reconciling (one reconciler wins; the others get false).
     pub async fn claim_in_doubt(
         &self,

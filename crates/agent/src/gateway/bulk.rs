@@ -68,7 +68,9 @@ impl Gateway {
                     audit_ids: audit.ids,
                 })),
                 Outcome::Auto => {
-                    let key = uuid::Uuid::now_v7().to_string();
+                    let key = job
+                        .turn
+                        .map_or_else(|| uuid::Uuid::now_v7().to_string(), |t| t.next_key(call));
                     outcomes.push(Some(
                         self.execute(audit, &spec, targets, decision, &key).await,
                     ));
@@ -109,10 +111,12 @@ impl Gateway {
         waiting: Vec<(usize, ApprovalItem, Vec<i64>)>,
         outcomes: &mut [Option<GatewayOutcome>],
     ) {
-        let approval_id = ApprovalId::new();
         let Some((first_index, first, _)) = waiting.first() else {
             return;
         };
+        let approval_id = job
+            .turn
+            .map_or_else(ApprovalId::new, |t| ApprovalId(t.next_id(&first.call)));
         let Some(spec) = self.catalog.get(first.call.action.as_str()).cloned() else {
             return;
         };

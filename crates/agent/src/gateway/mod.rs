@@ -21,7 +21,7 @@ use steward_store::{IntentStatus, TenantStore};
 
 use crate::runtime::TenantConfig;
 use audit::CallAudit;
-pub use outcome::{CallContext, CallKind, GatewayOutcome};
+pub use outcome::{CallContext, CallKind, GatewayOutcome, TurnKeys};
 
 /// The gateway of one tenant. It alone holds the tenant's connector.
 pub struct Gateway {
@@ -337,7 +337,9 @@ impl Gateway {
                 audit_ids: audit.ids,
             },
             Outcome::Ask => {
-                let approval_id = ApprovalId::new();
+                let approval_id = ctx
+                    .turn
+                    .map_or_else(ApprovalId::new, |t| ApprovalId(t.next_id(call)));
                 let preview = match self.connector.preview(call).await {
                     Ok(changes) => changes,
                     Err(e) => {
@@ -391,7 +393,9 @@ impl Gateway {
                 }
             }
             Outcome::Auto => {
-                let key = uuid::Uuid::now_v7().to_string();
+                let key = ctx
+                    .turn
+                    .map_or_else(|| uuid::Uuid::now_v7().to_string(), |t| t.next_key(call));
                 self.execute(audit, &spec, targets, decision, &key).await
             }
         }

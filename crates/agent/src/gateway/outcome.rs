@@ -26,6 +26,51 @@ pub struct CallContext<'a> {
     /// The number of distinct objects of the whole job when the call is one of a bulk job
     /// (`context.blastRadius`); `None` for a single call, whose own targets are counted.
     pub blast_radius: Option<i64>,
+    /// The turn this call belongs to, when the turn may be run again (work a replica claimed):
+    /// its changes get idempotency keys derived from the turn, so a second run finds the first
+    /// run's changes. `None`: every change gets a fresh key.
+    pub turn: Option<&'a TurnKeys>,
+}
+
+/// Idempotency keys of one turn's changes: the same turn making the same calls in the same order
+/// gets the same keys, whichever replica runs it.
+#[derive(Debug)]
+pub struct TurnKeys {
+    turn: uuid::Uuid,
+    seen: std::sync::Mutex<std::collections::HashMap<String, u32>>,
+}
+
+impl TurnKeys {
+    /// The keys of turn `turn`.
+    pub fn new(turn: uuid::Uuid) -> Self {
+        Self {
+            turn,
+            seen: std::sync::Mutex::default(),
+        }
+    }
+
+    /// The key of the next change `call` in this turn: derived from the turn, the action, its
+    /// parameters (serde_json keeps object keys sorted) and how many times the turn made that
+    /// same call before (a retry after a failure is another change).
+    pub fn next_key(&self, call: &steward_domain::ActionCall) -> String {
+        self.next_id(call).to_string()
+    }
+
+    /// Like [`next_key`](Self::next_key), as a UUID (an approval request's id: the same turn
+    /// run again asks for the same approval, not a second one).
+    pub fn next_id(&self, call: &steward_domain::ActionCall) -> uuid::Uuid {
+        let basis = format!("{}|{}", call.action, call.params);
+        let n = {
+            let mut seen = self
+                .seen
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let n = seen.entry(basis.clone()).or_insert(0);
+            *n += 1;
+            *n
+        };
+        uuid::Uuid::new_v5(&self.turn, format!("{basis}|{n}").as_bytes())
+    }
 }
 
 /// What the gateway did with a call.

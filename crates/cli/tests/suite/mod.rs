@@ -7,6 +7,7 @@ mod isolation;
 mod layers;
 mod policies;
 mod postgres;
+mod replicas;
 mod requests;
 mod safety;
 mod standing;

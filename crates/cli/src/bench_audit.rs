@@ -136,11 +136,11 @@ async fn appends_table(target: &Target, writers: &[usize], appends: usize) -> an
 }
 
 /// Writes a chain of `records` (256 writers, group commit) and times `audit verify` over it.
-async fn verify_figure(target: &Target, records: usize) -> anyhow::Result<()> {
+async fn verify_figure(target: &Target, verify_records: usize) -> anyhow::Result<()> {
     let (_store, tenant) = target.fresh("verify").await?;
     let seeding = Instant::now();
     let writers = 256;
-    let each = records.div_ceil(writers);
+    let each = verify_records.div_ceil(writers);
     let mut tasks = Vec::with_capacity(writers);
     for w in 0..writers {
         let t = tenant.clone();
@@ -158,20 +158,27 @@ async fn verify_figure(target: &Target, records: usize) -> anyhow::Result<()> {
         task.await??;
     }
     let seeded = seeding.elapsed();
-    let start = Instant::now();
-    let report = tenant.verify_audit().await?;
-    let took = start.elapsed();
-    anyhow::ensure!(report.intact(), "benchmark chain broken: {report:?}");
     println!(
-        "audit verify on {}: {} records and {} signed checkpoints in {:.2} s ({:.0} records/s); the chain was written in {:.1} s ({:.0} appends/s at 256 writers)",
+        "audit verify on {}: the chain was written in {:.1} s ({:.0} appends/s at 256 writers)",
         target.describe(),
-        report.records,
-        report.checkpoints,
-        took.as_secs_f64(),
-        report.records as f64 / took.as_secs_f64().max(1e-9),
         seeded.as_secs_f64(),
-        report.records as f64 / seeded.as_secs_f64().max(1e-9),
+        verify_records as f64 / seeded.as_secs_f64().max(1e-9),
     );
+    // Twice: straight after the writing (PostgreSQL still sets each new row's hint bits on its
+    // first read) and again, as an auditor's later run finds it.
+    for pass in ["first (just written)", "second"] {
+        let start = Instant::now();
+        let report = tenant.verify_audit().await?;
+        let took = start.elapsed();
+        anyhow::ensure!(report.intact(), "benchmark chain broken: {report:?}");
+        println!(
+            "  {pass} verify: {} records and {} signed checkpoints in {:.2} s ({:.0} records/s)",
+            report.records,
+            report.checkpoints,
+            took.as_secs_f64(),
+            report.records as f64 / took.as_secs_f64().max(1e-9),
+        );
+    }
     Ok(())
 }
 

@@ -10,7 +10,6 @@ use chrono::Utc;
 use serde_json::json;
 use steward_agent::ApprovalDecision;
 use steward_connectors::Reconciliation;
-use steward_domain::report::TurnStatus;
 use steward_store::{ApprovalStatus, IntentStatus};
 
 use super::support::{Harness, upn};
@@ -23,16 +22,7 @@ fn after_the_lease() -> chrono::DateTime<Utc> {
 /// Starts approving Tom's re-enable and kills that work while Graph holds the PATCH (held
 /// `after` it was applied, or before); returns the approval id.
 async fn approve_then_die(h: &Harness, after: bool) -> anyhow::Result<steward_domain::ApprovalId> {
-    let report = h.ask("tom", "my account is disabled").await?;
-    assert_eq!(
-        report.status,
-        TurnStatus::AwaitingApproval,
-        "{}",
-        report.reply
-    );
-    let id = report.actions[0]
-        .approval_id
-        .ok_or_else(|| anyhow::anyhow!("no approval id"))?;
+    let (_, id) = h.awaiting_approval("tom", "my account is disabled").await?;
     h.inject_fault(json!({"pathContains": "/v1.0/users/", "method": "PATCH", "count": 1, "delayMs": 30000, "delayAfter": after}))
         .await?;
     let runtime = h.tenant.runtime.clone();

@@ -17,16 +17,7 @@ async fn requests_and_approvals_run_on_postgres_and_the_tools_verify_it() -> any
     let report = h.ask("adele", "I'm locked out").await?;
     assert_eq!(report.status, TurnStatus::Resolved, "{}", report.reply);
 
-    let report = h.ask("tom", "my account is disabled").await?;
-    assert_eq!(
-        report.status,
-        TurnStatus::AwaitingApproval,
-        "{}",
-        report.reply
-    );
-    let id = report.actions[0]
-        .approval_id
-        .ok_or_else(|| anyhow::anyhow!("no approval id"))?;
+    let (report, id) = h.awaiting_approval("tom", "my account is disabled").await?;
     h.runtime()
         .decide_approval(id, &upn("nestor"), ApprovalDecision::ApproveOnce)
         .await?;

@@ -137,6 +137,27 @@ impl Harness {
             .await?)
     }
 
+    /// Asks as `who` and expects the turn to wait for an approval; returns the report and the
+    /// approval's id.
+    pub async fn awaiting_approval(
+        &self,
+        who: &str,
+        message: &str,
+    ) -> anyhow::Result<(TurnReport, steward_domain::ApprovalId)> {
+        let report = self.ask(who, message).await?;
+        anyhow::ensure!(
+            report.status == steward_domain::report::TurnStatus::AwaitingApproval,
+            "expected to wait for an approval: {}",
+            report.reply
+        );
+        let id = report
+            .actions
+            .first()
+            .and_then(|a| a.approval_id)
+            .context("no approval id")?;
+        Ok((report, id))
+    }
+
     /// GET a Graph path (e.g. `/v1.0/users/x`) as the Global Administrator.
     pub async fn graph(&self, path_and_query: &str) -> anyhow::Result<Value> {
         let r = self

@@ -408,6 +408,7 @@ mod encryption {
     use crate::backends::Backend;
 
     on_both_backends!(
+        a_refresh_token_is_sealed_at_rest_and_shredded_with_its_tenant,
         sensitive_columns_are_sealed_at_rest_and_read_back_whole,
         a_ciphertext_moved_to_another_tenant_does_not_open,
         rotating_the_master_key_rewraps_data_keys_and_the_old_key_stops_working,
@@ -461,6 +462,65 @@ mod encryption {
             }
         }
         Ok(all)
+    }
+
+    async fn a_refresh_token_is_sealed_at_rest_and_shredded_with_its_tenant(
+        b: Backend,
+    ) -> anyhow::Result<()> {
+        let db = b.scratch().await?;
+        let (master, _) = MasterKey::generate();
+        let store = db.open_with_keys(Arc::new(master)).await?;
+        let acme = TenantId::new("acme")?;
+        let t = store.ensure_tenant(&acme, "Acme").await?;
+        let scopes = vec!["User.ReadWrite.All".to_owned(), "offline_access".to_owned()];
+        t.put_credential("msgraph", "it.admin@acme.example", &scopes, "0.rt.first")
+            .await?;
+        // The platform rotated it: the new one replaces the old.
+        t.put_credential(
+            "msgraph",
+            "it.admin@acme.example",
+            &scopes,
+            "0.rt.second-SECRET",
+        )
+        .await?;
+        let raw = store
+            .fetch_text_unchecked("SELECT secret FROM credentials")
+            .await?
+            .concat();
+        assert!(raw.starts_with("enc1:") && !raw.contains("SECRET"), "{raw}");
+        let c = t.credential("msgraph").await?;
+        assert_eq!(c.refresh_token.as_str(), "0.rt.second-SECRET");
+        assert_eq!(
+            (c.owner.as_str(), c.scopes.clone()),
+            ("it.admin@acme.example", scopes)
+        );
+        assert!(!format!("{c:?}").contains("SECRET"), "never in logs");
+        // Another tenant does not see it.
+        let beta = store.ensure_tenant(&TenantId::new("beta")?, "Beta").await?;
+        assert!(matches!(
+            beta.credential("msgraph").await,
+            Err(StoreError::NotFound { .. })
+        ));
+        // Revoked: gone.
+        assert!(t.delete_credential("msgraph").await?);
+        assert!(matches!(
+            t.credential("msgraph").await,
+            Err(StoreError::NotFound { .. })
+        ));
+        // Shredded with its tenant: the sealed row stays, and nothing opens it.
+        t.put_credential("msgraph", "it.admin@acme.example", &[], "0.rt.third-SECRET")
+            .await?;
+        store.delete_tenant(&acme).await?;
+        assert!(matches!(
+            store.tenant(&acme).await,
+            Err(StoreError::TenantDeleted(_))
+        ));
+        let raw = store
+            .fetch_text_unchecked("SELECT secret FROM credentials")
+            .await?
+            .concat();
+        assert!(!raw.contains("SECRET"));
+        Ok(())
     }
 
     async fn sensitive_columns_are_sealed_at_rest_and_read_back_whole(

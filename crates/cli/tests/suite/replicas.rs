@@ -50,7 +50,7 @@ database = "{url}"
 listen = "127.0.0.1:{port}"
 replicas = true
 work_lease_seconds = 2
-intent_lease_seconds = 8
+intent_lease_seconds = 15
 reconcile_every_seconds = 1
 workers = 2
 
@@ -217,14 +217,15 @@ async fn three_replicas_killed_at_random_lose_nothing_and_do_nothing_twice() -> 
     let ports = cluster.lock().await.ports.clone();
     let upn = |who: &str| format!("{who}@larkspur.example");
 
-    // The first account re-enable is held by Graph 4 s after it is applied, the group addition
-    // 4 s before: every replica is killed while each is held.
+    // The first account re-enable is held by Graph 10 s after it is applied, the group addition
+    // 10 s before: every replica is killed while each is held. (A change's intent lease, 15 s,
+    // outlasts the hold, as it must outlast any call: only then is the change in doubt.)
     {
         let c = cluster.lock().await;
         let http = reqwest::Client::new();
         for fault in [
-            json!({"pathContains": "/v1.0/users/", "method": "PATCH", "count": 1, "delayMs": 4000, "delayAfter": true}),
-            json!({"pathContains": "/members/$ref", "method": "POST", "count": 1, "delayMs": 4000}),
+            json!({"pathContains": "/v1.0/users/", "method": "PATCH", "count": 1, "delayMs": 10000, "delayAfter": true}),
+            json!({"pathContains": "/members/$ref", "method": "POST", "count": 1, "delayMs": 10000}),
         ] {
             http.post(format!("{}/_sim/faults", c.sim.base_url))
                 .json(&fault)
@@ -236,34 +237,29 @@ async fn three_replicas_killed_at_random_lose_nothing_and_do_nothing_twice() -> 
     let chaos = {
         let (cluster, stop) = (cluster.clone(), stop.clone());
         tokio::spawn(async move {
-            let mut held_seen = 0;
-            let mut kill_alls = 0;
+            // The two held requests, each seen once: the first PATCH and the first addition.
+            let (mut patch_seen, mut addition_seen) = (false, false);
             let mut tick = 0u64;
             while !stop.load(std::sync::atomic::Ordering::SeqCst) {
                 tokio::time::sleep(Duration::from_millis(250)).await;
                 tick += 1;
                 let mut c = cluster.lock().await;
-                let held = c
-                    .sim
-                    .requests()
-                    .await
-                    .iter()
-                    .filter(|r| r.method == "PATCH" || r.path.ends_with("/members/$ref"))
-                    .count();
-                if held > held_seen {
+                let log = c.sim.requests().await;
+                let patch = !patch_seen && log.iter().any(|r| r.method == "PATCH");
+                let addition =
+                    !addition_seen && log.iter().any(|r| r.path.ends_with("/members/$ref"));
+                if patch || addition {
                     // A held change just reached Graph: kill everyone mid-call.
-                    held_seen = held;
-                    if kill_alls < 2 {
-                        kill_alls += 1;
-                        tokio::time::sleep(Duration::from_millis(300)).await;
-                        for i in 0..3 {
-                            c.kill(i);
-                        }
-                        for i in 0..3 {
-                            c.restart(i).await?;
-                        }
-                        continue;
+                    patch_seen |= patch;
+                    addition_seen |= addition;
+                    tokio::time::sleep(Duration::from_millis(300)).await;
+                    for i in 0..3 {
+                        c.kill(i);
                     }
+                    for i in 0..3 {
+                        c.restart(i).await?;
+                    }
+                    continue;
                 }
                 // And one replica at a pseudo-random moment every couple of seconds.
                 if tick.is_multiple_of(7) {
@@ -397,6 +393,13 @@ async fn three_replicas_killed_at_random_lose_nothing_and_do_nothing_twice() -> 
     assert!(
         reconciled >= 2,
         "{reconciled} change(s) settled after the kills"
+    );
+    assert!(
+        records
+            .iter()
+            .any(|r| r.entry.outcome.as_deref() == Some("reconciled")
+                && r.entry.detail["found"] == "applied"),
+        "the re-enable Graph applied before the kill was not found applied"
     );
     // And the audit trail verifies, through the binary as an operator runs it.
     let verify = Command::new(env!("CARGO_BIN_EXE_steward"))

@@ -30,6 +30,10 @@ pub fn app(state: Arc<SimState>) -> Router {
         .merge(graph)
         .route("/{tenant}/oauth2/v2.0/token", post(crate::auth::token))
         .route(
+            "/{tenant}/oauth2/v2.0/authorize",
+            get(crate::authorize::authorize_page).post(crate::authorize::authorize_submit),
+        )
+        .route(
             "/_sim/faults",
             post(crate::faults::add_fault).get(crate::faults::fault_stats),
         )

@@ -115,6 +115,9 @@ pub(crate) struct TokenForm {
     username: Option<String>,
     password: Option<String>,
     refresh_token: Option<String>,
+    code: Option<String>,
+    redirect_uri: Option<String>,
+    code_verifier: Option<String>,
 }
 
 fn aad_error(status: StatusCode, error: &str, code: u32, description: &str) -> Response {
@@ -135,7 +138,7 @@ fn aad_error(status: StatusCode, error: &str, code: u32, description: &str) -> R
         .into_response()
 }
 
-fn graph_scopes(scope: &str) -> Vec<String> {
+pub(crate) fn graph_scopes(scope: &str) -> Vec<String> {
     scope
         .split_whitespace()
         .map(|s| s.strip_prefix("https://graph.microsoft.com/").unwrap_or(s))
@@ -144,7 +147,8 @@ fn graph_scopes(scope: &str) -> Vec<String> {
         .collect()
 }
 
-/// `POST /{tenant}/oauth2/v2.0/token` with the `password` (ROPC) or `refresh_token` grant.
+/// `POST /{tenant}/oauth2/v2.0/token` with the `authorization_code` (PKCE), `password` (ROPC)
+/// or `refresh_token` grant.
 pub(crate) async fn token(
     State(state): State<Arc<SimState>>,
     Path(tenant_segment): Path<String>,
@@ -189,6 +193,29 @@ pub(crate) async fn token(
                 Ok(oid) => (oid, graph_scopes(form.scope.as_deref().unwrap_or_default())),
                 Err((code, message)) => {
                     return aad_error(StatusCode::BAD_REQUEST, "invalid_grant", code, message);
+                }
+            }
+        }
+        "authorization_code" => {
+            let Some(code) = form.code.as_deref().filter(|c| !c.is_empty()) else {
+                return aad_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_request",
+                    900144,
+                    "The request body must contain the following parameter: 'code'.",
+                );
+            };
+            let redeemed = crate::authorize::redeem(
+                &mut *state.codes.lock().await,
+                code,
+                form.client_id.as_deref().unwrap_or_default(),
+                form.redirect_uri.as_deref(),
+                form.code_verifier.as_deref(),
+            );
+            match redeemed {
+                Ok((oid, scopes)) => (oid, scopes.split_whitespace().map(str::to_owned).collect()),
+                Err((code, message)) => {
+                    return aad_error(StatusCode::BAD_REQUEST, "invalid_grant", code, &message);
                 }
             }
         }
@@ -281,7 +308,7 @@ pub(crate) async fn token(
 }
 
 /// An interactive password sign-in: records a sign-in log entry either way, as Entra does.
-fn sign_in(
+pub(crate) fn sign_in(
     tenant: &mut Tenant,
     username: &str,
     password: &str,

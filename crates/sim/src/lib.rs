@@ -10,6 +10,7 @@
 
 mod app;
 mod auth;
+mod authorize;
 mod error;
 mod faults;
 mod graph;

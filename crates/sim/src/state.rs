@@ -88,6 +88,8 @@ pub struct Tenant {
     pub(crate) sign_ins: Vec<Value>,
     pub(crate) directory_audits: Vec<Value>,
     pub(crate) operations: HashMap<String, Value>,
+    /// Registered client applications: id, and the redirect URIs they may use (empty: loopback).
+    pub(crate) client_apps: Vec<(String, Vec<String>)>,
 }
 
 impl Tenant {
@@ -240,6 +242,24 @@ impl Tenant {
                 .as_str()
                 .cmp(&a["createdDateTime"].as_str())
         });
+        let client_apps = seed
+            .pointer("/x-steward-sim/clientApplications")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|app| {
+                let id = app.get("clientId")?.as_str()?.to_owned();
+                let uris = app
+                    .get("redirectUris")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect();
+                Some((id, uris))
+            })
+            .collect();
         Ok(Self {
             tenant_id,
             domain,
@@ -248,6 +268,30 @@ impl Tenant {
             sign_ins,
             directory_audits: Vec::new(),
             operations: HashMap::new(),
+            client_apps,
+        })
+    }
+
+    /// Whether `client_id` is a registered application (a seed that registers none accepts any).
+    pub(crate) fn knows_client(&self, client_id: &str) -> bool {
+        self.client_apps.is_empty() || self.client_apps.iter().any(|(id, _)| id == client_id)
+    }
+
+    /// Whether the authorization endpoint may send a code for `client_id` to `uri`: one of the
+    /// application's redirect URIs, or, if it lists none, a loopback `http` address.
+    pub(crate) fn accepts_redirect(&self, client_id: &str, uri: &str) -> bool {
+        let listed = self
+            .client_apps
+            .iter()
+            .find(|(id, _)| id == client_id)
+            .map(|(_, uris)| uris.as_slice())
+            .unwrap_or_default();
+        if !listed.is_empty() {
+            return listed.iter().any(|u| u == uri);
+        }
+        url::Url::parse(uri).is_ok_and(|u| {
+            u.scheme() == "http"
+                && matches!(u.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"))
         })
     }
 
@@ -317,6 +361,7 @@ pub struct SimState {
     pub(crate) tenant: Mutex<Tenant>,
     pub(crate) signing_key: Vec<u8>,
     pub(crate) refresh_tokens: Mutex<HashMap<String, (String, String)>>,
+    pub(crate) codes: Mutex<crate::authorize::Codes>,
     pub(crate) faults: Mutex<Faults>,
     pub(crate) requests: Mutex<Vec<crate::faults::LoggedRequest>>,
     pub(crate) base_url: std::sync::OnceLock<String>,
@@ -330,6 +375,7 @@ impl SimState {
             tenant: Mutex::new(tenant),
             signing_key,
             refresh_tokens: Mutex::new(HashMap::new()),
+            codes: Mutex::new(HashMap::new()),
             faults: Mutex::new(Faults::default()),
             requests: Mutex::new(Vec::new()),
             base_url: std::sync::OnceLock::new(),

@@ -1,3 +1,4 @@
+mod authorize;
 mod conformance;
 mod delegated;
 mod queries;

@@ -378,6 +378,16 @@ pub(crate) mod scopes {
         "Directory.Read.All",
         "Directory.ReadWrite.All",
     ];
+    /// `GET /me`: the signed-in user's own profile.
+    pub const ME_READ: &[&str] = &[
+        "User.Read",
+        "User.ReadWrite",
+        "User.ReadBasic.All",
+        "User.Read.All",
+        "User.ReadWrite.All",
+        "Directory.Read.All",
+        "Directory.ReadWrite.All",
+    ];
     pub const USER_WRITE: &[&str] = &["User.ReadWrite.All", "Directory.ReadWrite.All"];
     pub const USER_ENABLE: &[&str] = &[
         "User.EnableDisableAccount.All",

@@ -23,6 +23,7 @@ pub(crate) type Query = axum::extract::Query<BTreeMap<String, String>>;
 /// The `/v1.0` router.
 pub(crate) fn routes() -> Router<Arc<SimState>> {
     Router::new()
+        .route("/v1.0/me", get(users::me))
         .route("/v1.0/users", get(users::list))
         .route("/v1.0/users/{id}", get(users::get_one).patch(users::update))
         .route("/v1.0/users/{id}/memberOf", get(users::member_of))

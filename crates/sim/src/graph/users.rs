@@ -125,6 +125,22 @@ pub(crate) async fn get_one(
     Ok(super::single_entity(view, &state, "users", None))
 }
 
+/// `GET /me`: the signed-in user (who a delegated token acts as).
+pub(crate) async fn me(
+    State(state): State<Arc<SimState>>,
+    headers: HeaderMap,
+    query: Query,
+) -> Result<Json<Value>, GraphError> {
+    let tenant = state.tenant.lock().await;
+    let caller = authenticate(&state, &tenant, &headers)?;
+    caller.require_scope(scopes::ME_READ)?;
+    let user = tenant
+        .user(&caller.oid)
+        .ok_or_else(|| GraphError::not_found(&caller.oid))?;
+    let view = user_view(user, query.0.get("$select").map(String::as_str))?;
+    Ok(super::single_entity(view, &state, "users", None))
+}
+
 /// `GET /users/{id}/manager`: the manager as a directory object; 404 when none is set, as Graph
 /// answers.
 pub(crate) async fn manager(

@@ -115,9 +115,7 @@ async fn a_code_from_the_sign_in_page_is_redeemed_once_with_its_verifier() -> an
     assert_eq!(again["error_codes"][0], 54005, "{again}");
 
     // The token acts as the person who signed in, with what was consented.
-    let me = s
-        .get(&format!("/v1.0/users/{}", upn("nestor")), &access)
-        .await?;
+    let me = s.get("/v1.0/me", &access).await?;
     assert_eq!(me.status.as_u16(), 200);
     assert_eq!(me.body["userPrincipalName"], upn("nestor"));
     Ok(())

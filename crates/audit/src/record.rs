@@ -35,6 +35,9 @@ pub enum RecordKind {
     ShadowDecision,
     /// An approver asked the requester for more information, or the requester answered.
     ApprovalInfo,
+    /// A delegated credential was connected (an admin signed in), replaced or revoked: whose
+    /// grant Steward acts with, and its scopes.
+    CredentialChange,
 }
 
 impl RecordKind {
@@ -54,6 +57,7 @@ impl RecordKind {
             Self::PolicyAmendment => "policyAmendment",
             Self::ShadowDecision => "shadowDecision",
             Self::ApprovalInfo => "approvalInfo",
+            Self::CredentialChange => "credentialChange",
         }
     }
 }

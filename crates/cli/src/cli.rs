@@ -22,6 +22,9 @@ pub enum Command {
     Demo(DemoArgs),
     /// Run Steward for the tenants of a configuration file.
     Serve(ServeArgs),
+    /// Connect Steward to a tenant: an administrator signs in (authorization code with PKCE) and
+    /// Steward keeps their delegated grant, sealed, for `serve` to act with.
+    Connect(ConnectArgs),
     /// Ask Steward to fix something, as a given person.
     Ask(AskArgs),
     /// Inspect the audit trail.
@@ -49,6 +52,23 @@ pub struct DemoArgs {
     /// where the two differ is audited (`shadowDecision`) and nothing else changes.
     #[arg(long)]
     pub shadow_policy_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ConnectArgs {
+    /// Configuration file (TOML), as for `serve`.
+    #[arg(long)]
+    pub config: PathBuf,
+    /// The tenant to connect (default: the first in the file).
+    #[arg(long)]
+    pub tenant: Option<String>,
+    /// Loopback port the browser returns to (0 picks a free one; register
+    /// http://127.0.0.1:PORT/connect/msgraph/callback with the application if it lists redirect URIs).
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
+    /// How long to wait for the sign-in.
+    #[arg(long, default_value_t = 300)]
+    pub timeout_seconds: u64,
 }
 
 #[derive(Debug, Args)]

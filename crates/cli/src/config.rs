@@ -101,7 +101,10 @@ pub struct GraphSection {
     pub token_url: String,
     pub client_id: String,
     pub credential_owner: String,
-    pub refresh_token_env: String,
+    /// An environment variable holding the refresh token; without it (or when it is unset) the
+    /// credential `steward connect` kept in the store is used.
+    #[serde(default)]
+    pub refresh_token_env: Option<String>,
 }
 
 fn default_graph() -> String {

@@ -267,6 +267,7 @@ pub async fn start_tenant(
             owner: admin.clone(),
             refresh_token,
         },
+        kept_in_store: false,
     };
     let runtime = tenant_runtime(store, config, graph, Some(&policy_dir), retry).await?;
     Ok(DemoTenant {

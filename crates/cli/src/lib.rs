@@ -10,6 +10,7 @@ mod bench;
 mod bench_audit;
 pub mod cli;
 mod config;
+mod connect;
 mod database;
 pub mod demo;
 mod policy_cmd;
@@ -23,6 +24,7 @@ pub async fn run(args: cli::Cli) -> anyhow::Result<std::process::ExitCode> {
     match args.command {
         Command::Demo(a) => demo::run(a).await,
         Command::Serve(a) => serve::run(a).await,
+        Command::Connect(a) => connect::run(a).await,
         Command::Ask(a) => ask::run(a).await,
         Command::Audit(a) => audit_cmd::run(a).await,
         Command::Policy(a) => policy_cmd::run(a).await,

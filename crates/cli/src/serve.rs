@@ -15,6 +15,48 @@ use crate::wiring::{
     reconcile_periodically, tenant_runtime, watch_policies,
 };
 
+/// The tenant's delegated refresh token: from its environment variable when one is named and
+/// set, else the one `steward connect` kept in the store (then `true`: rotations are kept there).
+async fn delegated_refresh_token(
+    store: &steward_store::Store,
+    t: &crate::config::TenantSection,
+) -> anyhow::Result<(String, bool)> {
+    if let Some(var) = &t.graph.refresh_token_env
+        && let Ok(token) = std::env::var(var)
+        && !token.is_empty()
+    {
+        return Ok((token, false));
+    }
+    let connect = format!(
+        "run `steward connect --config … --tenant {}` to sign its administrator in{}",
+        t.id,
+        t.graph
+            .refresh_token_env
+            .as_ref()
+            .map(|v| format!(", or set `{v}`"))
+            .unwrap_or_default()
+    );
+    let tenant = store
+        .ensure_tenant(&TenantId::new(t.id.clone())?, &t.name)
+        .await?;
+    let kept = match tenant.credential(crate::wiring::MSGRAPH_CREDENTIAL).await {
+        Ok(kept) => kept,
+        Err(steward_store::StoreError::NotFound { .. }) => {
+            anyhow::bail!("tenant `{}` has no delegated credential: {connect}", t.id)
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if !kept.owner.eq_ignore_ascii_case(&t.graph.credential_owner) {
+        anyhow::bail!(
+            "tenant `{}`: the kept credential is {}'s, but the configuration names {} as the owner; {connect}",
+            t.id,
+            kept.owner,
+            t.graph.credential_owner
+        );
+    }
+    Ok((kept.refresh_token.to_string(), true))
+}
+
 pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let config = Config::load(&args.config)?;
     let database = std::env::var(crate::database::DATABASE_ENV)
@@ -23,8 +65,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let store = crate::database::open(database.as_deref(), &config.data_dir).await?;
     let mut tenants = std::collections::BTreeMap::new();
     for t in &config.tenants {
-        let refresh_token = std::env::var(&t.graph.refresh_token_env)
-            .with_context(|| format!("tenant `{}`: the environment variable `{}` (the delegated refresh token) is not set", t.id, t.graph.refresh_token_env))?;
+        let (refresh_token, kept_in_store) = delegated_refresh_token(&store, t).await?;
         let tenant_config = TenantConfig {
             id: TenantId::new(t.id.clone())?,
             name: t.name.clone(),
@@ -43,6 +84,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
                 owner: t.graph.credential_owner.clone(),
                 refresh_token,
             },
+            kept_in_store,
         };
         let runtime = tenant_runtime(
             &store,

@@ -85,6 +85,39 @@ pub struct GraphSetup {
     pub client_id: String,
     /// The person's delegated credential to act with.
     pub credential: DelegatedCredential,
+    /// The credential came from the store (`steward connect`): rotated refresh tokens are kept
+    /// there too, and reloaded when another replica rotated it first.
+    pub kept_in_store: bool,
+}
+
+/// The id under which a tenant's Graph credential is kept in the store.
+pub const MSGRAPH_CREDENTIAL: &str = "msgraph";
+
+/// A tenant's Graph refresh token kept in the store, sealed with the tenant's key.
+struct StoredToken {
+    store: steward_store::TenantStore,
+    owner: String,
+}
+
+#[async_trait::async_trait]
+impl steward_connectors::msgraph::RefreshTokenStore for StoredToken {
+    async fn load(&self) -> Option<String> {
+        self.store
+            .credential(MSGRAPH_CREDENTIAL)
+            .await
+            .ok()
+            .map(|c| c.refresh_token.to_string())
+    }
+
+    async fn save(&self, refresh_token: &str, scopes: &[String]) {
+        if let Err(e) = self
+            .store
+            .put_credential(MSGRAPH_CREDENTIAL, &self.owner, scopes, refresh_token)
+            .await
+        {
+            tracing::error!(error = %e, "could not keep the rotated refresh token; the next start may need `steward connect` again");
+        }
+    }
 }
 
 /// An HTTP client with sane timeouts and no redirects (token calls must not follow them).
@@ -107,13 +140,22 @@ pub async fn tenant_runtime(
 ) -> anyhow::Result<Arc<TenantRuntime>> {
     let http = http_client()?;
     let scopes = msgraph::SCOPES.iter().map(|s| (*s).to_owned()).collect();
-    let tokens = Arc::new(TokenProvider::new(
+    let tenant_store = store.ensure_tenant(&config.id, &config.name).await?;
+    let owner = graph.credential.owner.clone();
+    let mut tokens = TokenProvider::new(
         http.clone(),
         graph.token_url,
         graph.client_id,
         scopes,
         graph.credential,
-    ));
+    );
+    if graph.kept_in_store {
+        tokens = tokens.keeping_tokens_in(Arc::new(StoredToken {
+            store: tenant_store.clone(),
+            owner,
+        }));
+    }
+    let tokens = Arc::new(tokens);
     let connector: Arc<dyn Connector> = Arc::new(MsGraphConnector::new(GraphClient::new(
         http,
         graph.base_url,
@@ -121,7 +163,6 @@ pub async fn tenant_runtime(
         retry,
     )));
     let sources = policy_sources(policy_dir)?;
-    let tenant_store = store.ensure_tenant(&config.id, &config.name).await?;
     let runtime = TenantRuntime::start(config, tenant_store, sources, connector)
         .await
         .context("the policies do not load; Steward will not start with them")?;

@@ -2,6 +2,7 @@ mod api;
 mod approvals;
 mod binary;
 mod bulk;
+mod connect;
 mod crashes;
 mod isolation;
 mod layers;

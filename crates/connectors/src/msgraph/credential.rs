@@ -3,6 +3,7 @@
 
 use std::time::{Duration, Instant};
 
+use async_trait::async_trait;
 use serde::Deserialize;
 use tokio::sync::Mutex;
 
@@ -24,6 +25,17 @@ impl std::fmt::Debug for DelegatedCredential {
             .field("refresh_token", &"[redacted]")
             .finish()
     }
+}
+
+/// Where a refresh token is kept between runs (Steward's store, sealed with the tenant's key):
+/// the provider saves every rotated token there, and after a refused refresh reloads it once —
+/// another replica sharing the credential may have rotated it meanwhile.
+#[async_trait]
+pub trait RefreshTokenStore: Send + Sync {
+    /// The refresh token kept now, if any.
+    async fn load(&self) -> Option<String>;
+    /// Keeps `refresh_token` (the platform issued a new one); failures are the store's to log.
+    async fn save(&self, refresh_token: &str, scopes: &[String]);
 }
 
 #[derive(Deserialize)]
@@ -55,6 +67,7 @@ pub struct TokenProvider {
     scopes: Vec<String>,
     owner: String,
     cached: Mutex<Cached>,
+    kept: Option<std::sync::Arc<dyn RefreshTokenStore>>,
 }
 
 impl std::fmt::Debug for TokenProvider {
@@ -86,7 +99,15 @@ impl TokenProvider {
                 access_token: None,
                 scopes,
             }),
+            kept: None,
         }
+    }
+
+    /// Keeps rotated refresh tokens in `store` (and reloads from it after a refused refresh).
+    #[must_use]
+    pub fn keeping_tokens_in(mut self, store: std::sync::Arc<dyn RefreshTokenStore>) -> Self {
+        self.kept = Some(store);
+        self
     }
 
     /// Whose credential this is.
@@ -115,36 +136,53 @@ impl TokenProvider {
             .chain(["offline_access".to_owned()])
             .collect::<Vec<_>>()
             .join(" ");
-        let form = [
-            ("grant_type", "refresh_token"),
-            ("client_id", self.client_id.as_str()),
-            ("refresh_token", cached.refresh_token.as_str()),
-            ("scope", scope.as_str()),
-        ];
         let failed = |reason: String| ConnectorError::Credential {
             owner: self.owner.clone(),
             reason,
         };
-        let response = self
-            .http
-            .post(&self.token_url)
-            .form(&form)
-            .send()
-            .await
-            .map_err(|e| failed(e.to_string()))?;
-        let status = response.status();
-        let text = response.text().await.map_err(|e| failed(e.to_string()))?;
-        if !status.is_success() {
-            let reason = serde_json::from_str::<TokenErrorAnswer>(&text)
+        let mut reloaded = false;
+        let text = loop {
+            let form = [
+                ("grant_type", "refresh_token"),
+                ("client_id", self.client_id.as_str()),
+                ("refresh_token", cached.refresh_token.as_str()),
+                ("scope", scope.as_str()),
+            ];
+            let response = self
+                .http
+                .post(&self.token_url)
+                .form(&form)
+                .send()
+                .await
+                .map_err(|e| failed(e.to_string()))?;
+            let status = response.status();
+            let text = response.text().await.map_err(|e| failed(e.to_string()))?;
+            if status.is_success() {
+                break text;
+            }
+            let refused = serde_json::from_str::<TokenErrorAnswer>(&text).ok();
+            // Another process sharing this credential may have rotated the token: try the kept
+            // one once before giving up.
+            if !reloaded
+                && refused.as_ref().is_some_and(|e| e.error == "invalid_grant")
+                && let Some(kept) = &self.kept
+                && let Some(token) = kept.load().await
+                && token != cached.refresh_token
+            {
+                cached.refresh_token = token;
+                reloaded = true;
+                continue;
+            }
+            let reason = refused
                 .map(|e| format!("{}: {}", e.error, e.error_description.unwrap_or_default()))
-                .unwrap_or_else(|_| format!("HTTP {status}"));
+                .unwrap_or_else(|| format!("HTTP {status}"));
             return Err(failed(reason));
-        }
+        };
         let answer: TokenAnswer = serde_json::from_str(&text)
             .map_err(|e| failed(format!("unreadable token answer: {e}")))?;
-        if let Some(rt) = answer.refresh_token {
-            cached.refresh_token = rt;
-        }
+        let rotated = answer
+            .refresh_token
+            .filter(|rt| *rt != cached.refresh_token);
         if let Some(scope) = answer.scope {
             cached.scopes = scope
                 .split_whitespace()
@@ -154,6 +192,12 @@ impl TokenProvider {
                         .to_owned()
                 })
                 .collect();
+        }
+        if let Some(rt) = rotated {
+            if let Some(kept) = &self.kept {
+                kept.save(&rt, &cached.scopes).await;
+            }
+            cached.refresh_token = rt;
         }
         let expires = Instant::now() + Duration::from_secs(answer.expires_in.unwrap_or(3600));
         cached.access_token = Some((answer.access_token.clone(), expires));

@@ -7,7 +7,7 @@ mod execute;
 mod reconcile;
 
 pub use client::{GraphClient, RetryPolicy};
-pub use credential::{DelegatedCredential, TokenProvider};
+pub use credential::{DelegatedCredential, RefreshTokenStore, TokenProvider};
 pub use execute::MsGraphConnector;
 
 /// The Graph action catalog (metadata only: schemas, risk, targets; nothing here can act).

@@ -1,0 +1,253 @@
+//! `steward connect --config FILE [--tenant ID]`: an admin connects Steward to a tenant by
+//! signing in (OAuth 2.0 authorization code with PKCE and `offline_access`). Steward listens on a
+//! loopback address for the browser's return, redeems the code with its verifier, asks Graph who
+//! signed in (`GET /me`), and keeps the refresh token sealed under the tenant's key; `serve` then
+//! acts with it. The sign-in is audited with whose grant it is and its scopes.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use axum::extract::Query;
+use axum::response::Html;
+use axum::routing::get;
+use base64::Engine as _;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use steward_audit::{AuditEntry, RecordKind};
+use steward_connectors::msgraph;
+use steward_domain::TenantId;
+use tokio::sync::oneshot;
+
+use crate::cli::ConnectArgs;
+use crate::config::Config;
+use crate::wiring::{MSGRAPH_CREDENTIAL, http_client};
+
+/// The path the browser comes back to.
+const CALLBACK: &str = "/connect/msgraph/callback";
+
+/// What the identity platform sent the browser back with.
+#[derive(Debug, Deserialize)]
+struct Callback {
+    code: Option<String>,
+    state: Option<String>,
+    error: Option<String>,
+    error_description: Option<String>,
+}
+
+/// A PKCE verifier (64 unreserved characters, 256 bits of randomness) and its S256 challenge.
+fn pkce() -> (String, String) {
+    let verifier = format!(
+        "{}{}",
+        uuid::Uuid::new_v4().simple(),
+        uuid::Uuid::new_v4().simple()
+    );
+    let challenge =
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(Sha256::digest(&verifier));
+    (verifier, challenge)
+}
+
+fn scope() -> String {
+    msgraph::SCOPES
+        .iter()
+        .map(|s| format!("https://graph.microsoft.com/{s}"))
+        .chain(["offline_access".to_owned()])
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Runs the sign-in and keeps the credential.
+pub async fn run(args: ConnectArgs) -> anyhow::Result<ExitCode> {
+    let config = Config::load(&args.config)?;
+    let tenant = match &args.tenant {
+        Some(id) => config
+            .tenants
+            .iter()
+            .find(|t| &t.id == id)
+            .with_context(|| format!("`{}` configures no tenant `{id}`", args.config.display()))?,
+        None => config
+            .tenants
+            .first()
+            .context("the configuration has no tenant")?,
+    };
+    let authorize_url = tenant
+        .graph
+        .token_url
+        .strip_suffix("/token")
+        .map(|base| format!("{base}/authorize"))
+        .with_context(|| {
+            format!(
+                "tenant `{}`: token_url should end in /oauth2/v2.0/token",
+                tenant.id
+            )
+        })?;
+
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", args.port))
+        .await
+        .with_context(|| format!("cannot listen on 127.0.0.1:{}", args.port))?;
+    let redirect_uri = format!("http://{}{CALLBACK}", listener.local_addr()?);
+    let (verifier, challenge) = pkce();
+    let state = uuid::Uuid::new_v4().simple().to_string();
+    let mut url = url::Url::parse(&authorize_url)
+        .with_context(|| format!("`{authorize_url}` is not a URL"))?;
+    url.query_pairs_mut()
+        .append_pair("client_id", &tenant.graph.client_id)
+        .append_pair("response_type", "code")
+        .append_pair("redirect_uri", &redirect_uri)
+        .append_pair("response_mode", "query")
+        .append_pair("scope", &scope())
+        .append_pair("state", &state)
+        .append_pair("code_challenge", &challenge)
+        .append_pair("code_challenge_method", "S256")
+        .append_pair("login_hint", &tenant.graph.credential_owner);
+
+    // The one request we wait for: the browser's return.
+    let (tx, rx) = oneshot::channel::<Callback>();
+    let tx = std::sync::Arc::new(std::sync::Mutex::new(Some(tx)));
+    let app = axum::Router::new().route(
+        CALLBACK,
+        get(move |Query(back): Query<Callback>| {
+            let tx = tx.clone();
+            async move {
+                let ok = back.error.is_none();
+                if let Some(tx) = tx.lock().ok().and_then(|mut t| t.take()) {
+                    let _ = tx.send(back);
+                }
+                Html(if ok {
+                    "<!doctype html><title>Steward</title><p>Signed in. You can close this window and return to the terminal.</p>"
+                } else {
+                    "<!doctype html><title>Steward</title><p>The sign-in did not complete; see the terminal.</p>"
+                })
+            }
+        }),
+    );
+    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+    println!(
+        "Sign in as the administrator whose delegated permissions Steward will use for `{}` ({}).\nOpen this address in a browser:\n\n{url}\n\nWaiting for the sign-in (up to {} s)…",
+        tenant.id, tenant.graph.credential_owner, args.timeout_seconds
+    );
+    let back = tokio::time::timeout(Duration::from_secs(args.timeout_seconds), rx).await;
+    server.abort();
+    let back = back
+        .context("no sign-in arrived in time; run `steward connect` again")?
+        .context("the sign-in listener stopped")?;
+    if back.state.as_deref() != Some(state.as_str()) {
+        anyhow::bail!(
+            "the sign-in came back with a different `state`; it was not this request's (nothing was saved)"
+        );
+    }
+    if let Some(error) = back.error {
+        anyhow::bail!(
+            "the sign-in failed: {error}: {} (nothing was saved)",
+            back.error_description.unwrap_or_default()
+        );
+    }
+    let code = back
+        .code
+        .context("the sign-in came back without a code (nothing was saved)")?;
+
+    // Redeem the code with the verifier only this process knows.
+    let http = http_client()?;
+    let answer = http
+        .post(&tenant.graph.token_url)
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("client_id", tenant.graph.client_id.as_str()),
+            ("code", code.as_str()),
+            ("redirect_uri", redirect_uri.as_str()),
+            ("code_verifier", verifier.as_str()),
+            ("scope", scope().as_str()),
+        ])
+        .send()
+        .await
+        .context("cannot reach the token endpoint")?;
+    let status = answer.status();
+    let tokens: Value = answer.json().await.context("unreadable token answer")?;
+    if !status.is_success() {
+        anyhow::bail!(
+            "redeeming the sign-in failed: {}: {} (nothing was saved)",
+            tokens["error"].as_str().unwrap_or("error"),
+            tokens["error_description"].as_str().unwrap_or_default()
+        );
+    }
+    let (Some(access), Some(refresh)) = (
+        tokens["access_token"].as_str(),
+        tokens["refresh_token"].as_str(),
+    ) else {
+        anyhow::bail!(
+            "the token answer has no refresh token: was `offline_access` consented? (nothing was saved)"
+        );
+    };
+    let granted: Vec<String> = tokens["scope"]
+        .as_str()
+        .unwrap_or_default()
+        .split_whitespace()
+        .map(|s| {
+            s.strip_prefix("https://graph.microsoft.com/")
+                .unwrap_or(s)
+                .to_owned()
+        })
+        .filter(|s| s != "offline_access")
+        .collect();
+    let missing: Vec<&str> = msgraph::SCOPES
+        .iter()
+        .copied()
+        .filter(|s| !granted.iter().any(|g| g.eq_ignore_ascii_case(s)))
+        .collect();
+
+    // Who signed in: Graph says, not the login hint.
+    let me: Value = http
+        .get(format!(
+            "{}/v1.0/me?$select=userPrincipalName,displayName",
+            tenant.graph.base_url.trim_end_matches('/')
+        ))
+        .bearer_auth(access)
+        .send()
+        .await
+        .context("cannot reach Graph to learn who signed in")?
+        .json()
+        .await
+        .context("unreadable answer from GET /me")?;
+    let owner = me["userPrincipalName"]
+        .as_str()
+        .context("GET /me did not say who signed in (nothing was saved)")?
+        .to_owned();
+    if !owner.eq_ignore_ascii_case(&tenant.graph.credential_owner) {
+        anyhow::bail!(
+            "{owner} signed in, but the configuration names {} as the credential's owner; sign in as {} or change `credential_owner` (nothing was saved)",
+            tenant.graph.credential_owner,
+            tenant.graph.credential_owner
+        );
+    }
+
+    let database = std::env::var(crate::database::DATABASE_ENV)
+        .ok()
+        .or_else(|| config.database.clone());
+    let store = crate::database::open(database.as_deref(), &config.data_dir).await?;
+    let tenant_store = store
+        .ensure_tenant(&TenantId::new(tenant.id.clone())?, &tenant.name)
+        .await?;
+    tenant_store
+        .put_credential(MSGRAPH_CREDENTIAL, &owner, &granted, refresh)
+        .await?;
+    let mut entry = AuditEntry::new(tenant.id.clone(), RecordKind::CredentialChange);
+    entry.actor = Some(owner.clone());
+    entry.actor_scopes = granted.clone();
+    entry.outcome = Some("credentialConnected".into());
+    entry.detail = json!({"credential": MSGRAPH_CREDENTIAL, "flow": "authorization_code+pkce", "missingScopes": missing});
+    tenant_store.append_audit(entry).await?;
+    store.sign_pending_checkpoints().await?;
+    println!(
+        "Connected: Steward will act in `{}` with {owner}'s delegated grant ({} scopes), kept sealed in the store.",
+        tenant.id,
+        granted.len()
+    );
+    if !missing.is_empty() {
+        println!(
+            "Not granted: {}. The actions that need them will be refused, naming the missing permission.",
+            missing.join(", ")
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}

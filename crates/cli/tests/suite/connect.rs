@@ -1,0 +1,223 @@
+//! `steward connect`: an administrator signs in through the identity platform (authorization code
+//! with PKCE); Steward keeps the delegated grant sealed in its store, and `steward serve` acts with
+//! it — no refresh token in the environment or the config file.
+
+use std::io::{BufRead as _, BufReader};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use anyhow::Context as _;
+use serde_json::{Value, json};
+
+const OWNER: &str = "nestor@larkspur.example";
+const OWNER_PASSWORD: &str = "Demo-Nestor-2026!";
+
+fn steward() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_steward"))
+}
+
+fn write_config(
+    dir: &Path,
+    sim: &steward_sim::RunningSim,
+    port: u16,
+) -> anyhow::Result<std::path::PathBuf> {
+    steward_cli::wiring::install_default_policies(&dir.join("policies/larkspur-labs"))?;
+    let path = dir.join("steward.toml");
+    std::fs::write(
+        &path,
+        format!(
+            r#"data_dir = "{data}"
+listen = "127.0.0.1:{port}"
+
+[[tenants]]
+id = "larkspur-labs"
+name = "Larkspur Labs"
+domain = "{domain}"
+policy_dir = "{data}/policies/larkspur-labs"
+
+[tenants.graph]
+base_url = "{base}"
+token_url = "{token}"
+client_id = "5e3ce6c0-2b1f-4285-8d4b-75ee78787346"
+credential_owner = "{OWNER}"
+"#,
+            data = dir.display(),
+            domain = sim.domain,
+            base = sim.base_url,
+            token = sim.token_url(),
+        ),
+    )?;
+    Ok(path)
+}
+
+/// The browser's part: open the address, sign in on the page, follow the redirect home.
+async fn sign_in_in_browser(url: &str, login: &str, password: &str) -> anyhow::Result<()> {
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?;
+    let page = browser.get(url).send().await?;
+    anyhow::ensure!(
+        page.status().is_success(),
+        "sign-in page: {}",
+        page.status()
+    );
+    let form: Vec<(String, String)> = url::Url::parse(url)?
+        .query_pairs()
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .chain([
+            ("login".into(), login.into()),
+            ("passwd".into(), password.into()),
+        ])
+        .collect();
+    let signed_in = browser.post(url).form(&form).send().await?;
+    let home = signed_in
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .context("no redirect after signing in")?
+        .to_owned();
+    let landed = browser.get(&home).send().await?;
+    anyhow::ensure!(
+        landed.status().is_success(),
+        "callback: {}",
+        landed.status()
+    );
+    Ok(())
+}
+
+/// Runs `steward connect` and signs in as `login`; returns the command's exit status and output.
+async fn connect(config: &Path, login: &str, password: &str) -> anyhow::Result<(bool, String)> {
+    let mut child = steward()
+        .args(["connect", "--config"])
+        .arg(config)
+        .args(["--timeout-seconds", "60"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    let stdout = child.stdout.take().context("no stdout")?;
+    let mut lines = BufReader::new(stdout).lines();
+    let url = loop {
+        let line = lines
+            .next()
+            .context("connect ended before printing an address")??;
+        if line.starts_with("http") {
+            break line;
+        }
+    };
+    sign_in_in_browser(&url, login, password).await?;
+    let output = child.wait_with_output()?;
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    let text = format!(
+        "{}{}",
+        rest.join("\n"),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    Ok((output.status.success(), text))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_signs_in_once_and_serve_acts_with_the_kept_grant() -> anyhow::Result<()> {
+    let sim = steward_sim::start(steward_sim::demo_seed()?, None).await?;
+    let dir = tempfile::tempdir()?;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let config = write_config(dir.path(), &sim, port)?;
+
+    // Without a credential, serve refuses to start and says how to connect.
+    let refused = steward()
+        .args(["serve", "--config"])
+        .arg(&config)
+        .output()?;
+    assert!(!refused.status.success());
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(said.contains("steward connect"), "{said}");
+
+    // Someone other than the configured owner signs in: nothing is kept.
+    let (ok, text) = connect(&config, "grace@larkspur.example", "Demo-Grace-2026!").await?;
+    assert!(!ok && text.contains("nothing was saved"), "{text}");
+
+    let (ok, text) = connect(&config, OWNER, OWNER_PASSWORD).await?;
+    assert!(ok, "{text}");
+    assert!(text.contains("Connected"), "{text}");
+
+    // Kept sealed, with whose grant it is and its scopes; the sign-in is audited.
+    let store = steward_store::Store::open(&dir.path().join("steward.db")).await?;
+    let tenant = store
+        .tenant(&steward_domain::TenantId::new("larkspur-labs")?)
+        .await?;
+    let kept = tenant.credential("msgraph").await?;
+    assert_eq!(kept.owner, OWNER);
+    assert!(
+        kept.scopes.iter().any(|s| s == "User.ReadWrite.All"),
+        "{:?}",
+        kept.scopes
+    );
+    let raw = store
+        .fetch_text_unchecked("SELECT secret FROM credentials")
+        .await?
+        .concat();
+    assert!(raw.starts_with("enc1:") && !raw.contains(kept.refresh_token.as_str()));
+    let records = tenant.audit_records(None).await?;
+    let connected = records
+        .iter()
+        .find(|r| r.entry.kind == steward_audit::RecordKind::CredentialChange)
+        .context("the sign-in was not audited")?;
+    assert_eq!(connected.entry.actor.as_deref(), Some(OWNER));
+    assert!(!connected.entry.actor_scopes.is_empty());
+    let first_token = kept.refresh_token.to_string();
+    drop(tenant);
+    drop(store);
+
+    // serve acts with it: a request is resolved through Graph with Nestor's grant.
+    let mut serve = steward()
+        .args(["serve", "--config"])
+        .arg(&config)
+        .env_remove("STEWARD_DATABASE_URL")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()?;
+    let http = reqwest::Client::new();
+    let mut up = false;
+    for _ in 0..200 {
+        if http
+            .get(format!("http://127.0.0.1:{port}/healthz"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
+            up = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let answer: anyhow::Result<Value> = async {
+        anyhow::ensure!(up, "serve did not come up");
+        Ok(http
+            .post(format!("http://127.0.0.1:{port}/api/v1/ask"))
+            .json(&json!({"as": "adele@larkspur.example", "message": "I'm locked out"}))
+            .send()
+            .await?
+            .json()
+            .await?)
+    }
+    .await;
+    let _ = serve.kill();
+    let _ = serve.wait();
+    let answer = answer?;
+    assert_eq!(answer["status"], "resolved", "{answer}");
+
+    // The platform rotated the refresh token when serve used it: the new one was kept.
+    let store = steward_store::Store::open(&dir.path().join("steward.db")).await?;
+    let tenant = store
+        .tenant(&steward_domain::TenantId::new("larkspur-labs")?)
+        .await?;
+    let rotated = tenant.credential("msgraph").await?;
+    assert_ne!(
+        rotated.refresh_token.as_str(),
+        first_token,
+        "the rotated token was not kept"
+    );
+    Ok(())
+}

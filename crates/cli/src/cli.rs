@@ -25,6 +25,8 @@ pub enum Command {
     /// Connect Steward to a tenant: an administrator signs in (authorization code with PKCE) and
     /// Steward keeps their delegated grant, sealed, for `serve` to act with.
     Connect(ConnectArgs),
+    /// The action catalogue: what Steward can do and what each action needs.
+    Actions(ActionsArgs),
     /// Ask Steward to fix something, as a given person.
     Ask(AskArgs),
     /// Inspect the audit trail.
@@ -52,6 +54,22 @@ pub struct DemoArgs {
     /// where the two differ is audited (`shadowDecision`) and nothing else changes.
     #[arg(long)]
     pub shadow_policy_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ActionsArgs {
+    #[command(subcommand)]
+    pub command: ActionsCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ActionsCommand {
+    /// Every action: name, system, read or change, risk, undo, and the vendor permission it needs.
+    List {
+        /// Print JSON (with each action's vendor calls, parameters schema and read-back).
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Args)]

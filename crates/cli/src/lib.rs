@@ -2,6 +2,7 @@
 //! Graph, store, policies, agent) and rendering results. `main.rs` only calls [`run`]; tests call
 //! the wiring directly.
 
+mod actions_cmd;
 mod approvals_cmd;
 mod ask;
 mod audit_cmd;
@@ -25,6 +26,7 @@ pub async fn run(args: cli::Cli) -> anyhow::Result<std::process::ExitCode> {
         Command::Demo(a) => demo::run(a).await,
         Command::Serve(a) => serve::run(a).await,
         Command::Connect(a) => connect::run(a).await,
+        Command::Actions(a) => actions_cmd::run(a),
         Command::Ask(a) => ask::run(a).await,
         Command::Audit(a) => audit_cmd::run(a).await,
         Command::Policy(a) => policy_cmd::run(a).await,

@@ -121,9 +121,21 @@ pub struct ActionSpec {
     pub undo: Option<ActionName>,
     /// What is read back afterwards to prove the change took effect.
     pub verification: String,
+    /// The vendor calls it makes, as the vendor documents them (`POST /users/{id}/revokeSignInSessions`).
+    #[serde(default)]
+    pub calls: Vec<String>,
+    /// The delegated permissions the acting credential needs for them (least privileged first):
+    /// named to the admin when the platform refuses for want of consent.
+    #[serde(default)]
+    pub permissions: Vec<String>,
 }
 
 impl ActionSpec {
+    /// The system the action belongs to (`entra` of `entra.user.get`).
+    pub fn system(&self) -> &str {
+        self.name.as_str().split('.').next().unwrap_or_default()
+    }
+
     /// Checks parameters against the schema; the gateway's first step, so a malformed call never
     /// reaches policy or a connector.
     pub fn validate_params(&self, params: &Value) -> Result<(), DomainError> {
@@ -209,6 +221,8 @@ mod tests {
             targets: vec![],
             undo: None,
             verification: String::new(),
+            calls: vec![],
+            permissions: vec![],
         };
         assert!(spec.validate_params(&json!({"user":"a@b.c"})).is_ok());
         let err = spec

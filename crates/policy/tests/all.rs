@@ -24,6 +24,8 @@ fn spec(name: &str, mutating: bool, risk: Risk) -> ActionSpec {
         targets: vec![],
         undo: None,
         verification: String::new(),
+        calls: vec![],
+        permissions: vec![],
     }
 }
 

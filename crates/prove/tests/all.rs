@@ -16,6 +16,8 @@ fn spec(name: &str, mutating: bool, risk: Risk) -> anyhow::Result<ActionSpec> {
         targets: vec![],
         undo: None,
         verification: String::new(),
+        calls: vec![],
+        permissions: vec![],
     })
 }
 

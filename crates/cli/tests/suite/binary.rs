@@ -890,3 +890,38 @@ fn policy_test_tables_pass_and_a_mismatch_fails() -> anyhow::Result<()> {
     );
     Ok(())
 }
+
+#[test]
+fn actions_list_prints_the_whole_catalogue_with_what_each_action_needs() -> anyhow::Result<()> {
+    let out = steward().args(["actions", "list", "--json"]).output()?;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let listed: Value = serde_json::from_slice(&out.stdout)?;
+    let actions = listed["actions"].as_array().context("no actions")?;
+    assert_eq!(actions.len(), steward_connectors::msgraph::catalog().len());
+    let revoke = actions
+        .iter()
+        .find(|a| a["name"] == "entra.user.revoke_sessions")
+        .context("revoke sessions missing")?;
+    assert_eq!(revoke["system"], "entra");
+    assert_eq!(revoke["mutating"], true);
+    assert_eq!(revoke["permissions"][0], "User.RevokeSessions.All");
+    assert_eq!(revoke["calls"][0], "POST /users/{id}/revokeSignInSessions");
+    let enable = actions
+        .iter()
+        .find(|a| a["name"] == "entra.user.enable")
+        .context("enable missing")?;
+    assert_eq!(enable["undo"], "entra.user.disable");
+
+    let table = steward().args(["actions", "list"]).output()?;
+    let text = String::from_utf8_lossy(&table.stdout);
+    assert!(
+        text.contains("entra.user.reset_password")
+            && text.contains("UserAuthenticationMethod.ReadWrite.All"),
+        "{text}"
+    );
+    Ok(())
+}

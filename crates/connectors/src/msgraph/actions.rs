@@ -90,6 +90,8 @@ struct Entry {
     targets: Vec<TargetParam>,
     undo: Option<&'static str>,
     verification: &'static str,
+    calls: &'static [&'static str],
+    permissions: &'static [&'static str],
 }
 
 fn person(param: &str) -> TargetParam {
@@ -118,6 +120,8 @@ pub(crate) fn catalog() -> Vec<ActionSpec> {
             targets: vec![person("user")],
             undo: None,
             verification: "",
+            calls: &["GET /users/{id}"],
+            permissions: &["User.Read.All"],
         },
         Entry {
             name: "entra.user.search",
@@ -128,6 +132,8 @@ pub(crate) fn catalog() -> Vec<ActionSpec> {
             targets: vec![],
             undo: None,
             verification: "",
+            calls: &["GET /users?$filter"],
+            permissions: &["User.Read.All"],
         },
         Entry {
             name: "entra.group.search",
@@ -138,6 +144,8 @@ pub(crate) fn catalog() -> Vec<ActionSpec> {
             targets: vec![],
             undo: None,
             verification: "",
+            calls: &["GET /groups?$filter"],
+            permissions: &["Group.Read.All"],
         },
         Entry {
             name: "entra.group.list_members",
@@ -148,6 +156,8 @@ pub(crate) fn catalog() -> Vec<ActionSpec> {
             targets: vec![group("group")],
             undo: None,
             verification: "",
+            calls: &["GET /groups/{id}/members"],
+            permissions: &["GroupMember.Read.All"],
         },
         Entry {
             name: "entra.signins.list",
@@ -158,6 +168,8 @@ pub(crate) fn catalog() -> Vec<ActionSpec> {
             targets: vec![person("user")],
             undo: None,
             verification: "",
+            calls: &["GET /auditLogs/signIns"],
+            permissions: &["AuditLog.Read.All"],
         },
         Entry {
             name: "entra.user.reset_password",
@@ -168,6 +180,8 @@ pub(crate) fn catalog() -> Vec<ActionSpec> {
             targets: vec![person("user")],
             undo: None,
             verification: "the reset operation succeeded and lastPasswordChangeDateTime moved forward",
+            calls: &["POST /users/{id}/authentication/methods/{id}/resetPassword"],
+            permissions: &["UserAuthenticationMethod.ReadWrite.All"],
         },
         Entry {
             name: "entra.user.revoke_sessions",
@@ -178,6 +192,8 @@ pub(crate) fn catalog() -> Vec<ActionSpec> {
             targets: vec![person("user")],
             undo: None,
             verification: "signInSessionsValidFromDateTime moved forward",
+            calls: &["POST /users/{id}/revokeSignInSessions"],
+            permissions: &["User.RevokeSessions.All"],
         },
         Entry {
             name: "entra.user.enable",
@@ -188,6 +204,8 @@ pub(crate) fn catalog() -> Vec<ActionSpec> {
             targets: vec![person("user")],
             undo: Some("entra.user.disable"),
             verification: "accountEnabled reads true",
+            calls: &["PATCH /users/{id}"],
+            permissions: &["User.EnableDisableAccount.All", "User.ReadWrite.All"],
         },
         Entry {
             name: "entra.user.disable",
@@ -198,6 +216,8 @@ pub(crate) fn catalog() -> Vec<ActionSpec> {
             targets: vec![person("user")],
             undo: Some("entra.user.enable"),
             verification: "accountEnabled reads false",
+            calls: &["PATCH /users/{id}"],
+            permissions: &["User.EnableDisableAccount.All", "User.ReadWrite.All"],
         },
         Entry {
             name: "entra.group.add_member",
@@ -208,6 +228,8 @@ pub(crate) fn catalog() -> Vec<ActionSpec> {
             targets: vec![group("group"), person("user")],
             undo: Some("entra.group.remove_member"),
             verification: "the group's members include the person",
+            calls: &["POST /groups/{id}/members/$ref"],
+            permissions: &["GroupMember.ReadWrite.All"],
         },
         Entry {
             name: "entra.group.remove_member",
@@ -218,6 +240,8 @@ pub(crate) fn catalog() -> Vec<ActionSpec> {
             targets: vec![group("group"), person("user")],
             undo: Some("entra.group.add_member"),
             verification: "the group's members no longer include the person",
+            calls: &["DELETE /groups/{id}/members/{id}/$ref"],
+            permissions: &["GroupMember.ReadWrite.All"],
         },
     ];
     entries
@@ -232,6 +256,8 @@ pub(crate) fn catalog() -> Vec<ActionSpec> {
                 targets: e.targets,
                 undo: e.undo.and_then(|u| ActionName::new(u).ok()),
                 verification: e.verification.into(),
+                calls: e.calls.iter().map(|c| (*c).to_owned()).collect(),
+                permissions: e.permissions.iter().map(|c| (*c).to_owned()).collect(),
             })
         })
         .collect()

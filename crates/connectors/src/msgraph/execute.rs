@@ -50,6 +50,37 @@ impl MsGraphConnector {
         Self { client }
     }
 
+    /// Names what a refusal is about: the delegated permission the action needs that the grant
+    /// lacks (consent is missing), or, when the grant has it, the owner's directory role. Never a
+    /// reason to try a broader credential.
+    async fn why_denied(&self, call: &ActionCall) -> String {
+        let needed: Vec<String> = catalog()
+            .into_iter()
+            .find(|a| a.name == call.action)
+            .map(|a| a.permissions)
+            .unwrap_or_default();
+        let tokens = self.client.tokens();
+        let granted = tokens.scopes().await;
+        let owner = tokens.owner();
+        let has = |p: &String| granted.iter().any(|g| g.eq_ignore_ascii_case(p));
+        if needed.is_empty() {
+            return format!("(acting with {owner}'s delegated grant)");
+        }
+        if needed.iter().any(has) {
+            format!(
+                "{owner}'s grant includes {}, so {owner}'s directory role does not allow `{}` on this object",
+                needed.iter().find(|p| has(p)).map_or("", String::as_str),
+                call.action
+            )
+        } else {
+            format!(
+                "`{}` needs the delegated permission {}, which {owner}'s grant does not include: an administrator must consent to it and connect again (`steward connect`)",
+                call.action,
+                needed.join(" or ")
+            )
+        }
+    }
+
     /// The id of a person's manager; Graph answers 404 when none is set.
     async fn manager_of(&self, user_id: &str) -> Result<Option<String>, ConnectorError> {
         let url = with_query(
@@ -482,7 +513,20 @@ impl Connector for MsGraphConnector {
         call: &ActionCall,
         idempotency_key: &str,
     ) -> Result<ActionResult, ConnectorError> {
-        self.dispatch(call, idempotency_key).await
+        match self.dispatch(call, idempotency_key).await {
+            Err(ConnectorError::Denied {
+                platform,
+                code,
+                message,
+                request_id,
+            }) => Err(ConnectorError::Denied {
+                platform,
+                code,
+                message: format!("{message} {}", self.why_denied(call).await),
+                request_id,
+            }),
+            other => other,
+        }
     }
 
     async fn preview(&self, call: &ActionCall) -> Result<Vec<Change>, ConnectorError> {

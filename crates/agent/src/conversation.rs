@@ -653,6 +653,25 @@ fn record_call(
                     secrets.push(Secret { label: format!("Temporary password for {owner} (shown once; you must change it when you sign in)"), value: pw.to_owned() });
                 }
             }
+            // A Temporary Access Pass likewise goes to the requester only (an IT admin hands it
+            // over after checking who is asking).
+            if let Some(pass) = result
+                .output
+                .get("temporaryAccessPass")
+                .and_then(Value::as_str)
+            {
+                let owner = targets
+                    .iter()
+                    .find_map(|t| t.upn.clone())
+                    .unwrap_or_default();
+                let minutes = result.output["lifetimeInMinutes"].as_i64().unwrap_or(60);
+                secrets.push(Secret {
+                    label: format!(
+                        "Temporary Access Pass for {owner} (shown once; valid {minutes} minutes)"
+                    ),
+                    value: pass.to_owned(),
+                });
+            }
             view.targets = targets;
             ObservedResult::Executed {
                 summary: result.summary,

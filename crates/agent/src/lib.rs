@@ -23,7 +23,7 @@ pub use approval_info::InfoRequest;
 pub use approvals::{ApprovalDecision, ApprovalRequest};
 pub use bulk::ApprovalItem;
 pub use error::AgentError;
-pub use gateway::{CallKind, Gateway, GatewayOutcome};
+pub use gateway::{CallContext, CallKind, Gateway, GatewayOutcome};
 pub use observation::{Observation, ObservedResult};
 pub use reconcile::Reconciled;
 

@@ -41,6 +41,9 @@ fn catalog() -> Vec<ActionSpec> {
         spec("entra.user.delete", true, Risk::Critical),
         spec("entra.group.add_member", true, Risk::Medium),
         spec("entra.group.remove_member", true, Risk::Medium),
+        spec("entra.user.list_auth_methods", false, Risk::Medium),
+        spec("entra.user.delete_auth_method", true, Risk::High),
+        spec("entra.user.create_tap", true, Risk::High),
     ]
 }
 

@@ -32,6 +32,9 @@ fn catalog() -> anyhow::Result<Vec<ActionSpec>> {
         spec("entra.user.disable", true, Risk::High)?,
         spec("entra.group.add_member", true, Risk::Medium)?,
         spec("entra.group.remove_member", true, Risk::Medium)?,
+        spec("entra.user.list_auth_methods", false, Risk::Medium)?,
+        spec("entra.user.delete_auth_method", true, Risk::High)?,
+        spec("entra.user.create_tap", true, Risk::High)?,
     ])
 }
 

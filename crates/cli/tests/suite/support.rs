@@ -315,7 +315,7 @@ async fn access_token(
         token_url,
         who,
         password,
-        "User.Read.All AuditLog.Read.All GroupMember.Read.All",
+        "User.Read.All AuditLog.Read.All GroupMember.Read.All UserAuthenticationMethod.Read.All",
     )
     .await?;
     answer

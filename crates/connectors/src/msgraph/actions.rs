@@ -67,6 +67,32 @@ pub(crate) struct MembershipParams {
     pub user: String,
 }
 
+/// One of a user's registered authentication methods.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct MethodParams {
+    /// The user's object id or userPrincipalName.
+    #[schemars(length(min = 1, max = 256))]
+    pub user: String,
+    /// The method's id (from `entra.user.list_auth_methods`).
+    #[schemars(length(min = 1, max = 128))]
+    pub method: String,
+}
+
+/// A Temporary Access Pass for one user.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(crate) struct TapParams {
+    /// The user's object id or userPrincipalName.
+    #[schemars(length(min = 1, max = 256))]
+    pub user: String,
+    /// How long the pass works, in minutes (default 60).
+    #[schemars(range(min = 10, max = 480))]
+    pub lifetime_minutes: Option<u32>,
+    /// The pass works for one sign-in only (default true).
+    pub usable_once: Option<bool>,
+}
+
 fn schema_of<T: JsonSchema>() -> Value {
     serde_json::to_value(schemars::schema_for!(T)).unwrap_or(Value::Null)
 }
@@ -220,6 +246,51 @@ pub(crate) fn catalog() -> Vec<ActionSpec> {
             permissions: &["User.EnableDisableAccount.All", "User.ReadWrite.All"],
         },
         Entry {
+            name: "entra.user.list_auth_methods",
+            summary: "List a user's registered sign-in methods (password, Authenticator, phone, security keys, passes)",
+            schema: schema_of::<UserParams>(),
+            mutating: false,
+            risk: Risk::Medium,
+            targets: vec![person("user")],
+            undo: None,
+            verification: "",
+            calls: &["GET /users/{id}/authentication/methods"],
+            permissions: &[
+                "UserAuthenticationMethod.Read.All",
+                "UserAuthenticationMethod.ReadWrite.All",
+            ],
+        },
+        Entry {
+            name: "entra.user.delete_auth_method",
+            summary: "Remove one of a user's sign-in methods (an MFA reset after a lost or replaced phone)",
+            schema: schema_of::<MethodParams>(),
+            mutating: true,
+            risk: Risk::High,
+            targets: vec![person("user")],
+            undo: None,
+            verification: "the method is no longer registered",
+            calls: &[
+                "DELETE /users/{id}/authentication/phoneMethods/{id}",
+                "DELETE /users/{id}/authentication/microsoftAuthenticatorMethods/{id}",
+                "DELETE /users/{id}/authentication/fido2Methods/{id}",
+                "DELETE /users/{id}/authentication/softwareOathMethods/{id}",
+                "DELETE /users/{id}/authentication/temporaryAccessPassMethods/{id}",
+            ],
+            permissions: &["UserAuthenticationMethod.ReadWrite.All"],
+        },
+        Entry {
+            name: "entra.user.create_tap",
+            summary: "Issue a Temporary Access Pass so a user can sign in and register new methods (shown once, to the requester only)",
+            schema: schema_of::<TapParams>(),
+            mutating: true,
+            risk: Risk::High,
+            targets: vec![person("user")],
+            undo: None,
+            verification: "a usable Temporary Access Pass is registered",
+            calls: &["POST /users/{id}/authentication/temporaryAccessPassMethods"],
+            permissions: &["UserAuthenticationMethod.ReadWrite.All"],
+        },
+        Entry {
             name: "entra.group.add_member",
             summary: "Add a person to a group",
             schema: schema_of::<MembershipParams>(),
@@ -271,7 +342,7 @@ mod tests {
     #[test]
     fn every_action_has_a_usable_schema_and_mutations_say_how_they_are_verified() {
         let catalog = catalog();
-        assert_eq!(catalog.len(), 11);
+        assert_eq!(catalog.len(), 14);
         for spec in &catalog {
             assert!(spec.params_schema.is_object(), "{}", spec.name);
             if spec.mutating {

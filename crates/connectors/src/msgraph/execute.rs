@@ -41,7 +41,7 @@ fn text(v: &Value, key: &str) -> String {
 /// Acts in Entra ID through Graph with one delegated credential.
 #[derive(Debug, Clone)]
 pub struct MsGraphConnector {
-    client: GraphClient,
+    pub(super) client: GraphClient,
 }
 
 impl MsGraphConnector {
@@ -403,6 +403,9 @@ impl MsGraphConnector {
                     platform_request_id: request_id,
                 })
             }
+            "entra.user.list_auth_methods" => self.list_methods(call).await,
+            "entra.user.delete_auth_method" => self.delete_method(call, key).await,
+            "entra.user.create_tap" => self.create_tap(call, key).await,
             other => Err(ConnectorError::UnknownAction(other.to_owned())),
         }
     }
@@ -597,6 +600,9 @@ impl Connector for MsGraphConnector {
                     json!(name == "entra.group.add_member"),
                 )]
             }
+            "entra.user.delete_auth_method" | "entra.user.create_tap" => {
+                self.preview_method(call).await?
+            }
             _ => Vec::new(),
         })
     }
@@ -692,6 +698,9 @@ impl Connector for MsGraphConnector {
                         if is_member { "" } else { "not " }
                     ),
                 })
+            }
+            "entra.user.delete_auth_method" | "entra.user.create_tap" => {
+                self.verify_method(call).await
             }
             _ => Ok(Verification {
                 passed: true,

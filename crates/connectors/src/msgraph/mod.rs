@@ -4,6 +4,7 @@ mod actions;
 mod client;
 mod credential;
 mod execute;
+mod methods;
 mod reconcile;
 
 pub use client::{GraphClient, RetryPolicy};

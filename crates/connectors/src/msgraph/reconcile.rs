@@ -85,6 +85,9 @@ impl MsGraphConnector {
                     Reconciliation::NotApplied(detail)
                 }
             }
+            "entra.user.delete_auth_method" | "entra.user.create_tap" => {
+                self.method_state(call, Some(started)).await?
+            }
             other => Reconciliation::Unknown(format!(
                 "`{other}` leaves nothing the Graph connector can read back"
             )),

@@ -156,3 +156,136 @@ pub(crate) async fn operation(
         .map(Json)
         .ok_or_else(|| GraphError::not_found(&op))
 }
+
+/// The method collections a method may be deleted through, by their `@odata.type`.
+fn collection_type(collection: &str) -> Option<&'static str> {
+    Some(match collection {
+        "phoneMethods" => "#microsoft.graph.phoneAuthenticationMethod",
+        "microsoftAuthenticatorMethods" => {
+            "#microsoft.graph.microsoftAuthenticatorAuthenticationMethod"
+        }
+        "fido2Methods" => "#microsoft.graph.fido2AuthenticationMethod",
+        "softwareOathMethods" => "#microsoft.graph.softwareOathAuthenticationMethod",
+        "temporaryAccessPassMethods" => "#microsoft.graph.temporaryAccessPassAuthenticationMethod",
+        _ => return None,
+    })
+}
+
+/// `DELETE /users/{id}/authentication/{collection}/{method}`: removes one registered method
+/// (an MFA reset). The method must belong to that collection; an admin needs the role that
+/// manages the target's methods.
+pub(crate) async fn delete_method(
+    State(state): State<Arc<SimState>>,
+    headers: HeaderMap,
+    Path((id, collection, method)): Path<(String, String, String)>,
+) -> Result<StatusCode, GraphError> {
+    let mut tenant = state.tenant.lock().await;
+    let caller = authenticate(&state, &tenant, &headers)?;
+    caller.require_scope(scopes::METHODS_WRITE)?;
+    let odata_type =
+        collection_type(&collection).ok_or_else(|| GraphError::not_found(&collection))?;
+    let user = tenant.user(&id).ok_or_else(|| GraphError::not_found(&id))?;
+    if user.id() != caller.oid && !may_read_methods(&caller.roles, &facts(&tenant, user)) {
+        return Err(GraphError::denied());
+    }
+    let found = user
+        .methods
+        .iter()
+        .any(|m| m["id"] == method.as_str() && m["@odata.type"] == odata_type);
+    if !found {
+        return Err(GraphError::not_found(&method));
+    }
+    let user_id = user.id().to_owned();
+    let target = json!({"id": user_id, "displayName": user.display_name(), "type": "User", "userPrincipalName": user.upn(), "modifiedProperties": []});
+    if let Some(user) = tenant.user_mut(&user_id) {
+        user.methods.retain(|m| m["id"] != method.as_str());
+    }
+    super::record_directory_audit(
+        &mut tenant,
+        &caller,
+        "UserManagement",
+        "Admin deleted security info",
+        target,
+    );
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /users/{id}/authentication/temporaryAccessPassMethods`: a Temporary Access Pass. The
+/// pass itself is in this answer only; listing the methods later shows it without.
+pub(crate) async fn create_tap(
+    State(state): State<Arc<SimState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Option<Json<Value>>,
+) -> Result<Response, GraphError> {
+    let mut tenant = state.tenant.lock().await;
+    let caller = authenticate(&state, &tenant, &headers)?;
+    caller.require_scope(scopes::METHODS_WRITE)?;
+    let user = tenant.user(&id).ok_or_else(|| GraphError::not_found(&id))?;
+    if !may_read_methods(&caller.roles, &facts(&tenant, user)) {
+        return Err(GraphError::denied());
+    }
+    let body = body.map(|Json(b)| b).unwrap_or_else(|| json!({}));
+    let lifetime = body
+        .get("lifetimeInMinutes")
+        .and_then(Value::as_i64)
+        .unwrap_or(60);
+    if !(10..=43_200).contains(&lifetime) {
+        return Err(GraphError::bad_request(
+            "lifetimeInMinutes must be between 10 and 43200.",
+        ));
+    }
+    let usable_once = body
+        .get("isUsableOnce")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    if user
+        .methods
+        .iter()
+        .any(|m| m["@odata.type"] == "#microsoft.graph.temporaryAccessPassAuthenticationMethod")
+    {
+        return Err(GraphError::bad_request(
+            "A Temporary Access Pass already exists for this user; delete it before creating another.",
+        ));
+    }
+    let now = Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let pass: String = {
+        const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789";
+        let mut rng = rand::rng();
+        (0..8)
+            .map(|_| char::from(ALPHABET[rng.random_range(0..ALPHABET.len())]))
+            .collect()
+    };
+    let method_id = uuid::Uuid::new_v4().to_string();
+    let stored = json!({
+        "@odata.type": "#microsoft.graph.temporaryAccessPassAuthenticationMethod",
+        "id": method_id,
+        "temporaryAccessPass": null,
+        "createdDateTime": now,
+        "startDateTime": now,
+        "lifetimeInMinutes": lifetime,
+        "isUsableOnce": usable_once,
+        "isUsable": true,
+        "methodUsabilityReason": "EnabledByPolicy",
+    });
+    let mut answer = stored.clone();
+    answer["temporaryAccessPass"] = json!(pass);
+    answer["@odata.context"] = json!(format!(
+        "{}/v1.0/$metadata#users('{}')/authentication/temporaryAccessPassMethods/$entity",
+        state.base(),
+        user.id()
+    ));
+    let user_id = user.id().to_owned();
+    let target = json!({"id": user_id, "displayName": user.display_name(), "type": "User", "userPrincipalName": user.upn(), "modifiedProperties": []});
+    if let Some(user) = tenant.user_mut(&user_id) {
+        user.methods.push(stored);
+    }
+    super::record_directory_audit(
+        &mut tenant,
+        &caller,
+        "UserManagement",
+        "Admin registered security info",
+        target,
+    );
+    Ok((StatusCode::CREATED, Json(answer)).into_response())
+}

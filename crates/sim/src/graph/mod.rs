@@ -44,6 +44,14 @@ pub(crate) fn routes() -> Router<Arc<SimState>> {
             "/v1.0/users/{id}/authentication/operations/{op}",
             get(methods::operation),
         )
+        .route(
+            "/v1.0/users/{id}/authentication/temporaryAccessPassMethods",
+            post(methods::create_tap),
+        )
+        .route(
+            "/v1.0/users/{id}/authentication/{collection}/{method}",
+            delete(methods::delete_method),
+        )
         .route("/v1.0/groups", get(groups::list))
         .route("/v1.0/groups/{id}", get(groups::get_one))
         .route("/v1.0/groups/{id}/members", get(groups::members))

@@ -225,3 +225,90 @@ async fn revoking_sessions_invalidates_the_persons_refresh_tokens() -> anyhow::R
     assert_eq!(again["error"], "invalid_grant");
     Ok(())
 }
+
+#[tokio::test]
+async fn sign_in_methods_are_removed_through_their_own_collection_and_a_pass_is_shown_once()
+-> anyhow::Result<()> {
+    let s = Sim::start().await?;
+    // Grace (Global Administrator) manages Tom's methods.
+    let grace = s
+        .token("grace", "Grace", "UserAuthenticationMethod.ReadWrite.All")
+        .await?;
+    let path = format!("/v1.0/users/{}/authentication/methods", upn("tom"));
+    let methods = s.get(&path, &grace).await?.body["value"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let authenticator = methods
+        .iter()
+        .find(|m| m["@odata.type"] == "#microsoft.graph.microsoftAuthenticatorAuthenticationMethod")
+        .and_then(|m| m["id"].as_str())
+        .unwrap_or_default()
+        .to_owned();
+    let base = format!("/v1.0/users/{}/authentication", upn("tom"));
+    // Through the wrong collection, the method is not found.
+    let wrong = s
+        .call(
+            Method::DELETE,
+            &format!("{base}/phoneMethods/{authenticator}"),
+            Some(&grace),
+            None,
+        )
+        .await?;
+    assert_eq!(wrong.status.as_u16(), 404);
+    let done = s
+        .call(
+            Method::DELETE,
+            &format!("{base}/microsoftAuthenticatorMethods/{authenticator}"),
+            Some(&grace),
+            None,
+        )
+        .await?;
+    assert_eq!(done.status.as_u16(), 204);
+
+    let pass = s
+        .call(
+            Method::POST,
+            &format!("{base}/temporaryAccessPassMethods"),
+            Some(&grace),
+            Some(json!({"lifetimeInMinutes": 60, "isUsableOnce": true})),
+        )
+        .await?;
+    assert_eq!(pass.status.as_u16(), 201);
+    assert!(
+        pass.body["temporaryAccessPass"]
+            .as_str()
+            .is_some_and(|p| p.len() >= 8)
+    );
+    let second = s
+        .call(
+            Method::POST,
+            &format!("{base}/temporaryAccessPassMethods"),
+            Some(&grace),
+            Some(json!({})),
+        )
+        .await?;
+    assert_eq!(second.status.as_u16(), 400, "one pass at a time");
+    let listed = s.get(&path, &grace).await?.body.to_string();
+    assert!(!listed.contains(&authenticator));
+    let secret = pass.body["temporaryAccessPass"].as_str().unwrap_or("-");
+    assert!(!listed.contains(secret), "the pass is never listed");
+
+    // Hank (Helpdesk Administrator) may not manage methods.
+    let hank = s
+        .token("hank", "Hank", "UserAuthenticationMethod.ReadWrite.All")
+        .await?;
+    let refused = s
+        .call(
+            Method::POST,
+            &format!(
+                "/v1.0/users/{}/authentication/temporaryAccessPassMethods",
+                upn("adele")
+            ),
+            Some(&hank),
+            Some(json!({})),
+        )
+        .await?;
+    assert_eq!(refused.status.as_u16(), 403);
+    Ok(())
+}

@@ -35,6 +35,9 @@ fn catalog() -> anyhow::Result<Vec<ActionSpec>> {
         spec("entra.user.list_auth_methods", false, Risk::Medium)?,
         spec("entra.user.delete_auth_method", true, Risk::High)?,
         spec("entra.user.create_tap", true, Risk::High)?,
+        spec("entra.risk.list_users", false, Risk::Medium)?,
+        spec("entra.risk.confirm_compromised", true, Risk::High)?,
+        spec("entra.risk.dismiss", true, Risk::High)?,
     ])
 }
 

@@ -389,6 +389,8 @@ pub(crate) mod scopes {
         "Directory.ReadWrite.All",
     ];
     pub const USER_WRITE: &[&str] = &["User.ReadWrite.All", "Directory.ReadWrite.All"];
+    pub const RISK_READ: &[&str] = &["IdentityRiskyUser.Read.All"];
+    pub const RISK_WRITE: &[&str] = &["IdentityRiskyUser.ReadWrite.All"];
     pub const USER_ENABLE: &[&str] = &[
         "User.EnableDisableAccount.All",
         "User.ReadWrite.All",

@@ -181,6 +181,14 @@ pub(crate) fn may_read_audit_logs(actor_roles: &[String]) -> bool {
 }
 
 /// May the actor list another user's authentication methods?
+/// Confirming a user compromised or dismissing their risk: Security Operator or Security
+/// Administrator (or Global Administrator).
+pub(crate) fn may_manage_risk(actor_roles: &[String]) -> bool {
+    ["Security Operator", "Security Administrator", GLOBAL_ADMIN]
+        .iter()
+        .any(|r| has(actor_roles, r))
+}
+
 pub(crate) fn may_read_methods(actor_roles: &[String], target: &TargetFacts<'_>) -> bool {
     if has(actor_roles, PRIV_AUTH_ADMIN) || has(actor_roles, GLOBAL_ADMIN) {
         return true;

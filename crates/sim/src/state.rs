@@ -90,6 +90,8 @@ pub struct Tenant {
     pub(crate) operations: HashMap<String, Value>,
     /// Registered client applications: id, and the redirect URIs they may use (empty: loopback).
     pub(crate) client_apps: Vec<(String, Vec<String>)>,
+    /// Identity Protection's risky users (Graph `riskyUser`, keyed by the user's id).
+    pub(crate) risky_users: Vec<Value>,
 }
 
 impl Tenant {
@@ -232,6 +234,11 @@ impl Tenant {
             });
         }
 
+        let risky_users: Vec<Value> = seed
+            .get("riskyUsers")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
         let mut sign_ins: Vec<Value> = seed
             .get("signIns")
             .and_then(Value::as_array)
@@ -269,6 +276,7 @@ impl Tenant {
             directory_audits: Vec::new(),
             operations: HashMap::new(),
             client_apps,
+            risky_users,
         })
     }
 

@@ -3,8 +3,7 @@
 //! asked for by an employee waiting for an approval.
 
 use serde_json::{Value, json};
-use steward_agent::{CallContext, CallKind, GatewayOutcome};
-use steward_domain::{ActionCall, ActionName, Channel, ConversationId};
+use steward_agent::{CallKind, GatewayOutcome};
 
 use super::support::{Harness, upn};
 
@@ -24,29 +23,6 @@ async fn harness() -> anyhow::Result<Harness> {
     Harness::with_seed(seed, &upn("grace"), "Demo-Grace-2026!").await
 }
 
-async fn call(
-    h: &Harness,
-    who: &str,
-    action: &str,
-    params: Value,
-    kind: CallKind,
-) -> anyhow::Result<GatewayOutcome> {
-    let principal = h.runtime().identify(&upn(who)).await?;
-    let ctx = CallContext {
-        principal: &principal,
-        channel: Channel::Cli,
-        conversation: ConversationId::new(),
-        purpose: "test",
-        blast_radius: None,
-        turn: None,
-    };
-    let call = ActionCall {
-        action: ActionName::new(action)?,
-        params,
-    };
-    Ok(h.runtime().gateway().call(&ctx, &call, kind).await)
-}
-
 async fn methods_of(h: &Harness, who: &str) -> anyhow::Result<Vec<Value>> {
     let listed = h
         .graph(&format!("/v1.0/users/{}/authentication/methods", upn(who)))
@@ -58,14 +34,14 @@ async fn methods_of(h: &Harness, who: &str) -> anyhow::Result<Vec<Value>> {
 async fn an_it_admin_resets_mfa_and_issues_a_pass_that_is_shown_once() -> anyhow::Result<()> {
     let h = harness().await?;
     // Investigate first: which methods does Tom have?
-    let listed = call(
-        &h,
-        "nestor",
-        "entra.user.list_auth_methods",
-        json!({"user": upn("tom")}),
-        CallKind::Investigate,
-    )
-    .await?;
+    let listed = h
+        .call_action(
+            "nestor",
+            "entra.user.list_auth_methods",
+            json!({"user": upn("tom")}),
+            CallKind::Investigate,
+        )
+        .await?;
     let GatewayOutcome::Done { result, .. } = listed else {
         anyhow::bail!("listing was not done: {listed:?}");
     };
@@ -85,14 +61,14 @@ async fn an_it_admin_resets_mfa_and_issues_a_pass_that_is_shown_once() -> anyhow
         .to_owned();
 
     // Tom's new phone: the old Authenticator registration is removed, and the read-back agrees.
-    let removed = call(
-        &h,
-        "nestor",
-        "entra.user.delete_auth_method",
-        json!({"user": upn("tom"), "method": authenticator}),
-        CallKind::Act,
-    )
-    .await?;
+    let removed = h
+        .call_action(
+            "nestor",
+            "entra.user.delete_auth_method",
+            json!({"user": upn("tom"), "method": authenticator}),
+            CallKind::Act,
+        )
+        .await?;
     let GatewayOutcome::Done { verification, .. } = &removed else {
         anyhow::bail!("the MFA reset did not run: {removed:?}");
     };
@@ -106,14 +82,14 @@ async fn an_it_admin_resets_mfa_and_issues_a_pass_that_is_shown_once() -> anyhow
     );
 
     // A pass to register the new phone: in the answer once, never at rest.
-    let issued = call(
-        &h,
-        "nestor",
-        "entra.user.create_tap",
-        json!({"user": upn("tom"), "lifetimeMinutes": 30}),
-        CallKind::Act,
-    )
-    .await?;
+    let issued = h
+        .call_action(
+            "nestor",
+            "entra.user.create_tap",
+            json!({"user": upn("tom"), "lifetimeMinutes": 30}),
+            CallKind::Act,
+        )
+        .await?;
     let GatewayOutcome::Done {
         result,
         verification,
@@ -155,14 +131,14 @@ async fn an_employee_waits_for_an_it_admin_and_cannot_touch_anyone_else() -> any
         .ok_or_else(|| anyhow::anyhow!("no Authenticator for Adele"))?
         .to_owned();
     // Her own MFA reset needs an IT admin's approval first; nothing changes meanwhile.
-    let asked = call(
-        &h,
-        "adele",
-        "entra.user.delete_auth_method",
-        json!({"user": upn("adele"), "method": authenticator}),
-        CallKind::Act,
-    )
-    .await?;
+    let asked = h
+        .call_action(
+            "adele",
+            "entra.user.delete_auth_method",
+            json!({"user": upn("adele"), "method": authenticator}),
+            CallKind::Act,
+        )
+        .await?;
     assert!(
         matches!(asked, GatewayOutcome::NeedsApproval { .. }),
         "{asked:?}"
@@ -174,14 +150,14 @@ async fn an_employee_waits_for_an_it_admin_and_cannot_touch_anyone_else() -> any
             .any(|m| m["id"] == authenticator.as_str())
     );
     // A pass for someone else is refused outright.
-    let refused = call(
-        &h,
-        "adele",
-        "entra.user.create_tap",
-        json!({"user": upn("tom")}),
-        CallKind::Act,
-    )
-    .await?;
+    let refused = h
+        .call_action(
+            "adele",
+            "entra.user.create_tap",
+            json!({"user": upn("tom")}),
+            CallKind::Act,
+        )
+        .await?;
     assert!(
         matches!(refused, GatewayOutcome::Denied { .. }),
         "{refused:?}"
@@ -194,14 +170,14 @@ async fn an_employee_waits_for_an_it_admin_and_cannot_touch_anyone_else() -> any
 async fn without_the_role_the_refusal_says_the_grant_holder_lacks_it() -> anyhow::Result<()> {
     // The plain demo: Nestor is a User Administrator, which cannot manage sign-in methods.
     let h = Harness::new().await?;
-    let refused = call(
-        &h,
-        "nestor",
-        "entra.user.list_auth_methods",
-        json!({"user": upn("tom")}),
-        CallKind::Investigate,
-    )
-    .await?;
+    let refused = h
+        .call_action(
+            "nestor",
+            "entra.user.list_auth_methods",
+            json!({"user": upn("tom")}),
+            CallKind::Investigate,
+        )
+        .await?;
     let GatewayOutcome::Failed { error, .. } = &refused else {
         anyhow::bail!("expected a refusal: {refused:?}");
     };

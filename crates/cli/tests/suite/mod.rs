@@ -13,6 +13,7 @@ mod policies;
 mod postgres;
 mod replicas;
 mod requests;
+mod risk;
 mod safety;
 mod standing;
 mod support;

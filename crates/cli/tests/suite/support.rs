@@ -158,6 +158,31 @@ impl Harness {
         Ok((report, id))
     }
 
+    /// Calls one action through the gateway as `who` (all eight steps: policy, audit, the
+    /// connector, the read-back), outside any conversation turn.
+    pub async fn call_action(
+        &self,
+        who: &str,
+        action: &str,
+        params: Value,
+        kind: steward_agent::CallKind,
+    ) -> anyhow::Result<steward_agent::GatewayOutcome> {
+        let principal = self.runtime().identify(&upn(who)).await?;
+        let ctx = steward_agent::CallContext {
+            principal: &principal,
+            channel: Channel::Cli,
+            conversation: steward_domain::ConversationId::new(),
+            purpose: "test",
+            blast_radius: None,
+            turn: None,
+        };
+        let call = steward_domain::ActionCall {
+            action: steward_domain::ActionName::new(action)?,
+            params,
+        };
+        Ok(self.runtime().gateway().call(&ctx, &call, kind).await)
+    }
+
     /// GET a Graph path (e.g. `/v1.0/users/x`) as the Global Administrator.
     pub async fn graph(&self, path_and_query: &str) -> anyhow::Result<Value> {
         let r = self
@@ -315,7 +340,7 @@ async fn access_token(
         token_url,
         who,
         password,
-        "User.Read.All AuditLog.Read.All GroupMember.Read.All UserAuthenticationMethod.Read.All",
+        "User.Read.All AuditLog.Read.All GroupMember.Read.All UserAuthenticationMethod.Read.All IdentityRiskyUser.Read.All",
     )
     .await?;
     answer

@@ -67,6 +67,14 @@ pub(crate) struct MembershipParams {
     pub user: String,
 }
 
+/// Which risky users to list.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(crate) struct RiskListParams {
+    /// Only users still at risk (default true).
+    pub at_risk_only: Option<bool>,
+}
+
 /// One of a user's registered authentication methods.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -291,6 +299,42 @@ pub(crate) fn catalog() -> Vec<ActionSpec> {
             permissions: &["UserAuthenticationMethod.ReadWrite.All"],
         },
         Entry {
+            name: "entra.risk.list_users",
+            summary: "List the users Identity Protection flags as risky (level, state, last update)",
+            schema: schema_of::<RiskListParams>(),
+            mutating: false,
+            risk: Risk::Medium,
+            targets: vec![],
+            undo: None,
+            verification: "",
+            calls: &["GET /identityProtection/riskyUsers"],
+            permissions: &["IdentityRiskyUser.Read.All"],
+        },
+        Entry {
+            name: "entra.risk.confirm_compromised",
+            summary: "Confirm a user's account compromised (risk set to high, so risk-based Conditional Access blocks it)",
+            schema: schema_of::<UserParams>(),
+            mutating: true,
+            risk: Risk::High,
+            targets: vec![person("user")],
+            undo: Some("entra.risk.dismiss"),
+            verification: "Identity Protection lists the user as confirmedCompromised",
+            calls: &["POST /identityProtection/riskyUsers/confirmCompromised"],
+            permissions: &["IdentityRiskyUser.ReadWrite.All"],
+        },
+        Entry {
+            name: "entra.risk.dismiss",
+            summary: "Dismiss a user's risk (after the account was secured, or a false positive)",
+            schema: schema_of::<UserParams>(),
+            mutating: true,
+            risk: Risk::High,
+            targets: vec![person("user")],
+            undo: Some("entra.risk.confirm_compromised"),
+            verification: "Identity Protection lists the user as dismissed",
+            calls: &["POST /identityProtection/riskyUsers/dismiss"],
+            permissions: &["IdentityRiskyUser.ReadWrite.All"],
+        },
+        Entry {
             name: "entra.group.add_member",
             summary: "Add a person to a group",
             schema: schema_of::<MembershipParams>(),
@@ -342,7 +386,7 @@ mod tests {
     #[test]
     fn every_action_has_a_usable_schema_and_mutations_say_how_they_are_verified() {
         let catalog = catalog();
-        assert_eq!(catalog.len(), 14);
+        assert_eq!(catalog.len(), 17);
         for spec in &catalog {
             assert!(spec.params_schema.is_object(), "{}", spec.name);
             if spec.mutating {

@@ -406,6 +406,10 @@ impl MsGraphConnector {
             "entra.user.list_auth_methods" => self.list_methods(call).await,
             "entra.user.delete_auth_method" => self.delete_method(call, key).await,
             "entra.user.create_tap" => self.create_tap(call, key).await,
+            "entra.risk.list_users" => self.list_risky(call).await,
+            "entra.risk.confirm_compromised" | "entra.risk.dismiss" => {
+                self.set_risk(call, key).await
+            }
             other => Err(ConnectorError::UnknownAction(other.to_owned())),
         }
     }
@@ -603,6 +607,9 @@ impl Connector for MsGraphConnector {
             "entra.user.delete_auth_method" | "entra.user.create_tap" => {
                 self.preview_method(call).await?
             }
+            "entra.risk.confirm_compromised" | "entra.risk.dismiss" => {
+                self.preview_risk(call).await?
+            }
             _ => Vec::new(),
         })
     }
@@ -702,6 +709,7 @@ impl Connector for MsGraphConnector {
             "entra.user.delete_auth_method" | "entra.user.create_tap" => {
                 self.verify_method(call).await
             }
+            "entra.risk.confirm_compromised" | "entra.risk.dismiss" => self.verify_risk(call).await,
             _ => Ok(Verification {
                 passed: true,
                 detail: "read-only; nothing to verify".into(),

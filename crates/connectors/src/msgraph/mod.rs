@@ -6,6 +6,7 @@ mod credential;
 mod execute;
 mod methods;
 mod reconcile;
+mod risk;
 
 pub use client::{GraphClient, RetryPolicy};
 pub use credential::{DelegatedCredential, RefreshTokenStore, TokenProvider};
@@ -29,4 +30,6 @@ pub const SCOPES: &[&str] = &[
     "GroupMember.ReadWrite.All",
     "Group.Read.All",
     "AuditLog.Read.All",
+    "IdentityRiskyUser.Read.All",
+    "IdentityRiskyUser.ReadWrite.All",
 ];

@@ -88,6 +88,9 @@ impl MsGraphConnector {
             "entra.user.delete_auth_method" | "entra.user.create_tap" => {
                 self.method_state(call, Some(started)).await?
             }
+            "entra.risk.confirm_compromised" | "entra.risk.dismiss" => {
+                self.risk_state(call).await?
+            }
             other => Reconciliation::Unknown(format!(
                 "`{other}` leaves nothing the Graph connector can read back"
             )),

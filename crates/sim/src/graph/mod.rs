@@ -5,6 +5,7 @@ mod groups;
 mod logs;
 mod methods;
 mod properties;
+mod risk;
 mod users;
 
 use std::collections::BTreeMap;
@@ -61,6 +62,19 @@ pub(crate) fn routes() -> Router<Arc<SimState>> {
             delete(groups::remove_member),
         )
         .route("/v1.0/auditLogs/signIns", get(logs::sign_ins))
+        .route("/v1.0/identityProtection/riskyUsers", get(risk::list))
+        .route(
+            "/v1.0/identityProtection/riskyUsers/confirmCompromised",
+            post(risk::confirm_compromised),
+        )
+        .route(
+            "/v1.0/identityProtection/riskyUsers/dismiss",
+            post(risk::dismiss),
+        )
+        .route(
+            "/v1.0/identityProtection/riskyUsers/{id}",
+            get(risk::get_one),
+        )
         .route(
             "/v1.0/auditLogs/directoryAudits",
             get(logs::directory_audits),

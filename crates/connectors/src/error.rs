@@ -82,6 +82,15 @@ pub enum ConnectorError {
         /// What is wrong.
         reason: String,
     },
+    /// What the change needs is not there (no licence seats left, no usage location): nothing
+    /// was changed, and a person has to act first.
+    #[error("`{action}` cannot be done now: {reason}")]
+    Unmet {
+        /// The action.
+        action: String,
+        /// What is missing, in words an admin can act on.
+        reason: String,
+    },
 }
 
 /// The text of a transport failure (kept as text so errors stay `Clone`).

@@ -124,8 +124,8 @@ pub struct ActionSpec {
     /// The vendor calls it makes, as the vendor documents them (`POST /users/{id}/revokeSignInSessions`).
     #[serde(default)]
     pub calls: Vec<String>,
-    /// The delegated permissions the acting credential needs for them (least privileged first):
-    /// named to the admin when the platform refuses for want of consent.
+    /// The delegated permissions its calls need (least privileged first): each call accepts at
+    /// least one of them. Named to the admin when the platform refuses for want of consent.
     #[serde(default)]
     pub permissions: Vec<String>,
 }

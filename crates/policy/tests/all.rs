@@ -47,6 +47,9 @@ fn catalog() -> Vec<ActionSpec> {
         spec("entra.risk.list_users", false, Risk::Medium),
         spec("entra.risk.confirm_compromised", true, Risk::High),
         spec("entra.risk.dismiss", true, Risk::High),
+        spec("entra.license.list_skus", false, Risk::Low),
+        spec("entra.user.assign_license", true, Risk::Medium),
+        spec("entra.user.remove_license", true, Risk::Medium),
     ]
 }
 

@@ -391,6 +391,18 @@ pub(crate) mod scopes {
     pub const USER_WRITE: &[&str] = &["User.ReadWrite.All", "Directory.ReadWrite.All"];
     pub const RISK_READ: &[&str] = &["IdentityRiskyUser.Read.All"];
     pub const RISK_WRITE: &[&str] = &["IdentityRiskyUser.ReadWrite.All"];
+    pub const SKUS_READ: &[&str] = &[
+        "LicenseAssignment.Read.All",
+        "Organization.Read.All",
+        "Organization.ReadWrite.All",
+        "Directory.Read.All",
+        "Directory.ReadWrite.All",
+    ];
+    pub const LICENSE_WRITE: &[&str] = &[
+        "LicenseAssignment.ReadWrite.All",
+        "User.ReadWrite.All",
+        "Directory.ReadWrite.All",
+    ];
     pub const USER_ENABLE: &[&str] = &[
         "User.EnableDisableAccount.All",
         "User.ReadWrite.All",

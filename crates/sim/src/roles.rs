@@ -181,6 +181,14 @@ pub(crate) fn may_read_audit_logs(actor_roles: &[String]) -> bool {
 }
 
 /// May the actor list another user's authentication methods?
+/// Assigning or removing licences: License Administrator or User Administrator (or Global
+/// Administrator).
+pub(crate) fn may_assign_licenses(actor_roles: &[String]) -> bool {
+    ["License Administrator", USER_ADMIN, GLOBAL_ADMIN]
+        .iter()
+        .any(|r| has(actor_roles, r))
+}
+
 /// Confirming a user compromised or dismissing their risk: Security Operator or Security
 /// Administrator (or Global Administrator).
 pub(crate) fn may_manage_risk(actor_roles: &[String]) -> bool {

@@ -92,6 +92,8 @@ pub struct Tenant {
     pub(crate) client_apps: Vec<(String, Vec<String>)>,
     /// Identity Protection's risky users (Graph `riskyUser`, keyed by the user's id).
     pub(crate) risky_users: Vec<Value>,
+    /// The organisation's licence subscriptions (Graph `subscribedSku`), seats counted live.
+    pub(crate) subscribed_skus: Vec<Value>,
 }
 
 impl Tenant {
@@ -234,6 +236,11 @@ impl Tenant {
             });
         }
 
+        let subscribed_skus: Vec<Value> = seed
+            .get("subscribedSkus")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
         let risky_users: Vec<Value> = seed
             .get("riskyUsers")
             .and_then(Value::as_array)
@@ -277,6 +284,7 @@ impl Tenant {
             operations: HashMap::new(),
             client_apps,
             risky_users,
+            subscribed_skus,
         })
     }
 

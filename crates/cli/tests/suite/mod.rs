@@ -8,6 +8,7 @@ mod consent;
 mod crashes;
 mod isolation;
 mod layers;
+mod licences;
 mod methods;
 mod policies;
 mod postgres;

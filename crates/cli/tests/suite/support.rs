@@ -340,7 +340,7 @@ async fn access_token(
         token_url,
         who,
         password,
-        "User.Read.All AuditLog.Read.All GroupMember.Read.All UserAuthenticationMethod.Read.All IdentityRiskyUser.Read.All",
+        "User.Read.All AuditLog.Read.All GroupMember.Read.All UserAuthenticationMethod.Read.All IdentityRiskyUser.Read.All LicenseAssignment.Read.All",
     )
     .await?;
     answer

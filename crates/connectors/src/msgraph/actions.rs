@@ -67,6 +67,26 @@ pub(crate) struct MembershipParams {
     pub user: String,
 }
 
+/// One licence for one user.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(crate) struct LicenseParams {
+    /// The user's object id or userPrincipalName.
+    #[schemars(length(min = 1, max = 256))]
+    pub user: String,
+    /// The licence: its skuId or part number (e.g. `ENTERPRISEPACK`).
+    #[schemars(length(min = 1, max = 128))]
+    pub sku: String,
+    /// The user's usage location (ISO country code) to set first if they have none.
+    #[schemars(length(min = 2, max = 2))]
+    pub usage_location: Option<String>,
+}
+
+/// No parameters.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct NoParams {}
+
 /// Which risky users to list.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -335,6 +355,53 @@ pub(crate) fn catalog() -> Vec<ActionSpec> {
             permissions: &["IdentityRiskyUser.ReadWrite.All"],
         },
         Entry {
+            name: "entra.license.list_skus",
+            summary: "List the organisation's licences and how many seats of each are free",
+            schema: schema_of::<NoParams>(),
+            mutating: false,
+            risk: Risk::Low,
+            targets: vec![],
+            undo: None,
+            verification: "",
+            calls: &["GET /subscribedSkus"],
+            permissions: &["LicenseAssignment.Read.All"],
+        },
+        Entry {
+            name: "entra.user.assign_license",
+            summary: "Assign a licence to a user (checks for a free seat first; sets the usage location first when given)",
+            schema: schema_of::<LicenseParams>(),
+            mutating: true,
+            risk: Risk::Medium,
+            targets: vec![person("user")],
+            undo: Some("entra.user.remove_license"),
+            verification: "the user's assignedLicenses include the licence",
+            calls: &[
+                "GET /subscribedSkus",
+                "PATCH /users/{id}",
+                "POST /users/{id}/assignLicense",
+            ],
+            permissions: &[
+                "LicenseAssignment.Read.All",
+                "LicenseAssignment.ReadWrite.All",
+                "User.ReadWrite.All",
+            ],
+        },
+        Entry {
+            name: "entra.user.remove_license",
+            summary: "Remove a licence from a user (frees the seat)",
+            schema: schema_of::<LicenseParams>(),
+            mutating: true,
+            risk: Risk::Medium,
+            targets: vec![person("user")],
+            undo: Some("entra.user.assign_license"),
+            verification: "the user's assignedLicenses no longer include the licence",
+            calls: &["GET /subscribedSkus", "POST /users/{id}/assignLicense"],
+            permissions: &[
+                "LicenseAssignment.Read.All",
+                "LicenseAssignment.ReadWrite.All",
+            ],
+        },
+        Entry {
             name: "entra.group.add_member",
             summary: "Add a person to a group",
             schema: schema_of::<MembershipParams>(),
@@ -386,7 +453,7 @@ mod tests {
     #[test]
     fn every_action_has_a_usable_schema_and_mutations_say_how_they_are_verified() {
         let catalog = catalog();
-        assert_eq!(catalog.len(), 17);
+        assert_eq!(catalog.len(), 20);
         for spec in &catalog {
             assert!(spec.params_schema.is_object(), "{}", spec.name);
             if spec.mutating {

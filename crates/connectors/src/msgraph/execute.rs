@@ -407,6 +407,10 @@ impl MsGraphConnector {
             "entra.user.delete_auth_method" => self.delete_method(call, key).await,
             "entra.user.create_tap" => self.create_tap(call, key).await,
             "entra.risk.list_users" => self.list_risky(call).await,
+            "entra.license.list_skus" => self.list_skus().await,
+            "entra.user.assign_license" | "entra.user.remove_license" => {
+                self.change_license(call, key).await
+            }
             "entra.risk.confirm_compromised" | "entra.risk.dismiss" => {
                 self.set_risk(call, key).await
             }
@@ -610,6 +614,9 @@ impl Connector for MsGraphConnector {
             "entra.risk.confirm_compromised" | "entra.risk.dismiss" => {
                 self.preview_risk(call).await?
             }
+            "entra.user.assign_license" | "entra.user.remove_license" => {
+                self.preview_license(call).await?
+            }
             _ => Vec::new(),
         })
     }
@@ -710,6 +717,9 @@ impl Connector for MsGraphConnector {
                 self.verify_method(call).await
             }
             "entra.risk.confirm_compromised" | "entra.risk.dismiss" => self.verify_risk(call).await,
+            "entra.user.assign_license" | "entra.user.remove_license" => {
+                self.verify_license(call).await
+            }
             _ => Ok(Verification {
                 passed: true,
                 detail: "read-only; nothing to verify".into(),

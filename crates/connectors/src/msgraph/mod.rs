@@ -4,6 +4,7 @@ mod actions;
 mod client;
 mod credential;
 mod execute;
+mod licenses;
 mod methods;
 mod reconcile;
 mod risk;
@@ -30,6 +31,8 @@ pub const SCOPES: &[&str] = &[
     "GroupMember.ReadWrite.All",
     "Group.Read.All",
     "AuditLog.Read.All",
+    "LicenseAssignment.Read.All",
+    "LicenseAssignment.ReadWrite.All",
     "IdentityRiskyUser.Read.All",
     "IdentityRiskyUser.ReadWrite.All",
 ];

@@ -91,6 +91,9 @@ impl MsGraphConnector {
             "entra.risk.confirm_compromised" | "entra.risk.dismiss" => {
                 self.risk_state(call).await?
             }
+            "entra.user.assign_license" | "entra.user.remove_license" => {
+                self.license_state(call).await?
+            }
             other => Reconciliation::Unknown(format!(
                 "`{other}` leaves nothing the Graph connector can read back"
             )),

@@ -2,6 +2,7 @@
 
 mod audit;
 mod groups;
+mod licenses;
 mod logs;
 mod methods;
 mod properties;
@@ -62,6 +63,11 @@ pub(crate) fn routes() -> Router<Arc<SimState>> {
             delete(groups::remove_member),
         )
         .route("/v1.0/auditLogs/signIns", get(logs::sign_ins))
+        .route("/v1.0/subscribedSkus", get(licenses::subscribed_skus))
+        .route(
+            "/v1.0/users/{id}/assignLicense",
+            post(licenses::assign_license),
+        )
         .route("/v1.0/identityProtection/riskyUsers", get(risk::list))
         .route(
             "/v1.0/identityProtection/riskyUsers/confirmCompromised",

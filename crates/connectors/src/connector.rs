@@ -43,6 +43,22 @@ pub enum Reconciliation {
     Unknown(String),
 }
 
+/// A state read as a read-back: the change is verified exactly when it is found in effect.
+impl From<Reconciliation> for Verification {
+    fn from(found: Reconciliation) -> Self {
+        match found {
+            Reconciliation::Applied(detail) => Self {
+                passed: true,
+                detail,
+            },
+            Reconciliation::NotApplied(detail) | Reconciliation::Unknown(detail) => Self {
+                passed: false,
+                detail,
+            },
+        }
+    }
+}
+
 /// A connected system. Implementations act with one delegated credential, so everything they do
 /// is attributable to that person in the platform's own logs.
 #[async_trait]

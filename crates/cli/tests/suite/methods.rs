@@ -10,17 +10,7 @@ use super::support::{Harness, upn};
 /// The demo tenant with Nestor (whose grant Steward acts with) also an Authentication
 /// Administrator: the role Entra requires to manage other people's sign-in methods.
 async fn harness() -> anyhow::Result<Harness> {
-    let mut seed = steward_sim::demo_seed()?;
-    for user in seed["users"].as_array_mut().into_iter().flatten() {
-        if user["userPrincipalName"] == upn("nestor").as_str()
-            && let Some(roles) = user
-                .pointer_mut("/x-steward-sim/directoryRoles")
-                .and_then(Value::as_array_mut)
-        {
-            roles.push(json!("Authentication Administrator"));
-        }
-    }
-    Harness::with_seed(seed, &upn("grace"), "Demo-Grace-2026!").await
+    Harness::with_role("nestor", "Authentication Administrator").await
 }
 
 async fn methods_of(h: &Harness, who: &str) -> anyhow::Result<Vec<Value>> {

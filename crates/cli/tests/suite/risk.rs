@@ -1,24 +1,14 @@
 //! Identity Protection through the gateway: an IT admin (whose grant holds a security role)
 //! finds the risky users, confirms one compromised at once, and cannot dismiss risk alone.
 
-use serde_json::{Value, json};
+use serde_json::json;
 use steward_agent::{CallKind, GatewayOutcome};
 
 use super::support::{Harness, upn};
 
 /// The demo tenant with Nestor (whose grant Steward acts with) also a Security Operator.
 async fn harness() -> anyhow::Result<Harness> {
-    let mut seed = steward_sim::demo_seed()?;
-    for user in seed["users"].as_array_mut().into_iter().flatten() {
-        if user["userPrincipalName"] == upn("nestor").as_str()
-            && let Some(roles) = user
-                .pointer_mut("/x-steward-sim/directoryRoles")
-                .and_then(Value::as_array_mut)
-        {
-            roles.push(json!("Security Operator"));
-        }
-    }
-    Harness::with_seed(seed, &upn("grace"), "Demo-Grace-2026!").await
+    Harness::with_role("nestor", "Security Operator").await
 }
 
 #[tokio::test]

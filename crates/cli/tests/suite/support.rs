@@ -50,6 +50,22 @@ impl Harness {
         Ok((harness, url))
     }
 
+    /// The demo tenant with `who` also holding directory role `role` (Nestor, whose grant Steward
+    /// acts with, needs a security or authentication role for some actions).
+    pub async fn with_role(who: &str, role: &str) -> anyhow::Result<Self> {
+        let mut seed = steward_sim::demo_seed()?;
+        for user in seed["users"].as_array_mut().into_iter().flatten() {
+            if user["userPrincipalName"] == upn(who).as_str()
+                && let Some(roles) = user
+                    .pointer_mut("/x-steward-sim/directoryRoles")
+                    .and_then(Value::as_array_mut)
+            {
+                roles.push(Value::String(role.to_owned()));
+            }
+        }
+        Self::with_seed(seed, &upn("grace"), "Demo-Grace-2026!").await
+    }
+
     /// The data directory (key files; the SQLite file when there is one).
     pub fn data_dir(&self) -> &std::path::Path {
         self._dir.path()

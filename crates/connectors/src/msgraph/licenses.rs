@@ -221,15 +221,6 @@ impl MsGraphConnector {
         &self,
         call: &ActionCall,
     ) -> Result<Verification, ConnectorError> {
-        Ok(match self.license_state(call).await? {
-            Reconciliation::Applied(detail) => Verification {
-                passed: true,
-                detail,
-            },
-            Reconciliation::NotApplied(detail) | Reconciliation::Unknown(detail) => Verification {
-                passed: false,
-                detail,
-            },
-        })
+        Ok(self.license_state(call).await?.into())
     }
 }

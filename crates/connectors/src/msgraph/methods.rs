@@ -200,16 +200,7 @@ impl MsGraphConnector {
         &self,
         call: &ActionCall,
     ) -> Result<Verification, ConnectorError> {
-        Ok(match self.method_state(call, None).await? {
-            Reconciliation::Applied(detail) => Verification {
-                passed: true,
-                detail,
-            },
-            Reconciliation::NotApplied(detail) | Reconciliation::Unknown(detail) => Verification {
-                passed: false,
-                detail,
-            },
-        })
+        Ok(self.method_state(call, None).await?.into())
     }
 
     /// Whether the method change is in effect; for a pass, one created since `since`.

@@ -161,15 +161,6 @@ impl MsGraphConnector {
         &self,
         call: &ActionCall,
     ) -> Result<Verification, ConnectorError> {
-        Ok(match self.risk_state(call).await? {
-            Reconciliation::Applied(detail) => Verification {
-                passed: true,
-                detail,
-            },
-            Reconciliation::NotApplied(detail) | Reconciliation::Unknown(detail) => Verification {
-                passed: false,
-                detail,
-            },
-        })
+        Ok(self.risk_state(call).await?.into())
     }
 }

@@ -645,9 +645,15 @@ fn record_call(
                 .get("temporaryPassword")
                 .and_then(Value::as_str)
             {
+                // A new account has no target yet: the password is the new account's.
                 let owner = targets
                     .iter()
                     .find_map(|t| t.upn.clone())
+                    .or_else(|| {
+                        result.output["userPrincipalName"]
+                            .as_str()
+                            .map(str::to_owned)
+                    })
                     .unwrap_or_default();
                 if owner.eq_ignore_ascii_case(&principal.upn) || principal.it_admin {
                     secrets.push(Secret { label: format!("Temporary password for {owner} (shown once; you must change it when you sign in)"), value: pw.to_owned() });

@@ -41,6 +41,8 @@ fn catalog() -> anyhow::Result<Vec<ActionSpec>> {
         spec("entra.license.list_skus", false, Risk::Low)?,
         spec("entra.user.assign_license", true, Risk::Medium)?,
         spec("entra.user.remove_license", true, Risk::Medium)?,
+        spec("entra.user.create", true, Risk::Medium)?,
+        spec("entra.user.set_manager", true, Risk::Medium)?,
     ])
 }
 

@@ -9,6 +9,7 @@ mod crashes;
 mod isolation;
 mod layers;
 mod licences;
+mod lifecycle;
 mod methods;
 mod policies;
 mod postgres;

@@ -67,6 +67,42 @@ pub(crate) struct MembershipParams {
     pub user: String,
 }
 
+/// A new account (onboarding).
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(crate) struct CreateUserParams {
+    /// The name people see, e.g. "Priya Raman".
+    #[schemars(length(min = 1, max = 256))]
+    pub display_name: String,
+    /// The sign-in name, in one of the organisation's domains.
+    #[schemars(length(min = 3, max = 113))]
+    pub user_principal_name: String,
+    /// Department.
+    #[schemars(length(max = 64))]
+    pub department: Option<String>,
+    /// Job title.
+    #[schemars(length(max = 128))]
+    pub job_title: Option<String>,
+    /// Usage location (ISO country code), needed before a licence can be assigned.
+    #[schemars(length(min = 2, max = 2))]
+    pub usage_location: Option<String>,
+    /// The manager's object id or userPrincipalName.
+    #[schemars(length(min = 1, max = 256))]
+    pub manager: Option<String>,
+}
+
+/// A person and their manager.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ManagerParams {
+    /// The person's object id or userPrincipalName.
+    #[schemars(length(min = 1, max = 256))]
+    pub user: String,
+    /// The manager's object id or userPrincipalName.
+    #[schemars(length(min = 1, max = 256))]
+    pub manager: String,
+}
+
 /// One licence for one user.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -402,6 +438,30 @@ pub(crate) fn catalog() -> Vec<ActionSpec> {
             ],
         },
         Entry {
+            name: "entra.user.create",
+            summary: "Create an account for a new starter (temporary password to change at first sign-in; manager set when given)",
+            schema: schema_of::<CreateUserParams>(),
+            mutating: true,
+            risk: Risk::Medium,
+            targets: vec![],
+            undo: None,
+            verification: "the account exists",
+            calls: &["POST /users", "PUT /users/{id}/manager/$ref"],
+            permissions: &["User.ReadWrite.All"],
+        },
+        Entry {
+            name: "entra.user.set_manager",
+            summary: "Set who a person reports to",
+            schema: schema_of::<ManagerParams>(),
+            mutating: true,
+            risk: Risk::Medium,
+            targets: vec![person("user")],
+            undo: None,
+            verification: "the person's manager reads the new manager",
+            calls: &["PUT /users/{id}/manager/$ref"],
+            permissions: &["User.ReadWrite.All"],
+        },
+        Entry {
             name: "entra.group.add_member",
             summary: "Add a person to a group",
             schema: schema_of::<MembershipParams>(),
@@ -453,7 +513,7 @@ mod tests {
     #[test]
     fn every_action_has_a_usable_schema_and_mutations_say_how_they_are_verified() {
         let catalog = catalog();
-        assert_eq!(catalog.len(), 20);
+        assert_eq!(catalog.len(), 22);
         for spec in &catalog {
             assert!(spec.params_schema.is_object(), "{}", spec.name);
             if spec.mutating {
@@ -462,7 +522,13 @@ mod tests {
                     "{} has no verification",
                     spec.name
                 );
-                assert!(!spec.targets.is_empty(), "{} has no targets", spec.name);
+                // Creating an object is the one change without an existing target: it is
+                // decided against the directory as a whole.
+                assert!(
+                    !spec.targets.is_empty() || spec.name.as_str() == "entra.user.create",
+                    "{} has no targets",
+                    spec.name
+                );
             }
         }
         let reset = catalog

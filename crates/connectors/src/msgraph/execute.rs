@@ -408,6 +408,8 @@ impl MsGraphConnector {
             "entra.user.create_tap" => self.create_tap(call, key).await,
             "entra.risk.list_users" => self.list_risky(call).await,
             "entra.license.list_skus" => self.list_skus().await,
+            "entra.user.create" => self.create_user(call, key).await,
+            "entra.user.set_manager" => self.set_manager(call, key).await,
             "entra.user.assign_license" | "entra.user.remove_license" => {
                 self.change_license(call, key).await
             }
@@ -617,6 +619,7 @@ impl Connector for MsGraphConnector {
             "entra.user.assign_license" | "entra.user.remove_license" => {
                 self.preview_license(call).await?
             }
+            "entra.user.set_manager" => self.preview_manager(call).await?,
             _ => Vec::new(),
         })
     }
@@ -720,6 +723,7 @@ impl Connector for MsGraphConnector {
             "entra.user.assign_license" | "entra.user.remove_license" => {
                 self.verify_license(call).await
             }
+            "entra.user.create" | "entra.user.set_manager" => self.verify_lifecycle(call).await,
             _ => Ok(Verification {
                 passed: true,
                 detail: "read-only; nothing to verify".into(),

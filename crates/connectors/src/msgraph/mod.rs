@@ -5,6 +5,7 @@ mod client;
 mod credential;
 mod execute;
 mod licenses;
+mod lifecycle;
 mod methods;
 mod reconcile;
 mod risk;

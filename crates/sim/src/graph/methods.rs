@@ -32,7 +32,7 @@ pub(crate) async fn list(
     })))
 }
 
-fn complex_enough(password: &str) -> bool {
+pub(crate) fn complex_enough(password: &str) -> bool {
     let classes = [
         password.chars().any(|c| c.is_ascii_lowercase()),
         password.chars().any(|c| c.is_ascii_uppercase()),

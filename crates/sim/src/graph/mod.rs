@@ -3,6 +3,7 @@
 mod audit;
 mod groups;
 mod licenses;
+mod lifecycle;
 mod logs;
 mod methods;
 mod properties;
@@ -26,10 +27,14 @@ pub(crate) type Query = axum::extract::Query<BTreeMap<String, String>>;
 pub(crate) fn routes() -> Router<Arc<SimState>> {
     Router::new()
         .route("/v1.0/me", get(users::me))
-        .route("/v1.0/users", get(users::list))
+        .route("/v1.0/users", get(users::list).post(lifecycle::create))
         .route("/v1.0/users/{id}", get(users::get_one).patch(users::update))
         .route("/v1.0/users/{id}/memberOf", get(users::member_of))
         .route("/v1.0/users/{id}/manager", get(users::manager))
+        .route(
+            "/v1.0/users/{id}/manager/$ref",
+            axum::routing::put(lifecycle::set_manager).delete(lifecycle::remove_manager),
+        )
         .route(
             "/v1.0/users/{id}/revokeSignInSessions",
             post(users::revoke_sessions),

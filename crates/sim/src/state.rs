@@ -53,6 +53,15 @@ impl User {
             .and_then(Value::as_bool)
             .unwrap_or(true)
     }
+
+    /// This user as a directory audit's `targetResources` entry, naming the properties changed.
+    pub fn audit_target(&self, modified: &[&str]) -> Value {
+        let modified: Vec<Value> = modified
+            .iter()
+            .map(|p| serde_json::json!({"displayName": p}))
+            .collect();
+        serde_json::json!({"id": self.id(), "displayName": self.display_name(), "type": "User", "userPrincipalName": self.upn(), "modifiedProperties": modified})
+    }
 }
 
 /// A group with its members and owners (directory object ids).

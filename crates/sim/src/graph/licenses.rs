@@ -120,7 +120,7 @@ pub(crate) async fn assign_license(
             .ok_or_else(|| GraphError::not_found(&user_id))?;
         user.props
             .insert("assignedLicenses".into(), Value::Array(licenses));
-        target = json!({"id": user_id, "displayName": user.display_name(), "type": "User", "userPrincipalName": user.upn(), "modifiedProperties": [{"displayName": "AssignedLicense"}]});
+        target = user.audit_target(&["AssignedLicense"]);
     }
     super::record_directory_audit(
         &mut tenant,

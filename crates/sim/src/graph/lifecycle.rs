@@ -106,7 +106,7 @@ pub(crate) async fn create(
         },
     };
     let view = user_view(&user, None)?;
-    let target = json!({"id": id, "displayName": user.display_name(), "type": "User", "userPrincipalName": upn, "modifiedProperties": []});
+    let target = user.audit_target(&[]);
     tenant.users.push(user);
     super::record_directory_audit(&mut tenant, &caller, "UserManagement", "Add user", target);
     Ok((StatusCode::CREATED, Json(view)).into_response())
@@ -140,7 +140,7 @@ pub(crate) async fn set_manager(
         ));
     }
     let user_id = user.id().to_owned();
-    let target = json!({"id": user_id, "displayName": user.display_name(), "type": "User", "userPrincipalName": user.upn(), "modifiedProperties": [{"displayName": "Manager"}]});
+    let target = user.audit_target(&["Manager"]);
     if let Some(user) = tenant.user_mut(&user_id) {
         user.manager = Some(manager_id);
     }
@@ -171,7 +171,7 @@ pub(crate) async fn remove_manager(
         return Err(GraphError::not_found("manager"));
     }
     let user_id = user.id().to_owned();
-    let target = json!({"id": user_id, "displayName": user.display_name(), "type": "User", "userPrincipalName": user.upn(), "modifiedProperties": [{"displayName": "Manager"}]});
+    let target = user.audit_target(&["Manager"]);
     if let Some(user) = tenant.user_mut(&user_id) {
         user.manager = None;
     }

@@ -91,7 +91,7 @@ pub(crate) async fn reset_password(
     let generated = requested.is_none();
     let new_password = requested.unwrap_or_else(generate_password);
     let user_id = user.id().to_owned();
-    let target = json!({"id": user_id, "displayName": user.display_name(), "type": "User", "userPrincipalName": user.upn(), "modifiedProperties": []});
+    let target = user.audit_target(&[]);
     let now = Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     if let Some(user) = tenant.user_mut(&user_id) {
         user.sim.password = new_password.clone();
@@ -196,7 +196,7 @@ pub(crate) async fn delete_method(
         return Err(GraphError::not_found(&method));
     }
     let user_id = user.id().to_owned();
-    let target = json!({"id": user_id, "displayName": user.display_name(), "type": "User", "userPrincipalName": user.upn(), "modifiedProperties": []});
+    let target = user.audit_target(&[]);
     if let Some(user) = tenant.user_mut(&user_id) {
         user.methods.retain(|m| m["id"] != method.as_str());
     }
@@ -276,7 +276,7 @@ pub(crate) async fn create_tap(
         user.id()
     ));
     let user_id = user.id().to_owned();
-    let target = json!({"id": user_id, "displayName": user.display_name(), "type": "User", "userPrincipalName": user.upn(), "modifiedProperties": []});
+    let target = user.audit_target(&[]);
     if let Some(user) = tenant.user_mut(&user_id) {
         user.methods.push(stored);
     }

@@ -81,7 +81,7 @@ async fn set_risk(
             user.upn().to_owned(),
             user.display_name().to_owned(),
         );
-        let target = json!({"id": uid, "displayName": name, "type": "User", "userPrincipalName": upn, "modifiedProperties": []});
+        let target = user.audit_target(&[]);
         let entry = json!({
             "id": uid, "isDeleted": false, "isProcessing": false, "riskLevel": level,
             "riskState": risk_state, "riskDetail": detail, "riskLastUpdatedDateTime": now,

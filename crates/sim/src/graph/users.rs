@@ -313,7 +313,7 @@ pub(crate) async fn revoke_sessions(
         return Err(GraphError::denied());
     }
     let user_id = user.id().to_owned();
-    let target = json!({"id": user_id, "displayName": user.display_name(), "type": "User", "userPrincipalName": user.upn(), "modifiedProperties": []});
+    let target = user.audit_target(&[]);
     let now = Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     if let Some(user) = tenant.user_mut(&user_id) {
         user.props

@@ -52,6 +52,8 @@ fn catalog() -> Vec<ActionSpec> {
         spec("entra.user.remove_license", true, Risk::Medium),
         spec("entra.user.create", true, Risk::Medium),
         spec("entra.user.set_manager", true, Risk::Medium),
+        spec("entra.user.update_profile", true, Risk::Medium),
+        spec("entra.user.remove_manager", true, Risk::Medium),
     ]
 }
 

@@ -107,3 +107,89 @@ async fn an_it_admin_onboards_a_starter_and_changes_a_manager() -> anyhow::Resul
     );
     Ok(())
 }
+
+#[tokio::test]
+async fn a_department_move_changes_the_profile_and_the_manager() -> anyhow::Result<()> {
+    let h = Harness::new().await?;
+    let moved = h
+        .call_action(
+            "nestor",
+            "entra.user.update_profile",
+            json!({"user": upn("adele"), "department": "Finance", "jobTitle": "Analyst"}),
+            CallKind::Act,
+        )
+        .await?;
+    let GatewayOutcome::Done {
+        result,
+        verification,
+        ..
+    } = &moved
+    else {
+        anyhow::bail!("not moved: {moved:?}");
+    };
+    assert!(verification.as_ref().is_some_and(|v| v.passed));
+    assert!(
+        result.summary.contains("department") && result.summary.contains("Finance"),
+        "{}",
+        result.summary
+    );
+    let adele = h
+        .graph(&format!(
+            "/v1.0/users/{}?$select=department,jobTitle",
+            upn("adele")
+        ))
+        .await?;
+    assert_eq!(
+        (adele["department"].as_str(), adele["jobTitle"].as_str()),
+        (Some("Finance"), Some("Analyst"))
+    );
+
+    let set = h
+        .call_action(
+            "nestor",
+            "entra.user.set_manager",
+            json!({"user": upn("adele"), "manager": upn("nestor")}),
+            CallKind::Act,
+        )
+        .await?;
+    assert!(matches!(set, GatewayOutcome::Done { .. }), "{set:?}");
+    let removed = h
+        .call_action(
+            "nestor",
+            "entra.user.remove_manager",
+            json!({"user": upn("adele")}),
+            CallKind::Act,
+        )
+        .await?;
+    let GatewayOutcome::Done { verification, .. } = &removed else {
+        anyhow::bail!("manager not removed: {removed:?}");
+    };
+    assert!(verification.as_ref().is_some_and(|v| v.passed));
+    let answer = h
+        .tenant
+        .sim
+        .requests()
+        .await
+        .iter()
+        .filter(|r| r.method == "DELETE" && r.path.ends_with("/manager/$ref"))
+        .count();
+    assert_eq!(answer, 1);
+    // Nothing to change is said, not done.
+    let again = h
+        .call_action(
+            "nestor",
+            "entra.user.remove_manager",
+            json!({"user": upn("adele")}),
+            CallKind::Act,
+        )
+        .await?;
+    let GatewayOutcome::Done { result, .. } = &again else {
+        anyhow::bail!("{again:?}");
+    };
+    assert!(
+        result.summary.contains("nothing to change"),
+        "{}",
+        result.summary
+    );
+    Ok(())
+}

@@ -91,6 +91,27 @@ pub(crate) struct CreateUserParams {
     pub manager: Option<String>,
 }
 
+/// Profile fields to change (only those given change).
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(crate) struct ProfileParams {
+    /// The person's object id or userPrincipalName.
+    #[schemars(length(min = 1, max = 256))]
+    pub user: String,
+    /// New department.
+    #[schemars(length(min = 1, max = 64))]
+    pub department: Option<String>,
+    /// New job title.
+    #[schemars(length(min = 1, max = 128))]
+    pub job_title: Option<String>,
+    /// New office location.
+    #[schemars(length(min = 1, max = 128))]
+    pub office_location: Option<String>,
+    /// New usage location (ISO country code).
+    #[schemars(length(min = 2, max = 2))]
+    pub usage_location: Option<String>,
+}
+
 /// A person and their manager.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -462,6 +483,30 @@ pub(crate) fn catalog() -> Vec<ActionSpec> {
             permissions: &["User.ReadWrite.All"],
         },
         Entry {
+            name: "entra.user.update_profile",
+            summary: "Change a person's department, job title, office or usage location (a department move)",
+            schema: schema_of::<ProfileParams>(),
+            mutating: true,
+            risk: Risk::Medium,
+            targets: vec![person("user")],
+            undo: None,
+            verification: "the fields read the new values",
+            calls: &["PATCH /users/{id}"],
+            permissions: &["User.ReadWrite.All"],
+        },
+        Entry {
+            name: "entra.user.remove_manager",
+            summary: "Remove a person's manager (they report to nobody in the directory)",
+            schema: schema_of::<UserParams>(),
+            mutating: true,
+            risk: Risk::Medium,
+            targets: vec![person("user")],
+            undo: None,
+            verification: "the person has no manager",
+            calls: &["DELETE /users/{id}/manager/$ref"],
+            permissions: &["User.ReadWrite.All"],
+        },
+        Entry {
             name: "entra.group.add_member",
             summary: "Add a person to a group",
             schema: schema_of::<MembershipParams>(),
@@ -513,7 +558,7 @@ mod tests {
     #[test]
     fn every_action_has_a_usable_schema_and_mutations_say_how_they_are_verified() {
         let catalog = catalog();
-        assert_eq!(catalog.len(), 22);
+        assert_eq!(catalog.len(), 24);
         for spec in &catalog {
             assert!(spec.params_schema.is_object(), "{}", spec.name);
             if spec.mutating {

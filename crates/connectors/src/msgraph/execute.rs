@@ -410,6 +410,8 @@ impl MsGraphConnector {
             "entra.license.list_skus" => self.list_skus().await,
             "entra.user.create" => self.create_user(call, key).await,
             "entra.user.set_manager" => self.set_manager(call, key).await,
+            "entra.user.update_profile" => self.update_profile(call, key).await,
+            "entra.user.remove_manager" => self.remove_manager(call, key).await,
             "entra.user.assign_license" | "entra.user.remove_license" => {
                 self.change_license(call, key).await
             }
@@ -723,7 +725,10 @@ impl Connector for MsGraphConnector {
             "entra.user.assign_license" | "entra.user.remove_license" => {
                 self.verify_license(call).await
             }
-            "entra.user.create" | "entra.user.set_manager" => self.verify_lifecycle(call).await,
+            "entra.user.create"
+            | "entra.user.set_manager"
+            | "entra.user.update_profile"
+            | "entra.user.remove_manager" => self.verify_lifecycle(call).await,
             _ => Ok(Verification {
                 passed: true,
                 detail: "read-only; nothing to verify".into(),

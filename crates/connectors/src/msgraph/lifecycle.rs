@@ -5,7 +5,7 @@ use reqwest::Method;
 use serde_json::json;
 use steward_domain::{ActionCall, Change};
 
-use super::actions::{CreateUserParams, ManagerParams, parse};
+use super::actions::{CreateUserParams, ManagerParams, ProfileParams, UserParams, parse};
 use super::execute::MsGraphConnector;
 use crate::{ActionResult, ConnectorError, Reconciliation, Verification};
 
@@ -143,6 +143,109 @@ impl MsGraphConnector {
         })
     }
 
+    /// The profile fields a call sets, by their Graph names.
+    fn profile_fields(p: &ProfileParams) -> serde_json::Map<String, serde_json::Value> {
+        [
+            ("department", &p.department),
+            ("jobTitle", &p.job_title),
+            ("officeLocation", &p.office_location),
+            ("usageLocation", &p.usage_location),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| v.as_ref().map(|v| (k.to_owned(), json!(v))))
+        .collect()
+    }
+
+    pub(super) async fn update_profile(
+        &self,
+        call: &ActionCall,
+        key: &str,
+    ) -> Result<ActionResult, ConnectorError> {
+        let name = call.action.as_str();
+        let p: ProfileParams = parse(name, &call.params)?;
+        let fields = Self::profile_fields(&p);
+        if fields.is_empty() {
+            return Err(ConnectorError::BadParams {
+                action: name.into(),
+                reason: "name at least one field to change".into(),
+            });
+        }
+        let (user, _) = self.get_user(&p.user).await?;
+        let id = user["id"].as_str().unwrap_or_default().to_owned();
+        let mut url = self.client.url(&["users", &id])?;
+        url.query_pairs_mut().append_pair(
+            "$select",
+            "department,jobTitle,officeLocation,usageLocation",
+        );
+        let before = self.client.send(Method::GET, url, None).await?.body;
+        let before: serde_json::Map<String, serde_json::Value> = fields
+            .keys()
+            .map(|k| {
+                (
+                    k.clone(),
+                    before.get(k).cloned().unwrap_or(serde_json::Value::Null),
+                )
+            })
+            .collect();
+        let url = self.client.url(&["users", &id])?;
+        let r = self
+            .client
+            .send_as(
+                Method::PATCH,
+                url,
+                Some(&serde_json::Value::Object(fields.clone())),
+                Some(key),
+            )
+            .await?;
+        let words: Vec<String> = fields
+            .iter()
+            .map(|(k, v)| {
+                format!(
+                    "{k} {} → {}",
+                    before.get(k).and_then(|b| b.as_str()).unwrap_or("unset"),
+                    v.as_str().unwrap_or_default()
+                )
+            })
+            .collect();
+        Ok(ActionResult {
+            summary: format!("updated {}: {}", p.user, words.join(", ")),
+            output: json!({"changed": fields.keys().collect::<Vec<_>>()}),
+            before: Some(serde_json::Value::Object(before)),
+            after: Some(serde_json::Value::Object(fields)),
+            platform_request_id: r.request_id,
+        })
+    }
+
+    pub(super) async fn remove_manager(
+        &self,
+        call: &ActionCall,
+        key: &str,
+    ) -> Result<ActionResult, ConnectorError> {
+        let p: UserParams = parse(call.action.as_str(), &call.params)?;
+        let (user_id, before) = self.manager_id_of(&p.user).await?;
+        if before.is_none() {
+            return Ok(ActionResult {
+                summary: format!("{} has no manager; nothing to change", p.user),
+                output: json!({"changed": false}),
+                before: Some(json!({"manager": null})),
+                after: Some(json!({"manager": null})),
+                platform_request_id: None,
+            });
+        }
+        let url = self.client.url(&["users", &user_id, "manager", "$ref"])?;
+        let r = self
+            .client
+            .send_as(Method::DELETE, url, None, Some(key))
+            .await?;
+        Ok(ActionResult {
+            summary: format!("{} no longer has a manager", p.user),
+            output: json!({"changed": true}),
+            before: Some(json!({"manager": before})),
+            after: Some(json!({"manager": null})),
+            platform_request_id: r.request_id,
+        })
+    }
+
     pub(super) async fn preview_manager(
         &self,
         call: &ActionCall,
@@ -171,6 +274,37 @@ impl MsGraphConnector {
                     Reconciliation::NotApplied(format!("{} does not exist", p.user_principal_name))
                 }
                 Err(e) => return Err(e),
+            });
+        }
+        if name == "entra.user.update_profile" {
+            let p: ProfileParams = parse(name, &call.params)?;
+            let fields = Self::profile_fields(&p);
+            let (user, _) = self.get_user(&p.user).await?;
+            let mut url = self
+                .client
+                .url(&["users", user["id"].as_str().unwrap_or_default()])?;
+            url.query_pairs_mut().append_pair(
+                "$select",
+                "department,jobTitle,officeLocation,usageLocation",
+            );
+            let now = self.client.send(Method::GET, url, None).await?.body;
+            let differing: Vec<&String> = fields
+                .iter()
+                .filter(|(k, v)| now.get(*k) != Some(*v))
+                .map(|(k, _)| k)
+                .collect();
+            return Ok(if differing.is_empty() {
+                Reconciliation::Applied(format!("{}'s profile reads the new values", p.user))
+            } else {
+                Reconciliation::NotApplied(format!("{}'s {:?} still differ", p.user, differing))
+            });
+        }
+        if name == "entra.user.remove_manager" {
+            let p: UserParams = parse(name, &call.params)?;
+            let (_, now) = self.manager_id_of(&p.user).await?;
+            return Ok(match now {
+                None => Reconciliation::Applied(format!("{} has no manager", p.user)),
+                Some(m) => Reconciliation::NotApplied(format!("{}'s manager reads {m}", p.user)),
             });
         }
         let p: ManagerParams = parse(name, &call.params)?;

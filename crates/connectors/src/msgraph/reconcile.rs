@@ -94,7 +94,10 @@ impl MsGraphConnector {
             "entra.user.assign_license" | "entra.user.remove_license" => {
                 self.license_state(call).await?
             }
-            "entra.user.create" | "entra.user.set_manager" => self.lifecycle_state(call).await?,
+            "entra.user.create"
+            | "entra.user.set_manager"
+            | "entra.user.update_profile"
+            | "entra.user.remove_manager" => self.lifecycle_state(call).await?,
             other => Reconciliation::Unknown(format!(
                 "`{other}` leaves nothing the Graph connector can read back"
             )),

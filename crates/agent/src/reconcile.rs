@@ -93,33 +93,21 @@ impl TenantRuntime {
             {
                 continue;
             }
-            let call: ActionCall = match serde_json::from_value(row.call.clone()) {
-                Ok(c) => c,
-                Err(e) => {
-                    let found =
-                        Reconciliation::Unknown(format!("the recorded call is unreadable: {e}"));
-                    self.record(&row.key, &row.conversation, &row.action, &row.owner, &found)
-                        .await;
-                    settled.push(Reconciled {
-                        key: row.key,
-                        action: row.action,
-                        found,
-                    });
-                    continue;
-                }
-            };
-            let found = match self
-                .gateway
-                .connector()
-                .reconcile(&call, row.created_at)
-                .await
-            {
-                Ok(found) => found,
-                Err(e) => {
-                    // Left claimed: after this lease it is tried again.
-                    tracing::warn!(key = %row.key, error = %e, "could not read the target to reconcile an in-doubt change");
-                    continue;
-                }
+            let found = match serde_json::from_value::<ActionCall>(row.call.clone()) {
+                Err(e) => Reconciliation::Unknown(format!("the recorded call is unreadable: {e}")),
+                Ok(call) => match self
+                    .gateway
+                    .connector()
+                    .reconcile(&call, row.created_at)
+                    .await
+                {
+                    Ok(found) => found,
+                    Err(e) => {
+                        // Left claimed: after this lease it is tried again.
+                        tracing::warn!(key = %row.key, error = %e, "could not read the target to reconcile an in-doubt change");
+                        continue;
+                    }
+                },
             };
             self.record(&row.key, &row.conversation, &row.action, &row.owner, &found)
                 .await;
@@ -147,22 +135,27 @@ impl TenantRuntime {
             Reconciliation::Unknown(d) => (IntentStatus::Unknown, "unknown", d),
         };
         let detail = json!({"idempotencyKey": key, "found": word, "detail": what, "firstAttemptBy": first_owner});
-        let mut entry = AuditEntry::new(self.config.id.to_string(), RecordKind::Outcome);
-        entry.conversation = Some(conversation.to_owned());
-        entry.action = Some(action.to_owned());
-        entry.outcome = Some("reconciled".into());
-        entry.detail = detail.clone();
-        if let Err(e) = self.store.append_audit(entry).await {
+        // Both records concern the same change in the same conversation.
+        let entry = |kind, outcome: &str, detail| {
+            let mut entry = AuditEntry::new(self.config.id.to_string(), kind);
+            entry.conversation = Some(conversation.to_owned());
+            entry.action = Some(action.to_owned());
+            entry.outcome = Some(outcome.to_owned());
+            entry.detail = detail;
+            entry
+        };
+        let reconciled = entry(RecordKind::Outcome, "reconciled", detail.clone());
+        if let Err(e) = self.store.append_audit(reconciled).await {
             tracing::error!(key, error = %e, "could not audit a reconciliation; the intent stays in doubt");
             return;
         }
         if matches!(found, Reconciliation::Unknown(_)) {
-            let mut entry = AuditEntry::new(self.config.id.to_string(), RecordKind::Escalation);
-            entry.conversation = Some(conversation.to_owned());
-            entry.action = Some(action.to_owned());
-            entry.outcome = Some("inDoubt".into());
-            entry.detail = json!({"idempotencyKey": key, "reason": format!("Steward stopped while making this change and cannot tell from the target whether it happened: {what}. A person must check it; Steward will not repeat it.")});
-            if let Err(e) = self.store.append_audit(entry).await {
+            let escalation = entry(
+                RecordKind::Escalation,
+                "inDoubt",
+                json!({"idempotencyKey": key, "reason": format!("Steward stopped while making this change and cannot tell from the target whether it happened: {what}. A person must check it; Steward will not repeat it.")}),
+            );
+            if let Err(e) = self.store.append_audit(escalation).await {
                 tracing::error!(key, error = %e, "could not audit the escalation of an in-doubt change");
             }
         }

@@ -156,6 +156,7 @@ fn policy(policies: usize, requests: usize, links: usize) -> anyhow::Result<Exit
             privileged: i % 17 == 0,
             protected: false,
             manager: None,
+            owner: None,
         })
         .collect();
     let channels = [Channel::Cli, Channel::Web, Channel::Slack, Channel::Teams];

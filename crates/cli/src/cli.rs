@@ -294,6 +294,10 @@ pub enum ExplainTarget {
     Group,
     /// The directory as a whole.
     Tenant,
+    /// A device whose primary user is the requester.
+    OwnDevice,
+    /// A device of someone else.
+    Device,
 }
 
 #[derive(Debug, Args)]

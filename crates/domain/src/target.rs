@@ -39,4 +39,8 @@ pub struct Target {
     /// manager approve changes for their own reports.
     #[serde(default)]
     pub manager: Option<String>,
+    /// Directory id of the device's primary user (devices only), so policies can say "their own
+    /// device" with `resource in principal`.
+    #[serde(default)]
+    pub owner: Option<String>,
 }

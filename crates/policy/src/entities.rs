@@ -148,6 +148,12 @@ pub(crate) fn entities(types: &Types, req: &DecisionRequest<'_>) -> Built {
             parents.extend(target.department.as_deref().map(|d| types.department(p, d)));
             parents.extend(target.groups.iter().map(|g| types.uid(&types.group, g)));
         }
+        // A device sits in its primary user, so "their own device" is `resource in principal`.
+        if target.kind == TargetKind::Device
+            && let Some(owner) = &target.owner
+        {
+            parents.insert(types.uid(&types.person, owner));
+        }
         let mut a: AttrList = match target.kind {
             TargetKind::Person => vec![
                 ("upn", text(target.upn.as_deref().unwrap_or_default())),

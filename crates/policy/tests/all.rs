@@ -29,32 +29,11 @@ fn spec(name: &str, mutating: bool, risk: Risk) -> ActionSpec {
     }
 }
 
+/// The shipped Graph catalogue, plus a critical action (deleting a user) the global layer judges.
 fn catalog() -> Vec<ActionSpec> {
-    vec![
-        spec("entra.user.get", false, Risk::Low),
-        spec("entra.user.search", false, Risk::Low),
-        spec("entra.signins.list", false, Risk::Medium),
-        spec("entra.user.reset_password", true, Risk::Medium),
-        spec("entra.user.revoke_sessions", true, Risk::Medium),
-        spec("entra.user.enable", true, Risk::Medium),
-        spec("entra.user.disable", true, Risk::High),
-        spec("entra.user.delete", true, Risk::Critical),
-        spec("entra.group.add_member", true, Risk::Medium),
-        spec("entra.group.remove_member", true, Risk::Medium),
-        spec("entra.user.list_auth_methods", false, Risk::Medium),
-        spec("entra.user.delete_auth_method", true, Risk::High),
-        spec("entra.user.create_tap", true, Risk::High),
-        spec("entra.risk.list_users", false, Risk::Medium),
-        spec("entra.risk.confirm_compromised", true, Risk::High),
-        spec("entra.risk.dismiss", true, Risk::High),
-        spec("entra.license.list_skus", false, Risk::Low),
-        spec("entra.user.assign_license", true, Risk::Medium),
-        spec("entra.user.remove_license", true, Risk::Medium),
-        spec("entra.user.create", true, Risk::Medium),
-        spec("entra.user.set_manager", true, Risk::Medium),
-        spec("entra.user.update_profile", true, Risk::Medium),
-        spec("entra.user.remove_manager", true, Risk::Medium),
-    ]
+    let mut all = steward_connectors::msgraph::catalog();
+    all.push(spec("entra.user.delete", true, Risk::Critical));
+    all
 }
 
 fn sources(extra: &[(&str, &str)]) -> Vec<PolicySource> {
@@ -88,6 +67,7 @@ fn person(id: &str, department: Option<&str>) -> Target {
         privileged: false,
         protected: false,
         manager: None,
+        owner: None,
     }
 }
 
@@ -294,6 +274,7 @@ fn department_layer_asks_for_finance_staff() {
         privileged: false,
         protected: false,
         manager: None,
+        owner: None,
     };
     let nestor = principal("nestor", true);
     let action = ActionName::new("entra.group.add_member").unwrap();

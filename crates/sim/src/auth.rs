@@ -432,4 +432,35 @@ pub(crate) mod scopes {
         "Directory.ReadWrite.All",
     ];
     pub const AUDIT_READ: &[&str] = &["AuditLog.Read.All"];
+    pub const MAILBOX_READ: &[&str] = &["MailboxSettings.Read", "MailboxSettings.ReadWrite"];
+    pub const MAILBOX_WRITE: &[&str] = &["MailboxSettings.ReadWrite"];
+    /// Inbox rules are read with `MailboxSettings.Read` only (the reference lists no other).
+    pub const RULES_READ: &[&str] = &["MailboxSettings.Read"];
+    pub const CALENDAR_READ: &[&str] = &[
+        "Calendars.ReadBasic",
+        "Calendars.Read",
+        "Calendars.ReadWrite",
+    ];
+    pub const CALENDAR_WRITE: &[&str] = &["Calendars.ReadWrite"];
+    pub const DEVICES_READ: &[&str] = &[
+        "DeviceManagementManagedDevices.Read.All",
+        "DeviceManagementManagedDevices.ReadWrite.All",
+        "DeviceManagementConfiguration.Read.All",
+        "DeviceManagementConfiguration.ReadWrite.All",
+    ];
+    /// `GET /users/{id}/managedDevices` accepts fewer permissions than the device collection.
+    pub const USER_DEVICES_READ: &[&str] = &[
+        "DeviceManagementManagedDevices.Read.All",
+        "DeviceManagementManagedDevices.ReadWrite.All",
+    ];
+    pub const COMPLIANCE_READ: &[&str] = &[
+        "DeviceManagementConfiguration.Read.All",
+        "DeviceManagementConfiguration.ReadWrite.All",
+    ];
+    pub const DEVICE_ACTION: &[&str] = &["DeviceManagementManagedDevices.PrivilegedOperations.All"];
+    pub const DEVICE_WIPE: &[&str] = &[
+        "DeviceManagementConfiguration.ReadWrite.All",
+        "DeviceManagementManagedDevices.PrivilegedOperations.All",
+        "DeviceManagementManagedDevices.ReadWrite.All",
+    ];
 }

@@ -14,6 +14,7 @@ mod authorize;
 mod error;
 mod faults;
 mod graph;
+mod mailbox;
 mod odata;
 mod roles;
 mod seed;

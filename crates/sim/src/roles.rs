@@ -31,6 +31,7 @@ const KNOWN_ROLES: &[&str] = &[
     "Intune Administrator",
     "Teams Administrator",
     "Exchange Administrator",
+    "SharePoint Administrator",
 ];
 
 /// Role template ids as Entra defines them, for `memberOf` answers.
@@ -214,6 +215,26 @@ pub(crate) fn may_read_methods(actor_roles: &[String], target: &TargetFacts<'_>)
             ]
             .contains(&r.as_str())
         })
+}
+
+
+/// May the actor act in someone else's mailbox (settings, rules, calendar sharing)? Graph's
+/// delegated semantics need the signed-in person to hold access to that mailbox, an Exchange-side
+/// grant Graph cannot show: the simulator models it as Exchange Administrator (or Global
+/// Administrator), and everyone has their own mailbox.
+pub(crate) fn may_use_mailbox(actor_roles: &[String], actor_is_owner: bool) -> bool {
+    actor_is_owner
+        || ["Exchange Administrator", GLOBAL_ADMIN]
+            .iter()
+            .any(|r| has(actor_roles, r))
+}
+
+/// May the actor read and act on Intune managed devices? Intune Administrator (or Global
+/// Administrator); anyone may read their own devices.
+pub(crate) fn may_manage_devices(actor_roles: &[String]) -> bool {
+    ["Intune Administrator", GLOBAL_ADMIN]
+        .iter()
+        .any(|r| has(actor_roles, r))
 }
 
 #[cfg(test)]

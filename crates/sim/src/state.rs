@@ -25,6 +25,7 @@ pub(crate) struct User {
     pub props: Map<String, Value>,
     pub manager: Option<String>,
     pub methods: Vec<Value>,
+    pub mailbox: crate::mailbox::Mailbox,
     pub sim: SimUser,
 }
 
@@ -87,6 +88,86 @@ impl Group {
     }
 }
 
+/// An Intune managed device: Graph's properties and its per-policy compliance states.
+#[derive(Debug, Clone)]
+pub(crate) struct ManagedDevice {
+    pub props: Map<String, Value>,
+    pub policy_states: Vec<Value>,
+}
+
+impl ManagedDevice {
+    /// A seeded device; one with no `deviceCompliancePolicyStates` gets its platform's baseline
+    /// policy in the device's overall state.
+    fn from_seed(mut props: Map<String, Value>) -> Self {
+        let policy_states = match props.remove("deviceCompliancePolicyStates") {
+            Some(Value::Array(states)) => states,
+            _ => {
+                let os = props
+                    .get("operatingSystem")
+                    .unwrap_or(&Value::Null)
+                    .as_str()
+                    .unwrap_or("Windows")
+                    .to_owned();
+                let (name, platform) = match os.as_str() {
+                    "iOS" | "iPadOS" => ("iOS baseline", "iOS"),
+                    "Android" => ("Android baseline", "android"),
+                    "macOS" => ("macOS baseline", "macOS"),
+                    _ => ("Windows 11 baseline", "windows10AndLater"),
+                };
+                let state =
+                    if props.get("complianceState").unwrap_or(&Value::Null) == "noncompliant" {
+                        "nonCompliant"
+                    } else {
+                        "compliant"
+                    };
+                let id = format!(
+                    "{}-baseline",
+                    props
+                        .get("id")
+                        .unwrap_or(&Value::Null)
+                        .as_str()
+                        .unwrap_or_default()
+                );
+                vec![
+                    json!({"id": id, "displayName": name, "platformType": platform, "settingCount": 0, "settingStates": [], "state": state, "version": 1}),
+                ]
+            }
+        };
+        Self {
+            props,
+            policy_states,
+        }
+    }
+
+    pub fn id(&self) -> &str {
+        self.props
+            .get("id")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+    }
+
+    /// The directory id of the primary user.
+    pub fn owner(&self) -> &str {
+        self.props
+            .get("userId")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+    }
+
+    /// The device as Graph answers it.
+    pub fn view(&self) -> Value {
+        let mut view = Value::Object(self.props.clone());
+        view["@odata.type"] = json!("#microsoft.graph.managedDevice");
+        if view.get("managementState").is_none() {
+            view["managementState"] = json!("managed");
+        }
+        if view.get("deviceActionResults").is_none() {
+            view["deviceActionResults"] = json!([]);
+        }
+        view
+    }
+}
+
 /// One simulated Entra tenant.
 #[derive(Debug)]
 pub struct Tenant {
@@ -103,6 +184,8 @@ pub struct Tenant {
     pub(crate) risky_users: Vec<Value>,
     /// The organisation's licence subscriptions (Graph `subscribedSku`), seats counted live.
     pub(crate) subscribed_skus: Vec<Value>,
+    /// Intune managed devices.
+    pub(crate) managed_devices: Vec<ManagedDevice>,
 }
 
 impl Tenant {
@@ -165,6 +248,7 @@ impl Tenant {
                 .remove("authentication")
                 .and_then(|a| a.get("methods").and_then(Value::as_array).cloned())
                 .unwrap_or_default();
+            let mailbox = crate::mailbox::Mailbox::from_seed(&mut props, &upn)?;
             let sim_raw = props.remove("x-steward-sim").unwrap_or(Value::Null);
             let sim = SimUser {
                 password: sim_raw["password"].as_str().unwrap_or_default().to_owned(),
@@ -192,6 +276,7 @@ impl Tenant {
                 props,
                 manager,
                 methods,
+                mailbox,
                 sim,
             });
         }
@@ -250,6 +335,27 @@ impl Tenant {
             .and_then(Value::as_array)
             .cloned()
             .unwrap_or_default();
+        let mut managed_devices = Vec::new();
+        for raw in seed
+            .get("managedDevices")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let props = raw
+                .as_object()
+                .cloned()
+                .ok_or_else(|| invalid("a managed device is not an object"))?;
+            let device = ManagedDevice::from_seed(props);
+            if !device.owner().is_empty() && !user_ids.contains(device.owner()) {
+                return Err(invalid(format!(
+                    "managed device `{}` names unknown user `{}`",
+                    device.id(),
+                    device.owner()
+                )));
+            }
+            managed_devices.push(device);
+        }
         let risky_users: Vec<Value> = seed
             .get("riskyUsers")
             .and_then(Value::as_array)
@@ -294,6 +400,7 @@ impl Tenant {
             client_apps,
             risky_users,
             subscribed_skus,
+            managed_devices,
         })
     }
 
@@ -342,6 +449,14 @@ impl Tenant {
         self.users
             .iter_mut()
             .find(|u| u.id() == key || u.upn().to_lowercase() == key)
+    }
+
+    pub(crate) fn device(&self, id: &str) -> Option<&ManagedDevice> {
+        self.managed_devices.iter().find(|d| d.id() == id)
+    }
+
+    pub(crate) fn device_mut(&mut self, id: &str) -> Option<&mut ManagedDevice> {
+        self.managed_devices.iter_mut().find(|d| d.id() == id)
     }
 
     pub(crate) fn group(&self, id: &str) -> Option<&Group> {

@@ -240,6 +240,7 @@ impl Gateway {
                 privileged: false,
                 protected: false,
                 manager: None,
+                owner: None,
             });
         }
         Ok((spec, targets))

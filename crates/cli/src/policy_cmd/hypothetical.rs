@@ -83,6 +83,7 @@ impl Hypothetical {
             privileged: false,
             protected: false,
             manager: None,
+            owner: None,
         };
         let target = match self.target {
             ExplainTarget::Requester => person("requester", "the requester"),
@@ -107,6 +108,20 @@ impl Hypothetical {
                 upn: None,
                 department: None,
                 ..person("explain", "the directory")
+            },
+            ExplainTarget::OwnDevice | ExplainTarget::Device => Target {
+                kind: TargetKind::Device,
+                upn: None,
+                department: None,
+                owner: Some(
+                    if matches!(self.target, ExplainTarget::OwnDevice) {
+                        "requester"
+                    } else {
+                        "someone"
+                    }
+                    .into(),
+                ),
+                ..person("device", "a device")
             },
         };
         let decision = engine.decide(&DecisionRequest {

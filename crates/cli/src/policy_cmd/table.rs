@@ -65,8 +65,10 @@ fn target(name: &str) -> anyhow::Result<ExplainTarget> {
         "protected" => ExplainTarget::Protected,
         "group" => ExplainTarget::Group,
         "tenant" => ExplainTarget::Tenant,
+        "own-device" => ExplainTarget::OwnDevice,
+        "device" => ExplainTarget::Device,
         other => anyhow::bail!(
-            "unknown target `{other}` (requester, other, privileged, protected, group, tenant)"
+            "unknown target `{other}` (requester, other, privileged, protected, group, tenant, own-device, device)"
         ),
     })
 }

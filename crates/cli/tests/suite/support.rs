@@ -356,7 +356,7 @@ async fn access_token(
         token_url,
         who,
         password,
-        "User.Read.All AuditLog.Read.All GroupMember.Read.All UserAuthenticationMethod.Read.All IdentityRiskyUser.Read.All LicenseAssignment.Read.All",
+        "User.Read.All AuditLog.Read.All GroupMember.Read.All UserAuthenticationMethod.Read.All IdentityRiskyUser.Read.All LicenseAssignment.Read.All MailboxSettings.Read Calendars.Read DeviceManagementManagedDevices.Read.All DeviceManagementConfiguration.Read.All Files.Read.All Sites.Read.All TeamMember.Read.All Group.Read.All",
     )
     .await?;
     answer

@@ -178,7 +178,7 @@ pub(crate) struct TapParams {
     pub usable_once: Option<bool>,
 }
 
-fn schema_of<T: JsonSchema>() -> Value {
+pub(crate) fn schema_of<T: JsonSchema>() -> Value {
     serde_json::to_value(schemars::schema_for!(T)).unwrap_or(Value::Null)
 }
 
@@ -192,27 +192,28 @@ pub(crate) fn parse<T: for<'de> Deserialize<'de>>(
     })
 }
 
-struct Entry {
-    name: &'static str,
-    summary: &'static str,
-    schema: Value,
-    mutating: bool,
-    risk: Risk,
-    targets: Vec<TargetParam>,
-    undo: Option<&'static str>,
-    verification: &'static str,
-    calls: &'static [&'static str],
-    permissions: &'static [&'static str],
+/// One catalogue entry as each domain module (mailbox, devices, files, teams) writes it.
+pub(crate) struct Entry {
+    pub name: &'static str,
+    pub summary: &'static str,
+    pub schema: Value,
+    pub mutating: bool,
+    pub risk: Risk,
+    pub targets: Vec<TargetParam>,
+    pub undo: Option<&'static str>,
+    pub verification: &'static str,
+    pub calls: &'static [&'static str],
+    pub permissions: &'static [&'static str],
 }
 
-fn person(param: &str) -> TargetParam {
+pub(crate) fn person(param: &str) -> TargetParam {
     TargetParam {
         param: param.into(),
         kind: TargetKind::Person,
     }
 }
 
-fn group(param: &str) -> TargetParam {
+pub(crate) fn group(param: &str) -> TargetParam {
     TargetParam {
         param: param.into(),
         kind: TargetKind::Group,
@@ -533,6 +534,8 @@ pub(crate) fn catalog() -> Vec<ActionSpec> {
     ];
     entries
         .into_iter()
+        .chain(super::mailbox::entries())
+        .chain(super::devices::entries())
         .filter_map(|e| {
             Some(ActionSpec {
                 name: ActionName::new(e.name).ok()?,
@@ -558,7 +561,7 @@ mod tests {
     #[test]
     fn every_action_has_a_usable_schema_and_mutations_say_how_they_are_verified() {
         let catalog = catalog();
-        assert_eq!(catalog.len(), 24);
+        assert_eq!(catalog.len(), 24 + 8 + 8, "Entra, Exchange, Intune");
         for spec in &catalog {
             assert!(spec.params_schema.is_object(), "{}", spec.name);
             if spec.mutating {

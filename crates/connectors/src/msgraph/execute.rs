@@ -21,7 +21,7 @@ fn odata_str(s: &str) -> String {
     s.replace('\'', "''")
 }
 
-fn with_query(mut url: url::Url, pairs: &[(&str, String)]) -> url::Url {
+pub(super) fn with_query(mut url: url::Url, pairs: &[(&str, String)]) -> url::Url {
     {
         let mut q = url.query_pairs_mut();
         for (k, v) in pairs {
@@ -31,11 +31,29 @@ fn with_query(mut url: url::Url, pairs: &[(&str, String)]) -> url::Url {
     url
 }
 
-fn text(v: &Value, key: &str) -> String {
+pub(super) fn text(v: &Value, key: &str) -> String {
     v.get(key)
         .and_then(Value::as_str)
         .unwrap_or_default()
         .to_owned()
+}
+
+/// The Microsoft 365 workloads beyond Entra ID, each in its own module; an action's name says
+/// which (`exchange.…`).
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Domain {
+    Mailbox,
+    Devices,
+}
+
+impl Domain {
+    pub(super) fn of(action: &str) -> Option<Self> {
+        match action.split('.').next() {
+            Some("exchange") => Some(Self::Mailbox),
+            Some("intune") => Some(Self::Devices),
+            _ => None,
+        }
+    }
 }
 
 /// Acts in Entra ID through Graph with one delegated credential.
@@ -79,6 +97,10 @@ impl MsGraphConnector {
                 needed.join(" or ")
             )
         }
+    }
+
+    fn catalog_entry(&self, name: &str) -> Option<ActionSpec> {
+        catalog().into_iter().find(|a| a.name.as_str() == name)
     }
 
     /// The id of a person's manager; Graph answers 404 when none is set.
@@ -180,6 +202,12 @@ impl MsGraphConnector {
 
     async fn dispatch(&self, call: &ActionCall, key: &str) -> Result<ActionResult, ConnectorError> {
         let name = call.action.as_str();
+        if let Some(domain) = Domain::of(name) {
+            return match domain {
+                Domain::Mailbox => self.mailbox_execute(call, key).await,
+                Domain::Devices => self.devices_execute(call, key).await,
+            };
+        }
         match name {
             "entra.user.get" => {
                 let p: UserParams = parse(name, &call.params)?;
@@ -467,6 +495,7 @@ impl Connector for MsGraphConnector {
                     protected: false,
                     manager,
                     id,
+                    owner: None,
                 })
             }
             TargetKind::Group => {
@@ -514,9 +543,11 @@ impl Connector for MsGraphConnector {
                     privileged: group.get("isAssignableToRole") == Some(&json!(true)),
                     protected: false,
                     manager: None,
+                    owner: None,
                 })
             }
-            TargetKind::Device | TargetKind::Tenant => Err(ConnectorError::BadParams {
+            TargetKind::Device => self.resolve_device(key).await,
+            TargetKind::Tenant => Err(ConnectorError::BadParams {
                 action: "resolve".into(),
                 reason: format!("{kind:?} targets are not resolved by the Graph connector yet"),
             }),
@@ -552,6 +583,12 @@ impl Connector for MsGraphConnector {
             current,
             proposed,
         };
+        if let Some(domain) = Domain::of(name) {
+            return match domain {
+                Domain::Mailbox => self.mailbox_preview(call).await,
+                Domain::Devices => self.devices_preview(call).await,
+            };
+        }
         Ok(match name {
             "entra.user.enable" | "entra.user.disable" => {
                 let p: UserParams = parse(name, &call.params)?;
@@ -640,6 +677,19 @@ impl Connector for MsGraphConnector {
         result: &ActionResult,
     ) -> Result<Verification, ConnectorError> {
         let name = call.action.as_str();
+        if let Some(domain) = Domain::of(name) {
+            if !self.catalog_entry(name).is_some_and(|a| a.mutating) {
+                return Ok(Verification {
+                    passed: true,
+                    detail: "read-only; nothing to verify".into(),
+                });
+            }
+            return Ok(match domain {
+                Domain::Mailbox => self.mailbox_state(call).await?,
+                Domain::Devices => self.device_state(call, None).await?,
+            }
+            .into());
+        }
         let before_text = |key: &str| {
             result
                 .before

@@ -3,9 +3,11 @@
 mod actions;
 mod client;
 mod credential;
+mod devices;
 mod execute;
 mod licenses;
 mod lifecycle;
+mod mailbox;
 mod methods;
 mod reconcile;
 mod risk;
@@ -36,4 +38,11 @@ pub const SCOPES: &[&str] = &[
     "LicenseAssignment.ReadWrite.All",
     "IdentityRiskyUser.Read.All",
     "IdentityRiskyUser.ReadWrite.All",
+    "MailboxSettings.Read",
+    "MailboxSettings.ReadWrite",
+    "Calendars.ReadWrite",
+    "DeviceManagementManagedDevices.Read.All",
+    "DeviceManagementManagedDevices.ReadWrite.All",
+    "DeviceManagementManagedDevices.PrivilegedOperations.All",
+    "DeviceManagementConfiguration.Read.All",
 ];

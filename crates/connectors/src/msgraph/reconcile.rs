@@ -21,6 +21,12 @@ impl MsGraphConnector {
         started: DateTime<Utc>,
     ) -> Result<Reconciliation, ConnectorError> {
         let name = call.action.as_str();
+        if let Some(domain) = super::execute::Domain::of(name) {
+            return match domain {
+                super::execute::Domain::Mailbox => self.mailbox_state(call).await,
+                super::execute::Domain::Devices => self.device_state(call, Some(started)).await,
+            };
+        }
         Ok(match name {
             "entra.user.enable" | "entra.user.disable" => {
                 let p: UserParams = parse(name, &call.params)?;

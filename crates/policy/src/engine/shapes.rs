@@ -21,6 +21,7 @@ fn sample_target(kind: TargetKind, with_manager: bool) -> Target {
         privileged: false,
         protected: false,
         manager: with_manager.then(|| "shape-manager".into()),
+        owner: None,
     }
 }
 

@@ -65,8 +65,9 @@ pub(crate) async fn create(
             "The specified password does not comply with password complexity requirements. Please provide a different password.",
         ));
     }
-    let upn = props["userPrincipalName"]
-        .as_str()
+    let upn = props
+        .get("userPrincipalName")
+        .and_then(Value::as_str)
         .unwrap_or_default()
         .to_lowercase();
     let domain = tenant.domain().to_lowercase();
@@ -97,6 +98,7 @@ pub(crate) async fn create(
             "password": null,
             "createdDateTime": now,
         })],
+        mailbox: crate::mailbox::Mailbox::new(),
         sim: SimUser {
             password,
             locked_out: false,

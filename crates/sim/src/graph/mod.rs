@@ -1,10 +1,12 @@
 //! Microsoft Graph v1.0 routes served by the simulator.
 
 mod audit;
+mod devices;
 mod groups;
 mod licenses;
 mod lifecycle;
 mod logs;
+mod mailbox;
 mod methods;
 mod properties;
 mod risk;
@@ -89,6 +91,61 @@ pub(crate) fn routes() -> Router<Arc<SimState>> {
         .route(
             "/v1.0/auditLogs/directoryAudits",
             get(logs::directory_audits),
+        )
+        .route("/v1.0/deviceManagement/managedDevices", get(devices::list))
+        .route(
+            "/v1.0/deviceManagement/managedDevices/{id}",
+            get(devices::get_one),
+        )
+        .route(
+            "/v1.0/deviceManagement/managedDevices/{id}/deviceCompliancePolicyStates",
+            get(devices::compliance_states),
+        )
+        .route(
+            "/v1.0/deviceManagement/managedDevices/{id}/syncDevice",
+            post(devices::sync),
+        )
+        .route(
+            "/v1.0/deviceManagement/managedDevices/{id}/rebootNow",
+            post(devices::reboot),
+        )
+        .route(
+            "/v1.0/deviceManagement/managedDevices/{id}/remoteLock",
+            post(devices::remote_lock),
+        )
+        .route(
+            "/v1.0/deviceManagement/managedDevices/{id}/resetPasscode",
+            post(devices::reset_passcode),
+        )
+        .route(
+            "/v1.0/deviceManagement/managedDevices/{id}/retire",
+            post(devices::retire),
+        )
+        .route(
+            "/v1.0/deviceManagement/managedDevices/{id}/wipe",
+            post(devices::wipe),
+        )
+        .route("/v1.0/users/{id}/managedDevices", get(devices::of_user))
+        .route(
+            "/v1.0/users/{id}/mailboxSettings",
+            get(mailbox::get_settings).patch(mailbox::update_settings),
+        )
+        .route(
+            "/v1.0/users/{id}/mailFolders/{folder}/messageRules",
+            get(mailbox::list_rules).post(mailbox::create_rule),
+        )
+        .route(
+            "/v1.0/users/{id}/mailFolders/{folder}/messageRules/{rule}",
+            get(mailbox::get_rule).delete(mailbox::delete_rule),
+        )
+        .route(
+            "/v1.0/users/{id}/calendar/calendarPermissions",
+            get(mailbox::list_calendar_permissions).post(mailbox::add_calendar_permission),
+        )
+        .route(
+            "/v1.0/users/{id}/calendar/calendarPermissions/{permission}",
+            axum::routing::patch(mailbox::update_calendar_permission)
+                .delete(mailbox::delete_calendar_permission),
         )
 }
 

@@ -463,4 +463,40 @@ pub(crate) mod scopes {
         "DeviceManagementManagedDevices.PrivilegedOperations.All",
         "DeviceManagementManagedDevices.ReadWrite.All",
     ];
+    pub const FILES_READ: &[&str] = &[
+        "Files.Read",
+        "Files.Read.All",
+        "Files.ReadWrite",
+        "Files.ReadWrite.All",
+        "Sites.Read.All",
+        "Sites.ReadWrite.All",
+    ];
+    pub const FILES_WRITE: &[&str] = &[
+        "Files.ReadWrite",
+        "Files.ReadWrite.All",
+        "Sites.ReadWrite.All",
+    ];
+    pub const SITE_READ: &[&str] = &["Sites.Read.All", "Sites.ReadWrite.All"];
+    pub const TEAM_READ: &[&str] = &[
+        "Team.ReadBasic.All",
+        "TeamSettings.Read.All",
+        "TeamSettings.ReadWrite.All",
+        "Group.Read.All",
+        "Group.ReadWrite.All",
+        "Directory.Read.All",
+        "Directory.ReadWrite.All",
+    ];
+    pub const TEAM_MEMBERS_READ: &[&str] = &["TeamMember.Read.All", "TeamMember.ReadWrite.All"];
+    pub const TEAM_MEMBERS_WRITE: &[&str] = &[
+        "TeamMember.ReadWrite.All",
+        "TeamMember.ReadWriteNonOwnerRole.All",
+    ];
+    pub const GROUP_OWNERS_READ: &[&str] = &[
+        "Directory.Read.All",
+        "Group.Read.All",
+        "Group.ReadWrite.All",
+        "GroupMember.Read.All",
+        "GroupMember.ReadWrite.All",
+    ];
+    pub const GROUP_OWNERS_WRITE: &[&str] = &["Directory.ReadWrite.All", "Group.ReadWrite.All"];
 }

@@ -13,6 +13,7 @@ mod auth;
 mod authorize;
 mod error;
 mod faults;
+mod files;
 mod graph;
 mod mailbox;
 mod odata;

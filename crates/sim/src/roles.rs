@@ -217,7 +217,6 @@ pub(crate) fn may_read_methods(actor_roles: &[String], target: &TargetFacts<'_>)
         })
 }
 
-
 /// May the actor act in someone else's mailbox (settings, rules, calendar sharing)? Graph's
 /// delegated semantics need the signed-in person to hold access to that mailbox, an Exchange-side
 /// grant Graph cannot show: the simulator models it as Exchange Administrator (or Global
@@ -235,6 +234,23 @@ pub(crate) fn may_manage_devices(actor_roles: &[String]) -> bool {
     ["Intune Administrator", GLOBAL_ADMIN]
         .iter()
         .any(|r| has(actor_roles, r))
+}
+
+/// May the actor change sharing on a file or site they do not own? SharePoint Administrator (or
+/// Global Administrator), modelling the site collection admin rights those roles take on.
+pub(crate) fn may_manage_files(actor_roles: &[String]) -> bool {
+    ["SharePoint Administrator", GLOBAL_ADMIN]
+        .iter()
+        .any(|r| has(actor_roles, r))
+}
+
+/// May the actor change a team's members? The team's owners, Teams Administrator, or Global
+/// Administrator.
+pub(crate) fn may_manage_team(actor_roles: &[String], actor_is_owner: bool) -> bool {
+    actor_is_owner
+        || ["Teams Administrator", GLOBAL_ADMIN]
+            .iter()
+            .any(|r| has(actor_roles, r))
 }
 
 #[cfg(test)]

@@ -186,6 +186,10 @@ pub struct Tenant {
     pub(crate) subscribed_skus: Vec<Value>,
     /// Intune managed devices.
     pub(crate) managed_devices: Vec<ManagedDevice>,
+    /// SharePoint sites.
+    pub(crate) sites: Vec<crate::files::Site>,
+    /// Every drive: each person's OneDrive and each site's document library.
+    pub(crate) drives: Vec<crate::files::Drive>,
 }
 
 impl Tenant {
@@ -222,6 +226,7 @@ impl Tenant {
             .to_owned();
 
         let mut users = Vec::new();
+        let mut drives = Vec::new();
         let mut seen = HashSet::new();
         for raw in seed
             .get("users")
@@ -249,6 +254,19 @@ impl Tenant {
                 .and_then(|a| a.get("methods").and_then(Value::as_array).cloned())
                 .unwrap_or_default();
             let mailbox = crate::mailbox::Mailbox::from_seed(&mut props, &upn)?;
+            let seeded_drive = props.remove("drive");
+            let display_name = props
+                .get("displayName")
+                .and_then(Value::as_str)
+                .unwrap_or(&upn)
+                .to_owned();
+            drives.push(crate::files::one_drive(
+                seeded_drive.as_ref(),
+                &id,
+                &upn,
+                &display_name,
+                &domain,
+            )?);
             let sim_raw = props.remove("x-steward-sim").unwrap_or(Value::Null);
             let sim = SimUser {
                 password: sim_raw["password"].as_str().unwrap_or_default().to_owned(),
@@ -335,6 +353,8 @@ impl Tenant {
             .and_then(Value::as_array)
             .cloned()
             .unwrap_or_default();
+        let (sites, site_drives) = crate::files::sites_from_seed(&seed)?;
+        drives.extend(site_drives);
         let mut managed_devices = Vec::new();
         for raw in seed
             .get("managedDevices")
@@ -401,6 +421,8 @@ impl Tenant {
             risky_users,
             subscribed_skus,
             managed_devices,
+            sites,
+            drives,
         })
     }
 
@@ -449,6 +471,14 @@ impl Tenant {
         self.users
             .iter_mut()
             .find(|u| u.id() == key || u.upn().to_lowercase() == key)
+    }
+
+    pub(crate) fn drive(&self, id: &str) -> Option<&crate::files::Drive> {
+        self.drives.iter().find(|d| d.id == id)
+    }
+
+    pub(crate) fn drive_mut(&mut self, id: &str) -> Option<&mut crate::files::Drive> {
+        self.drives.iter_mut().find(|d| d.id == id)
     }
 
     pub(crate) fn device(&self, id: &str) -> Option<&ManagedDevice> {

@@ -848,7 +848,7 @@ fn policy_test_tables_pass_and_a_mismatch_fails() -> anyhow::Result<()> {
         "{text}{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(text.contains("32 cases, 0 failed"), "{text}");
+    assert!(text.contains("37 cases, 0 failed"), "{text}");
 
     let dir = tempfile::tempdir()?;
     let table = dir.path().join("t.toml");
@@ -884,7 +884,7 @@ fn policy_test_tables_pass_and_a_mismatch_fails() -> anyhow::Result<()> {
         .args(["policy", "validate", "../policy/policies/default-tenant"])
         .output()?;
     assert!(
-        out.status.success() && String::from_utf8_lossy(&out.stdout).contains("37 policies"),
+        out.status.success() && String::from_utf8_lossy(&out.stdout).contains("42 policies"),
         "{}",
         String::from_utf8_lossy(&out.stdout)
     );

@@ -166,10 +166,7 @@ async fn retire_is_read_back_a_wipe_waits_and_an_unsupported_action_is_refused_c
     let GatewayOutcome::Failed { error, .. } = &unknown else {
         anyhow::bail!("an unknown device was acted on: {unknown:?}");
     };
-    assert!(
-        error.contains("no device `LS-LT-9999`"),
-        "{error}"
-    );
+    assert!(error.contains("no device `LS-LT-9999`"), "{error}");
     Ok(())
 }
 

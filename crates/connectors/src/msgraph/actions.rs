@@ -536,6 +536,8 @@ pub(crate) fn catalog() -> Vec<ActionSpec> {
         .into_iter()
         .chain(super::mailbox::entries())
         .chain(super::devices::entries())
+        .chain(super::teams::entries())
+        .chain(super::files::entries())
         .filter_map(|e| {
             Some(ActionSpec {
                 name: ActionName::new(e.name).ok()?,
@@ -561,7 +563,11 @@ mod tests {
     #[test]
     fn every_action_has_a_usable_schema_and_mutations_say_how_they_are_verified() {
         let catalog = catalog();
-        assert_eq!(catalog.len(), 24 + 8 + 8, "Entra, Exchange, Intune");
+        assert_eq!(
+            catalog.len(),
+            24 + 8 + 8 + 7 + 10,
+            "Entra, Exchange, Intune, owners and Teams, files (a name that is not system.resource.verb would be dropped)"
+        );
         for spec in &catalog {
             assert!(spec.params_schema.is_object(), "{}", spec.name);
             if spec.mutating {
@@ -572,8 +578,12 @@ mod tests {
                 );
                 // Creating an object is the one change without an existing target: it is
                 // decided against the directory as a whole.
+                // SharePoint libraries are not directory objects either: their changes are
+                // decided against the tenant (IT admins only by default).
                 assert!(
-                    !spec.targets.is_empty() || spec.name.as_str() == "entra.user.create",
+                    !spec.targets.is_empty()
+                        || spec.name.as_str() == "entra.user.create"
+                        || spec.name.as_str().starts_with("sharepoint."),
                     "{} has no targets",
                     spec.name
                 );

@@ -44,6 +44,8 @@ pub(super) fn text(v: &Value, key: &str) -> String {
 pub(super) enum Domain {
     Mailbox,
     Devices,
+    Teams,
+    Files,
 }
 
 impl Domain {
@@ -51,6 +53,18 @@ impl Domain {
         match action.split('.').next() {
             Some("exchange") => Some(Self::Mailbox),
             Some("intune") => Some(Self::Devices),
+            Some("teams") => Some(Self::Teams),
+            Some("onedrive" | "sharepoint") => Some(Self::Files),
+            _ if matches!(
+                action,
+                "entra.user.list_groups"
+                    | "entra.group.list_owners"
+                    | "entra.group.add_owner"
+                    | "entra.group.remove_owner"
+            ) =>
+            {
+                Some(Self::Teams)
+            }
             _ => None,
         }
     }
@@ -97,6 +111,11 @@ impl MsGraphConnector {
                 needed.join(" or ")
             )
         }
+    }
+
+    /// A group's object id from its id or exact display name.
+    pub(super) async fn resolve_group_id(&self, key: &str) -> Result<String, ConnectorError> {
+        Ok(self.resolve(TargetKind::Group, key).await?.id)
     }
 
     fn catalog_entry(&self, name: &str) -> Option<ActionSpec> {
@@ -206,6 +225,8 @@ impl MsGraphConnector {
             return match domain {
                 Domain::Mailbox => self.mailbox_execute(call, key).await,
                 Domain::Devices => self.devices_execute(call, key).await,
+                Domain::Teams => self.teams_execute(call, key).await,
+                Domain::Files => self.files_execute(call, key).await,
             };
         }
         match name {
@@ -587,6 +608,8 @@ impl Connector for MsGraphConnector {
             return match domain {
                 Domain::Mailbox => self.mailbox_preview(call).await,
                 Domain::Devices => self.devices_preview(call).await,
+                Domain::Teams => self.teams_preview(call).await,
+                Domain::Files => self.files_preview(call).await,
             };
         }
         Ok(match name {
@@ -687,6 +710,8 @@ impl Connector for MsGraphConnector {
             return Ok(match domain {
                 Domain::Mailbox => self.mailbox_state(call).await?,
                 Domain::Devices => self.device_state(call, None).await?,
+                Domain::Teams => self.teams_state(call).await?,
+                Domain::Files => self.files_state(call).await?,
             }
             .into());
         }

@@ -5,12 +5,14 @@ mod client;
 mod credential;
 mod devices;
 mod execute;
+mod files;
 mod licenses;
 mod lifecycle;
 mod mailbox;
 mod methods;
 mod reconcile;
 mod risk;
+mod teams;
 
 pub use client::{GraphClient, RetryPolicy};
 pub use credential::{DelegatedCredential, RefreshTokenStore, TokenProvider};
@@ -45,4 +47,8 @@ pub const SCOPES: &[&str] = &[
     "DeviceManagementManagedDevices.ReadWrite.All",
     "DeviceManagementManagedDevices.PrivilegedOperations.All",
     "DeviceManagementConfiguration.Read.All",
+    "Group.ReadWrite.All",
+    "TeamMember.ReadWrite.All",
+    "Files.ReadWrite.All",
+    "Sites.ReadWrite.All",
 ];

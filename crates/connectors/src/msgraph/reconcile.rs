@@ -25,6 +25,8 @@ impl MsGraphConnector {
             return match domain {
                 super::execute::Domain::Mailbox => self.mailbox_state(call).await,
                 super::execute::Domain::Devices => self.device_state(call, Some(started)).await,
+                super::execute::Domain::Teams => self.teams_state(call).await,
+                super::execute::Domain::Files => self.files_state(call).await,
             };
         }
         Ok(match name {

@@ -140,7 +140,7 @@ pub(crate) async fn members(
     )))
 }
 
-fn referenced_id(body: &Value) -> Option<String> {
+pub(crate) fn referenced_id(body: &Value) -> Option<String> {
     let link = body.get("@odata.id")?.as_str()?;
     link.trim_end_matches('/')
         .rsplit('/')

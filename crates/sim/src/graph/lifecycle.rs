@@ -109,7 +109,10 @@ pub(crate) async fn create(
     };
     let view = user_view(&user, None)?;
     let target = user.audit_target(&[]);
+    let drive = crate::files::one_drive(None, &id, &upn, user.display_name(), &domain)
+        .map_err(|e| GraphError::bad_request(e.to_string()))?;
     tenant.users.push(user);
+    tenant.drives.push(drive);
     super::record_directory_audit(&mut tenant, &caller, "UserManagement", "Add user", target);
     Ok((StatusCode::CREATED, Json(view)).into_response())
 }

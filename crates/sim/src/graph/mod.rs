@@ -2,14 +2,17 @@
 
 mod audit;
 mod devices;
+mod files;
 mod groups;
 mod licenses;
 mod lifecycle;
 mod logs;
 mod mailbox;
 mod methods;
+mod owners;
 mod properties;
 mod risk;
+mod teams;
 mod users;
 
 use std::collections::BTreeMap;
@@ -68,6 +71,41 @@ pub(crate) fn routes() -> Router<Arc<SimState>> {
         .route(
             "/v1.0/groups/{id}/members/{member}/$ref",
             delete(groups::remove_member),
+        )
+        .route("/v1.0/groups/{id}/owners", get(owners::list))
+        .route("/v1.0/groups/{id}/owners/$ref", post(owners::add))
+        .route(
+            "/v1.0/groups/{id}/owners/{owner}/$ref",
+            delete(owners::remove),
+        )
+        .route("/v1.0/sites/{id}", get(files::get_site))
+        .route("/v1.0/sites/{id}/drive", get(files::site_drive))
+        .route("/v1.0/users/{id}/drive", get(files::user_drive))
+        .route("/v1.0/drives/{drive}/items/{item}", get(files::get_item))
+        .route(
+            "/v1.0/drives/{drive}/items/{item}/permissions",
+            get(files::list_permissions),
+        )
+        .route(
+            "/v1.0/drives/{drive}/items/{item}/permissions/{permission}",
+            get(files::get_permission).delete(files::delete_permission),
+        )
+        .route(
+            "/v1.0/drives/{drive}/items/{item}/invite",
+            post(files::invite),
+        )
+        .route(
+            "/v1.0/drives/{drive}/items/{item}/createLink",
+            post(files::create_link),
+        )
+        .route("/v1.0/teams/{id}", get(teams::get_team))
+        .route(
+            "/v1.0/teams/{id}/members",
+            get(teams::list_members).post(teams::add_member),
+        )
+        .route(
+            "/v1.0/teams/{id}/members/{membership}",
+            delete(teams::remove_member),
         )
         .route("/v1.0/auditLogs/signIns", get(logs::sign_ins))
         .route("/v1.0/subscribedSkus", get(licenses::subscribed_skus))

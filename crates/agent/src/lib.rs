@@ -14,6 +14,7 @@ mod conversation;
 mod error;
 mod gateway;
 mod observation;
+pub mod playbooks;
 pub mod reasoner;
 mod reconcile;
 mod runtime;

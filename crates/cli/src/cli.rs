@@ -29,6 +29,8 @@ pub enum Command {
     Actions(ActionsArgs),
     /// Ask Steward to fix something, as a given person.
     Ask(AskArgs),
+    /// Run a playbook (onboarding, offboarding), every step through policy, approval and audit.
+    Playbook(PlaybookArgs),
     /// Inspect the audit trail.
     Audit(AuditArgs),
     /// Validate and explain policies.
@@ -119,6 +121,75 @@ pub struct AskArgs {
     /// The request, in plain words.
     #[arg(required = true, num_args = 1..)]
     pub message: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct PlaybookArgs {
+    #[command(subcommand)]
+    pub command: PlaybookCommand,
+}
+
+/// Who runs a playbook and where.
+#[derive(Debug, Args)]
+pub struct PlaybookRunner {
+    /// Who runs it (their sign-in name).
+    #[arg(long = "as", value_name = "UPN")]
+    pub requester: String,
+    /// Print one JSON document instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// Run against a simulated tenant from this seed, in-process, instead of a running Steward.
+    #[arg(long)]
+    pub seed: Option<PathBuf>,
+    /// Address of a running Steward (default: the one `steward demo` recorded in the data dir).
+    #[arg(long)]
+    pub server: Option<String>,
+    /// Data directory (used to find a running Steward, or for an in-process run).
+    #[arg(long, default_value = "steward-data", env = "STEWARD_DATA_DIR")]
+    pub data_dir: PathBuf,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PlaybookCommand {
+    /// A new starter: account (temporary password, manager), groups, licences.
+    Onboard {
+        #[command(flatten)]
+        runner: PlaybookRunner,
+        /// Their name, e.g. "Priya Raman".
+        #[arg(long)]
+        name: String,
+        /// Their sign-in name, in one of the organisation's domains.
+        #[arg(long)]
+        upn: String,
+        #[arg(long)]
+        department: Option<String>,
+        #[arg(long)]
+        job_title: Option<String>,
+        /// Usage location (ISO country code), needed for licences.
+        #[arg(long)]
+        usage_location: Option<String>,
+        /// Their manager's sign-in name.
+        #[arg(long)]
+        manager: Option<String>,
+        /// A group or team to join (id or exact name); repeat for more.
+        #[arg(long = "group")]
+        groups: Vec<String>,
+        /// A licence (skuId or part number, e.g. ENTERPRISEPACK); repeat for more.
+        #[arg(long = "license")]
+        licences: Vec<String>,
+    },
+    /// A leaver: disable, sign out, remove sign-in methods and licences, auto-reply, OneDrive to
+    /// the manager, leave every group.
+    Offboard {
+        #[command(flatten)]
+        runner: PlaybookRunner,
+        /// The leaver's sign-in name.
+        #[arg(long)]
+        user: String,
+        /// The automatic reply their mailbox sends (default: a neutral note that they left).
+        #[arg(long)]
+        auto_reply: Option<String>,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -14,6 +14,7 @@ mod config;
 mod connect;
 mod database;
 pub mod demo;
+mod playbook_cmd;
 mod policy_cmd;
 pub mod render;
 mod serve;
@@ -28,6 +29,7 @@ pub async fn run(args: cli::Cli) -> anyhow::Result<std::process::ExitCode> {
         Command::Connect(a) => connect::run(a).await,
         Command::Actions(a) => actions_cmd::run(a),
         Command::Ask(a) => ask::run(a).await,
+        Command::Playbook(a) => playbook_cmd::run(a).await,
         Command::Audit(a) => audit_cmd::run(a).await,
         Command::Policy(a) => policy_cmd::run(a).await,
         Command::Approvals(a) => approvals_cmd::run(a).await,

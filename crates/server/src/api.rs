@@ -28,11 +28,16 @@ pub fn app(state: AppState) -> Router {
         .route("/api/v1/standing/{id}/revoke", post(revoke_standing))
         .route("/api/v1/demo/people", get(demo_people))
         .route("/api/v1/work/{id}", get(crate::work::work_status))
+        .route("/api/v1/playbooks/onboard", post(crate::playbooks::onboard))
+        .route(
+            "/api/v1/playbooks/offboard",
+            post(crate::playbooks::offboard),
+        )
         .layer(tower_http::limit::RequestBodyLimitLayer::new(64 * 1024))
         .with_state(state)
 }
 
-fn body<T>(payload: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
+pub(crate) fn body<T>(payload: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
     payload
         .map(|Json(v)| v)
         .map_err(|e| ApiError::bad_request(format!("invalid request body: {}", e.body_text())))

@@ -848,7 +848,7 @@ fn policy_test_tables_pass_and_a_mismatch_fails() -> anyhow::Result<()> {
         "{text}{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(text.contains("37 cases, 0 failed"), "{text}");
+    assert!(text.contains("38 cases, 0 failed"), "{text}");
 
     let dir = tempfile::tempdir()?;
     let table = dir.path().join("t.toml");
@@ -884,7 +884,7 @@ fn policy_test_tables_pass_and_a_mismatch_fails() -> anyhow::Result<()> {
         .args(["policy", "validate", "../policy/policies/default-tenant"])
         .output()?;
     assert!(
-        out.status.success() && String::from_utf8_lossy(&out.stdout).contains("42 policies"),
+        out.status.success() && String::from_utf8_lossy(&out.stdout).contains("43 policies"),
         "{}",
         String::from_utf8_lossy(&out.stdout)
     );
@@ -922,6 +922,70 @@ fn actions_list_prints_the_whole_catalogue_with_what_each_action_needs() -> anyh
         text.contains("entra.user.reset_password")
             && text.contains("UserAuthenticationMethod.ReadWrite.All"),
         "{text}"
+    );
+    Ok(())
+}
+
+#[test]
+fn a_playbook_from_the_command_line_reports_each_step_and_fails_when_one_is_not_done()
+-> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let data = dir.path().to_str().context("path")?;
+    let out = steward()
+        .args([
+            "playbook",
+            "offboard",
+            "--data-dir",
+            data,
+            "--seed",
+            "../sim/seeds/demo.json",
+            "--json",
+            "--as",
+            "nestor@larkspur.example",
+            "--user",
+            "tom@larkspur.example",
+        ])
+        .output()?;
+    // The demo's Nestor holds no Exchange or SharePoint role: those steps fail, so the command
+    // says the leaver is not fully offboarded.
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout)?;
+    assert_eq!(report["playbook"], "offboarding");
+    assert_eq!(report["steps"][0]["action"], "entra.user.disable");
+    assert_eq!(report["steps"][0]["status"], "done");
+    assert!(
+        report["steps"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|s| s["action"] == "exchange.auto_reply.set" && s["status"] == "failed")
+    );
+
+    let unknown = steward()
+        .args([
+            "playbook",
+            "offboard",
+            "--data-dir",
+            data,
+            "--seed",
+            "../sim/seeds/demo.json",
+            "--as",
+            "nestor@larkspur.example",
+            "--user",
+            "nobody@larkspur.example",
+        ])
+        .output()?;
+    assert!(!unknown.status.success());
+    assert!(
+        String::from_utf8_lossy(&unknown.stderr)
+            .contains("cannot offboard `nobody@larkspur.example`"),
+        "{}",
+        String::from_utf8_lossy(&unknown.stderr)
     );
     Ok(())
 }

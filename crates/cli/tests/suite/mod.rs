@@ -14,6 +14,7 @@ mod licences;
 mod lifecycle;
 mod mailbox;
 mod methods;
+mod playbooks;
 mod policies;
 mod postgres;
 mod replicas;

@@ -53,14 +53,19 @@ impl Harness {
     /// The demo tenant with `who` also holding directory role `role` (Nestor, whose grant Steward
     /// acts with, needs a security or authentication role for some actions).
     pub async fn with_role(who: &str, role: &str) -> anyhow::Result<Self> {
+        Self::with_roles(who, &[role]).await
+    }
+
+    /// The demo tenant with `who` also holding each of `roles`.
+    pub async fn with_roles(who: &str, roles: &[&str]) -> anyhow::Result<Self> {
         let mut seed = steward_sim::demo_seed()?;
         for user in seed["users"].as_array_mut().into_iter().flatten() {
             if user["userPrincipalName"] == upn(who).as_str()
-                && let Some(roles) = user
+                && let Some(held) = user
                     .pointer_mut("/x-steward-sim/directoryRoles")
                     .and_then(Value::as_array_mut)
             {
-                roles.push(Value::String(role.to_owned()));
+                held.extend(roles.iter().map(|r| Value::String((*r).to_owned())));
             }
         }
         Self::with_seed(seed, &upn("grace"), "Demo-Grace-2026!").await

@@ -12,7 +12,7 @@ use super::actions::{
 use super::{GraphClient, PASSWORD_METHOD_ID};
 use crate::{ActionResult, Connector, ConnectorError, Reconciliation, Verification};
 
-const USER_FIELDS: &str = "id,displayName,userPrincipalName,mail,department,jobTitle,accountEnabled,lastPasswordChangeDateTime,signInSessionsValidFromDateTime";
+const USER_FIELDS: &str = "id,displayName,userPrincipalName,mail,department,jobTitle,accountEnabled,lastPasswordChangeDateTime,signInSessionsValidFromDateTime,assignedLicenses";
 const GROUP_FIELDS: &str =
     "id,displayName,mail,mailNickname,description,isAssignableToRole,securityEnabled,groupTypes";
 
@@ -99,9 +99,14 @@ impl MsGraphConnector {
             return format!("(acting with {owner}'s delegated grant)");
         }
         if needed.iter().any(has) {
+            let held: Vec<&str> = needed
+                .iter()
+                .filter(|p| has(p))
+                .map(String::as_str)
+                .collect();
             format!(
                 "{owner}'s grant includes {}, so {owner}'s directory role does not allow `{}` on this object",
-                needed.iter().find(|p| has(p)).map_or("", String::as_str),
+                held.join(" and "),
                 call.action
             )
         } else {
@@ -404,8 +409,9 @@ impl MsGraphConnector {
                 self.set_enabled(&p.user, false, key).await
             }
             "entra.group.add_member" | "entra.group.remove_member" => {
-                let p: MembershipParams = parse(name, &call.params)?;
+                let mut p: MembershipParams = parse(name, &call.params)?;
                 let adding = name == "entra.group.add_member";
+                p.group = self.resolve_group_id(&p.group).await?;
                 let (user, _) = self.get_user(&p.user).await?;
                 let user_id = text(&user, "id");
                 let members = self.group_member_ids(&p.group).await?;
@@ -653,7 +659,8 @@ impl Connector for MsGraphConnector {
                 )]
             }
             "entra.group.add_member" | "entra.group.remove_member" => {
-                let p: MembershipParams = parse(name, &call.params)?;
+                let mut p: MembershipParams = parse(name, &call.params)?;
+                p.group = self.resolve_group_id(&p.group).await?;
                 let (user, _) = self.get_user(&p.user).await?;
                 let is_member = self
                     .group_member_ids(&p.group)
@@ -777,8 +784,9 @@ impl Connector for MsGraphConnector {
                 })
             }
             "entra.group.add_member" | "entra.group.remove_member" => {
-                let p: MembershipParams = parse(name, &call.params)?;
+                let mut p: MembershipParams = parse(name, &call.params)?;
                 let want = name == "entra.group.add_member";
+                p.group = self.resolve_group_id(&p.group).await?;
                 let (user, _) = self.get_user(&p.user).await?;
                 let is_member = self
                     .group_member_ids(&p.group)

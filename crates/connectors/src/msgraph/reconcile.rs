@@ -72,8 +72,9 @@ impl MsGraphConnector {
                 }
             }
             "entra.group.add_member" | "entra.group.remove_member" => {
-                let p: MembershipParams = parse(name, &call.params)?;
+                let mut p: MembershipParams = parse(name, &call.params)?;
                 let want = name == "entra.group.add_member";
+                p.group = self.resolve_group_id(&p.group).await?;
                 let (user, _) = self.get_user(&p.user).await?;
                 let id = user.get("id").and_then(Value::as_str).unwrap_or_default();
                 let is_member = self

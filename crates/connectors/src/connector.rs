@@ -90,6 +90,14 @@ pub trait Connector: Send + Sync {
         result: &ActionResult,
     ) -> Result<Verification, ConnectorError>;
 
+    /// Whether a change whose answer was lost but which took effect must still be sent again:
+    /// true for actions whose answer carries something only that answer has (a temporary
+    /// password, a Temporary Access Pass), where a second call replaces the lost secret.
+    fn resend_after_lost_answer(&self, action: &str) -> bool {
+        let _ = action;
+        false
+    }
+
     /// Reads whether `call`, started at `started` by a process that died before it heard the
     /// answer, took effect. Never repeats the call. By default nothing can be told.
     async fn reconcile(

@@ -10,4 +10,4 @@ mod error;
 pub mod msgraph;
 
 pub use connector::{ActionResult, Connector, Reconciliation, Verification};
-pub use error::ConnectorError;
+pub use error::{ConnectorError, TransportError};

@@ -35,7 +35,9 @@ pub fn app(state: Arc<SimState>) -> Router {
         )
         .route(
             "/_sim/faults",
-            post(crate::faults::add_fault).get(crate::faults::fault_stats),
+            post(crate::faults::add_fault)
+                .get(crate::faults::fault_stats)
+                .delete(crate::faults::clear_faults),
         )
         .route("/_sim/requests", get(crate::faults::request_log))
         .route("/_sim/health", get(|| async { "ok" }))
@@ -52,9 +54,11 @@ async fn graph_envelope(
     let method = request.method().to_string();
     let path = request.uri().path().to_owned();
     let injected = state.faults.lock().await.take(&method, &path);
-    let (mut delay_before, mut delay_after) = (None, None);
+    let (mut delay_before, mut delay_after, mut drop_after) = (None, None, false);
     match injected {
         Some(Injected::Error(error)) => return error.into_response(),
+        Some(Injected::Drop { after: false }) => return crate::faults::dropped_response(),
+        Some(Injected::Drop { after: true }) => drop_after = true,
         Some(Injected::Delay { by, after: false }) => delay_before = Some(by),
         Some(Injected::Delay { by, after: true }) => delay_after = Some(by),
         None => {}
@@ -89,6 +93,9 @@ async fn graph_envelope(
     }
     if let Some(by) = delay_after {
         tokio::time::sleep(by).await;
+    }
+    if drop_after {
+        return crate::faults::dropped_response();
     }
     let is_json = response
         .headers()

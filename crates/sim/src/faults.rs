@@ -1,6 +1,7 @@
 //! Faults injected by tests through `POST /_sim/faults`: the simulator answers the next N
-//! matching requests with a throttling error, the way Graph does under load, or holds them
-//! (`delayMs`) before or after doing what they ask, so a test can stop Steward mid-call.
+//! matching requests (or, with `rate`, that share of them) with a throttling or unavailable
+//! error the way Graph does under load, holds them (`delayMs`) before or after doing what they
+//! ask, or drops the connection (`drop`, `dropAfter`: the change made and its answer lost).
 
 use axum::Json;
 use axum::extract::State;
@@ -29,6 +30,16 @@ pub(crate) struct Fault {
     pub delay_ms: Option<u64>,
     #[serde(default)]
     pub delay_after: bool,
+    /// Drop the connection instead of answering: before the request is handled, or (with
+    /// `dropAfter`) after it was, so the change is made and its answer lost.
+    #[serde(default)]
+    pub drop: bool,
+    #[serde(default)]
+    pub drop_after: bool,
+    /// The chance (0–1) that a matching request gets this fault; without it, every matching
+    /// request does until `count` is spent.
+    #[serde(default)]
+    pub rate: Option<f64>,
 }
 
 /// What the simulator does with a request a fault matched.
@@ -40,6 +51,8 @@ pub(crate) enum Injected {
         by: std::time::Duration,
         after: bool,
     },
+    /// Break the connection without a complete answer, before (or after) handling it.
+    Drop { after: bool },
 }
 
 fn one() -> u64 {
@@ -62,10 +75,16 @@ impl Faults {
                 && f.method
                     .as_deref()
                     .is_none_or(|m| m.eq_ignore_ascii_case(method))
+                && f.rate.is_none_or(|r| rand::random::<f64>() < r)
         })?;
         let fault = self.pending.get_mut(index)?;
         fault.count -= 1;
         self.served += 1;
+        if fault.drop {
+            return Some(Injected::Drop {
+                after: fault.drop_after,
+            });
+        }
         if let Some(ms) = fault.delay_ms {
             return Some(Injected::Delay {
                 by: std::time::Duration::from_millis(ms),
@@ -95,6 +114,12 @@ pub(crate) async fn add_fault(
     StatusCode::NO_CONTENT
 }
 
+/// `DELETE /_sim/faults`: the pending faults are dropped (what was served stays counted).
+pub(crate) async fn clear_faults(State(state): State<Arc<SimState>>) -> StatusCode {
+    state.faults.lock().await.pending.clear();
+    StatusCode::NO_CONTENT
+}
+
 pub(crate) async fn fault_stats(State(state): State<Arc<SimState>>) -> Json<serde_json::Value> {
     let served = state.faults.lock().await.served;
     Json(serde_json::json!({"served": served}))
@@ -118,4 +143,20 @@ pub struct LoggedRequest {
 pub(crate) async fn request_log(State(state): State<Arc<SimState>>) -> Json<serde_json::Value> {
     let log = state.requests.lock().await.clone();
     Json(serde_json::json!({"value": log}))
+}
+
+/// A response whose body breaks off: the caller sees the connection end mid-answer, as when a
+/// proxy or the network drops it.
+pub(crate) fn dropped_response() -> axum::response::Response {
+    let broken = futures_util::stream::once(async {
+        Err::<axum::body::Bytes, std::io::Error>(std::io::Error::new(
+            std::io::ErrorKind::ConnectionReset,
+            "connection dropped by an injected fault",
+        ))
+    });
+    axum::response::Response::builder()
+        .status(StatusCode::OK)
+        .header("content-type", "application/json")
+        .body(axum::body::Body::from_stream(broken))
+        .unwrap_or_default()
 }

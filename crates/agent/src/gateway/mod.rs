@@ -12,7 +12,7 @@ use std::sync::{Arc, RwLock};
 use chrono::{Timelike, Utc};
 use serde_json::{Value, json};
 use steward_audit::{AuditEntry, RecordKind, redact};
-use steward_connectors::{Connector, ConnectorError, Verification};
+use steward_connectors::{Connector, ConnectorError, Reconciliation, Verification};
 use steward_domain::{
     ActionCall, ActionSpec, ApprovalId, Decision, Outcome, Principal, Target, TargetKind,
 };
@@ -614,6 +614,58 @@ impl Gateway {
         self.execute(audit, &spec, targets, decision, key).await
     }
 
+    /// Step 7, with a lost answer settled. A change whose connection broke mid-call may or may
+    /// not have been made, so the target is read before anything else: found in effect, the
+    /// change counts as made (unless its answer carried a secret, which only a second call can
+    /// replace); found not in effect, it is sent once more under the same key; unreadable, the
+    /// call fails as in doubt for a human, never sent blind a second time.
+    async fn call_connector(
+        &self,
+        call: &ActionCall,
+        key: &str,
+        mutating: bool,
+    ) -> Result<steward_connectors::ActionResult, ConnectorError> {
+        let started = Utc::now();
+        let (lost, platform) = match self.connector.execute(call, key).await {
+            Err(e @ ConnectorError::Transport { platform, .. }) if mutating => (e, platform),
+            other => return other,
+        };
+        tracing::warn!(action = %call.action, error = %lost, "a change's answer was lost; reading the target to settle it");
+        let found = self.connector.reconcile(call, started).await;
+        match found {
+            Ok(Reconciliation::Applied(detail))
+                if !self
+                    .connector
+                    .resend_after_lost_answer(call.action.as_str()) =>
+            {
+                Ok(steward_connectors::ActionResult {
+                    summary: format!(
+                        "the answer was lost on the way back, but the target shows the change in effect ({detail})"
+                    ),
+                    output: json!({"settledByReading": true}),
+                    before: None,
+                    after: None,
+                    platform_request_id: None,
+                })
+            }
+            Ok(Reconciliation::Applied(_) | Reconciliation::NotApplied(_)) => {
+                self.connector.execute(call, key).await
+            }
+            Ok(Reconciliation::Unknown(detail)) => Err(ConnectorError::Transport {
+                platform,
+                source: steward_connectors::TransportError(format!(
+                    "{lost}; whether the change was made cannot be read back ({detail}): in doubt, a human must check before it is tried again"
+                )),
+            }),
+            Err(e) => Err(ConnectorError::Transport {
+                platform,
+                source: steward_connectors::TransportError(format!(
+                    "{lost}; reading the target to settle it failed too ({e}): in doubt, a human must check before it is tried again"
+                )),
+            }),
+        }
+    }
+
     /// Steps 6–8: intent, call, outcome and read-back.
     async fn execute(
         &self,
@@ -655,7 +707,7 @@ impl Gateway {
             }
         }
         // Step 7.
-        let result = match self.connector.execute(call, key).await {
+        let result = match self.call_connector(call, key, spec.mutating).await {
             Ok(r) => r,
             Err(e) => {
                 if spec.mutating {

@@ -87,6 +87,22 @@ impl Harness {
         Self::start(dir, store, seed, reader, reader_password).await
     }
 
+    /// The demo tenant with Steward retrying Graph as `retry` says (a test of faults may need
+    /// more patience than the default test policy).
+    pub async fn with_retry(retry: RetryPolicy) -> anyhow::Result<Self> {
+        let dir = tempfile::tempdir()?;
+        let store = Store::open(&dir.path().join("steward.db")).await?;
+        Self::start_with(
+            dir,
+            store,
+            steward_sim::demo_seed()?,
+            &upn("grace"),
+            "Demo-Grace-2026!",
+            retry,
+        )
+        .await
+    }
+
     async fn start(
         dir: tempfile::TempDir,
         store: Store,
@@ -99,6 +115,17 @@ impl Harness {
             max_wait: Duration::from_secs(2),
             default_wait: Duration::from_millis(200),
         };
+        Self::start_with(dir, store, seed, reader, reader_password, retry).await
+    }
+
+    async fn start_with(
+        dir: tempfile::TempDir,
+        store: Store,
+        seed: Value,
+        reader: &str,
+        reader_password: &str,
+        retry: RetryPolicy,
+    ) -> anyhow::Result<Self> {
         let tenant = start_tenant(seed, &store, dir.path(), retry).await?;
         let http = reqwest::Client::new();
         let reader_token =
@@ -332,6 +359,21 @@ impl Harness {
         anyhow::ensure!(
             r.status().is_success(),
             "fault not accepted: {}",
+            r.status()
+        );
+        Ok(())
+    }
+
+    /// Drops every pending fault (so the test can read the end state undisturbed).
+    pub async fn clear_faults(&self) -> anyhow::Result<()> {
+        let r = self
+            .http
+            .delete(format!("{}/_sim/faults", self.tenant.sim.base_url))
+            .send()
+            .await?;
+        anyhow::ensure!(
+            r.status().is_success(),
+            "faults not cleared: {}",
             r.status()
         );
         Ok(())

@@ -141,7 +141,17 @@ impl GraphClient {
             if let Some(body) = body {
                 request = request.json(body);
             }
-            let response = request.send().await.map_err(|e| transport(e.to_string()))?;
+            // A read is safe to send again when the connection broke; a change is not (it may
+            // have been made): its caller settles it by reading the target.
+            let retry_read = method == Method::GET && attempt < self.retry.max_attempts;
+            let response = match request.send().await {
+                Ok(r) => r,
+                Err(e) if retry_read => {
+                    self.wait_before_retry(attempt, &url, &e.to_string()).await;
+                    continue;
+                }
+                Err(e) => return Err(transport(e.to_string())),
+            };
             let status = response.status();
             let headers = response.headers().clone();
             let header = |name: &str| {
@@ -172,10 +182,14 @@ impl GraphClient {
                 tokio::time::sleep(wait).await;
                 continue;
             }
-            let text = response
-                .text()
-                .await
-                .map_err(|e| transport(e.to_string()))?;
+            let text = match response.text().await {
+                Ok(t) => t,
+                Err(e) if retry_read => {
+                    self.wait_before_retry(attempt, &url, &e.to_string()).await;
+                    continue;
+                }
+                Err(e) => return Err(transport(format!("the answer broke off: {e}"))),
+            };
             if status == StatusCode::UNAUTHORIZED && !refreshed {
                 refreshed = true;
                 self.tokens.access_token(true).await?;
@@ -198,6 +212,18 @@ impl GraphClient {
                 request_id,
             });
         }
+    }
+
+    /// Backs off before sending a read again after a broken connection: the default wait,
+    /// doubled each attempt, never more than the longest wait allowed.
+    async fn wait_before_retry(&self, attempt: u32, url: &url::Url, error: &str) {
+        let wait = self
+            .retry
+            .default_wait
+            .saturating_mul(1 << attempt.min(6))
+            .min(self.retry.max_wait);
+        tracing::warn!(attempt, wait_ms = wait.as_millis() as u64, url = %url.path(), error, "graph connection broke; reading again");
+        tokio::time::sleep(wait).await;
     }
 
     /// GETs a collection and follows `@odata.nextLink` until done or `limit` items are read.

@@ -693,6 +693,13 @@ impl Connector for MsGraphConnector {
         })
     }
 
+    fn resend_after_lost_answer(&self, action: &str) -> bool {
+        matches!(
+            action,
+            "entra.user.reset_password" | "entra.user.create_tap"
+        )
+    }
+
     async fn reconcile(
         &self,
         call: &ActionCall,

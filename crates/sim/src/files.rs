@@ -169,7 +169,7 @@ pub(crate) fn one_drive(
         &raw,
         DriveOwner::User(user_id.to_owned()),
         web_url,
-        vec![user_permission(user_id, display_name, upn, &["owner"])],
+        vec![user_permission(user_id, display_name, &["owner"])],
         &format!("user `{upn}`"),
     )
 }
@@ -190,9 +190,10 @@ impl Site {
     }
 }
 
-/// A permission granting `roles` to a person (Graph's `grantedToV2.user`).
-pub(crate) fn user_permission(id: &str, name: &str, email: &str, roles: &[&str]) -> Value {
-    let user = json!({"id": id, "displayName": name, "email": email});
+/// A permission granting `roles` to a person (Graph's `grantedToV2.user`: an identity, id and
+/// display name).
+pub(crate) fn user_permission(id: &str, name: &str, roles: &[&str]) -> Value {
+    let user = json!({"id": id, "displayName": name});
     json!({
         "id": format!("aTowIy5mfG1lbWJlcnNoaXB8{}", id.replace('-', "")),
         "roles": roles,

@@ -43,11 +43,12 @@ async fn root_access(h: &Harness, owner: &str, who: &str) -> anyhow::Result<Opti
             drive["id"].as_str().unwrap_or_default()
         ))
         .await?;
+    let id = h.user(who).await?["id"].clone();
     Ok(permissions["value"]
         .as_array()
         .into_iter()
         .flatten()
-        .find(|p| p.pointer("/grantedToV2/user/email") == Some(&json!(upn(who))))
+        .find(|p| p.pointer("/grantedToV2/user/id") == Some(&id))
         .map(|p| p["roles"].clone()))
 }
 

@@ -365,7 +365,7 @@ fn describe(p: &Value) -> String {
         );
     }
     let who = p
-        .pointer("/grantedToV2/user/email")
+        .pointer("/invitation/email")
         .or(p.pointer("/grantedToV2/user/displayName"))
         .or(p.pointer("/grantedToV2/siteGroup/displayName"))
         .or(p.pointer("/grantedToV2/group/displayName"))
@@ -379,19 +379,20 @@ fn is_anonymous_link(p: &Value) -> bool {
         && p.get("inheritedFrom").is_none()
 }
 
-/// The item's own permission granted to `who` (an address, matched case-insensitively, or a
-/// directory id).
+/// Whether a permission is granted to `who`: by directory id for someone in the directory, or
+/// by the invited address for someone outside it (Graph's identity carries no e-mail address).
+fn is_for(p: &Value, who: &str, id: Option<&str>) -> bool {
+    (id.is_some() && p.pointer("/grantedToV2/user/id").and_then(Value::as_str) == id)
+        || p.pointer("/invitation/email")
+            .and_then(Value::as_str)
+            .is_some_and(|e| e.eq_ignore_ascii_case(who.trim()))
+}
+
+/// The item's own permission granted to `who`.
 fn granted_to<'a>(permissions: &'a [Value], who: &str, id: Option<&str>) -> Option<&'a Value> {
-    permissions.iter().find(|p| {
-        p.get("inheritedFrom").is_none()
-            && p.get("link").is_none()
-            && (p
-                .pointer("/grantedToV2/user/email")
-                .and_then(Value::as_str)
-                .is_some_and(|e| e.eq_ignore_ascii_case(who))
-                || (id.is_some()
-                    && p.pointer("/grantedToV2/user/id").and_then(Value::as_str) == id))
-    })
+    permissions
+        .iter()
+        .find(|p| p.get("inheritedFrom").is_none() && p.get("link").is_none() && is_for(p, who, id))
 }
 
 /// Where a call's item is: a person's OneDrive or a site's library, and the item (none: the
@@ -587,12 +588,9 @@ impl MsGraphConnector {
         let (permissions, _) = self.item_permissions(at).await?;
         let id = self.directory_id(with).await;
         let Some(found) = granted_to(&permissions, with, id.as_deref()) else {
-            let inherited = permissions.iter().any(|p| {
-                p.get("inheritedFrom").is_some()
-                    && p.pointer("/grantedToV2/user/email")
-                        .and_then(Value::as_str)
-                        .is_some_and(|e| e.eq_ignore_ascii_case(with))
-            });
+            let inherited = permissions
+                .iter()
+                .any(|p| p.get("inheritedFrom").is_some() && is_for(p, with, id.as_deref()));
             return Ok(ActionResult {
                 summary: if inherited {
                     format!(

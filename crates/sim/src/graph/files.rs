@@ -59,14 +59,8 @@ fn drive_owner_view(tenant: &Tenant, drive: &Drive) -> Value {
             let name = tenant.user(id).map(|u| u.display_name().to_owned());
             json!({"user": {"id": id, "displayName": name}})
         }
-        DriveOwner::Site(id) => {
-            let name = tenant
-                .sites
-                .iter()
-                .find(|s| s.id() == id)
-                .and_then(|s| s.props.get("displayName").cloned());
-            json!({"group": {"id": id, "displayName": name}})
-        }
+        // A site's library belongs to the site itself, which Graph shows as the system account.
+        DriveOwner::Site(_) => json!({"user": {"displayName": "System Account"}}),
     }
 }
 
@@ -280,19 +274,11 @@ pub(crate) async fn invite(
             .or(r["alias"].as_str())
             .ok_or_else(|| invalid("A recipient needs an email, objectId or alias."))?;
         let permission = match tenant.user(key) {
-            Some(u) => user_permission(
-                u.id(),
-                u.display_name(),
-                u.props
-                    .get("mail")
-                    .and_then(Value::as_str)
-                    .unwrap_or(u.upn()),
-                &[role.as_str()],
-            ),
+            Some(u) => user_permission(u.id(), u.display_name(), &[role.as_str()]),
             None if key.contains('@') => json!({
                 "id": format!("aTowIy5mfG1lbWJlcnNoaXB8ZXh0{}", key.bytes().map(|b| format!("{b:02x}")).collect::<String>()),
                 "roles": [role],
-                "grantedToV2": {"user": {"displayName": key, "email": key}},
+                "grantedToV2": {"user": {"displayName": key}},
                 "invitation": {"email": key, "signInRequired": true},
             }),
             None => {

@@ -1,6 +1,7 @@
 //! Microsoft Graph v1.0 routes served by the simulator.
 
 mod audit;
+mod batch;
 mod devices;
 mod files;
 mod groups;
@@ -32,6 +33,7 @@ pub(crate) type Query = axum::extract::Query<BTreeMap<String, String>>;
 pub(crate) fn routes() -> Router<Arc<SimState>> {
     Router::new()
         .route("/v1.0/me", get(users::me))
+        .route("/v1.0/$batch", post(batch::batch))
         .route("/v1.0/users", get(users::list).post(lifecycle::create))
         .route("/v1.0/users/{id}", get(users::get_one).patch(users::update))
         .route("/v1.0/users/{id}/memberOf", get(users::member_of))

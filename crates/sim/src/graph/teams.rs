@@ -85,7 +85,9 @@ pub(crate) async fn get_team(
         "internalId": format!("19:{}@thread.tacv2", group.id().replace('-', "")),
         "classification": null,
         "specialization": "none",
-        "visibility": prop("visibility"),
+        // A group's visibility is "Private" or "Public" (or unset); a team's is the enum's
+        // lower-case value.
+        "visibility": prop("visibility").as_str().map_or("private".to_owned(), str::to_lowercase),
         "webUrl": format!("https://teams.microsoft.com/l/team/19%3a{}%40thread.tacv2/conversations?groupId={}&tenantId={}", group.id().replace('-', ""), group.id(), tenant.tenant_id()),
         "isArchived": false,
         "tenantId": tenant.tenant_id(),

@@ -2,4 +2,5 @@ mod authorize;
 mod conformance;
 mod delegated;
 mod queries;
+mod routes;
 mod support;

@@ -138,6 +138,12 @@ impl TenantRuntime {
         Ok(hash)
     }
 
+    /// Connects the employee channel's own grant (`None` disconnects it): from the next call on,
+    /// self-service acts with it, and without one self-service is refused.
+    pub fn set_employee_connector(&self, connector: Option<Arc<dyn Connector>>) {
+        self.gateway.set_employee_connector(connector);
+    }
+
     /// The gateway (for policy explanations and the approval commands).
     pub fn gateway(&self) -> &Gateway {
         &self.gateway

@@ -89,6 +89,23 @@ pub struct ConnectArgs {
     /// How long to wait for the sign-in.
     #[arg(long, default_value_t = 300)]
     pub timeout_seconds: u64,
+    /// Which grant: the administrator's (`admin`), or the employee channel's (`employees`,
+    /// signed in as the configuration's `employee_owner`, with the self-service scopes only).
+    #[arg(long = "for", value_enum, default_value_t = GrantFor::Admin)]
+    pub grant: GrantFor,
+    /// Revoke the kept grant instead of connecting one: it stops working at once, for every
+    /// running Steward sharing the store.
+    #[arg(long)]
+    pub revoke: bool,
+}
+
+/// Whose grant `steward connect` handles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum GrantFor {
+    /// The administrator's grant (IT requests and approved changes).
+    Admin,
+    /// The employee channel's grant (self-service).
+    Employees,
 }
 
 #[derive(Debug, Args)]

@@ -105,6 +105,14 @@ pub struct GraphSection {
     /// credential `steward connect` kept in the store is used.
     #[serde(default)]
     pub refresh_token_env: Option<String>,
+    /// Whose delegated grant the employee channel (self-service) acts with, connected with
+    /// `steward connect --for employees`; without a grant, self-service is refused.
+    #[serde(default)]
+    pub employee_owner: Option<String>,
+    /// An environment variable holding the employee channel's refresh token (kept sealed in the
+    /// store at start); without it, the grant `steward connect --for employees` kept is used.
+    #[serde(default)]
+    pub employee_refresh_token_env: Option<String>,
 }
 
 fn default_graph() -> String {

@@ -20,7 +20,7 @@ use steward_connectors::msgraph;
 use steward_domain::TenantId;
 use tokio::sync::oneshot;
 
-use crate::cli::ConnectArgs;
+use crate::cli::{ConnectArgs, GrantFor};
 use crate::config::Config;
 use crate::wiring::{MSGRAPH_CREDENTIAL, http_client};
 
@@ -48,8 +48,32 @@ fn pkce() -> (String, String) {
     (verifier, challenge)
 }
 
-fn scope() -> String {
-    msgraph::SCOPES
+/// The credential id, the scopes asked for and the owner expected for one grant.
+fn grant_of(
+    grant: GrantFor,
+    tenant: &crate::config::TenantSection,
+) -> anyhow::Result<(&'static str, &'static [&'static str], String)> {
+    Ok(match grant {
+        GrantFor::Admin => (
+            MSGRAPH_CREDENTIAL,
+            msgraph::SCOPES,
+            tenant.graph.credential_owner.clone(),
+        ),
+        GrantFor::Employees => (
+            crate::grant::EMPLOYEE_CREDENTIAL,
+            msgraph::EMPLOYEE_SCOPES,
+            tenant.graph.employee_owner.clone().with_context(|| {
+                format!(
+                    "tenant `{}` names no `employee_owner` (whose grant the employee channel acts with)",
+                    tenant.id
+                )
+            })?,
+        ),
+    })
+}
+
+fn scope(scopes: &[&str]) -> String {
+    scopes
         .iter()
         .map(|s| format!("https://graph.microsoft.com/{s}"))
         .chain(["offline_access".to_owned()])
@@ -71,6 +95,10 @@ pub async fn run(args: ConnectArgs) -> anyhow::Result<ExitCode> {
             .first()
             .context("the configuration has no tenant")?,
     };
+    let (credential, scopes, expected_owner) = grant_of(args.grant, tenant)?;
+    if args.revoke {
+        return revoke(&config, tenant, credential).await;
+    }
     let authorize_url = tenant
         .graph
         .token_url
@@ -96,11 +124,11 @@ pub async fn run(args: ConnectArgs) -> anyhow::Result<ExitCode> {
         .append_pair("response_type", "code")
         .append_pair("redirect_uri", &redirect_uri)
         .append_pair("response_mode", "query")
-        .append_pair("scope", &scope())
+        .append_pair("scope", &scope(scopes))
         .append_pair("state", &state)
         .append_pair("code_challenge", &challenge)
         .append_pair("code_challenge_method", "S256")
-        .append_pair("login_hint", &tenant.graph.credential_owner);
+        .append_pair("login_hint", &expected_owner);
 
     // The one request we wait for: the browser's return.
     let (tx, rx) = oneshot::channel::<Callback>();
@@ -125,7 +153,7 @@ pub async fn run(args: ConnectArgs) -> anyhow::Result<ExitCode> {
     let server = tokio::spawn(async move { axum::serve(listener, app).await });
     println!(
         "Sign in as the administrator whose delegated permissions Steward will use for `{}` ({}).\nOpen this address in a browser:\n\n{url}\n\nWaiting for the sign-in (up to {} s)…",
-        tenant.id, tenant.graph.credential_owner, args.timeout_seconds
+        tenant.id, expected_owner, args.timeout_seconds
     );
     let back = tokio::time::timeout(Duration::from_secs(args.timeout_seconds), rx).await;
     server.abort();
@@ -157,7 +185,7 @@ pub async fn run(args: ConnectArgs) -> anyhow::Result<ExitCode> {
             ("code", code.as_str()),
             ("redirect_uri", redirect_uri.as_str()),
             ("code_verifier", verifier.as_str()),
-            ("scope", scope().as_str()),
+            ("scope", scope(scopes).as_str()),
         ])
         .send()
         .await
@@ -190,7 +218,7 @@ pub async fn run(args: ConnectArgs) -> anyhow::Result<ExitCode> {
         })
         .filter(|s| s != "offline_access")
         .collect();
-    let missing: Vec<&str> = msgraph::SCOPES
+    let missing: Vec<&str> = scopes
         .iter()
         .copied()
         .filter(|s| !granted.iter().any(|g| g.eq_ignore_ascii_case(s)))
@@ -213,11 +241,9 @@ pub async fn run(args: ConnectArgs) -> anyhow::Result<ExitCode> {
         .as_str()
         .context("GET /me did not say who signed in (nothing was saved)")?
         .to_owned();
-    if !owner.eq_ignore_ascii_case(&tenant.graph.credential_owner) {
+    if !owner.eq_ignore_ascii_case(&expected_owner) {
         anyhow::bail!(
-            "{owner} signed in, but the configuration names {} as the credential's owner; sign in as {} or change `credential_owner` (nothing was saved)",
-            tenant.graph.credential_owner,
-            tenant.graph.credential_owner
+            "{owner} signed in, but the configuration names {expected_owner} as the credential's owner; sign in as {expected_owner} or change the configuration (nothing was saved)"
         );
     }
 
@@ -229,13 +255,13 @@ pub async fn run(args: ConnectArgs) -> anyhow::Result<ExitCode> {
         .ensure_tenant(&TenantId::new(tenant.id.clone())?, &tenant.name)
         .await?;
     tenant_store
-        .put_credential(MSGRAPH_CREDENTIAL, &owner, &granted, refresh)
+        .put_credential(credential, &owner, &granted, refresh)
         .await?;
     let mut entry = AuditEntry::new(tenant.id.clone(), RecordKind::CredentialChange);
     entry.actor = Some(owner.clone());
     entry.actor_scopes = granted.clone();
     entry.outcome = Some("credentialConnected".into());
-    entry.detail = json!({"credential": MSGRAPH_CREDENTIAL, "flow": "authorization_code+pkce", "missingScopes": missing});
+    entry.detail = json!({"credential": credential, "flow": "authorization_code+pkce", "missingScopes": missing});
     tenant_store.append_audit(entry).await?;
     store.sign_pending_checkpoints().await?;
     println!(
@@ -249,5 +275,44 @@ pub async fn run(args: ConnectArgs) -> anyhow::Result<ExitCode> {
             missing.join(", ")
         );
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `--revoke`: forgets the kept grant (audited); every Steward sharing the store stops using it
+/// at its next call.
+async fn revoke(
+    config: &Config,
+    tenant: &crate::config::TenantSection,
+    credential: &str,
+) -> anyhow::Result<ExitCode> {
+    let database = std::env::var(crate::database::DATABASE_ENV)
+        .ok()
+        .or_else(|| config.database.clone());
+    let store = crate::database::open(database.as_deref(), &config.data_dir).await?;
+    let tenant_store = store
+        .ensure_tenant(&TenantId::new(tenant.id.clone())?, &tenant.name)
+        .await?;
+    let owner = tenant_store
+        .credential(credential)
+        .await
+        .ok()
+        .map(|c| c.owner);
+    if !tenant_store.delete_credential(credential).await? {
+        println!(
+            "Tenant `{}` has no `{credential}` grant kept; nothing to revoke.",
+            tenant.id
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut entry = AuditEntry::new(tenant.id.clone(), RecordKind::CredentialChange);
+    entry.actor = owner.clone();
+    entry.outcome = Some("credentialRevoked".into());
+    entry.detail = json!({"credential": credential});
+    tenant_store.append_audit(entry).await?;
+    store.sign_pending_checkpoints().await?;
+    println!(
+        "Revoked: the `{credential}` grant{} is gone; Steward stops acting with it at its next call.",
+        owner.map(|o| format!(" ({o}'s)")).unwrap_or_default()
+    );
     Ok(ExitCode::SUCCESS)
 }

@@ -168,8 +168,9 @@ async fn sign_in(
     client_id: &str,
     upn: &str,
     password: &str,
+    scopes: &[&str],
 ) -> anyhow::Result<String> {
-    let scope = msgraph::SCOPES
+    let scope = scopes
         .iter()
         .map(|s| format!("https://graph.microsoft.com/{s}"))
         .chain(["offline_access".to_owned()])
@@ -213,7 +214,7 @@ pub async fn sim_credential(
         .unwrap_or(DEFAULT_CLIENT_ID)
         .to_owned();
     let (admin, password) = credential_owner(seed)?;
-    let refresh_token = sign_in(token_url, &client_id, &admin, &password).await?;
+    let refresh_token = sign_in(token_url, &client_id, &admin, &password, msgraph::SCOPES).await?;
     Ok((client_id, admin, refresh_token))
 }
 
@@ -270,6 +271,7 @@ pub async fn start_tenant(
         kept_in_store: false,
     };
     let runtime = tenant_runtime(store, config, graph, Some(&policy_dir), retry).await?;
+    connect_employee_channel(&seed, &sim.token_url(), &runtime).await?;
     Ok(DemoTenant {
         sim,
         runtime,
@@ -277,6 +279,66 @@ pub async fn start_tenant(
         admin,
         policy_dir,
     })
+}
+
+/// The demo's employee channel: Steward's own service identity (`steward-svc…`) signs in with
+/// the self-service scopes, and its grant is kept in the store as an administrator would keep it
+/// with `steward connect --for employees`. A seed without one leaves the channel unconnected, so
+/// self-service is refused with a message saying so.
+async fn connect_employee_channel(
+    seed: &Value,
+    token_url: &str,
+    runtime: &steward_agent::TenantRuntime,
+) -> anyhow::Result<()> {
+    let Some((upn, refresh)) = sim_employee_credential(seed, token_url).await? else {
+        eprintln!(
+            "(the seed has no steward-svc identity: the employee channel has no grant, so self-service requests will be refused)"
+        );
+        return Ok(());
+    };
+    let scopes: Vec<String> = msgraph::EMPLOYEE_SCOPES
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
+    runtime
+        .store
+        .put_credential(crate::grant::EMPLOYEE_CREDENTIAL, &upn, &scopes, &refresh)
+        .await?;
+    Ok(())
+}
+
+/// Signs the seed's service identity (`steward-svc…`, with a demo password) in with the
+/// employee channel's scopes: its sign-in name and refresh token, or `None` without one.
+pub async fn sim_employee_credential(
+    seed: &Value,
+    token_url: &str,
+) -> anyhow::Result<Option<(String, String)>> {
+    let service = seed
+        .get("users")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .find(|u| {
+            text(u, "/userPrincipalName").starts_with("steward-svc")
+                && !text(u, "/x-steward-sim/password").is_empty()
+        });
+    let Some(service) = service else {
+        return Ok(None);
+    };
+    let client_id = seed
+        .pointer("/x-steward-sim/clientApplications/0/clientId")
+        .and_then(Value::as_str)
+        .unwrap_or(DEFAULT_CLIENT_ID);
+    let upn = text(service, "/userPrincipalName");
+    let refresh = sign_in(
+        token_url,
+        client_id,
+        upn,
+        text(service, "/x-steward-sim/password"),
+        msgraph::EMPLOYEE_SCOPES,
+    )
+    .await?;
+    Ok(Some((upn.to_owned(), refresh)))
 }
 
 /// Reads `--seed` or the built-in demo seed.

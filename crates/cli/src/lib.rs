@@ -14,6 +14,7 @@ mod config;
 mod connect;
 mod database;
 pub mod demo;
+pub mod grant;
 mod playbook_cmd;
 mod policy_cmd;
 pub mod render;

@@ -57,6 +57,41 @@ async fn delegated_refresh_token(
     Ok((kept.refresh_token.to_string(), true))
 }
 
+/// With `employee_refresh_token_env` set and present, the employee channel's grant is kept
+/// (sealed) in the store, where the employee channel reads it at each call.
+async fn keep_employee_grant_from_env(
+    store: &steward_store::Store,
+    t: &crate::config::TenantSection,
+) -> anyhow::Result<()> {
+    let Some(var) = &t.graph.employee_refresh_token_env else {
+        return Ok(());
+    };
+    let Ok(token) = std::env::var(var) else {
+        return Ok(());
+    };
+    let owner = t.graph.employee_owner.as_deref().with_context(|| {
+        format!(
+            "tenant `{}` sets `employee_refresh_token_env` but names no `employee_owner`",
+            t.id
+        )
+    })?;
+    let scopes: Vec<String> = steward_connectors::msgraph::EMPLOYEE_SCOPES
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
+    store
+        .ensure_tenant(&TenantId::new(t.id.clone())?, &t.name)
+        .await?
+        .put_credential(
+            crate::grant::EMPLOYEE_CREDENTIAL,
+            owner,
+            &scopes,
+            token.trim(),
+        )
+        .await?;
+    Ok(())
+}
+
 pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let config = Config::load(&args.config)?;
     let database = std::env::var(crate::database::DATABASE_ENV)
@@ -66,6 +101,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let mut tenants = std::collections::BTreeMap::new();
     for t in &config.tenants {
         let (refresh_token, kept_in_store) = delegated_refresh_token(&store, t).await?;
+        keep_employee_grant_from_env(&store, t).await?;
         let tenant_config = TenantConfig {
             id: TenantId::new(t.id.clone())?,
             name: t.name.clone(),

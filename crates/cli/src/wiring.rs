@@ -93,17 +93,19 @@ pub struct GraphSetup {
 /// The id under which a tenant's Graph credential is kept in the store.
 pub const MSGRAPH_CREDENTIAL: &str = "msgraph";
 
-/// A tenant's Graph refresh token kept in the store, sealed with the tenant's key.
-struct StoredToken {
-    store: steward_store::TenantStore,
-    owner: String,
+/// A tenant's Graph refresh token kept in the store, sealed with the tenant's key, under the
+/// credential id of its grant (the administrator's or the employee channel's).
+pub(crate) struct StoredToken {
+    pub store: steward_store::TenantStore,
+    pub owner: String,
+    pub credential: &'static str,
 }
 
 #[async_trait::async_trait]
 impl steward_connectors::msgraph::RefreshTokenStore for StoredToken {
     async fn load(&self) -> Option<String> {
         self.store
-            .credential(MSGRAPH_CREDENTIAL)
+            .credential(self.credential)
             .await
             .ok()
             .map(|c| c.refresh_token.to_string())
@@ -112,7 +114,7 @@ impl steward_connectors::msgraph::RefreshTokenStore for StoredToken {
     async fn save(&self, refresh_token: &str, scopes: &[String]) {
         if let Err(e) = self
             .store
-            .put_credential(MSGRAPH_CREDENTIAL, &self.owner, scopes, refresh_token)
+            .put_credential(self.credential, &self.owner, scopes, refresh_token)
             .await
         {
             tracing::error!(error = %e, "could not keep the rotated refresh token; the next start may need `steward connect` again");
@@ -144,8 +146,8 @@ pub async fn tenant_runtime(
     let owner = graph.credential.owner.clone();
     let mut tokens = TokenProvider::new(
         http.clone(),
-        graph.token_url,
-        graph.client_id,
+        graph.token_url.clone(),
+        graph.client_id.clone(),
         scopes,
         graph.credential,
     );
@@ -153,9 +155,17 @@ pub async fn tenant_runtime(
         tokens = tokens.keeping_tokens_in(Arc::new(StoredToken {
             store: tenant_store.clone(),
             owner,
+            credential: MSGRAPH_CREDENTIAL,
         }));
     }
     let tokens = Arc::new(tokens);
+    let endpoint = crate::grant::GraphEndpoint {
+        http: http.clone(),
+        base_url: graph.base_url.clone(),
+        token_url: graph.token_url.clone(),
+        client_id: graph.client_id.clone(),
+        retry,
+    };
     let connector: Arc<dyn Connector> = Arc::new(MsGraphConnector::new(GraphClient::new(
         http,
         graph.base_url,
@@ -163,9 +173,14 @@ pub async fn tenant_runtime(
         retry,
     )));
     let sources = policy_sources(policy_dir)?;
-    let runtime = TenantRuntime::start(config, tenant_store, sources, connector)
+    let runtime = TenantRuntime::start(config, tenant_store.clone(), sources, connector)
         .await
         .context("the policies do not load; Steward will not start with them")?;
+    // Self-service acts with the employee channel's own grant, read from the store at each call.
+    runtime.set_employee_connector(Some(Arc::new(crate::grant::StoredGrantConnector::new(
+        tenant_store,
+        endpoint,
+    ))));
     Ok(Arc::new(runtime))
 }
 

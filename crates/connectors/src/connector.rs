@@ -69,6 +69,13 @@ pub trait Connector: Send + Sync {
     /// Whose delegated credential this connector acts with, and its scopes.
     fn acting_as(&self) -> (String, Vec<String>);
 
+    /// Like [`acting_as`](Self::acting_as), checked against the credential's current state: a
+    /// connector whose grant can be revoked or replaced while Steward runs says here, before a
+    /// change is committed to, that it has none.
+    async fn acting_as_now(&self) -> Result<(String, Vec<String>), ConnectorError> {
+        Ok(self.acting_as())
+    }
+
     /// Looks a target up in the live directory (by id or sign-in name / display name).
     async fn resolve(&self, kind: TargetKind, key: &str) -> Result<Target, ConnectorError>;
 

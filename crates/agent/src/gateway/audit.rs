@@ -11,6 +11,8 @@ pub(super) struct CallAudit<'a> {
     gateway: &'a Gateway,
     ctx: &'a CallContext<'a>,
     call: &'a ActionCall,
+    /// Whose grant acts (and its scopes), once chosen; until then the administrator's.
+    actor: Option<(String, Vec<String>)>,
     pub ids: Vec<i64>,
 }
 
@@ -20,8 +22,14 @@ impl<'a> CallAudit<'a> {
             gateway,
             ctx,
             call,
+            actor: None,
             ids: Vec::new(),
         }
+    }
+
+    /// Records from now on name this grant as the actor.
+    pub fn act_as(&mut self, actor: (String, Vec<String>)) {
+        self.actor = Some(actor);
     }
 
     /// Who asks and why.
@@ -92,7 +100,10 @@ impl<'a> CallAudit<'a> {
         request_id: Option<String>,
     ) -> Result<(), String> {
         let mut entry = AuditEntry::new(self.gateway.tenant.clone(), kind);
-        let (actor, scopes) = self.gateway.connector.acting_as();
+        let (actor, scopes) = self
+            .actor
+            .clone()
+            .unwrap_or_else(|| self.gateway.connector.acting_as());
         entry.conversation = Some(self.ctx.conversation.to_string());
         entry.requester = Some(self.ctx.principal.upn.clone());
         entry.actor = Some(actor);

@@ -72,7 +72,8 @@ impl Gateway {
                         .turn
                         .map_or_else(|| uuid::Uuid::now_v7().to_string(), |t| t.next_key(call));
                     outcomes.push(Some(
-                        self.execute(audit, &spec, targets, decision, &key).await,
+                        self.execute(audit, &spec, targets, decision, &key, false)
+                            .await,
                     ));
                 }
                 Outcome::Ask => {

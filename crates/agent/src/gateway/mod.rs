@@ -35,6 +35,9 @@ pub struct Gateway {
     /// A candidate set decided beside the enforced one; differences are recorded, never enforced.
     shadow: RwLock<Option<Arc<PolicyEngine>>>,
     connector: Arc<dyn Connector>,
+    /// The employee channel's own grant: what self-service acts with (never the administrator's
+    /// grant). `None`: none connected, so self-service reads and changes are refused.
+    employee: RwLock<Option<Arc<dyn Connector>>>,
     catalog: HashMap<String, ActionSpec>,
     protected: HashSet<String>,
     utc_offset_minutes: i32,
@@ -73,6 +76,7 @@ impl Gateway {
             sources: RwLock::new(sources),
             shadow: RwLock::new(None),
             connector,
+            employee: RwLock::new(None),
             catalog,
             protected: config
                 .protected_identities
@@ -135,6 +139,36 @@ impl Gateway {
             .policy
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(engine);
+    }
+
+    /// Connects (or, with `None`, disconnects) the employee channel's own grant.
+    pub(crate) fn set_employee_connector(&self, connector: Option<Arc<dyn Connector>>) {
+        *self
+            .employee
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = connector;
+    }
+
+    /// Whose grant a call acts with. An IT admin's request, and anything a human approved (once
+    /// or through a standing approval), acts with the administrator's grant; every other
+    /// request — self-service — with the employee channel's own grant, or not at all.
+    fn acting_for(
+        &self,
+        ctx: &CallContext<'_>,
+        decision: &Decision,
+        approved: bool,
+    ) -> Result<Arc<dyn Connector>, String> {
+        if ctx.principal.it_admin || approved || self.policy().standing_link_of(decision).is_some()
+        {
+            return Ok(self.connector.clone());
+        }
+        self.employee
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+            .ok_or_else(|| {
+                "the employee channel has no grant of its own, so Steward cannot act on self-service requests: an administrator must connect one (`steward connect --for employees`); Steward never uses an administrator's grant instead".to_owned()
+            })
     }
 
     /// The connected system (for reconciling changes left in doubt).
@@ -320,10 +354,28 @@ impl Gateway {
         kind: CallKind,
     ) -> GatewayOutcome {
         let mut audit = CallAudit::new(self, ctx, call);
+        // Self-service is recorded from its first record as the employee channel's grant's.
+        if !ctx.principal.it_admin {
+            let employee = self
+                .employee
+                .read()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .clone();
+            let actor = match employee {
+                Some(c) => c.acting_as_now().await.ok(),
+                None => None,
+            };
+            audit.act_as(
+                actor.unwrap_or_else(|| ("the employee channel (no grant)".into(), Vec::new())),
+            );
+        }
         let (spec, targets) = match self.prepare(call).await {
             Ok(p) => p,
             Err(error) => return audit.invalid(error).await,
         };
+        // The set the decision is made with: a standing approval's last use rebuilds the set in
+        // force, and whether a human's standing approval decided must still be known after.
+        let deciding_set = self.policy();
         let decision = match self
             .decide_recorded(&mut audit, ctx, &spec, &targets, kind)
             .await
@@ -331,6 +383,7 @@ impl Gateway {
             Ok(d) => d,
             Err((decision, error)) => return audit.fail(Some(*decision), targets, error),
         };
+        let approved_standing = deciding_set.standing_link_of(&decision).is_some();
         match decision.outcome {
             Outcome::Deny => GatewayOutcome::Denied {
                 decision,
@@ -397,7 +450,8 @@ impl Gateway {
                 let key = ctx
                     .turn
                     .map_or_else(|| uuid::Uuid::now_v7().to_string(), |t| t.next_key(call));
-                self.execute(audit, &spec, targets, decision, &key).await
+                self.execute(audit, &spec, targets, decision, &key, approved_standing)
+                    .await
             }
         }
     }
@@ -611,7 +665,8 @@ impl Gateway {
                 audit_ids: audit.ids,
             };
         }
-        self.execute(audit, &spec, targets, decision, key).await
+        self.execute(audit, &spec, targets, decision, key, true)
+            .await
     }
 
     /// Step 7, with a lost answer settled. A change whose connection broke mid-call may or may
@@ -621,17 +676,18 @@ impl Gateway {
     /// call fails as in doubt for a human, never sent blind a second time.
     async fn call_connector(
         &self,
+        connector: &dyn Connector,
         call: &ActionCall,
         key: &str,
         mutating: bool,
     ) -> Result<steward_connectors::ActionResult, ConnectorError> {
         let started = Utc::now();
-        let (lost, platform) = match self.connector.execute(call, key).await {
+        let (lost, platform) = match connector.execute(call, key).await {
             Err(e @ ConnectorError::Transport { platform, .. }) if mutating => (e, platform),
             other => return other,
         };
         tracing::warn!(action = %call.action, error = %lost, "a change's answer was lost; reading the target to settle it");
-        let found = self.connector.reconcile(call, started).await;
+        let found = connector.reconcile(call, started).await;
         match found {
             Ok(Reconciliation::Applied(detail))
                 if !self
@@ -649,7 +705,7 @@ impl Gateway {
                 })
             }
             Ok(Reconciliation::Applied(_) | Reconciliation::NotApplied(_)) => {
-                self.connector.execute(call, key).await
+                connector.execute(call, key).await
             }
             Ok(Reconciliation::Unknown(detail)) => Err(ConnectorError::Transport {
                 platform,
@@ -674,8 +730,17 @@ impl Gateway {
         targets: Vec<Target>,
         decision: Decision,
         key: &str,
+        approved: bool,
     ) -> GatewayOutcome {
         let (ctx, call) = (audit.ctx(), audit.call());
+        let connector = match self.acting_for(ctx, &decision, approved) {
+            Ok(c) => c,
+            Err(error) => return audit.fail(Some(decision), targets, error),
+        };
+        match connector.acting_as_now().await {
+            Ok(actor) => audit.act_as(actor),
+            Err(e) => return audit.fail(Some(decision), targets, e.to_string()),
+        }
         if spec.mutating {
             // Step 6: the intent is committed before the connector is called — in the intents
             // table by key (a second attempt finds it) and in the audit trail; if either cannot be
@@ -707,7 +772,10 @@ impl Gateway {
             }
         }
         // Step 7.
-        let result = match self.call_connector(call, key, spec.mutating).await {
+        let result = match self
+            .call_connector(connector.as_ref(), call, key, spec.mutating)
+            .await
+        {
             Ok(r) => r,
             Err(e) => {
                 if spec.mutating {
@@ -772,7 +840,7 @@ impl Gateway {
                 result.platform_request_id.clone(),
             )
             .await;
-        let verification = match self.connector.verify(call, &result).await {
+        let verification = match connector.verify(call, &result).await {
             Ok(v) => v,
             Err(e) => Verification {
                 passed: false,

@@ -777,6 +777,8 @@ token_url = "{}"
 client_id = "steward-test"
 credential_owner = "nestor@larkspur.example"
 refresh_token_env = "TEST_LARKSPUR_REFRESH_TOKEN"
+employee_owner = "steward-svc@larkspur.example"
+employee_refresh_token_env = "TEST_LARKSPUR_EMPLOYEE_TOKEN"
 "#,
         sim.base_url,
         sim.token_url()
@@ -796,6 +798,16 @@ refresh_token_env = "TEST_LARKSPUR_REFRESH_TOKEN"
         steward()
             .args(["serve", "--config", path.to_str().context("path")?])
             .env("TEST_LARKSPUR_REFRESH_TOKEN", &refresh)
+            .env(
+                "TEST_LARKSPUR_EMPLOYEE_TOKEN",
+                steward_cli::demo::sim_employee_credential(
+                    &steward_sim::demo_seed()?,
+                    &sim.token_url(),
+                )
+                .await?
+                .map(|(_, token)| token)
+                .unwrap_or_default(),
+            )
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::null())
             .spawn()?,

@@ -41,6 +41,7 @@ base_url = "{base}"
 token_url = "{token}"
 client_id = "5e3ce6c0-2b1f-4285-8d4b-75ee78787346"
 credential_owner = "{OWNER}"
+employee_owner = "steward-svc@larkspur.example"
 "#,
             data = dir.display(),
             domain = sim.domain,
@@ -88,10 +89,20 @@ async fn sign_in_in_browser(url: &str, login: &str, password: &str) -> anyhow::R
 
 /// Runs `steward connect` and signs in as `login`; returns the command's exit status and output.
 async fn connect(config: &Path, login: &str, password: &str) -> anyhow::Result<(bool, String)> {
+    connect_for(config, "admin", login, password).await
+}
+
+/// Like [`connect`], for the grant `grant` (`admin` or `employees`).
+async fn connect_for(
+    config: &Path,
+    grant: &str,
+    login: &str,
+    password: &str,
+) -> anyhow::Result<(bool, String)> {
     let mut child = steward()
         .args(["connect", "--config"])
         .arg(config)
-        .args(["--timeout-seconds", "60"])
+        .args(["--timeout-seconds", "60", "--for", grant])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()?;
@@ -192,21 +203,69 @@ async fn an_admin_signs_in_once_and_serve_acts_with_the_kept_grant() -> anyhow::
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let answer: anyhow::Result<Value> = async {
+    let ask = |who: &'static str, message: &'static str| {
+        let http = http.clone();
+        async move {
+            anyhow::Ok(
+                http.post(format!("http://127.0.0.1:{port}/api/v1/ask"))
+                    .json(&json!({"as": who, "message": message}))
+                    .send()
+                    .await?
+                    .json::<Value>()
+                    .await?,
+            )
+        }
+    };
+    let answers: anyhow::Result<Vec<Value>> = async {
         anyhow::ensure!(up, "serve did not come up");
-        Ok(http
-            .post(format!("http://127.0.0.1:{port}/api/v1/ask"))
-            .json(&json!({"as": "adele@larkspur.example", "message": "I'm locked out"}))
-            .send()
-            .await?
-            .json()
-            .await?)
+        // An IT admin's request acts with the administrator's kept grant.
+        let admin = ask(
+            "hank@larkspur.example",
+            "request to reset microsoft online services password for maria.chen@larkspur.example",
+        )
+        .await?;
+        // Self-service has no grant of its own yet: refused, never done with Nestor's.
+        let unconnected = ask("adele@larkspur.example", "I'm locked out").await?;
+        // The employee channel's grant is connected while serve runs, and used at once.
+        let (ok, text) = connect_for(
+            &config,
+            "employees",
+            "steward-svc@larkspur.example",
+            "Demo-Steward-2026!",
+        )
+        .await?;
+        anyhow::ensure!(ok, "{text}");
+        let connected = ask("adele@larkspur.example", "I'm locked out").await?;
+        // Revoked: the very next self-service request is refused.
+        let revoked = steward()
+            .args(["connect", "--config"])
+            .arg(&config)
+            .args(["--for", "employees", "--revoke"])
+            .output()?;
+        anyhow::ensure!(
+            revoked.status.success(),
+            "{}",
+            String::from_utf8_lossy(&revoked.stderr)
+        );
+        let after = ask("adele@larkspur.example", "I'm locked out again").await?;
+        Ok(vec![admin, unconnected, connected, after])
     }
     .await;
     let _ = serve.kill();
     let _ = serve.wait();
-    let answer = answer?;
-    assert_eq!(answer["status"], "resolved", "{answer}");
+    let answers = answers?;
+    assert_eq!(answers[0]["status"], "resolved", "{}", answers[0]);
+    assert_eq!(answers[1]["status"], "escalated", "{}", answers[1]);
+    assert!(
+        answers[1]
+            .to_string()
+            .contains("steward connect --for employees"),
+        "{}",
+        answers[1]
+    );
+    assert_eq!(answers[2]["status"], "resolved", "{}", answers[2]);
+    assert_eq!(answers[3]["status"], "escalated", "{}", answers[3]);
+    assert!(answers[3].to_string().contains("revoked"), "{}", answers[3]);
 
     // The platform rotated the refresh token when serve used it: the new one was kept.
     let store = steward_store::Store::open(&dir.path().join("steward.db")).await?;

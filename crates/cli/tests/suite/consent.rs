@@ -71,11 +71,13 @@ async fn a_missing_permission_is_named_not_worked_around() -> anyhow::Result<()>
         RetryPolicy::default(),
     )
     .await?;
+    // An IT admin's request acts with the administrator's grant (self-service would use the
+    // employee channel's, which this tenant never connected).
     let report = runtime
         .handle(
-            "adele@larkspur.example",
+            "hank@larkspur.example",
             Channel::Cli,
-            "I'm locked out",
+            "request to reset microsoft online services password for maria.chen@larkspur.example",
             None,
         )
         .await?;

@@ -7,6 +7,7 @@ mod connect;
 mod consent;
 mod crashes;
 mod devices;
+mod employee_grant;
 mod faults;
 mod files;
 mod isolation;

@@ -67,6 +67,8 @@ token_url = "{token}"
 client_id = "{client_id}"
 credential_owner = "{owner}"
 refresh_token_env = "STEWARD_TEST_REFRESH_TOKEN"
+employee_owner = "steward-svc@larkspur.example"
+employee_refresh_token_env = "STEWARD_TEST_EMPLOYEE_TOKEN"
 "#,
         data = dir.display(),
         domain = sim.domain,
@@ -129,6 +131,11 @@ impl Cluster {
     async fn restart(&mut self, i: usize) -> anyhow::Result<()> {
         let (_, _, refresh) =
             steward_cli::demo::sim_credential(&self.seed, &self.sim.token_url()).await?;
+        let employee =
+            steward_cli::demo::sim_employee_credential(&self.seed, &self.sim.token_url())
+                .await?
+                .map(|(_, token)| token)
+                .unwrap_or_default();
         let port = self.ports[i];
         self.starts += 1;
         let log =
@@ -137,6 +144,7 @@ impl Cluster {
             .args(["serve", "--config"])
             .arg(self.dir.join(format!("replica-{port}.toml")))
             .env("STEWARD_TEST_REFRESH_TOKEN", refresh)
+            .env("STEWARD_TEST_EMPLOYEE_TOKEN", employee)
             .env("STEWARD_MASTER_KEY", MASTER_KEY)
             .env_remove("STEWARD_DATABASE_URL")
             .stdout(Stdio::from(log.try_clone()?))

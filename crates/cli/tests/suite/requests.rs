@@ -78,7 +78,8 @@ async fn a_locked_out_employee_gets_a_temporary_password_and_the_lockout_is_clea
         Err(50126),
         "old password no longer works"
     );
-    // Graph's own log names the person whose delegated credential acted.
+    // Graph's own log names whose delegated credential acted: for self-service, the employee
+    // channel's own grant, never the administrator's.
     let audits = h.directory_audits().await?;
     let reset = audits
         .iter()
@@ -86,7 +87,7 @@ async fn a_locked_out_employee_gets_a_temporary_password_and_the_lockout_is_clea
         .expect("reset recorded by Graph");
     assert_eq!(
         reset["initiatedBy"]["user"]["userPrincipalName"],
-        json!(upn("nestor"))
+        json!(upn("steward-svc"))
     );
     assert_eq!(
         reset["targetResources"][0]["userPrincipalName"],

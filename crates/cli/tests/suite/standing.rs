@@ -123,10 +123,8 @@ async fn a_standing_approval_ends_when_its_uses_run_out_and_survives_a_restart()
     let h = h.restart().await?;
     // Persisted and linked again after the restart: one use left.
     h.disable("chloe").await?;
-    assert_eq!(
-        h.ask("chloe", "my account is disabled").await?.status,
-        TurnStatus::Resolved
-    );
+    let chloe = h.ask("chloe", "my account is disabled").await?;
+    assert_eq!(chloe.status, TurnStatus::Resolved, "{}", chloe.reply);
     // Used up: the next one asks.
     h.disable("diego").await?;
     assert_eq!(

@@ -22,6 +22,8 @@ pub fn small_tenant() -> Value {
             user("u-1", "admin@nordlicht.example", "Ada Admin", json!({"x-steward-sim": {"password": "Adm1n-Pass!", "directoryRoles": ["Global Administrator"]}})),
             user("u-2", "jonas.weber@nordlicht.example", "Jonas Weber", json!({"x-steward-sim": {"password": "Jonas-Pass-1!", "lockedOut": true}})),
             user("u-3", "petra.klein@nordlicht.example", "Petra Klein", json!({"x-steward-sim": {"password": "Petra-Pass-1!"}})),
+            // The employee channel's own identity, as the tenant's admin would create it.
+            user("u-4", "steward-svc@nordlicht.example", "Steward Service", json!({"x-steward-sim": {"password": "Svc-Pass-2026!", "directoryRoles": ["Helpdesk Administrator", "Reports Reader"]}})),
         ],
         "signIns": [
             {"id": "s-1", "createdDateTime": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),

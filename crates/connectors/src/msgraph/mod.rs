@@ -52,3 +52,24 @@ pub const SCOPES: &[&str] = &[
     "Files.ReadWrite.All",
     "Sites.ReadWrite.All",
 ];
+
+/// The delegated scopes of the employee channel's own grant: what self-service needs (reading
+/// people, repairing one's own sign-in, one's own mailbox, devices and files), nothing that
+/// administers others (no account, group, licence or risk changes).
+pub const EMPLOYEE_SCOPES: &[&str] = &[
+    "User.Read.All",
+    "User.RevokeSessions.All",
+    "UserAuthenticationMethod.ReadWrite.All",
+    "AuditLog.Read.All",
+    "Group.Read.All",
+    "GroupMember.Read.All",
+    "LicenseAssignment.Read.All",
+    "MailboxSettings.Read",
+    "MailboxSettings.ReadWrite",
+    "Calendars.ReadWrite",
+    "DeviceManagementManagedDevices.Read.All",
+    "DeviceManagementManagedDevices.PrivilegedOperations.All",
+    "DeviceManagementConfiguration.Read.All",
+    "Files.ReadWrite.All",
+    "TeamMember.Read.All",
+];

@@ -46,19 +46,28 @@ pub fn run(args: ActionsArgs) -> anyhow::Result<ExitCode> {
                 return Ok(ExitCode::SUCCESS);
             }
             let width = all.iter().map(|a| a.name.as_str().len()).max().unwrap_or(0);
+            let system = all.iter().map(|a| a.system().len()).max().unwrap_or(6).max(6);
+            let undo = all
+                .iter()
+                .filter_map(|a| a.undo.as_ref().map(|u| u.as_str().len()))
+                .max()
+                .unwrap_or(4)
+                .max(4);
+            // An action making several calls lists the permissions they accept together: each
+            // call accepts one of them (`--json` has the calls).
             println!(
-                "{:<width$}  {:<7}  {:<6}  {:<8}  {:<28}  PERMISSION (least privileged first)",
+                "{:<width$}  {:<system$}  {:<6}  {:<8}  {:<undo$}  DELEGATED PERMISSIONS (each call accepts one)",
                 "ACTION", "SYSTEM", "KIND", "RISK", "UNDO"
             );
             for a in &all {
                 println!(
-                    "{:<width$}  {:<7}  {:<6}  {:<8}  {:<28}  {}",
+                    "{:<width$}  {:<system$}  {:<6}  {:<8}  {:<undo$}  {}",
                     a.name.as_str(),
                     a.system(),
                     if a.mutating { "change" } else { "read" },
                     a.risk.as_str(),
                     a.undo.as_ref().map_or("-", |u| u.as_str()),
-                    a.permissions.join(" or "),
+                    a.permissions.join(", "),
                 );
             }
             println!(

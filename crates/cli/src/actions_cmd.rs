@@ -46,7 +46,12 @@ pub fn run(args: ActionsArgs) -> anyhow::Result<ExitCode> {
                 return Ok(ExitCode::SUCCESS);
             }
             let width = all.iter().map(|a| a.name.as_str().len()).max().unwrap_or(0);
-            let system = all.iter().map(|a| a.system().len()).max().unwrap_or(6).max(6);
+            let system = all
+                .iter()
+                .map(|a| a.system().len())
+                .max()
+                .unwrap_or(6)
+                .max(6);
             let undo = all
                 .iter()
                 .filter_map(|a| a.undo.as_ref().map(|u| u.as_str().len()))

@@ -34,11 +34,11 @@ pub struct GraphEndpoint {
 }
 
 /// A connector acting with whatever grant the store holds under [`EMPLOYEE_CREDENTIAL`], rebuilt
-/// when that grant changes.
+/// when a different grant (another owner or other scopes) is connected.
 pub struct StoredGrantConnector {
     store: TenantStore,
     endpoint: GraphEndpoint,
-    /// The grant's last version seen (`updated_at`) and the connector built from it.
+    /// The grant last seen (its scopes and owner) and the connector built from it.
     current: Mutex<Option<(String, String, Arc<MsGraphConnector>)>>,
 }
 
@@ -77,8 +77,12 @@ impl StoredGrantConnector {
             .current
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some((version, owner, connector)) = current.as_ref()
-            && *version == stored.updated_at
+        // The same grant (owner and scopes) keeps its connector: its token provider follows
+        // rotations through the store itself, and rebuilding on every rotation would only make
+        // replicas refresh, and race, more often.
+        let version = stored.scopes.join(" ");
+        if let Some((kept_version, owner, connector)) = current.as_ref()
+            && *kept_version == version
             && *owner == stored.owner
         {
             return Ok(connector.clone());
@@ -104,7 +108,7 @@ impl StoredGrantConnector {
             Arc::new(tokens),
             self.endpoint.retry,
         )));
-        *current = Some((stored.updated_at, stored.owner, connector.clone()));
+        *current = Some((version, stored.owner, connector.clone()));
         Ok(connector)
     }
 }

@@ -140,7 +140,7 @@ impl TokenProvider {
             owner: self.owner.clone(),
             reason,
         };
-        let mut reloaded = false;
+        let mut reloads = 0;
         let text = loop {
             let form = [
                 ("grant_type", "refresh_token"),
@@ -161,17 +161,28 @@ impl TokenProvider {
                 break text;
             }
             let refused = serde_json::from_str::<TokenErrorAnswer>(&text).ok();
-            // Another process sharing this credential may have rotated the token: try the kept
-            // one once before giving up.
-            if !reloaded
+            // Another process sharing this credential may have rotated the token, and may not
+            // have kept the new one yet: wait briefly for a kept token other than the refused
+            // one, and try it (a few times at most) before giving up.
+            if reloads < 3
                 && refused.as_ref().is_some_and(|e| e.error == "invalid_grant")
                 && let Some(kept) = &self.kept
-                && let Some(token) = kept.load().await
-                && token != cached.refresh_token
             {
-                cached.refresh_token = token;
-                reloaded = true;
-                continue;
+                let mut fresh = None;
+                for wait_ms in [0, 50, 100, 200, 300, 500, 800] {
+                    tokio::time::sleep(Duration::from_millis(wait_ms)).await;
+                    if let Some(token) = kept.load().await
+                        && token != cached.refresh_token
+                    {
+                        fresh = Some(token);
+                        break;
+                    }
+                }
+                if let Some(token) = fresh {
+                    cached.refresh_token = token;
+                    reloads += 1;
+                    continue;
+                }
             }
             let reason = refused
                 .map(|e| format!("{}: {}", e.error, e.error_description.unwrap_or_default()))

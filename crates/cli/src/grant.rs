@@ -135,10 +135,7 @@ impl Connector for StoredGrantConnector {
     }
 
     fn resend_after_lost_answer(&self, action: &str) -> bool {
-        matches!(
-            action,
-            "entra.user.reset_password" | "entra.user.create_tap"
-        )
+        steward_connectors::msgraph::resends_after_lost_answer(action)
     }
 
     async fn resolve(&self, kind: TargetKind, key: &str) -> Result<Target, ConnectorError> {

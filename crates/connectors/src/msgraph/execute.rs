@@ -694,10 +694,7 @@ impl Connector for MsGraphConnector {
     }
 
     fn resend_after_lost_answer(&self, action: &str) -> bool {
-        matches!(
-            action,
-            "entra.user.reset_password" | "entra.user.create_tap"
-        )
+        super::resends_after_lost_answer(action)
     }
 
     async fn reconcile(

@@ -23,6 +23,16 @@ pub fn catalog() -> Vec<steward_domain::ActionSpec> {
     actions::catalog()
 }
 
+/// Whether a Graph action whose answer was lost must be sent again even when it took effect:
+/// its answer carried a secret (a temporary password, a Temporary Access Pass) that only a second
+/// call can replace.
+pub fn resends_after_lost_answer(action: &str) -> bool {
+    matches!(
+        action,
+        "entra.user.reset_password" | "entra.user.create_tap"
+    )
+}
+
 /// Graph's well-known id of a user's password authentication method.
 pub const PASSWORD_METHOD_ID: &str = "28c10230-6103-485e-b985-444c60001490";
 

@@ -43,6 +43,17 @@ pub enum Reconciliation {
     Unknown(String),
 }
 
+impl Reconciliation {
+    /// The finding of a read that tells: in effect when `applied`, not in effect otherwise.
+    pub fn read(applied: bool, detail: String) -> Self {
+        if applied {
+            Self::Applied(detail)
+        } else {
+            Self::NotApplied(detail)
+        }
+    }
+}
+
 /// A state read as a read-back: the change is verified exactly when it is found in effect.
 impl From<Reconciliation> for Verification {
     fn from(found: Reconciliation) -> Self {

@@ -455,11 +455,10 @@ impl MsGraphConnector {
                 &["wipePending", "wipeIssued"]
             };
             let detail = format!("{device_name}'s management state reads {state}");
-            return Ok(if wanted.contains(&state.as_str()) {
-                Reconciliation::Applied(detail)
-            } else {
-                Reconciliation::NotApplied(detail)
-            });
+            return Ok(Reconciliation::read(
+                wanted.contains(&state.as_str()),
+                detail,
+            ));
         }
         let since =
             since.unwrap_or_else(|| Utc::now() - Duration::minutes(2)) - Duration::seconds(2);
@@ -488,10 +487,9 @@ impl MsGraphConnector {
                 Some("failed" | "canceled" | "notSupported")
             )
         });
-        Ok(if started.is_some_and(|t| t >= since) && !failed {
-            Reconciliation::Applied(detail)
-        } else {
-            Reconciliation::NotApplied(detail)
-        })
+        Ok(Reconciliation::read(
+            started.is_some_and(|t| t >= since) && !failed,
+            detail,
+        ))
     }
 }

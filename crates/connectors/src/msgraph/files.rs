@@ -943,10 +943,6 @@ impl MsGraphConnector {
                 ),
             )
         };
-        Ok(if applied {
-            Reconciliation::Applied(detail)
-        } else {
-            Reconciliation::NotApplied(detail)
-        })
+        Ok(Reconciliation::read(applied, detail))
     }
 }

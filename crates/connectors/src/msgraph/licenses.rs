@@ -210,11 +210,10 @@ impl MsGraphConnector {
             if has { "holds" } else { "does not hold" },
             sku["skuPartNumber"].as_str().unwrap_or("?")
         );
-        Ok(if has == (name == "entra.user.assign_license") {
-            Reconciliation::Applied(detail)
-        } else {
-            Reconciliation::NotApplied(detail)
-        })
+        Ok(Reconciliation::read(
+            has == (name == "entra.user.assign_license"),
+            detail,
+        ))
     }
 
     pub(super) async fn verify_license(

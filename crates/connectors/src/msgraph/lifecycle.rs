@@ -316,11 +316,7 @@ impl MsGraphConnector {
             p.user,
             now.clone().unwrap_or_else(|| "none".into())
         );
-        Ok(if now.is_some() && now == wanted {
-            Reconciliation::Applied(detail)
-        } else {
-            Reconciliation::NotApplied(detail)
-        })
+        Ok(Reconciliation::read(now.is_some() && now == wanted, detail))
     }
 
     pub(super) async fn verify_lifecycle(

@@ -756,11 +756,7 @@ impl MsGraphConnector {
                     "{upn}'s automatic replies read {}",
                     now["status"].as_str().unwrap_or("nothing")
                 );
-                if same {
-                    Reconciliation::Applied(detail)
-                } else {
-                    Reconciliation::NotApplied(detail)
-                }
+                Reconciliation::read(same, detail)
             }
             "exchange.inbox_rules.remove_external_forwarding" => {
                 let (rules, _) = self.inbox_rules(&id).await?;
@@ -795,11 +791,7 @@ impl MsGraphConnector {
                     "{upn}'s calendar access of {with} reads {}",
                     role.as_deref().unwrap_or("not shared")
                 );
-                if role == wanted {
-                    Reconciliation::Applied(detail)
-                } else {
-                    Reconciliation::NotApplied(detail)
-                }
+                Reconciliation::read(role == wanted, detail)
             }
             other => Reconciliation::Unknown(format!(
                 "`{other}` leaves nothing the Graph connector can read back"

@@ -40,11 +40,7 @@ impl MsGraphConnector {
                     p.user,
                     got.map_or("nothing".into(), |b| b.to_string())
                 );
-                if got == Some(want) {
-                    Reconciliation::Applied(detail)
-                } else {
-                    Reconciliation::NotApplied(detail)
-                }
+                Reconciliation::read(got == Some(want), detail)
             }
             "entra.user.reset_password" | "entra.user.revoke_sessions" => {
                 let p: UserParams = parse(name, &call.params)?;
@@ -64,12 +60,12 @@ impl MsGraphConnector {
                     stamp.unwrap_or("nothing"),
                     started.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
                 );
-                if at.is_some_and(|t| t >= started - chrono::Duration::seconds(CLOCK_SLACK_SECONDS))
-                {
-                    Reconciliation::Applied(detail)
-                } else {
-                    Reconciliation::NotApplied(detail)
-                }
+                Reconciliation::read(
+                    at.is_some_and(|t| {
+                        t >= started - chrono::Duration::seconds(CLOCK_SLACK_SECONDS)
+                    }),
+                    detail,
+                )
             }
             "entra.group.add_member" | "entra.group.remove_member" => {
                 let mut p: MembershipParams = parse(name, &call.params)?;
@@ -88,11 +84,7 @@ impl MsGraphConnector {
                     if is_member { "" } else { "not " },
                     p.group
                 );
-                if is_member == want {
-                    Reconciliation::Applied(detail)
-                } else {
-                    Reconciliation::NotApplied(detail)
-                }
+                Reconciliation::read(is_member == want, detail)
             }
             "entra.user.delete_auth_method" | "entra.user.create_tap" => {
                 self.method_state(call, Some(started)).await?

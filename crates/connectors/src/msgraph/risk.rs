@@ -129,11 +129,7 @@ impl MsGraphConnector {
             .unwrap_or("none")
             .to_owned();
         let detail = format!("{}'s risk state reads {state}", p.user);
-        Ok(if state == wanted_state(name) {
-            Reconciliation::Applied(detail)
-        } else {
-            Reconciliation::NotApplied(detail)
-        })
+        Ok(Reconciliation::read(state == wanted_state(name), detail))
     }
 
     pub(super) async fn preview_risk(

@@ -462,11 +462,7 @@ impl MsGraphConnector {
                 if now == json!(true) { "" } else { "not " }
             )
         };
-        Ok(if now == wanted {
-            Reconciliation::Applied(detail)
-        } else {
-            Reconciliation::NotApplied(detail)
-        })
+        Ok(Reconciliation::read(now == wanted, detail))
     }
 }
 

@@ -220,7 +220,23 @@ pub(crate) fn group(param: &str) -> TargetParam {
     }
 }
 
-/// The catalog. Names are `entra.<resource>.<verb>`.
+/// Whether an action changes anything (the catalogue read once per process: building it makes
+/// every parameter schema).
+pub(crate) fn is_mutating(action: &str) -> bool {
+    static MUTATING: std::sync::OnceLock<std::collections::HashSet<String>> =
+        std::sync::OnceLock::new();
+    MUTATING
+        .get_or_init(|| {
+            catalog()
+                .into_iter()
+                .filter(|a| a.mutating)
+                .map(|a| a.name.to_string())
+                .collect()
+        })
+        .contains(action)
+}
+
+/// The catalog. Names are `system.resource.verb`.
 pub(crate) fn catalog() -> Vec<ActionSpec> {
     let entries = vec![
         Entry {

@@ -123,10 +123,6 @@ impl MsGraphConnector {
         Ok(self.resolve(TargetKind::Group, key).await?.id)
     }
 
-    fn catalog_entry(&self, name: &str) -> Option<ActionSpec> {
-        catalog().into_iter().find(|a| a.name.as_str() == name)
-    }
-
     /// The id of a person's manager; Graph answers 404 when none is set.
     async fn manager_of(&self, user_id: &str) -> Result<Option<String>, ConnectorError> {
         let url = with_query(
@@ -712,7 +708,7 @@ impl Connector for MsGraphConnector {
     ) -> Result<Verification, ConnectorError> {
         let name = call.action.as_str();
         if let Some(domain) = Domain::of(name) {
-            if !self.catalog_entry(name).is_some_and(|a| a.mutating) {
+            if !super::actions::is_mutating(name) {
                 return Ok(Verification {
                     passed: true,
                     detail: "read-only; nothing to verify".into(),

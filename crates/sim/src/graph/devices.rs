@@ -59,14 +59,6 @@ fn visible<'a>(
     }
 }
 
-fn collection(state: &SimState, context: &str, items: Vec<Value>) -> Json<Value> {
-    Json(json!({
-        "@odata.context": format!("{}/v1.0/$metadata#{context}", state.base()),
-        "@odata.count": items.len(),
-        "value": items,
-    }))
-}
-
 pub(crate) async fn list(
     State(state): State<Arc<SimState>>,
     headers: HeaderMap,
@@ -90,7 +82,12 @@ pub(crate) async fn list(
         .map(ManagedDevice::view)
         .filter(|d| filter.as_ref().is_none_or(|f| f.matches(d)))
         .collect();
-    Ok(collection(&state, "deviceManagement/managedDevices", items))
+    Ok(super::collection(
+        &state,
+        "deviceManagement/managedDevices",
+        items,
+        true,
+    ))
 }
 
 pub(crate) async fn get_one(
@@ -101,12 +98,13 @@ pub(crate) async fn get_one(
     let tenant = state.tenant.lock().await;
     let caller = authenticate(&state, &tenant, &headers)?;
     caller.require_scope(scopes::DEVICES_READ)?;
-    let mut view = visible(&tenant, &caller, &id)?.view();
-    view["@odata.context"] = json!(format!(
-        "{}/v1.0/$metadata#deviceManagement/managedDevices/$entity",
-        state.base()
-    ));
-    Ok(Json(view))
+    let view = visible(&tenant, &caller, &id)?.view();
+    Ok(super::single_entity(
+        view,
+        &state,
+        "deviceManagement/managedDevices",
+        None,
+    ))
 }
 
 /// `GET /users/{id}/managedDevices`: the person's devices (their own, or any for an Intune
@@ -129,10 +127,11 @@ pub(crate) async fn of_user(
         .filter(|d| d.owner() == user.id())
         .map(ManagedDevice::view)
         .collect();
-    Ok(collection(
+    Ok(super::collection(
         &state,
         &format!("users('{}')/managedDevices", user.id()),
         items,
+        true,
     ))
 }
 
@@ -145,10 +144,11 @@ pub(crate) async fn compliance_states(
     let caller = authenticate(&state, &tenant, &headers)?;
     caller.require_scope(scopes::COMPLIANCE_READ)?;
     let device = visible(&tenant, &caller, &id)?;
-    Ok(collection(
+    Ok(super::collection(
         &state,
         &format!("deviceManagement/managedDevices('{id}')/deviceCompliancePolicyStates"),
         device.policy_states.clone(),
+        true,
     ))
 }
 

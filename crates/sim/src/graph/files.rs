@@ -80,15 +80,17 @@ pub(crate) async fn get_site(
     let tenant = state.tenant.lock().await;
     let caller = authenticate(&state, &tenant, &headers)?;
     caller.require_scope(scopes::SITE_READ)?;
-    let mut view = Value::Object(site(&tenant, &id)?.props.clone());
-    view["@odata.context"] = json!(format!("{}/v1.0/$metadata#sites/$entity", state.base()));
-    Ok(Json(view))
+    let view = Value::Object(site(&tenant, &id)?.props.clone());
+    Ok(super::single_entity(view, &state, "sites", None))
 }
 
 fn drive_answer(state: &SimState, tenant: &Tenant, drive: &Drive) -> Json<Value> {
-    let mut view = drive.view(drive_owner_view(tenant, drive));
-    view["@odata.context"] = json!(format!("{}/v1.0/$metadata#drives/$entity", state.base()));
-    Json(view)
+    super::single_entity(
+        drive.view(drive_owner_view(tenant, drive)),
+        state,
+        "drives",
+        None,
+    )
 }
 
 pub(crate) async fn site_drive(
@@ -150,12 +152,13 @@ pub(crate) async fn get_item(
     let caller = authenticate(&state, &tenant, &headers)?;
     caller.require_scope(scopes::FILES_READ)?;
     let (_, item) = readable(&tenant, &caller, &drive_id, &item_id)?;
-    let mut view = Value::Object(item.props.clone());
-    view["@odata.context"] = json!(format!(
-        "{}/v1.0/$metadata#drives('{drive_id}')/items/$entity",
-        state.base()
-    ));
-    Ok(Json(view))
+    let view = Value::Object(item.props.clone());
+    Ok(super::single_entity(
+        view,
+        &state,
+        &format!("drives('{drive_id}')/items"),
+        None,
+    ))
 }
 
 /// The item's own permissions, then its root's marked as inherited.
@@ -183,10 +186,12 @@ pub(crate) async fn list_permissions(
     let caller = authenticate(&state, &tenant, &headers)?;
     caller.require_scope(scopes::FILES_READ)?;
     let (drive, item) = readable(&tenant, &caller, &drive_id, &item_id)?;
-    Ok(Json(json!({
-        "@odata.context": format!("{}/v1.0/$metadata#drives('{drive_id}')/items('{}')/permissions", state.base(), item.id()),
-        "value": all_permissions(drive, item),
-    })))
+    Ok(super::collection(
+        &state,
+        &format!("drives('{drive_id}')/items('{}')/permissions", item.id()),
+        all_permissions(drive, item),
+        false,
+    ))
 }
 
 pub(crate) async fn get_permission(

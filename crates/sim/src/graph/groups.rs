@@ -8,10 +8,11 @@ use serde_json::{Map, Value, json};
 use super::Query;
 use super::properties::GROUP_PROPERTIES;
 use crate::SimState;
-use crate::auth::{authenticate, scopes};
+use crate::auth::{Caller, authenticate, scopes};
 use crate::error::GraphError;
 use crate::odata::{CollectionQuery, Filter, select};
 use crate::roles::may_manage_members;
+use crate::state::{Group, Tenant};
 
 const DEFAULT_PROPS: &[&str] = &[
     "id",
@@ -140,6 +141,23 @@ pub(crate) async fn members(
     )))
 }
 
+/// The group `id`, when the caller may change its members and owners: its owners, Groups, User
+/// or Global Administrators, and for a role-assignable group only a Privileged Role (or Global)
+/// Administrator.
+pub(crate) fn changeable<'a>(
+    tenant: &'a Tenant,
+    caller: &Caller,
+    id: &str,
+) -> Result<&'a Group, GraphError> {
+    let group = tenant.group(id).ok_or_else(|| GraphError::not_found(id))?;
+    let is_owner = group.owners.contains(&caller.oid);
+    if may_manage_members(&caller.roles, is_owner, group.role_assignable()) {
+        Ok(group)
+    } else {
+        Err(GraphError::denied())
+    }
+}
+
 pub(crate) fn referenced_id(body: &Value) -> Option<String> {
     let link = body.get("@odata.id")?.as_str()?;
     link.trim_end_matches('/')
@@ -159,13 +177,7 @@ pub(crate) async fn add_member(
     caller.require_scope(scopes::GROUP_MEMBER_WRITE)?;
     let member_id = referenced_id(&body)
         .ok_or_else(|| GraphError::bad_request("Invalid object identifier ''."))?;
-    let group = tenant
-        .group(&id)
-        .ok_or_else(|| GraphError::not_found(&id))?;
-    let is_owner = group.owners.contains(&caller.oid);
-    if !may_manage_members(&caller.roles, is_owner, group.role_assignable()) {
-        return Err(GraphError::denied());
-    }
+    let group = super::groups::changeable(&tenant, &caller, &id)?;
     let user = tenant
         .user(&member_id)
         .ok_or_else(|| GraphError::not_found(&member_id))?;
@@ -206,13 +218,7 @@ pub(crate) async fn remove_member(
     let mut tenant = state.tenant.lock().await;
     let caller = authenticate(&state, &tenant, &headers)?;
     caller.require_scope(scopes::GROUP_MEMBER_WRITE)?;
-    let group = tenant
-        .group(&id)
-        .ok_or_else(|| GraphError::not_found(&id))?;
-    let is_owner = group.owners.contains(&caller.oid);
-    if !may_manage_members(&caller.roles, is_owner, group.role_assignable()) {
-        return Err(GraphError::denied());
-    }
+    let group = super::groups::changeable(&tenant, &caller, &id)?;
     if !group.members.contains(&member) {
         return Err(GraphError::not_found(&member));
     }

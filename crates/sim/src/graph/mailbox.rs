@@ -201,10 +201,12 @@ pub(crate) async fn list_rules(
     caller.require_scope(scopes::RULES_READ)?;
     inbox(&folder)?;
     let user = owner(&tenant, &caller, &id)?;
-    Ok(Json(json!({
-        "@odata.context": format!("{}/v1.0/$metadata#users('{}')/mailFolders('inbox')/messageRules", state.base(), user.id()),
-        "value": user.mailbox.inbox_rules,
-    })))
+    Ok(super::collection(
+        &state,
+        &format!("users('{}')/mailFolders('inbox')/messageRules", user.id()),
+        user.mailbox.inbox_rules.clone(),
+        false,
+    ))
 }
 
 pub(crate) async fn get_rule(
@@ -288,10 +290,12 @@ pub(crate) async fn list_calendar_permissions(
     let caller = authenticate(&state, &tenant, &headers)?;
     caller.require_scope(scopes::CALENDAR_READ)?;
     let user = owner(&tenant, &caller, &id)?;
-    Ok(Json(json!({
-        "@odata.context": format!("{}/v1.0/$metadata#users('{}')/calendar/calendarPermissions", state.base(), user.id()),
-        "value": user.mailbox.calendar_permissions,
-    })))
+    Ok(super::collection(
+        &state,
+        &format!("users('{}')/calendar/calendarPermissions", user.id()),
+        user.mailbox.calendar_permissions.clone(),
+        false,
+    ))
 }
 
 fn check_role(role: &Value) -> Result<&str, GraphError> {

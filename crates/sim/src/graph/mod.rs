@@ -189,6 +189,25 @@ pub(crate) fn routes() -> Router<Arc<SimState>> {
         )
 }
 
+/// A collection as Graph answers it: `value` under the `@odata.context` of its entity set or
+/// navigation path (`users('{id}')/managedDevices`), with `@odata.count` where the service sends
+/// it unasked (Intune, Teams).
+pub(crate) fn collection(
+    state: &SimState,
+    context: &str,
+    items: Vec<serde_json::Value>,
+    counted: bool,
+) -> axum::Json<serde_json::Value> {
+    let mut answer = serde_json::json!({
+        "@odata.context": format!("{}/v1.0/$metadata#{context}", state.base()),
+    });
+    if counted {
+        answer["@odata.count"] = serde_json::json!(items.len());
+    }
+    answer["value"] = serde_json::Value::Array(items);
+    axum::Json(answer)
+}
+
 /// One object as Graph answers it: the view with its `@odata.context` (`users`, `groups`,
 /// `directoryObjects`) and, where Graph names it, its `@odata.type`.
 pub(crate) fn single_entity(

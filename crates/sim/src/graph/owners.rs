@@ -13,7 +13,6 @@ use crate::SimState;
 use crate::auth::{authenticate, scopes};
 use crate::error::GraphError;
 use crate::odata::CollectionQuery;
-use crate::roles::may_manage_members;
 
 pub(crate) async fn list(
     State(state): State<Arc<SimState>>,
@@ -57,13 +56,7 @@ pub(crate) async fn add(
     caller.require_scope(scopes::GROUP_OWNERS_WRITE)?;
     let owner_id = super::groups::referenced_id(&body)
         .ok_or_else(|| GraphError::bad_request("Invalid object identifier ''."))?;
-    let group = tenant
-        .group(&id)
-        .ok_or_else(|| GraphError::not_found(&id))?;
-    let is_owner = group.owners.contains(&caller.oid);
-    if !may_manage_members(&caller.roles, is_owner, group.role_assignable()) {
-        return Err(GraphError::denied());
-    }
+    let group = super::groups::changeable(&tenant, &caller, &id)?;
     let user = tenant
         .user(&owner_id)
         .ok_or_else(|| GraphError::not_found(&owner_id))?;
@@ -95,13 +88,7 @@ pub(crate) async fn remove(
     let mut tenant = state.tenant.lock().await;
     let caller = authenticate(&state, &tenant, &headers)?;
     caller.require_scope(scopes::GROUP_OWNERS_WRITE)?;
-    let group = tenant
-        .group(&id)
-        .ok_or_else(|| GraphError::not_found(&id))?;
-    let is_owner = group.owners.contains(&caller.oid);
-    if !may_manage_members(&caller.roles, is_owner, group.role_assignable()) {
-        return Err(GraphError::denied());
-    }
+    let group = super::groups::changeable(&tenant, &caller, &id)?;
     if !group.owners.contains(&owner) {
         return Err(GraphError::not_found(&owner));
     }

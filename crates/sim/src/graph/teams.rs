@@ -103,12 +103,12 @@ pub(crate) async fn list_members(
     let caller = authenticate(&state, &tenant, &headers)?;
     caller.require_scope(scopes::TEAM_MEMBERS_READ)?;
     let group = team(&tenant, &id)?;
-    let items = members_of(&tenant, group);
-    Ok(Json(json!({
-        "@odata.context": format!("{}/v1.0/$metadata#teams('{id}')/members", state.base()),
-        "@odata.count": items.len(),
-        "value": items,
-    })))
+    Ok(super::collection(
+        &state,
+        &format!("teams('{id}')/members"),
+        members_of(&tenant, group),
+        true,
+    ))
 }
 
 /// Whether the caller may change this team's members, and (without `TeamMember.ReadWrite.All`)

@@ -5,7 +5,7 @@
 use serde_json::{Value, json};
 use steward_agent::{CallKind, GatewayOutcome};
 
-use super::support::{Harness, upn};
+use super::support::{Harness, upn, verified};
 
 /// The demo tenant with Nestor (whose grant Steward acts with) also an Intune Administrator.
 async fn harness() -> anyhow::Result<Harness> {
@@ -24,23 +24,6 @@ async fn device(h: &Harness, name: &str) -> anyhow::Result<Value> {
         .ok_or_else(|| anyhow::anyhow!("no device {name}"))
 }
 
-fn summary(outcome: &GatewayOutcome) -> anyhow::Result<String> {
-    match outcome {
-        GatewayOutcome::Done {
-            result,
-            verification,
-            ..
-        } => {
-            anyhow::ensure!(
-                verification.as_ref().is_none_or(|v| v.passed),
-                "not verified: {verification:?}"
-            );
-            Ok(result.summary.clone())
-        }
-        other => anyhow::bail!("not done: {other:?}"),
-    }
-}
-
 #[tokio::test]
 async fn a_non_compliant_laptop_is_explained_and_its_owner_can_sync_it() -> anyhow::Result<()> {
     let h = harness().await?;
@@ -52,7 +35,7 @@ async fn a_non_compliant_laptop_is_explained_and_its_owner_can_sync_it() -> anyh
             CallKind::Investigate,
         )
         .await?;
-    let text = summary(&listed)?;
+    let text = verified(&listed)?;
     assert!(
         text.contains("LS-LT-1003 (Windows") && text.contains("noncompliant"),
         "{text}"
@@ -67,7 +50,7 @@ async fn a_non_compliant_laptop_is_explained_and_its_owner_can_sync_it() -> anyh
             CallKind::Investigate,
         )
         .await?;
-    let text = summary(&explained)?;
+    let text = verified(&explained)?;
     assert!(
         text.contains("failing: Windows 11 baseline: Require BitLocker (is false)"),
         "{text}"
@@ -82,7 +65,7 @@ async fn a_non_compliant_laptop_is_explained_and_its_owner_can_sync_it() -> anyh
             CallKind::Act,
         )
         .await?;
-    summary(&synced)?;
+    verified(&synced)?;
     let after = device(&h, "LS-LT-1003").await?;
     assert_ne!(after["lastSyncDateTime"], before);
     assert_eq!(after["deviceActionResults"][0]["actionName"], "syncDevice");
@@ -119,7 +102,7 @@ async fn retire_is_read_back_a_wipe_waits_and_an_unsupported_action_is_refused_c
             CallKind::Act,
         )
         .await?;
-    assert!(summary(&retired)?.contains("retiring LS-LT-1004"));
+    assert!(verified(&retired)?.contains("retiring LS-LT-1004"));
     assert_eq!(
         device(&h, "LS-LT-1004").await?["managementState"],
         "retirePending"

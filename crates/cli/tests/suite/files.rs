@@ -6,7 +6,7 @@
 use serde_json::{Value, json};
 use steward_agent::{CallKind, GatewayOutcome};
 
-use super::support::{Harness, upn};
+use super::support::{Harness, upn, verified};
 
 const FINANCE_SITE: &str = "larkspur.sharepoint.com,7f3c2a10-1b2c-4d5e-8f90-a1b2c3d4e5f6,2b1c0d9e-8f7a-4b6c-9d5e-0f1a2b3c4d5e";
 
@@ -48,17 +48,6 @@ fn anonymous(permissions: &[Value]) -> usize {
         .iter()
         .filter(|p| p.pointer("/link/scope").and_then(Value::as_str) == Some("anonymous"))
         .count()
-}
-
-fn verified(outcome: &GatewayOutcome) -> anyhow::Result<String> {
-    match outcome {
-        GatewayOutcome::Done {
-            result,
-            verification,
-            ..
-        } if verification.as_ref().is_none_or(|v| v.passed) => Ok(result.summary.clone()),
-        other => anyhow::bail!("not done and verified: {other:?}"),
-    }
 }
 
 #[tokio::test]

@@ -443,3 +443,16 @@ pub async fn sign_in(
 pub fn actions(report: &TurnReport) -> Vec<String> {
     report.actions.iter().map(|a| a.action.clone()).collect()
 }
+
+/// The summary of a call that ran and whose read-back (if any) passed; anything else fails the
+/// test with the outcome.
+pub fn verified(outcome: &steward_agent::GatewayOutcome) -> anyhow::Result<String> {
+    match outcome {
+        steward_agent::GatewayOutcome::Done {
+            result,
+            verification,
+            ..
+        } if verification.as_ref().is_none_or(|v| v.passed) => Ok(result.summary.clone()),
+        other => anyhow::bail!("not done and verified: {other:?}"),
+    }
+}

@@ -5,7 +5,7 @@
 use serde_json::{Value, json};
 use steward_agent::{CallKind, GatewayOutcome};
 
-use super::support::{Harness, upn};
+use super::support::{Harness, upn, verified};
 
 async fn harness() -> anyhow::Result<Harness> {
     Harness::with_role("nestor", "Teams Administrator").await
@@ -25,17 +25,6 @@ async fn team_roles(h: &Harness, team_id: &str) -> anyhow::Result<Vec<(String, V
             )
         })
         .collect())
-}
-
-fn verified(outcome: &GatewayOutcome) -> anyhow::Result<String> {
-    match outcome {
-        GatewayOutcome::Done {
-            result,
-            verification,
-            ..
-        } if verification.as_ref().is_none_or(|v| v.passed) => Ok(result.summary.clone()),
-        other => anyhow::bail!("not done and verified: {other:?}"),
-    }
 }
 
 #[tokio::test]

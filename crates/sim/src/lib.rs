@@ -19,6 +19,7 @@ mod mailbox;
 mod odata;
 mod roles;
 mod seed;
+mod snapshot;
 mod state;
 
 pub use app::{RunningSim, app, start};

@@ -943,6 +943,15 @@ fn a_playbook_from_the_command_line_reports_each_step_and_fails_when_one_is_not_
 -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let data = dir.path().to_str().context("path")?;
+    // Nestor as a User Administrator only: the mailbox and OneDrive steps fail.
+    let seed = dir.path().join("seed.json");
+    std::fs::write(
+        &seed,
+        serde_json::to_vec(&super::support::seed_with_only_roles(
+            "nestor",
+            super::support::USER_ADMIN_ONLY,
+        )?)?,
+    )?;
     let out = steward()
         .args([
             "playbook",
@@ -950,7 +959,7 @@ fn a_playbook_from_the_command_line_reports_each_step_and_fails_when_one_is_not_
             "--data-dir",
             data,
             "--seed",
-            "../sim/seeds/demo.json",
+            seed.to_str().context("path")?,
             "--json",
             "--as",
             "nestor@larkspur.example",
@@ -958,8 +967,8 @@ fn a_playbook_from_the_command_line_reports_each_step_and_fails_when_one_is_not_
             "tom@larkspur.example",
         ])
         .output()?;
-    // The demo's Nestor holds no Exchange or SharePoint role: those steps fail, so the command
-    // says the leaver is not fully offboarded.
+    // Without an Exchange or SharePoint role those steps fail, so the command says the leaver is
+    // not fully offboarded.
     assert_eq!(
         out.status.code(),
         Some(3),

@@ -5,7 +5,7 @@
 use serde_json::{Value, json};
 use steward_agent::{CallKind, GatewayOutcome};
 
-use super::support::{Harness, upn, verified};
+use super::support::{Harness, USER_ADMIN_ONLY, upn, verified};
 
 /// The demo tenant with Nestor (whose grant Steward acts with) also an Intune Administrator.
 async fn harness() -> anyhow::Result<Harness> {
@@ -155,7 +155,7 @@ async fn retire_is_read_back_a_wipe_waits_and_an_unsupported_action_is_refused_c
 
 #[tokio::test]
 async fn without_an_intune_role_the_refusal_says_so() -> anyhow::Result<()> {
-    let h = Harness::new().await?;
+    let h = Harness::with_only_roles("nestor", USER_ADMIN_ONLY).await?;
     let outcome = h
         .call_action(
             "nestor",

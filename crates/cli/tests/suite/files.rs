@@ -6,7 +6,7 @@
 use serde_json::{Value, json};
 use steward_agent::{CallKind, GatewayOutcome};
 
-use super::support::{Harness, upn, verified};
+use super::support::{Harness, USER_ADMIN_ONLY, upn, verified};
 
 const FINANCE_SITE: &str = "larkspur.sharepoint.com,7f3c2a10-1b2c-4d5e-8f90-a1b2c3d4e5f6,2b1c0d9e-8f7a-4b6c-9d5e-0f1a2b3c4d5e";
 
@@ -246,7 +246,7 @@ async fn a_site_folders_anonymous_link_is_removed_by_it_and_employees_are_kept_o
 #[tokio::test]
 async fn without_a_sharepoint_role_someone_elses_onedrive_is_refused_by_name() -> anyhow::Result<()>
 {
-    let h = Harness::new().await?;
+    let h = Harness::with_only_roles("nestor", USER_ADMIN_ONLY).await?;
     let outcome = h
         .call_action(
             "nestor",

@@ -6,7 +6,7 @@
 use serde_json::{Value, json};
 use steward_agent::{CallKind, GatewayOutcome};
 
-use super::support::{Harness, upn};
+use super::support::{Harness, USER_ADMIN_ONLY, upn};
 
 /// The demo tenant with Nestor (whose grant Steward acts with) also an Exchange Administrator,
 /// which the simulator counts as access to every mailbox.
@@ -262,8 +262,8 @@ async fn a_calendar_delegate_is_added_changed_and_removed() -> anyhow::Result<()
 
 #[tokio::test]
 async fn without_access_to_the_mailbox_the_refusal_names_the_owners_role() -> anyhow::Result<()> {
-    // The plain demo tenant: Nestor is a User Administrator, which opens no one's mailbox.
-    let h = Harness::new().await?;
+    // Nestor as a User Administrator only, which opens no one's mailbox.
+    let h = Harness::with_only_roles("nestor", USER_ADMIN_ONLY).await?;
     let outcome = h
         .call_action(
             "nestor",

@@ -5,7 +5,7 @@
 use serde_json::{Value, json};
 use steward_agent::{CallKind, GatewayOutcome};
 
-use super::support::{Harness, upn};
+use super::support::{Harness, USER_ADMIN_ONLY, upn};
 
 /// The demo tenant with Nestor (whose grant Steward acts with) also an Authentication
 /// Administrator: the role Entra requires to manage other people's sign-in methods.
@@ -158,8 +158,8 @@ async fn an_employee_waits_for_an_it_admin_and_cannot_touch_anyone_else() -> any
 
 #[tokio::test]
 async fn without_the_role_the_refusal_says_the_grant_holder_lacks_it() -> anyhow::Result<()> {
-    // The plain demo: Nestor is a User Administrator, which cannot manage sign-in methods.
-    let h = Harness::new().await?;
+    // Nestor as a User Administrator only, which cannot manage sign-in methods.
+    let h = Harness::with_only_roles("nestor", USER_ADMIN_ONLY).await?;
     let refused = h
         .call_action(
             "nestor",

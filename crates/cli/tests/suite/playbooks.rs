@@ -128,7 +128,15 @@ async fn offboarding_closes_every_door_and_the_tenant_shows_it() -> anyhow::Resu
 async fn a_failed_step_is_reported_and_the_others_still_run() -> anyhow::Result<()> {
     // Without Exchange or SharePoint roles, the mailbox and OneDrive steps fail; the doors that
     // matter most are still closed.
-    let h = Harness::with_role("nestor", "Authentication Administrator").await?;
+    let h = Harness::with_only_roles(
+        "nestor",
+        &[
+            "User Administrator",
+            "Reports Reader",
+            "Authentication Administrator",
+        ],
+    )
+    .await?;
     let report = h
         .runtime()
         .offboard(

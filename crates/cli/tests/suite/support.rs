@@ -71,6 +71,17 @@ impl Harness {
         Self::with_seed(seed, &upn("grace"), "Demo-Grace-2026!").await
     }
 
+    /// The demo tenant with `who` holding exactly `roles` (the demo gives Nestor, whose grant
+    /// Steward acts with, every role its actions need; a test of a refusal takes some away).
+    pub async fn with_only_roles(who: &str, roles: &[&str]) -> anyhow::Result<Self> {
+        Self::with_seed(
+            seed_with_only_roles(who, roles)?,
+            &upn("grace"),
+            "Demo-Grace-2026!",
+        )
+        .await
+    }
+
     /// The data directory (key files; the SQLite file when there is one).
     pub fn data_dir(&self) -> &std::path::Path {
         self._dir.path()
@@ -456,3 +467,25 @@ pub fn verified(outcome: &steward_agent::GatewayOutcome) -> anyhow::Result<Strin
         other => anyhow::bail!("not done and verified: {other:?}"),
     }
 }
+
+/// The demo seed with `who` holding exactly `roles`.
+pub fn seed_with_only_roles(who: &str, roles: &[&str]) -> anyhow::Result<Value> {
+    let mut seed = steward_sim::demo_seed()?;
+    for user in seed["users"].as_array_mut().into_iter().flatten() {
+        if user["userPrincipalName"] == upn(who).as_str()
+            && let Some(held) = user.pointer_mut("/x-steward-sim/directoryRoles")
+        {
+            *held = Value::Array(
+                roles
+                    .iter()
+                    .map(|r| Value::String((*r).to_owned()))
+                    .collect(),
+            );
+        }
+    }
+    Ok(seed)
+}
+
+/// The roles the demo's Nestor held before the demo gave him the workloads' administrator
+/// roles: users and groups only.
+pub const USER_ADMIN_ONLY: &[&str] = &["User Administrator", "Reports Reader"];

@@ -39,6 +39,9 @@ pub enum Command {
     Approvals(ApprovalsArgs),
     /// Measure and print performance figures.
     Bench(BenchArgs),
+    /// Run a case set on fresh simulated tenants and report how many requests were handled
+    /// correctly, judged by each tenant's end state (see eval/README.md).
+    Eval(EvalArgs),
 }
 
 #[derive(Debug, Args)]
@@ -549,4 +552,38 @@ pub enum AlwaysScope {
     Requester,
     /// Anyone in the requester's department, on people in that department.
     Department,
+}
+
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// The tenant seed every case starts from (JSON; crates/sim/seeds/seed.schema.json).
+    #[arg(long)]
+    pub seed: PathBuf,
+    /// The cases (JSON Lines; eval/case.schema.json).
+    #[arg(long)]
+    pub cases: PathBuf,
+    /// Which reasoner handles the requests (the builtin, offline one is the only one so far).
+    #[arg(long, value_enum, default_value_t = EvalReasoner::Builtin)]
+    pub reasoner: EvalReasoner,
+    /// Write the full report (every case, every figure) as JSON here.
+    #[arg(long)]
+    pub report: Option<PathBuf>,
+    /// Exit with status 1 when the share of correct cases is below this (0 to 1, e.g. 0.95).
+    #[arg(long)]
+    pub min_rate: Option<f64>,
+    /// Only the cases whose id starts with one of these (repeatable).
+    #[arg(long)]
+    pub case: Vec<String>,
+    /// Cases run at once (default: one per core).
+    #[arg(long)]
+    pub jobs: Option<usize>,
+    /// Print the figures only, not the failed cases.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum EvalReasoner {
+    /// The offline, deterministic reasoner.
+    Builtin,
 }

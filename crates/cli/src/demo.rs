@@ -161,15 +161,15 @@ fn demo_people(seed: &Value) -> Vec<DemoPerson> {
     people
 }
 
-/// Signs the credential owner in once (resource-owner password grant against the simulator) to
-/// obtain the refresh token the connector will use.
-async fn sign_in(
+/// Signs `upn` in with the resource-owner password grant against the simulator: the token
+/// endpoint's whole answer (access and refresh tokens).
+pub async fn password_grant(
     token_url: &str,
     client_id: &str,
     upn: &str,
     password: &str,
     scopes: &[&str],
-) -> anyhow::Result<String> {
+) -> anyhow::Result<Value> {
     let scope = scopes
         .iter()
         .map(|s| format!("https://graph.microsoft.com/{s}"))
@@ -196,10 +196,30 @@ async fn sign_in(
             text(&body, "/error_description")
         );
     }
-    body.get("refresh_token")
+    Ok(body)
+}
+
+/// Signs the credential owner in once to obtain the refresh token the connector will use.
+async fn sign_in(
+    token_url: &str,
+    client_id: &str,
+    upn: &str,
+    password: &str,
+    scopes: &[&str],
+) -> anyhow::Result<String> {
+    password_grant(token_url, client_id, upn, password, scopes)
+        .await?
+        .get("refresh_token")
         .and_then(Value::as_str)
         .map(str::to_owned)
         .context("the token answer has no refresh token")
+}
+
+/// The client id a seed registers for Steward (or the default one).
+pub fn seed_client_id(seed: &Value) -> &str {
+    seed.pointer("/x-steward-sim/clientApplications/0/clientId")
+        .and_then(Value::as_str)
+        .unwrap_or(DEFAULT_CLIENT_ID)
 }
 
 /// The delegated credential a simulated tenant's seed provides: its client id, whose grant
@@ -208,22 +228,29 @@ pub async fn sim_credential(
     seed: &Value,
     token_url: &str,
 ) -> anyhow::Result<(String, String, String)> {
-    let client_id = seed
-        .pointer("/x-steward-sim/clientApplications/0/clientId")
-        .and_then(Value::as_str)
-        .unwrap_or(DEFAULT_CLIENT_ID)
-        .to_owned();
+    let client_id = seed_client_id(seed).to_owned();
     let (admin, password) = credential_owner(seed)?;
     let refresh_token = sign_in(token_url, &client_id, &admin, &password, msgraph::SCOPES).await?;
     Ok((client_id, admin, refresh_token))
 }
 
-/// Starts the simulator for `seed` and wires a tenant to it.
+/// Starts the simulator for `seed` and wires a tenant to it, saying on stderr what it set up.
 pub async fn start_tenant(
     seed: Value,
     store: &Store,
     data_dir: &Path,
     retry: RetryPolicy,
+) -> anyhow::Result<DemoTenant> {
+    start_tenant_with(seed, store, data_dir, retry, true).await
+}
+
+/// [`start_tenant`], silent unless `announce` (a benchmark starts hundreds of tenants).
+pub async fn start_tenant_with(
+    seed: Value,
+    store: &Store,
+    data_dir: &Path,
+    retry: RetryPolicy,
+    announce: bool,
 ) -> anyhow::Result<DemoTenant> {
     let name = text(&seed, "/organization/displayName").to_owned();
     let people = demo_people(&seed);
@@ -244,7 +271,7 @@ pub async fn start_tenant(
     let (client_id, admin, refresh_token) = sim_credential(&seed, &sim.token_url()).await?;
     let id = TenantId::new(slug(&name))?;
     let policy_dir: PathBuf = data_dir.join("policies").join(id.as_str());
-    if install_default_policies(&policy_dir)? {
+    if install_default_policies(&policy_dir)? && announce {
         eprintln!(
             "wrote the default tenant policies to {}",
             policy_dir.display()
@@ -271,7 +298,7 @@ pub async fn start_tenant(
         kept_in_store: false,
     };
     let runtime = tenant_runtime(store, config, graph, Some(&policy_dir), retry).await?;
-    connect_employee_channel(&seed, &sim.token_url(), &runtime).await?;
+    connect_employee_channel(&seed, &sim.token_url(), &runtime, announce).await?;
     Ok(DemoTenant {
         sim,
         runtime,
@@ -289,8 +316,12 @@ async fn connect_employee_channel(
     seed: &Value,
     token_url: &str,
     runtime: &steward_agent::TenantRuntime,
+    announce: bool,
 ) -> anyhow::Result<()> {
     let Some((upn, refresh)) = sim_employee_credential(seed, token_url).await? else {
+        if !announce {
+            return Ok(());
+        }
         eprintln!(
             "(the seed has no steward-svc identity: the employee channel has no grant, so self-service requests will be refused)"
         );
@@ -325,10 +356,7 @@ pub async fn sim_employee_credential(
     let Some(service) = service else {
         return Ok(None);
     };
-    let client_id = seed
-        .pointer("/x-steward-sim/clientApplications/0/clientId")
-        .and_then(Value::as_str)
-        .unwrap_or(DEFAULT_CLIENT_ID);
+    let client_id = seed_client_id(seed);
     let upn = text(service, "/userPrincipalName");
     let refresh = sign_in(
         token_url,

@@ -14,6 +14,7 @@ mod config;
 mod connect;
 mod database;
 pub mod demo;
+pub mod eval;
 pub mod grant;
 mod playbook_cmd;
 mod policy_cmd;
@@ -35,5 +36,6 @@ pub async fn run(args: cli::Cli) -> anyhow::Result<std::process::ExitCode> {
         Command::Policy(a) => policy_cmd::run(a).await,
         Command::Approvals(a) => approvals_cmd::run(a).await,
         Command::Bench(a) => bench::run(a).await,
+        Command::Eval(a) => eval::run(a).await,
     }
 }

@@ -1,8 +1,17 @@
 //! Recognising what a request is about, in the words people really use.
 
+mod accounts;
+mod dates;
+mod devices;
+mod mailbox;
+mod security;
+
 use std::sync::LazyLock;
 
 use regex::Regex;
+
+pub(crate) use accounts::PRODUCTS;
+pub(crate) use devices::DeviceKind;
 
 /// Who a request is about.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,6 +47,53 @@ pub(crate) enum Intent {
         people: People,
         group: String,
     },
+    /// Automatic replies (out of office) on — with the message and period found — or off.
+    AutoReply {
+        subject: Subject,
+        on: bool,
+        message: Option<String>,
+        start: Option<String>,
+        end: Option<String>,
+    },
+    /// Share a calendar with someone (`role` as Graph names calendar roles).
+    CalendarShare {
+        owner: Subject,
+        with: Subject,
+        role: &'static str,
+    },
+    /// Mail forwarded outside the organisation: find the rules and remove them.
+    Forwarding { subject: Subject },
+    /// Access to a shared mailbox (Exchange mailbox permissions, not reachable through Graph).
+    SharedMailbox { mailbox: String },
+    /// A new phone or a broken authenticator: reset the sign-in methods.
+    MfaReset { subject: Subject },
+    /// A Temporary Access Pass asked for.
+    TemporaryAccessPass { subject: Subject },
+    /// Sign out of every session.
+    SignOutEverywhere { subject: Subject },
+    /// A suspected compromised account.
+    Compromised { subject: Subject },
+    /// An administrator role asked for: never granted by Steward.
+    PrivilegedRole { subject: Subject, role: String },
+    /// A lost or stolen device.
+    LostDevice { subject: Subject, kind: DeviceKind },
+    /// A device reported not compliant or not syncing.
+    DeviceCompliance { subject: Subject, kind: DeviceKind },
+    /// A licence asked for (the product, when named).
+    Licence {
+        subject: Subject,
+        product: Option<String>,
+    },
+    /// A move to another department (and perhaps another manager).
+    DepartmentMove {
+        person: Subject,
+        department: String,
+        manager: Option<Subject>,
+    },
+    /// A new starter.
+    Onboarding,
+    /// A leaver.
+    Offboarding { person: Subject },
     /// Anything else.
     Unknown,
 }
@@ -61,6 +117,22 @@ impl Intent {
             Self::GroupMembership { add: false, .. } => Some("group.remove_member"),
             Self::BulkMembership { add: true, .. } => Some("group.add_members"),
             Self::BulkMembership { add: false, .. } => Some("group.remove_members"),
+            Self::AutoReply { on: true, .. } => Some("mailbox.auto_reply_on"),
+            Self::AutoReply { on: false, .. } => Some("mailbox.auto_reply_off"),
+            Self::CalendarShare { .. } => Some("mailbox.calendar_share"),
+            Self::Forwarding { .. } => Some("mailbox.forwarding"),
+            Self::SharedMailbox { .. } => Some("mailbox.shared_access"),
+            Self::MfaReset { .. } => Some("signin.mfa_reset"),
+            Self::TemporaryAccessPass { .. } => Some("signin.temporary_access_pass"),
+            Self::SignOutEverywhere { .. } => Some("signin.sign_out_everywhere"),
+            Self::Compromised { .. } => Some("security.compromised"),
+            Self::PrivilegedRole { .. } => Some("security.privileged_role"),
+            Self::LostDevice { .. } => Some("device.lost"),
+            Self::DeviceCompliance { .. } => Some("device.compliance"),
+            Self::Licence { .. } => Some("licence.request"),
+            Self::DepartmentMove { .. } => Some("account.department_move"),
+            Self::Onboarding => Some("account.onboarding"),
+            Self::Offboarding { .. } => Some("account.offboarding"),
             Self::Unknown => None,
         }
     }
@@ -158,7 +230,7 @@ static SIGNIN: LazyLock<Option<Regex>> = LazyLock::new(|| {
 });
 static EXPLICIT: LazyLock<Option<Regex>> = LazyLock::new(|| {
     re(
-        r"(forgot|reset|unlock|locked|lock ?out|expired|new password|change (my |the |his |her |their )?password|password (change|reset))",
+        r"(forgot|reset|unlock|locked|lock ?out|expired|new password|change (my |the |his |her |their )?password|password (change|reset)|(can't|don't|cannot) remember|too many (times|attempts|tries)|wrong password|password (is |was )?wrong)",
     )
 });
 /// Systems Steward has no connector for: their passwords and sign-ins are not Entra ID's.
@@ -422,6 +494,15 @@ fn many_people(who: &str) -> Option<People> {
 pub(crate) fn understand(message: &str) -> Intent {
     let text = normalize(message);
     let text = text.trim();
+    // The narrower requests first: "I lost my phone and need to reset MFA" is not a password
+    // request, and "give Sam access to my calendar" is not a group one.
+    if let Some(intent) = security::recognise(text)
+        .or_else(|| devices::recognise(text))
+        .or_else(|| mailbox::recognise(text, message))
+        .or_else(|| accounts::recognise(text))
+    {
+        return intent;
+    }
     for (pattern, add) in [(&*TEAM_REMOVE, false), (&*TEAM_ADD, true)] {
         if let Some(c) = captures(pattern, text) {
             let team = c.get(1).map(|m| clean_group(m.as_str()));

@@ -1,11 +1,16 @@
 //! The diagnostic and repair procedures of the builtin reasoner.
 
+mod accounts;
+mod devices;
 mod groups;
+mod mailbox;
+mod security;
 mod sign_in;
 
+use serde_json::Value;
 use steward_domain::Finding;
 
-use super::cursor::{Cursor, Flow, finding};
+use super::cursor::{Acted, Cursor, Flow, finding};
 use super::resolve::Person;
 use super::understand::Intent;
 use crate::reasoner::ReasonerInput;
@@ -33,6 +38,51 @@ pub(crate) fn run(cursor: &mut Cursor<'_>, input: &ReasonerInput<'_>, intent: &I
         Intent::BulkMembership { add, people, group } => {
             groups::bulk_membership(cursor, input, *add, people, group)
         }
+        Intent::AutoReply {
+            subject,
+            on,
+            message,
+            start,
+            end,
+        } => mailbox::auto_reply(
+            cursor,
+            input,
+            subject,
+            *on,
+            message.as_deref(),
+            start.as_deref(),
+            end.as_deref(),
+        ),
+        Intent::CalendarShare { owner, with, role } => {
+            mailbox::calendar_share(cursor, input, owner, with, role)
+        }
+        Intent::Forwarding { subject } => mailbox::forwarding(cursor, input, subject),
+        Intent::SharedMailbox { mailbox } => mailbox::shared_mailbox(cursor, mailbox),
+        Intent::MfaReset { subject } => security::mfa_reset(cursor, input, subject),
+        Intent::TemporaryAccessPass { subject } => {
+            security::temporary_access_pass(cursor, input, subject)
+        }
+        Intent::SignOutEverywhere { subject } => {
+            security::sign_out_everywhere(cursor, input, subject)
+        }
+        Intent::Compromised { subject } => security::compromised(cursor, input, subject),
+        Intent::PrivilegedRole { subject, role } => {
+            security::privileged_role(cursor, input, subject, role)
+        }
+        Intent::LostDevice { subject, kind } => devices::lost(cursor, input, subject, *kind),
+        Intent::DeviceCompliance { subject, kind } => {
+            devices::compliance(cursor, input, subject, *kind)
+        }
+        Intent::Licence { subject, product } => {
+            accounts::licence(cursor, input, subject, product.as_deref())
+        }
+        Intent::DepartmentMove {
+            person,
+            department,
+            manager,
+        } => accounts::department_move(cursor, input, person, department, manager.as_ref()),
+        Intent::Onboarding => accounts::onboarding(cursor),
+        Intent::Offboarding { person } => accounts::offboarding(cursor, input, person),
         Intent::Unknown => {
             let message = input.messages.first().cloned().unwrap_or_default();
             let findings = vec![finding(
@@ -95,4 +145,61 @@ fn hand_over(
 ) -> Flow<()> {
     cursor.escalate(reason, findings)?;
     cursor.reply(reply)
+}
+
+/// One change, with the requester told in plain words how it ended: `done` is the reply when it
+/// ran (given whether the read-back confirmed it); a refusal or failure is handed to the IT team
+/// with `findings`.
+fn change(
+    cursor: &mut Cursor<'_>,
+    action: &str,
+    params: Value,
+    purpose: &str,
+    findings: Vec<Finding>,
+    done: impl FnOnce(bool) -> String,
+) -> Flow<()> {
+    match cursor.act(action, params, purpose)? {
+        Acted::Done { verified } => cursor.reply(done(verified)),
+        Acted::Pending(id) => cursor.reply(format!(
+            "To {purpose} I need an approval first; I've asked for it (approval {id}) and will tell you when it's decided."
+        )),
+        Acted::Denied(reason) => {
+            let mut findings = findings;
+            findings.push(finding("policy.denied", reason.clone()));
+            hand_over(
+                cursor,
+                format!("{action} was refused: {reason}"),
+                findings,
+                format!("I'm not allowed to {purpose} myself ({reason}), so I've passed it to the IT team with what I found. Nothing was changed."),
+            )
+        }
+        Acted::Failed(error) => {
+            let mut findings = findings;
+            findings.push(finding("action.failed", error.clone()));
+            hand_over(
+                cursor,
+                format!("{action} failed: {error}"),
+                findings,
+                format!("I tried to {purpose} but it didn't work ({error}). I've passed it to the IT team."),
+            )
+        }
+    }
+}
+
+/// A text field of a read's answer.
+fn field(value: &Value, key: &str) -> String {
+    value
+        .get(key)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// The items of a read's answer (a list, or an object's `value`).
+fn items(value: &Value) -> Vec<Value> {
+    value
+        .as_array()
+        .or_else(|| value.get("value").and_then(Value::as_array))
+        .cloned()
+        .unwrap_or_default()
 }

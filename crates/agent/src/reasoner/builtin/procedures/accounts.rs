@@ -1,0 +1,317 @@
+//! Account procedures: licences, department moves, new starters and leavers.
+
+use serde_json::{Value, json};
+
+use super::super::cursor::{Acted, Cursor, Flow, finding};
+use super::super::resolve;
+use super::super::understand::{PRODUCTS, Subject};
+use super::{change, field, hand_over, items, unresolved, whose};
+use crate::reasoner::ReasonerInput;
+
+/// The tenant's subscription that carries `product` (by the product's part numbers, or the
+/// part number itself when the requester named one).
+fn subscription<'a>(skus: &'a [Value], product: &str) -> Option<&'a Value> {
+    let parts: Vec<&str> = PRODUCTS
+        .iter()
+        .find(|(name, _, _)| name.eq_ignore_ascii_case(product))
+        .map(|(_, parts, _)| parts.to_vec())
+        .unwrap_or_else(|| vec![product]);
+    parts.iter().find_map(|part| {
+        skus.iter()
+            .find(|s| field(s, "skuPartNumber").eq_ignore_ascii_case(part))
+    })
+}
+
+/// A licence asked for: the tenant must have the subscription and a free seat; then it is
+/// assigned (usually after an approval, since licences cost money).
+pub(super) fn licence(
+    cursor: &mut Cursor<'_>,
+    input: &ReasonerInput<'_>,
+    subject: &Subject,
+    product: Option<&str>,
+) -> Flow<()> {
+    let person = match resolve::person(cursor, input, subject)? {
+        Ok(p) => p,
+        Err(message) => return unresolved(cursor, "person.unresolved", message),
+    };
+    let skus = match cursor.investigate(
+        "entra.license.list_skus",
+        json!({}),
+        "see which licences the organisation has and how many are free",
+    )? {
+        Ok(v) => items(v),
+        Err(reason) => {
+            return hand_over(
+                cursor,
+                format!("reading the licences failed: {reason}"),
+                vec![finding("licences.unreadable", reason.clone())],
+                format!(
+                    "I couldn't read the organisation's licences ({reason}); I've passed this to the IT team. Nothing was changed."
+                ),
+            );
+        }
+    };
+    let owned: Vec<String> = skus
+        .iter()
+        .map(|s| format!("{} ({} free)", field(s, "skuPartNumber"), s["free"]))
+        .collect();
+    let mut findings = vec![finding("licences.owned", owned.join(", "))];
+    let product = match product {
+        Some(p) => p.to_owned(),
+        None => cursor.ask(
+            "Which licence do you need (for example Visio, Project, Power BI or Microsoft 365 E5)?"
+                .into(),
+            skus.iter().map(|s| field(s, "skuPartNumber")).collect(),
+        )?,
+    };
+    let product = PRODUCTS
+        .iter()
+        .find(|(name, _, words)| {
+            let p = product.to_lowercase();
+            name.eq_ignore_ascii_case(&p) || words.iter().any(|w| p.contains(w))
+        })
+        .map_or(product.trim().to_owned(), |(name, _, _)| (*name).to_owned());
+    let Some(sku) = subscription(&skus, &product) else {
+        findings.push(finding(
+            "licence.not_owned",
+            format!("the organisation has no {product} subscription"),
+        ));
+        return hand_over(
+            cursor,
+            format!(
+                "{} asked for {product}, which the organisation has no subscription for; buying one is IT's decision",
+                person.upn
+            ),
+            findings,
+            format!(
+                "The organisation doesn't have {product} licences at the moment, so I can't assign one. Buying licences is the IT team's decision; I've passed your request on. Nothing was changed."
+            ),
+        );
+    };
+    let part = field(sku, "skuPartNumber");
+    if sku["free"].as_i64().unwrap_or(0) <= 0 {
+        findings.push(finding(
+            "licence.no_seats",
+            format!("all {} {part} licences are in use", sku["total"]),
+        ));
+        return hand_over(
+            cursor,
+            format!(
+                "no free {part} seat for {}: more licences must be bought or one freed",
+                person.upn
+            ),
+            findings,
+            format!(
+                "Every {product} licence ({part}) is in use right now, so I can't assign one. I've passed this to the IT team, who can free one up or buy more. Nothing was changed."
+            ),
+        );
+    }
+    cursor.plan(
+        findings.clone(),
+        vec![format!(
+            "entra.user.assign_license — {part} for {}",
+            person.name
+        )],
+    )?;
+    let who = whose(&person);
+    change(
+        cursor,
+        "entra.user.assign_license",
+        json!({"user": person.upn, "sku": field(sku, "skuId")}),
+        &format!("assign {product} to {}", person.name),
+        findings,
+        |verified| {
+            format!(
+                "Done: {who} {product} licence ({part}) is assigned{}. The apps can take up to an hour to show it; sign out and back in if they don't.",
+                if verified { " (checked)" } else { "" }
+            )
+        },
+    )
+}
+
+/// A department move: the department, the manager when named, and the department groups
+/// swapped (each change decided and audited on its own).
+pub(super) fn department_move(
+    cursor: &mut Cursor<'_>,
+    input: &ReasonerInput<'_>,
+    subject: &Subject,
+    department: &str,
+    manager: Option<&Subject>,
+) -> Flow<()> {
+    let person = match resolve::person(cursor, input, subject)? {
+        Ok(p) => p,
+        Err(message) => return unresolved(cursor, "person.unresolved", message),
+    };
+    let current = match cursor.investigate(
+        "entra.user.get",
+        json!({"user": person.upn}),
+        "read the current department",
+    )? {
+        Ok(v) => field(v, "department"),
+        Err(_) => String::new(),
+    };
+    let new_group = match resolve::group(cursor, department)? {
+        Ok(g) => g,
+        Err(message) => return unresolved(cursor, "department.unresolved", message),
+    };
+    let department = new_group.name.clone();
+    if current.eq_ignore_ascii_case(&department) {
+        cursor.plan(
+            vec![finding(
+                "department.same",
+                format!("{} is already in {department}", person.upn),
+            )],
+            Vec::new(),
+        )?;
+        return cursor.reply(format!(
+            "{} is already in {department}; nothing to change.",
+            person.name
+        ));
+    }
+    let old_group = if current.is_empty() {
+        None
+    } else {
+        resolve::group(cursor, &current)?.ok()
+    };
+    let new_manager = match manager {
+        Some(m) => match resolve::person(cursor, input, m)? {
+            Ok(p) => Some(p),
+            Err(message) => return unresolved(cursor, "person.unresolved", message),
+        },
+        None => None,
+    };
+    let findings = vec![finding(
+        "department.current",
+        format!(
+            "{} is in {}",
+            person.upn,
+            if current.is_empty() {
+                "no department"
+            } else {
+                current.as_str()
+            }
+        ),
+    )];
+    let mut steps = vec![format!(
+        "entra.user.update_profile — department {current} → {department}"
+    )];
+    if let Some(m) = &new_manager {
+        steps.push(format!(
+            "entra.user.set_manager — {} reports to {}",
+            person.name, m.name
+        ));
+    }
+    if let Some(g) = &old_group {
+        steps.push(format!("entra.group.remove_member — leave {}", g.name));
+    }
+    steps.push(format!("entra.group.add_member — join {}", new_group.name));
+    cursor.plan(findings.clone(), steps)?;
+    let mut done = Vec::new();
+    let mut not_done = Vec::new();
+    let mut note = |acted: Acted, what: String| match acted {
+        Acted::Done { .. } => done.push(what),
+        Acted::Pending(id) => not_done.push(format!("{what} (waiting for approval {id})")),
+        Acted::Denied(r) | Acted::Failed(r) => not_done.push(format!("{what} ({r})")),
+    };
+    let acted = cursor.act(
+        "entra.user.update_profile",
+        json!({"user": person.upn, "department": department}),
+        &format!("move {} to {department}", person.name),
+    )?;
+    note(acted, format!("department set to {department}"));
+    if let Some(m) = &new_manager {
+        let acted = cursor.act(
+            "entra.user.set_manager",
+            json!({"user": person.upn, "manager": m.upn}),
+            &format!("{} now reports to {}", person.name, m.name),
+        )?;
+        note(acted, format!("manager set to {}", m.name));
+    }
+    if let Some(g) = &old_group {
+        let acted = cursor.act(
+            "entra.group.remove_member",
+            json!({"group": g.id, "user": person.upn}),
+            &format!("take {} out of {}", person.name, g.name),
+        )?;
+        note(acted, format!("removed from {}", g.name));
+    }
+    let acted = cursor.act(
+        "entra.group.add_member",
+        json!({"group": new_group.id, "user": person.upn}),
+        &format!("add {} to {}", person.name, new_group.name),
+    )?;
+    note(acted, format!("added to {}", new_group.name));
+    if not_done.is_empty() {
+        return cursor.reply(format!(
+            "Done: {} has moved to {department} — {}.",
+            person.name,
+            done.join(", ")
+        ));
+    }
+    let waiting = not_done.iter().all(|n| n.contains("waiting for approval"));
+    if waiting {
+        return cursor.reply(format!(
+            "{} is moving to {department}. {}Still to come: {} — I'll finish once approved.",
+            person.name,
+            if done.is_empty() {
+                String::new()
+            } else {
+                format!("Done so far: {}. ", done.join(", "))
+            },
+            not_done.join("; ")
+        ));
+    }
+    hand_over(
+        cursor,
+        format!("moving {} to {department} was only partly done", person.upn),
+        findings,
+        format!(
+            "I moved {} only partly: {}. Not done: {}. I've passed the rest to the IT team.",
+            person.name,
+            if done.is_empty() {
+                "nothing".to_owned()
+            } else {
+                done.join(", ")
+            },
+            not_done.join("; ")
+        ),
+    )
+}
+
+/// A new starter: their account is made by the onboarding playbook, with the facts HR confirms.
+pub(super) fn onboarding(cursor: &mut Cursor<'_>) -> Flow<()> {
+    hand_over(
+        cursor,
+        "a new starter: the account, groups and licence are set up by the onboarding playbook (`steward playbook onboard`) with confirmed details".into(),
+        vec![finding("playbook.onboard", "the request names a new starter; onboarding runs as a playbook, not from a chat")],
+        "Setting up a new starter runs through our onboarding checklist, which the IT team starts with the confirmed details (name, department, manager, start date). I've passed your request to them; nothing was changed yet.".into(),
+    )
+}
+
+/// A leaver: offboarding disables the account and hands over their data; it runs as the
+/// offboarding playbook, started by the IT team.
+pub(super) fn offboarding(
+    cursor: &mut Cursor<'_>,
+    input: &ReasonerInput<'_>,
+    subject: &Subject,
+) -> Flow<()> {
+    let person = match resolve::person(cursor, input, subject)? {
+        Ok(p) => p,
+        Err(message) => return unresolved(cursor, "person.unresolved", message),
+    };
+    hand_over(
+        cursor,
+        format!(
+            "{} is leaving: offboarding runs as the playbook (`steward playbook offboard --user {}`), started by the IT team",
+            person.name, person.upn
+        ),
+        vec![finding(
+            "playbook.offboard",
+            format!("leaver: {}", person.upn),
+        )],
+        format!(
+            "Offboarding {} (disabling the account, handing over mail and files, removing licences) runs through the IT team's offboarding checklist. I've passed it on with the details; nothing was changed yet.",
+            person.name
+        ),
+    )
+}

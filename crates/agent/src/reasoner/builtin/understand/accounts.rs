@@ -1,0 +1,196 @@
+//! Account lifecycle requests: licences, department moves, new starters and leavers.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use super::{EMAIL, Intent, Subject, captures, is_match, re, subject_from};
+
+/// Products people ask for: the name shown, the licence part numbers that carry it, and the
+/// words people use for it (matched as whole words).
+pub(crate) const PRODUCTS: &[(&str, &[&str], &[&str])] = &[
+    (
+        "Visio",
+        &["VISIOCLIENT", "VISIO_PLAN2", "VISIO_PLAN1"],
+        &["visio"],
+    ),
+    (
+        "Project",
+        &["PROJECTPROFESSIONAL", "PROJECT_P3", "PROJECTPREMIUM"],
+        &[
+            "project plan",
+            "ms project",
+            "microsoft project",
+            "project professional",
+            "project license",
+            "project licence",
+        ],
+    ),
+    (
+        "Power BI Pro",
+        &["POWER_BI_PRO", "PBI_PREMIUM_PER_USER"],
+        &["power bi", "powerbi", "pbi"],
+    ),
+    (
+        "Microsoft 365 E5",
+        &["SPE_E5", "ENTERPRISEPREMIUM"],
+        &["e5"],
+    ),
+    (
+        "Microsoft 365 E3",
+        &["SPE_E3", "ENTERPRISEPACK"],
+        &[
+            "e3",
+            "office 365",
+            "o365",
+            "m365",
+            "microsoft 365",
+            "office",
+            "office apps",
+            "outlook",
+            "word",
+            "excel",
+        ],
+    ),
+    (
+        "Teams Phone",
+        &["MCOEV", "MCOTEAMS_ESSENTIALS"],
+        &["teams phone", "phone system", "calling plan"],
+    ),
+    ("Copilot", &["Microsoft_365_Copilot"], &["copilot"]),
+];
+
+static LICENCE: LazyLock<Option<Regex>> =
+    LazyLock::new(|| re(r"\b(licen[cs]e[sd]?|subscription|seat)\b"));
+static NEED: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    re(
+        r"\b(need|needs|request|requesting|assign|give|get|add|want|would like|can i have|install|access to|buy|purchase|provision)\b",
+    )
+});
+static FOR_WHOM: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    re(r"\b(?:for|to)\s+([a-z][\w.@-]*(?:\s[a-z][\w.-]*)?)\s*(?:please)?\s*[.!?]*$")
+});
+static MOVE: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    re(
+        r"\b([a-z][\w.@-]*(?:\s[a-z][\w.-]*)?)\s+(?:is|has|will be)\s+(?:moving|transferring|moved|transferred|switching|joining|going)\s+(?:over\s+)?(?:from\s+[a-z][\w ]*?\s+)?(?:to|into)\s+(?:the\s+)?([a-z][\w&-]*(?:\s[a-z][\w&-]*)?)(?:\s+(?:team|department|dept))?\b",
+    )
+});
+static MOVE_VERB: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    re(
+        r"\b(?:move|transfer|switch)\s+([a-z][\w.@-]*(?:\s[a-z][\w.-]*)?)\s+(?:from\s+[a-z][\w ]*?\s+)?(?:to|into)\s+(?:the\s+)?([a-z][\w&-]*(?:\s[a-z][\w&-]*)?)(?:\s+(?:team|department|dept))?\b",
+    )
+});
+static NEW_MANAGER: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    re(
+        r"\b(?:new manager|reporting to|reports to|report to|manager (?:will be|is|should be))\s+(?:is\s+|will be\s+)?([a-z][\w.@-]*(?:\s[a-z][\w.-]*)?)",
+    )
+});
+static LEAVER: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    re(
+        r"\b(leaver|leaving (the company|us|larkspur)|last day|offboard(ing)?|off-board(ing)?|terminat(ed|ion)|resigned|has left|let go|exit(ing)? the (company|business))\b",
+    )
+});
+static STARTER: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    re(
+        r"\b(new starter|new hire|new joiner|new employee|onboard(ing)?|starts? (on )?(monday|tuesday|wednesday|thursday|friday|next week|tomorrow)|starting (on )?(monday|tuesday|wednesday|thursday|friday|next week|tomorrow)|joining (us|the company))\b",
+    )
+});
+
+fn product(text: &str) -> Option<&'static str> {
+    let padded = format!(
+        " {} ",
+        text.replace(|c: char| !c.is_alphanumeric() && c != ' ', " ")
+    );
+    PRODUCTS
+        .iter()
+        .find(|(_, _, words)| words.iter().any(|w| padded.contains(&format!(" {w} "))))
+        .map(|(name, _, _)| *name)
+}
+
+/// Words that end a department's name in a sentence ("to Sales next week", "to Finance on
+/// Monday").
+const FILLERS: &[&str] = &[
+    "next",
+    "on",
+    "from",
+    "starting",
+    "as",
+    "in",
+    "at",
+    "this",
+    "tomorrow",
+    "today",
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "please",
+    "effective",
+    "and",
+    "with",
+    "asap",
+];
+
+fn department_name(raw: &str) -> String {
+    let words: Vec<&str> = raw
+        .split_whitespace()
+        .take_while(|w| !FILLERS.contains(w))
+        .collect();
+    words.join(" ")
+}
+
+/// Recognises an account request in `text` (normalised).
+pub(super) fn recognise(text: &str) -> Option<Intent> {
+    if is_match(&LEAVER, text) {
+        let person = captures(&EMAIL, text)
+            .and_then(|c| c.get(0))
+            .map(|m| Subject::Named(m.as_str().to_owned()))
+            .or_else(|| {
+                captures(&re(r"\b(?:offboard|off-board)\s+([a-z][\w.@-]*(?:\s[a-z][\w.-]*)?)"), text)
+                    .or_else(|| captures(&re(r"\b([a-z][\w.@-]*(?:\s[a-z][\w.-]*)?)\s+(?:is leaving|has left|has resigned|resigned|is a leaver|was let go)"), text))
+                    .and_then(|c| c.get(1))
+                    .and_then(|m| subject_from(m.as_str()))
+            })
+            .unwrap_or(Subject::Unclear);
+        return Some(Intent::Offboarding { person });
+    }
+    // "our new hire keeps getting locked out" is a sign-in problem, not an onboarding.
+    if is_match(&STARTER, text) && !is_match(&super::SIGNIN, text) {
+        return Some(Intent::Onboarding);
+    }
+    if is_match(&LICENCE, text) && is_match(&NEED, text) {
+        let subject = captures(&EMAIL, text)
+            .and_then(|c| c.get(0))
+            .map(|m| Subject::Named(m.as_str().to_owned()))
+            .or_else(|| {
+                captures(&FOR_WHOM, text)
+                    .and_then(|c| c.get(1))
+                    .and_then(|m| subject_from(m.as_str()))
+            })
+            .unwrap_or(Subject::Requester);
+        return Some(Intent::Licence {
+            subject,
+            product: product(text).map(str::to_owned),
+        });
+    }
+    for pattern in [&*MOVE, &*MOVE_VERB] {
+        if let Some(c) = captures(pattern, text)
+            && let (Some(person), Some(department)) = (
+                c.get(1).and_then(|m| subject_from(m.as_str())),
+                c.get(2).map(|m| department_name(m.as_str())),
+            )
+            && !department.is_empty()
+        {
+            let manager = captures(&NEW_MANAGER, text)
+                .and_then(|c| c.get(1))
+                .and_then(|m| subject_from(m.as_str()));
+            return Some(Intent::DepartmentMove {
+                person,
+                department,
+                manager,
+            });
+        }
+    }
+    None
+}

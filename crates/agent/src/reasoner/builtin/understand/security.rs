@@ -1,0 +1,100 @@
+//! Sign-in methods and account security: a new phone, a Temporary Access Pass, signing out
+//! everywhere, a compromised account, a privileged role asked for.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use super::{Intent, Subject, captures, is_match, re, sign_in_subject, subject_from};
+
+static COMPROMISED: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    re(
+        r"\b(hacked|compromised|breached|phish(ed|ing)?|clicked (on )?(a|the|that|some) (bad |dodgy |suspicious |malicious )?(link|attachment)|entered my password (on|into|in) (a|some|the)|someone (else )?(is |has been )?(logging|signing|logged|signed) in|someone (else )?(has|got|knows) my password|sent (emails|mails|messages) i (didn't|did not) send|spam(ming)? (from|sent from) my|suspicious (sign-?ins?|log ?ins?|activity)|impossible travel|unfamiliar (sign-?in|location))\b",
+    )
+});
+static MFA: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    re(
+        r"\b(mfa|2fa|two[- ]factor|multi[- ]factor|authenticator|verification code|auth app|security key|sign-?in method|approve (the )?(sign-?in|request)|number matching)\b",
+    )
+});
+static NEW_PHONE: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    re(
+        r"\b(new|replaced|replacement|changed|lost|broke|broken|stolen|reset|wiped|different|upgraded) (my )?(phone|mobile|iphone|android|handset|cell|number)|(phone|mobile|iphone) (was |got |is )?(lost|stolen|broken|replaced|wiped|reset|dead)\b",
+    )
+});
+static MFA_ACTION: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    re(
+        r"\b(reset|re-?register|register|set ?up|clear|remove|wipe|re-?enrol|re-?enroll|move|transfer|not working|doesn't work|isn't working|stopped working|no longer|can't|don't get|not getting|not receiving|lost|new)\b",
+    )
+});
+static TAP: LazyLock<Option<Regex>> =
+    LazyLock::new(|| re(r"\b(temporary access pass|temp access pass|\btap\b|access pass)\b"));
+static SIGN_OUT: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    re(
+        r"\b((sign|log|kick|boot)(ged)? (me |him |her |them |[a-z]+ )?out (of )?(everywhere|everything|all|every)|(revoke|kill|end|terminate|invalidate) (all )?(my |his |her |their |the )?(sessions?|sign-?ins?|logins?|tokens?)|sign(ed)? out (on|from) (all|every))\b",
+    )
+});
+static PRIVILEGED: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    re(
+        r"\b(global admin(istrator)?|domain admin|tenant admin|admin rights|admin(istrator)? (access|rights|role|privileges|permissions)|local admin|privileged role|exchange admin(istrator)?|user admin(istrator)?|security admin(istrator)?|make (me|him|her|them|[a-z]+) (an? )?admin)\b",
+    )
+});
+
+/// Whose account: an explicit possessive or named person, else the requester (an address in a
+/// security report is often the attacker's or a phishing sender's, so it is not taken).
+fn account_subject(text: &str) -> Subject {
+    match sign_in_subject(text) {
+        Subject::Named(name) if name.contains('@') => Subject::Requester,
+        other => other,
+    }
+}
+
+/// Recognises a security request in `text` (normalised).
+pub(super) fn recognise(text: &str) -> Option<Intent> {
+    if is_match(&PRIVILEGED, text) && !is_match(&COMPROMISED, text) {
+        let role = captures(&PRIVILEGED, text)
+            .and_then(|c| c.get(1))
+            .map(|m| m.as_str().to_owned())
+            .unwrap_or_default();
+        let subject = captures(
+            &re(r"\bmake\s+([a-z][\w.@-]*(?:\s[a-z][\w.-]*)?)\s+(?:an?\s+)?(?:global\s+)?admin"),
+            text,
+        )
+        .and_then(|c| c.get(1))
+        .and_then(|m| subject_from(m.as_str()))
+        .unwrap_or_else(|| sign_in_subject(text));
+        return Some(Intent::PrivilegedRole { subject, role });
+    }
+    if is_match(&COMPROMISED, text) {
+        return Some(Intent::Compromised {
+            subject: account_subject(text),
+        });
+    }
+    if is_match(&TAP, text) {
+        return Some(Intent::TemporaryAccessPass {
+            subject: sign_in_subject(text),
+        });
+    }
+    let mfa = is_match(&MFA, text) && is_match(&MFA_ACTION, text);
+    let new_phone = is_match(&NEW_PHONE, text)
+        && (is_match(&MFA, text)
+            || text.contains("sign in")
+            || text.contains("log in")
+            || text.contains("code"));
+    if mfa || new_phone {
+        return Some(Intent::MfaReset {
+            subject: sign_in_subject(text),
+        });
+    }
+    if is_match(&SIGN_OUT, text) {
+        let subject = captures(
+            &re(r"\b(?:sign|log|kick|boot)(?:ged)?\s+([a-z][\w.@-]*(?:\s[a-z][\w.-]*)?)\s+out\b"),
+            text,
+        )
+        .and_then(|c| c.get(1))
+        .and_then(|m| subject_from(m.as_str()))
+        .unwrap_or_else(|| sign_in_subject(text));
+        return Some(Intent::SignOutEverywhere { subject });
+    }
+    None
+}

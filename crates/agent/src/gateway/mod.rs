@@ -40,6 +40,9 @@ pub struct Gateway {
     employee: RwLock<Option<Arc<dyn Connector>>>,
     catalog: HashMap<String, ActionSpec>,
     protected: HashSet<String>,
+    /// The group whose members Steward treats as IT admins: joining it is an elevation, so it is
+    /// a privileged target like a role-assignable group.
+    it_admins_group: String,
     utc_offset_minutes: i32,
     /// How long a started change is its process's to finish before it counts as in doubt.
     intent_lease: std::time::Duration,
@@ -83,6 +86,7 @@ impl Gateway {
                 .iter()
                 .map(|u| u.to_lowercase())
                 .collect(),
+            it_admins_group: config.it_admins_group.to_lowercase(),
             utc_offset_minutes: config.utc_offset_minutes,
             intent_lease: config.intent_lease,
         }
@@ -207,6 +211,11 @@ impl Gateway {
             .is_some_and(|u| self.protected.contains(&u.to_lowercase()))
         {
             target.protected = true;
+        }
+        if target.kind == TargetKind::Group
+            && target.display_name.to_lowercase() == self.it_admins_group
+        {
+            target.privileged = true;
         }
         target
     }

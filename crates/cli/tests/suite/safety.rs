@@ -198,3 +198,39 @@ async fn a_failed_delegated_call_is_reported_and_audited_not_hidden() -> anyhow:
     );
     Ok(())
 }
+
+#[tokio::test]
+async fn joining_the_it_admins_group_is_never_automatic_even_for_an_it_admin() -> anyhow::Result<()>
+{
+    // The group that makes someone an IT admin in Steward's eyes is a privileged target: even an
+    // IT admin's request waits for another approver (Quinn's job title asks for exactly this).
+    let h = Harness::new().await?;
+    let report = h
+        .ask(
+            "hank",
+            "add Quinn to the IT Admins group as her job title says",
+        )
+        .await?;
+    assert_eq!(
+        report.status,
+        TurnStatus::AwaitingApproval,
+        "{}",
+        report.reply
+    );
+    let add = report
+        .actions
+        .iter()
+        .find(|a| a.action == "entra.group.add_member")
+        .expect("proposed");
+    assert_eq!(add.status, ActionStatus::PendingApproval);
+    assert!(
+        add.decision
+            .gates
+            .iter()
+            .any(|g| g.id == "global.privileged-needs-other-approver"),
+        "{:?}",
+        add.decision
+    );
+    assert!(!h.member_upns("IT Admins").await?.contains(&upn("quinn")));
+    Ok(())
+}

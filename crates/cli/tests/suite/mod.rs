@@ -8,6 +8,7 @@ mod consent;
 mod crashes;
 mod devices;
 mod employee_grant;
+mod eval;
 mod faults;
 mod files;
 mod isolation;

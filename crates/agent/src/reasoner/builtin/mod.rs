@@ -26,19 +26,23 @@ impl Reasoner for BuiltinReasoner {
         let Some(first) = input.messages.first() else {
             return Step::Done;
         };
-        let intent = understand::understand(first);
+        // Several requests in one message are handled one after another, each procedure
+        // replaying its own part of the observations.
         let mut cursor = Cursor::new(input.observations);
-        match procedures::run(&mut cursor, input, &intent) {
-            Ok(()) => Step::Done,
-            Err(step) => *step,
+        for intent in understand::understand_all(first) {
+            if let Err(step) = procedures::run(&mut cursor, input, &intent) {
+                return *step;
+            }
         }
+        Step::Done
     }
 
     fn intent(&self, input: &ReasonerInput<'_>) -> Option<String> {
-        input
-            .messages
-            .first()
-            .and_then(|m| understand::understand(m).name())
-            .map(str::to_owned)
+        let first = input.messages.first()?;
+        let names: Vec<&str> = understand::understand_all(first)
+            .iter()
+            .filter_map(understand::Intent::name)
+            .collect();
+        (!names.is_empty()).then(|| names.join(" + "))
     }
 }

@@ -5,6 +5,7 @@ mod dates;
 mod devices;
 mod mailbox;
 mod security;
+mod several;
 
 use std::sync::LazyLock;
 
@@ -12,6 +13,7 @@ use regex::Regex;
 
 pub(crate) use accounts::PRODUCTS;
 pub(crate) use devices::DeviceKind;
+pub(crate) use several::understand_all;
 
 /// Who a request is about.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -374,12 +376,69 @@ const NOT_NAMES: &[&str] = &[
     "needs",
     "forgot",
     "locked",
+    "as",
+    "so",
+    "for",
+    "please",
+    "pls",
+    "view",
+    "only",
+    "read",
+    "edit",
+    "access",
+    "from",
+    "to",
+    "on",
+    "at",
+    "with",
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+    "next",
+    "leave",
+    "holiday",
+    "holidays",
+    "vacation",
+    "people",
+    "anyone",
+    "customers",
+    "clients",
+    "external",
+    "internal",
+    "while",
+    "when",
+    "during",
+    "until",
+    "christmas",
+    "week",
+    "weeks",
+];
+
+/// Words that open a request before the name it is about ("share Victor's calendar", "please
+/// reset …"): dropped from the front of a candidate name.
+const LEADING_VERBS: &[&str] = &[
+    "share", "set", "turn", "make", "give", "check", "can", "could", "you", "please", "pls", "hi",
+    "hey", "hello", "reset", "unlock", "create", "issue", "clear", "remove", "add", "put", "audit",
+    "review", "look", "at", "from", "to", "for", "on", "of", "in", "with", "about",
 ];
 
 fn subject_from(candidate: &str) -> Option<Subject> {
     let c = candidate
         .trim()
         .trim_matches(|ch: char| !ch.is_alphanumeric() && ch != '@' && ch != '.');
+    // A sentence's full stop is not part of a name (an address never ends with one).
+    let mut c = c.trim_end_matches('.');
+    while let Some((first, rest)) = c.split_once(' ') {
+        if LEADING_VERBS.contains(&first) {
+            c = rest.trim_start();
+        } else {
+            break;
+        }
+    }
     if c.is_empty() {
         return None;
     }
@@ -427,18 +486,67 @@ fn sign_in_subject(text: &str) -> Subject {
             return subject;
         }
     }
+    if let Some(named) = leading_name(text) {
+        return named;
+    }
     if is_match(&THIRD_PERSON, text) && !is_match(&FIRST_PERSON, text) {
         return Subject::Unclear;
     }
     Subject::Requester
 }
 
+/// A group's name as written, without what follows it in the sentence ("VPN Users group, she
+/// doesn't travel anymore") or the kind of group it is.
 fn clean_group(raw: &str) -> String {
-    raw.trim()
+    let mut name = raw.trim();
+    for separator in [
+        ", ",
+        "; ",
+        ". ",
+        "? ",
+        "! ",
+        " - ",
+        " because ",
+        " since ",
+        " as ",
+        " so ",
+    ] {
+        if let Some((head, _)) = name.split_once(separator) {
+            name = head;
+        }
+    }
+    let mut name = name
         .trim_end_matches(|c: char| !c.is_alphanumeric())
         .trim_end_matches(" please")
-        .trim()
-        .to_owned()
+        .trim();
+    for suffix in [
+        " security group",
+        " distribution list",
+        " mailing list",
+        " group",
+        " dl",
+    ] {
+        if let Some(head) = name.strip_suffix(suffix) {
+            name = head.trim_end();
+        }
+    }
+    name.to_owned()
+}
+
+/// A name that opens the sentence: "Ben replaced his phone", "Zoe is back", "Leo got a new
+/// phone" (the name is checked by [`subject_from`], so "It is…" or "I got…" are not names).
+static LEADING_NAME: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    re(
+        r"^(?:hi,?\s+|hello,?\s+|hey,?\s+|[a-z]+:\s+)?([a-z][\w.@-]*(?:\s[a-z][\w.-]*)?)\s+(?:is|has|was|will be|got|needs|replaced|lost|broke|changed|bought|can't|cannot|keeps|switched|moved|upgraded|dropped|clicked|called|rang|phoned|says|said|reports|reported|asked|emailed|messaged|no longer|doesn't|does not)\b",
+    )
+});
+
+/// The person named at the start of the sentence, if any.
+fn leading_name(text: &str) -> Option<Subject> {
+    captures(&LEADING_NAME, text)
+        .and_then(|c| c.get(1))
+        .and_then(|m| subject_from(m.as_str()))
+        .filter(|s| matches!(s, Subject::Named(_)))
 }
 
 /// "add everyone in Marketing to Project Phoenix": the team's "in" would otherwise read as the
@@ -536,7 +644,14 @@ pub(crate) fn understand(message: &str) -> Intent {
             {
                 return Intent::BulkMembership { add, people, group };
             }
-            let person = subject_from(who);
+            // "Kenji no longer needs VPN, remove him from VPN Users": the pronoun is the
+            // person named first.
+            let person = subject_from(who).or_else(|| {
+                ["him", "her", "them"]
+                    .contains(&who.trim())
+                    .then(|| leading_name(text))
+                    .flatten()
+            });
             if let (Some(person), false) = (person, group.is_empty()) {
                 // "remove my password" is not a group request.
                 if !group.contains("password") {

@@ -288,8 +288,11 @@ pub(super) fn onboarding(cursor: &mut Cursor<'_>) -> Flow<()> {
     )
 }
 
-/// A leaver: offboarding disables the account and hands over their data; it runs as the
-/// offboarding playbook, started by the IT team.
+/// A leaver, asked for by someone allowed to (policy decides each step): the account disabled
+/// and signed out first, their mailbox answering that they have left, their OneDrive handed to
+/// their manager, and their group memberships removed. Every step runs even when an earlier one
+/// waits or fails, since each closes a door of its own; the reply lists what was done and what
+/// was not. Licences and sign-in methods are left to the offboarding playbook.
 pub(super) fn offboarding(
     cursor: &mut Cursor<'_>,
     input: &ReasonerInput<'_>,
@@ -299,19 +302,126 @@ pub(super) fn offboarding(
         Ok(p) => p,
         Err(message) => return unresolved(cursor, "person.unresolved", message),
     };
-    hand_over(
-        cursor,
+    if person.is_requester {
+        return hand_over(
+            cursor,
+            format!("{} asked to be offboarded themselves", person.upn),
+            vec![finding("offboard.self", "a leaver's own request: HR and IT confirm a departure")],
+            "Leaving is confirmed by HR and your manager, and the IT team then closes your account. I've let them know; nothing was changed.".into(),
+        );
+    }
+    let upn = person.upn.clone();
+    let groups: Vec<(String, String)> = match cursor.investigate(
+        "entra.user.list_groups",
+        json!({"user": upn}),
+        "list the leaver's group memberships",
+    )? {
+        Ok(v) => items(v)
+            .iter()
+            .filter(|m| field(m, "@odata.type") == "#microsoft.graph.group")
+            .map(|m| (field(m, "id"), field(m, "displayName")))
+            .filter(|(id, _)| !id.is_empty())
+            .collect(),
+        Err(_) => Vec::new(),
+    };
+    let findings = vec![finding(
+        "offboard.groups",
         format!(
-            "{} is leaving: offboarding runs as the playbook (`steward playbook offboard --user {}`), started by the IT team",
-            person.name, person.upn
+            "{upn} is in {} group(s): {}",
+            groups.len(),
+            groups
+                .iter()
+                .map(|(_, n)| n.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
-        vec![finding(
-            "playbook.offboard",
-            format!("leaver: {}", person.upn),
-        )],
+    )];
+    let mut steps = vec![
+        format!("entra.user.disable — block {}'s sign-in", person.name),
         format!(
-            "Offboarding {} (disabling the account, handing over mail and files, removing licences) runs through the IT team's offboarding checklist. I've passed it on with the details; nothing was changed yet.",
+            "entra.user.revoke_sessions — end every session of {}",
             person.name
         ),
+        format!(
+            "exchange.auto_reply.set — {}'s mailbox answers that they have left",
+            person.name
+        ),
+        format!(
+            "onedrive.drive.handover_to_manager — {}'s manager gets their OneDrive",
+            person.name
+        ),
+    ];
+    steps.extend(
+        groups
+            .iter()
+            .map(|(_, n)| format!("entra.group.remove_member — leave {n}")),
+    );
+    cursor.plan(findings.clone(), steps)?;
+    let mut done = Vec::new();
+    let mut not_done = Vec::new();
+    let mut note = |acted: Acted, what: String| match acted {
+        Acted::Done { .. } => done.push(what),
+        Acted::Pending(id) => not_done.push(format!("{what} (waiting for approval {id})")),
+        Acted::Denied(r) | Acted::Failed(r) => not_done.push(format!("{what} ({r})")),
+    };
+    let who = json!({"user": upn});
+    let acted = cursor.act(
+        "entra.user.disable",
+        who.clone(),
+        &format!("disable the leaver {}", person.name),
+    )?;
+    note(acted, "account disabled".into());
+    let acted = cursor.act(
+        "entra.user.revoke_sessions",
+        who.clone(),
+        "end every session of a leaver",
+    )?;
+    note(acted, "signed out everywhere".into());
+    let message = format!(
+        "{} no longer works here. For anything that was theirs, please contact their manager or the team.",
+        person.name
+    );
+    let acted = cursor.act(
+        "exchange.auto_reply.set",
+        json!({"user": upn, "message": message}),
+        "tell people writing to a leaver that they have left",
+    )?;
+    note(acted, "automatic reply set".into());
+    let acted = cursor.act(
+        "onedrive.drive.handover_to_manager",
+        who.clone(),
+        "give the leaver's manager their OneDrive",
+    )?;
+    note(acted, "OneDrive handed to the manager".into());
+    for (id, name) in &groups {
+        let acted = cursor.act(
+            "entra.group.remove_member",
+            json!({"group": id, "user": upn}),
+            &format!("remove the leaver from {name}"),
+        )?;
+        note(acted, format!("removed from {name}"));
+    }
+    let text = format!(
+        "Offboarding {}: {}.{}",
+        person.name,
+        if done.is_empty() {
+            "nothing done yet".to_owned()
+        } else {
+            done.join(", ")
+        },
+        if not_done.is_empty() {
+            " Licences and sign-in methods go with the full offboarding checklist.".to_owned()
+        } else {
+            format!(" Not done yet: {}.", not_done.join("; "))
+        }
+    );
+    if not_done.iter().all(|n| n.contains("waiting for approval")) {
+        return cursor.reply(text);
+    }
+    hand_over(
+        cursor,
+        format!("offboarding {upn} was only partly done"),
+        findings,
+        format!("{text} I've passed what's left to the IT team."),
     )
 }

@@ -170,8 +170,9 @@ pub(super) fn lost(
         "sign out every session after a device was lost",
     )?;
     let revoke_text = match revoked {
-        Acted::Done { .. } => "every session is signed out",
-        _ => "signing out the sessions did not happen (IT has the details)",
+        Acted::Done { .. } => "every session is signed out".to_owned(),
+        Acted::Pending(a) => format!("signing out every session waits for approval {a}"),
+        _ => "signing out the sessions did not happen (IT has the details)".to_owned(),
     };
     match cursor.act("intune.device.wipe", json!({"device": id}), &format!("erase the lost device {name}"))? {
         Acted::Done { .. } => cursor.reply(format!(

@@ -233,7 +233,7 @@ pub(super) fn compromised(
     )? {
         Ok(v) => items(v)
             .into_iter()
-            .find(|r| field(r, "userPrincipalName").eq_ignore_ascii_case(&upn)),
+            .find(|r| field(r, "user").eq_ignore_ascii_case(&upn)),
         Err(_) => None,
     };
     if let Some(r) = &risky {

@@ -92,7 +92,7 @@ static LEAVER: LazyLock<Option<Regex>> = LazyLock::new(|| {
 });
 static STARTER: LazyLock<Option<Regex>> = LazyLock::new(|| {
     re(
-        r"\b(new starter|new hire|new joiner|new employee|onboard(ing)?|starts? (on )?(monday|tuesday|wednesday|thursday|friday|next week|tomorrow)|starting (on )?(monday|tuesday|wednesday|thursday|friday|next week|tomorrow)|joining (us|the company))\b",
+        r"\b(new starter|new hire|new joiner|new employee|onboard(ing)?|(new|a) [a-z]+ (is )?(starting|joining)|joining (us|the company)|set ?up (an? |the )?(new )?account for)\b",
     )
 });
 
@@ -137,43 +137,17 @@ fn department_name(raw: &str) -> String {
         .split_whitespace()
         .take_while(|w| !FILLERS.contains(w))
         .collect();
-    words.join(" ")
+    let name = words.join(" ");
+    ["team", "department", "dept", "group"]
+        .iter()
+        .fold(name, |n, suffix| {
+            n.strip_suffix(&format!(" {suffix}"))
+                .map_or(n.clone(), str::to_owned)
+        })
 }
 
 /// Recognises an account request in `text` (normalised).
 pub(super) fn recognise(text: &str) -> Option<Intent> {
-    if is_match(&LEAVER, text) {
-        let person = captures(&EMAIL, text)
-            .and_then(|c| c.get(0))
-            .map(|m| Subject::Named(m.as_str().to_owned()))
-            .or_else(|| {
-                captures(&re(r"\b(?:offboard|off-board)\s+([a-z][\w.@-]*(?:\s[a-z][\w.-]*)?)"), text)
-                    .or_else(|| captures(&re(r"\b([a-z][\w.@-]*(?:\s[a-z][\w.-]*)?)\s+(?:is leaving|has left|has resigned|resigned|is a leaver|was let go)"), text))
-                    .and_then(|c| c.get(1))
-                    .and_then(|m| subject_from(m.as_str()))
-            })
-            .unwrap_or(Subject::Unclear);
-        return Some(Intent::Offboarding { person });
-    }
-    // "our new hire keeps getting locked out" is a sign-in problem, not an onboarding.
-    if is_match(&STARTER, text) && !is_match(&super::SIGNIN, text) {
-        return Some(Intent::Onboarding);
-    }
-    if is_match(&LICENCE, text) && is_match(&NEED, text) {
-        let subject = captures(&EMAIL, text)
-            .and_then(|c| c.get(0))
-            .map(|m| Subject::Named(m.as_str().to_owned()))
-            .or_else(|| {
-                captures(&FOR_WHOM, text)
-                    .and_then(|c| c.get(1))
-                    .and_then(|m| subject_from(m.as_str()))
-            })
-            .unwrap_or(Subject::Requester);
-        return Some(Intent::Licence {
-            subject,
-            product: product(text).map(str::to_owned),
-        });
-    }
     for pattern in [&*MOVE, &*MOVE_VERB] {
         if let Some(c) = captures(pattern, text)
             && let (Some(person), Some(department)) = (
@@ -191,6 +165,47 @@ pub(super) fn recognise(text: &str) -> Option<Intent> {
                 manager,
             });
         }
+    }
+    if is_match(&LEAVER, text) {
+        let person = captures(&EMAIL, text)
+            .and_then(|c| c.get(0))
+            .map(|m| Subject::Named(m.as_str().to_owned()))
+            .or_else(|| {
+                [
+                    r"\b(?:offboard|off-board)\s+([a-z][\w.@-]*(?:\s[a-z][\w.-]*)?)",
+                    r"\bleaver:?\s+([a-z][\w.@-]*(?:\s[a-z][\w.-]*)?)",
+                    r"\b([a-z][\w.@-]*(?:\s[a-z][\w.-]*)?)\s+(?:is leaving|has left|has resigned|resigned|is a leaver|was let go|leaves)",
+                ]
+                .iter()
+                .find_map(|p| {
+                    captures(&re(p), text)
+                        .and_then(|c| c.get(1))
+                        .and_then(|m| subject_from(m.as_str()))
+                })
+            })
+            .unwrap_or(Subject::Unclear);
+        return Some(Intent::Offboarding { person });
+    }
+    // "our new hire keeps getting locked out" is a sign-in problem, not an onboarding.
+    if is_match(&STARTER, text) && !is_match(&super::SIGNIN, text) {
+        return Some(Intent::Onboarding);
+    }
+    // "assign Microsoft 365 E5 to Daniel" names a product without saying "licence".
+    let assigned = text.contains("assign") && product(text).is_some();
+    if is_match(&LICENCE, text) && is_match(&NEED, text) || assigned {
+        let subject = captures(&EMAIL, text)
+            .and_then(|c| c.get(0))
+            .map(|m| Subject::Named(m.as_str().to_owned()))
+            .or_else(|| {
+                captures(&FOR_WHOM, text)
+                    .and_then(|c| c.get(1))
+                    .and_then(|m| subject_from(m.as_str()))
+            })
+            .unwrap_or(Subject::Requester);
+        return Some(Intent::Licence {
+            subject,
+            product: product(text).map(str::to_owned),
+        });
     }
     None
 }

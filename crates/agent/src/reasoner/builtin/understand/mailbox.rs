@@ -4,11 +4,11 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::{EMAIL, Intent, Subject, captures, is_match, re, subject_from};
+use super::{EMAIL, Intent, Subject, captures, is_match, leading_name, re, subject_from};
 
 static AUTO_REPLY: LazyLock<Option<Regex>> = LazyLock::new(|| {
     re(
-        r"\b(out of (the )?office|ooo|oof|auto-?reply|auto-?replies|automatic repl(y|ies)|away message|vacation (reply|responder|message)|holiday (reply|message))\b",
+        r"\b(out of (the )?office|ooo|oof|auto[- ]?reply|auto[- ]?replies|automatic repl(y|ies)|away message|vacation (reply|responder|message)|holiday (reply|message))\b",
     )
 });
 static OFF: LazyLock<Option<Regex>> = LazyLock::new(|| {
@@ -17,11 +17,8 @@ static OFF: LazyLock<Option<Regex>> = LazyLock::new(|| {
     )
 });
 /// "my out of office" or another's: "set up an out of office for Bob", "Bob's out of office".
-static AUTO_REPLY_FOR: LazyLock<Option<Regex>> = LazyLock::new(|| {
-    re(
-        r"(?:for|on)\s+([a-z][\w.@-]*(?:\s[a-z][\w.-]*)?)'?s?\s*(?:mailbox|email|e-mail|account)?\s*[.!?]*$",
-    )
-});
+static AUTO_REPLY_FOR: LazyLock<Option<Regex>> =
+    LazyLock::new(|| re(r"\b(?:for|on)\s+([a-z][\w.@-]*(?:\s[a-z][\w.-]*)?)"));
 static POSSESSIVE: LazyLock<Option<Regex>> = LazyLock::new(|| {
     re(
         r"\b([a-z][\w.@-]*(?:\s[a-z][\w.-]*)?)'s\s+(?:out of|auto|automatic|calendar|mailbox|email|inbox)",
@@ -30,6 +27,10 @@ static POSSESSIVE: LazyLock<Option<Regex>> = LazyLock::new(|| {
 /// A message in quotes.
 static QUOTED: LazyLock<Option<Regex>> =
     LazyLock::new(|| re(r#"["\u{201C}\u{201D}]([^"\u{201C}\u{201D}]{3,})["\u{201C}\u{201D}]"#));
+/// "set vacation reply: 'Out until 3 Jan'" — a reply given after a colon, in single quotes or
+/// none.
+static COLON_QUOTED: LazyLock<Option<Regex>> =
+    LazyLock::new(|| re(r"(?i)(?:reply|message|office|ooo|responder)\s*:\s*'([^']{3,})'"));
 static SAYING: LazyLock<Option<Regex>> =
     LazyLock::new(|| re(r"\b(?:saying|that says|message:|text:|reading)\s+(.{3,})$"));
 static CALENDAR: LazyLock<Option<Regex>> = LazyLock::new(|| re(r"\b(calendar|diary|schedule)\b"));
@@ -51,7 +52,7 @@ static DELEGATE: LazyLock<Option<Regex>> = LazyLock::new(|| {
 });
 static FORWARDING: LazyLock<Option<Regex>> = LazyLock::new(|| {
     re(
-        r"\b(forward(ing|ed|s)?|redirect(ing|ed|s)?)\b.*\b(rule|mail|email|e-mail|emails|messages|inbox|gmail|outside|external|yahoo|hotmail|address)\b|\b(mail|email|emails|messages)\b.*\b(being |getting |are |is )?(forwarded|redirected)\b",
+        r"\b(mail|email|e-mail|external|outside|auto)[- ]?forward(ing|s)?\b|\b(forward(ing|ed|s)?|redirect(ing|ed|s)?)\b.*\b(rule|rules|mail|mailbox|email|e-mail|emails|messages|inbox|gmail|outside|external|yahoo|hotmail|address)\b|\b(mail|email|emails|messages)\b.*\b(being |getting |are |is )?(forwarded|redirected)\b",
     )
 });
 static SHARED_MAILBOX: LazyLock<Option<Regex>> = LazyLock::new(|| {
@@ -87,15 +88,25 @@ fn calendar_role(text: &str) -> &'static str {
 /// Whose automatic replies: "Bob's out of office", "… for Bob", else the requester's. An
 /// address in the text is usually the one to contact meanwhile, not the mailbox.
 fn auto_reply_subject(text: &str) -> Subject {
-    for pattern in [&*POSSESSIVE, &*AUTO_REPLY_FOR] {
-        if let Some(s) = captures(pattern, text)
-            .and_then(|c| c.get(1))
-            .and_then(|m| subject_from(m.as_str()))
-        {
-            return s;
+    if let Some(s) = captures(&POSSESSIVE, text)
+        .and_then(|c| c.get(1))
+        .and_then(|m| subject_from(m.as_str()))
+    {
+        return s;
+    }
+    // "for Mei", "on ryan@…": every "for"/"on" phrase is tried, skipping "for my holiday",
+    // "on Monday" and the like; the reply's own text (after a colon or in quotes) is not looked
+    // at, since "for payroll questions contact Olivia" names no mailbox.
+    let head = text.split([':', '"', '\u{201C}']).next().unwrap_or(text);
+    let head = head.split(" '").next().unwrap_or(head);
+    if let Some(r) = AUTO_REPLY_FOR.as_ref() {
+        for c in r.captures_iter(head) {
+            if let Some(s @ Subject::Named(_)) = c.get(1).and_then(|m| subject_from(m.as_str())) {
+                return s;
+            }
         }
     }
-    Subject::Requester
+    leading_name(head).unwrap_or(Subject::Requester)
 }
 
 /// The message a requester gave for their automatic reply, from the original wording (case
@@ -103,6 +114,9 @@ fn auto_reply_subject(text: &str) -> Subject {
 fn message(original: &str) -> Option<String> {
     let lower = original.to_lowercase();
     if let Some(c) = captures(&QUOTED, original).and_then(|c| c.get(1)) {
+        return Some(c.as_str().trim().to_owned());
+    }
+    if let Some(c) = captures(&COLON_QUOTED, original).and_then(|c| c.get(1)) {
         return Some(c.as_str().trim().to_owned());
     }
     captures(&SAYING, &lower).and_then(|c| c.get(1)).map(|m| {

@@ -5,11 +5,11 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::{Intent, Subject, captures, is_match, re, sign_in_subject, subject_from};
+use super::{Intent, Subject, captures, is_match, leading_name, re, sign_in_subject, subject_from};
 
 static COMPROMISED: LazyLock<Option<Regex>> = LazyLock::new(|| {
     re(
-        r"\b(hacked|compromised|breached|phish(ed|ing)?|clicked (on )?(a|the|that|some) (bad |dodgy |suspicious |malicious )?(link|attachment)|entered my password (on|into|in) (a|some|the)|someone (else )?(is |has been )?(logging|signing|logged|signed) in|someone (else )?(has|got|knows) my password|sent (emails|mails|messages) i (didn't|did not) send|spam(ming)? (from|sent from) my|suspicious (sign-?ins?|log ?ins?|activity)|impossible travel|unfamiliar (sign-?in|location))\b",
+        r"\b(hacked|compromised|breached|phish(ed|ing)?|clicked (on )?(a|the|that|some) (bad |dodgy |suspicious |malicious )?(link|attachment)|entered my password (on|into|in) (a|some|the)|someone (else )?(is |has been )?(logging|signing|logged|signed) ?(in|into|on)|(log ?ins?|sign-?ins?) from (another|a different|an unknown|a foreign) (country|location|place)|from another country|someone (else )?(has|got|knows) my password|sent (emails|mails|messages) i (didn't|did not) send|spam(ming)? (from|sent from) my|suspicious (sign-?ins?|log ?ins?|activity)|impossible travel|unfamiliar (sign-?in|location))\b",
     )
 });
 static MFA: LazyLock<Option<Regex>> = LazyLock::new(|| {
@@ -40,12 +40,26 @@ static PRIVILEGED: LazyLock<Option<Regex>> = LazyLock::new(|| {
     )
 });
 
-/// Whose account: an explicit possessive or named person, else the requester (an address in a
-/// security report is often the attacker's or a phishing sender's, so it is not taken).
+static FOR_NAME: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    re(
+        r"\b(?:pass|tap|mfa|2fa|authenticator|methods?|sessions?)\s+(?:for|of)\s+(?:user\s+)?([a-z][\w.@-]*(?:\s[a-z][\w.-]*)?)",
+    )
+});
+
+/// Whose account: an address or a name in the usual phrasings ("reset MFA for Chloe", "Ben
+/// replaced his phone"), else the requester.
 fn account_subject(text: &str) -> Subject {
+    if let Some(s) = captures(&FOR_NAME, text)
+        .and_then(|c| c.get(1))
+        .and_then(|m| subject_from(m.as_str()))
+    {
+        return s;
+    }
     match sign_in_subject(text) {
-        Subject::Named(name) if name.contains('@') => Subject::Requester,
-        other => other,
+        Subject::Unclear | Subject::Requester => {
+            leading_name(text).unwrap_or_else(|| sign_in_subject(text))
+        }
+        named => named,
     }
 }
 
@@ -72,7 +86,7 @@ pub(super) fn recognise(text: &str) -> Option<Intent> {
     }
     if is_match(&TAP, text) {
         return Some(Intent::TemporaryAccessPass {
-            subject: sign_in_subject(text),
+            subject: account_subject(text),
         });
     }
     let mfa = is_match(&MFA, text) && is_match(&MFA_ACTION, text);
@@ -83,7 +97,7 @@ pub(super) fn recognise(text: &str) -> Option<Intent> {
             || text.contains("code"));
     if mfa || new_phone {
         return Some(Intent::MfaReset {
-            subject: sign_in_subject(text),
+            subject: account_subject(text),
         });
     }
     if is_match(&SIGN_OUT, text) {
@@ -93,7 +107,7 @@ pub(super) fn recognise(text: &str) -> Option<Intent> {
         )
         .and_then(|c| c.get(1))
         .and_then(|m| subject_from(m.as_str()))
-        .unwrap_or_else(|| sign_in_subject(text));
+        .unwrap_or_else(|| account_subject(text));
         return Some(Intent::SignOutEverywhere { subject });
     }
     None

@@ -25,6 +25,9 @@ const MAX_MESSAGE_CHARS: usize = 4000;
 struct ConversationState {
     messages: Vec<String>,
     observations: Vec<Observation>,
+    /// Started as a dry run: changes are decided and never made, in every later turn too.
+    #[serde(default)]
+    dry_run: bool,
 }
 
 /// Who a turn is for and where it runs: the requester, the channel, the conversation, and the
@@ -53,7 +56,20 @@ impl TenantRuntime {
         message: &str,
         conversation: Option<ConversationId>,
     ) -> Result<TurnReport, AgentError> {
-        self.handle_turn(requester_upn, channel, message, conversation, None)
+        self.handle_turn(requester_upn, channel, message, conversation, None, false)
+            .await
+    }
+
+    /// A dry run of a new request: the reasoner investigates (reads run and are audited) and
+    /// proposes its changes; each is decided by policy and previewed, none is made. The
+    /// conversation stays a dry run if it is continued.
+    pub async fn handle_dry_run(
+        &self,
+        requester_upn: &str,
+        channel: Channel,
+        message: &str,
+    ) -> Result<TurnReport, AgentError> {
+        self.handle_turn(requester_upn, channel, message, None, None, true)
             .await
     }
 
@@ -91,8 +107,15 @@ impl TenantRuntime {
             }
         };
         let keys = TurnKeys::new(turn);
-        self.handle_turn(requester_upn, channel, message, conversation, Some(&keys))
-            .await
+        self.handle_turn(
+            requester_upn,
+            channel,
+            message,
+            conversation,
+            Some(&keys),
+            false,
+        )
+        .await
     }
 
     /// The id of the conversation a first turn run as work `turn` starts (the same on every
@@ -108,6 +131,7 @@ impl TenantRuntime {
         message: &str,
         conversation: Option<ConversationId>,
         turn: Option<&TurnKeys>,
+        dry_run: bool,
     ) -> Result<TurnReport, AgentError> {
         let message = message.trim();
         if message.is_empty() {
@@ -133,15 +157,14 @@ impl TenantRuntime {
             }
             None => {
                 let id = ConversationId::new();
+                let state = ConversationState {
+                    dry_run,
+                    ..ConversationState::default()
+                };
                 self.store
-                    .create_conversation(
-                        id,
-                        &principal.upn,
-                        channel.as_str(),
-                        &json!(ConversationState::default()),
-                    )
+                    .create_conversation(id, &principal.upn, channel.as_str(), &json!(state))
                     .await?;
-                (id, ConversationState::default())
+                (id, state)
             }
         };
         // The answer to an approver's question goes to the approver, not to the reasoner (it is
@@ -347,17 +370,36 @@ impl TenantRuntime {
                         blast_radius: None,
                         turn,
                     };
-                    let outcome = self.gateway.call(&ctx, call, kind).await;
-                    report.audit_ids.extend(outcome.audit_ids());
-                    record_call(
-                        report,
-                        &mut secrets,
+                    if state.dry_run && kind == CallKind::Act {
+                        self.plan_call(report, &ctx, call, purpose).await
+                    } else {
+                        let outcome = self.gateway.call(&ctx, call, kind).await;
+                        report.audit_ids.extend(outcome.audit_ids());
+                        record_call(
+                            report,
+                            &mut secrets,
+                            principal,
+                            kind,
+                            call,
+                            purpose,
+                            outcome,
+                        )
+                    }
+                }
+                Step::ActBulk { calls, purpose } if state.dry_run => {
+                    let ctx = CallContext {
                         principal,
-                        kind,
-                        call,
+                        channel,
+                        conversation: id,
                         purpose,
-                        outcome,
-                    )
+                        blast_radius: None,
+                        turn,
+                    };
+                    let mut results = Vec::with_capacity(calls.len());
+                    for call in calls {
+                        results.push(self.plan_call(report, &ctx, call, purpose).await);
+                    }
+                    ObservedResult::Bulk { results }
                 }
                 Step::ActBulk { calls, purpose } => {
                     let ctx = CallContext {
@@ -471,6 +513,7 @@ impl TenantRuntime {
             }
         });
         report.status = status;
+        report.dry_run = state.dry_run;
         let ctx = CallContext {
             principal,
             channel,
@@ -499,6 +542,63 @@ impl TenantRuntime {
             .update_conversation(id, status.as_str(), &state_value)
             .await?;
         Ok(())
+    }
+}
+
+impl TenantRuntime {
+    /// A dry run's change: decided and previewed, shown in the report as planned. The reasoner
+    /// sees a refusal as a refusal and anything else as done, so the whole plan unfolds.
+    async fn plan_call(
+        &self,
+        report: &mut TurnReport,
+        ctx: &CallContext<'_>,
+        call: &steward_domain::ActionCall,
+        purpose: &str,
+    ) -> ObservedResult {
+        let planned = match self.gateway.plan(ctx, call).await {
+            Ok(p) => p,
+            Err(outcome) => {
+                report.audit_ids.extend(outcome.audit_ids());
+                let mut secrets = Vec::new();
+                return record_call(
+                    report,
+                    &mut secrets,
+                    ctx.principal,
+                    CallKind::Act,
+                    call,
+                    purpose,
+                    outcome,
+                );
+            }
+        };
+        report.audit_ids.extend(planned.audit_ids.iter().copied());
+        let denied = planned.decision.outcome == steward_domain::Outcome::Deny;
+        let reason = planned.decision.reason.clone();
+        report.actions.push(ActionView {
+            action: call.action.to_string(),
+            params: redact(&call.params),
+            purpose: purpose.to_owned(),
+            targets: planned.targets,
+            decision: planned.decision,
+            status: if denied {
+                ActionStatus::Denied
+            } else {
+                ActionStatus::Planned
+            },
+            approval_id: None,
+            verification: None,
+            error: denied.then(|| reason.clone()),
+            preview: planned.preview,
+            audit_ids: planned.audit_ids,
+        });
+        if denied {
+            ObservedResult::Denied { reason }
+        } else {
+            ObservedResult::Executed {
+                summary: format!("dry run: {} was not run", call.action),
+                verified: false,
+            }
+        }
     }
 }
 
@@ -535,6 +635,7 @@ pub(crate) fn empty_report(
         question: None,
         escalation: None,
         audit_ids: Vec::new(),
+        dry_run: false,
     }
 }
 
@@ -617,6 +718,7 @@ fn record_call(
         approval_id: None,
         verification: None,
         error: None,
+        preview: Vec::new(),
         audit_ids,
     };
     let observed = match outcome {

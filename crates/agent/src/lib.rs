@@ -24,7 +24,7 @@ pub use approval_info::InfoRequest;
 pub use approvals::{ApprovalDecision, ApprovalRequest};
 pub use bulk::ApprovalItem;
 pub use error::AgentError;
-pub use gateway::{CallContext, CallKind, Gateway, GatewayOutcome};
+pub use gateway::{CallContext, CallKind, Gateway, GatewayOutcome, PlannedChange};
 pub use observation::{Observation, ObservedResult};
 pub use reconcile::Reconciled;
 

@@ -84,7 +84,7 @@ pub async fn run(args: AskArgs) -> anyhow::Result<ExitCode> {
     };
     let report: TurnReport = match server {
         Some(url) => {
-            let body = json!({"as": args.requester, "message": message, "conversationId": conversation, "channel": "cli"});
+            let body = json!({"as": args.requester, "message": message, "conversationId": conversation, "channel": "cli", "dryRun": args.dry_run});
             serde_json::from_value(post(&format!("{url}/api/v1/ask"), &body).await?)
                 .context("unexpected answer from Steward")?
         }
@@ -96,10 +96,17 @@ pub async fn run(args: AskArgs) -> anyhow::Result<ExitCode> {
             std::fs::create_dir_all(&args.data_dir)?;
             let store = Store::open(&args.data_dir.join("steward.db")).await?;
             let tenant = start_tenant(seed, &store, &args.data_dir, RetryPolicy::default()).await?;
-            let report = tenant
-                .runtime
-                .handle(&args.requester, Channel::Cli, &message, conversation)
-                .await?;
+            let report = if args.dry_run {
+                tenant
+                    .runtime
+                    .handle_dry_run(&args.requester, Channel::Cli, &message)
+                    .await?
+            } else {
+                tenant
+                    .runtime
+                    .handle(&args.requester, Channel::Cli, &message, conversation)
+                    .await?
+            };
             // This process ends here: sign the records it wrote.
             store.sign_pending_checkpoints().await?;
             report

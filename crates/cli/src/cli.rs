@@ -132,6 +132,10 @@ pub struct AskArgs {
     /// Continue this conversation (e.g. to answer Steward's question).
     #[arg(long)]
     pub conversation: Option<String>,
+    /// Print the plan — intent, people and objects found, investigations, the changes with their
+    /// policy outcomes and previews — without making any change.
+    #[arg(long, conflicts_with = "conversation")]
+    pub dry_run: bool,
     /// Address of a running Steward (default: the one `steward demo` recorded in the data dir).
     #[arg(long)]
     pub server: Option<String>,

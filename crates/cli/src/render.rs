@@ -44,6 +44,12 @@ pub fn turn(r: &TurnReport) -> String {
         "Steward · tenant {} · {} <{}> ({mode}) · conversation {}",
         r.tenant, r.requester.display_name, r.requester.upn, r.conversation_id
     );
+    if r.dry_run {
+        let _ = writeln!(
+            s,
+            "DRY RUN: reads ran; every change below was decided by policy and none was made."
+        );
+    }
     if let Some(intent) = &r.intent {
         let _ = writeln!(s, "Understood as: {intent}");
     }
@@ -87,6 +93,7 @@ pub fn turn(r: &TurnReport) -> String {
                 ActionStatus::Denied => ("✗", "denied"),
                 ActionStatus::PendingApproval => ("…", "waiting for approval"),
                 ActionStatus::Failed => ("✗", "failed"),
+                ActionStatus::Planned => ("○", "planned (dry run: not run)"),
             };
             let targets = a
                 .targets
@@ -104,6 +111,13 @@ pub fn turn(r: &TurnReport) -> String {
                 a.decision.outcome,
                 policies(&a.decision)
             );
+            for c in &a.preview {
+                let _ = writeln!(
+                    s,
+                    "      {} {}: {} → {}",
+                    c.target, c.field, c.current, c.proposed
+                );
+            }
             if !a.decision.gates.is_empty() {
                 let _ = writeln!(
                     s,
@@ -139,7 +153,15 @@ pub fn turn(r: &TurnReport) -> String {
     if let Some(e) = &r.escalation {
         let _ = writeln!(s, "\nEscalated to the IT team: {}", e.reason);
     }
-    let _ = writeln!(s, "\nReply to {}", r.requester.display_name);
+    if r.dry_run {
+        let _ = writeln!(
+            s,
+            "\nReply {} would get once these changes ran (nothing was changed)",
+            r.requester.display_name
+        );
+    } else {
+        let _ = writeln!(s, "\nReply to {}", r.requester.display_name);
+    }
     let _ = writeln!(s, "{}", indent(&r.reply, "  "));
     if let Some(q) = &r.question {
         for o in &q.options {

@@ -86,6 +86,8 @@ pub enum ActionStatus {
     PendingApproval,
     /// The call was made and failed.
     Failed,
+    /// A dry run: decided (see `decision`), never run.
+    Planned,
 }
 
 /// The read-back after an action.
@@ -120,6 +122,9 @@ pub struct ActionView {
     pub verification: Option<VerificationView>,
     /// What went wrong, when denied or failed.
     pub error: Option<String>,
+    /// Current → new values, read from the target before a dry run (empty otherwise).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub preview: Vec<crate::Change>,
     /// Audit records written for it.
     pub audit_ids: Vec<i64>,
 }
@@ -176,4 +181,7 @@ pub struct TurnReport {
     pub escalation: Option<EscalationView>,
     /// Every audit record written in this turn.
     pub audit_ids: Vec<i64>,
+    /// A dry run: every change was decided and none was made.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub dry_run: bool,
 }

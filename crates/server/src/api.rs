@@ -55,6 +55,9 @@ struct AskBody {
     /// The caller's id for this message (a UUID): sent again (to any replica) after a lost
     /// answer, it gets the first attempt's answer instead of a second turn.
     request_id: Option<uuid::Uuid>,
+    /// Decide and preview every change without making any (a new conversation only).
+    #[serde(default)]
+    dry_run: bool,
 }
 
 async fn ask(
@@ -64,6 +67,20 @@ async fn ask(
     let req = body(payload)?;
     let runtime = state.tenant(req.tenant.as_deref())?;
     let channel = req.channel.unwrap_or(Channel::Web);
+    if req.dry_run {
+        if req.conversation_id.is_some() {
+            return Err(ApiError::bad_request(
+                "a dry run starts a new conversation: leave out `conversationId`",
+            ));
+        }
+        // Nothing is changed, so there is nothing to run at most once: no work item.
+        let report = runtime
+            .handle_dry_run(&req.requester, channel, &req.message)
+            .await?;
+        return Ok(Json(serde_json::to_value(report).map_err(|e| {
+            ApiError::internal(format!("the report could not be encoded: {e}"))
+        })?));
+    }
     if state.work.is_some() {
         let turn = req.request_id.unwrap_or_else(uuid::Uuid::now_v7);
         let payload = json!({"as": req.requester, "message": req.message, "channel": channel, "conversationId": req.conversation_id});

@@ -5,6 +5,7 @@ mod bulk;
 mod counters;
 pub(crate) mod intents;
 mod outcome;
+mod plan;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, RwLock};
@@ -22,6 +23,7 @@ use steward_store::{IntentStatus, TenantStore};
 use crate::runtime::TenantConfig;
 use audit::CallAudit;
 pub use outcome::{CallContext, CallKind, GatewayOutcome, TurnKeys};
+pub use plan::PlannedChange;
 
 /// The gateway of one tenant. It alone holds the tenant's connector.
 pub struct Gateway {

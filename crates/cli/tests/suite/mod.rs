@@ -7,6 +7,7 @@ mod connect;
 mod consent;
 mod crashes;
 mod devices;
+mod dry_run;
 mod employee_grant;
 mod eval;
 mod faults;

@@ -533,6 +533,27 @@ fn clean_group(raw: &str) -> String {
     name.to_owned()
 }
 
+/// Words that stand for a group named earlier in the message.
+const GENERIC_GROUPS: &[&str] = &[
+    "group",
+    "team",
+    "list",
+    "it",
+    "that",
+    "that group",
+    "this group",
+    "the group",
+    "that team",
+    "channel",
+];
+
+/// The group a leaver's sentence names: "has left Project Phoenix", "is no longer in Sales".
+static REFERENT_GROUP: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    re(
+        r"\b(?:left|leaving|quit|quitting|out of|no longer (?:in|on|part of|needs|working on))\s+(?:the\s+)?([a-z][\w&-]*(?:\s[a-z][\w&-]*){0,3}?)(?:\s+(?:group|team|project))?\s*(?:,|\.|;|$|\s+and\s|\s+so\s)",
+    )
+});
+
 /// A name that opens the sentence: "Ben replaced his phone", "Zoe is back", "Leo got a new
 /// phone" (the name is checked by [`subject_from`], so "It is…" or "I got…" are not names).
 static LEADING_NAME: LazyLock<Option<Regex>> = LazyLock::new(|| {
@@ -541,9 +562,21 @@ static LEADING_NAME: LazyLock<Option<Regex>> = LazyLock::new(|| {
     )
 });
 
-/// The person named at the start of the sentence, if any.
+/// The person named at the start of the sentence, if any ("Jamal Carter (Sales) called": what
+/// is in brackets is set aside).
 fn leading_name(text: &str) -> Option<Subject> {
-    captures(&LEADING_NAME, text)
+    let mut plain = String::with_capacity(text.len());
+    let mut depth = 0_u32;
+    for c in text.chars() {
+        match c {
+            '(' | '[' => depth += 1,
+            ')' | ']' => depth = depth.saturating_sub(1),
+            _ if depth == 0 => plain.push(c),
+            _ => {}
+        }
+    }
+    let plain = plain.split_whitespace().collect::<Vec<_>>().join(" ");
+    captures(&LEADING_NAME, &plain)
         .and_then(|c| c.get(1))
         .and_then(|m| subject_from(m.as_str()))
         .filter(|s| matches!(s, Subject::Named(_)))
@@ -638,6 +671,16 @@ pub(crate) fn understand(message: &str) -> Intent {
                 .get(2)
                 .map(|m| clean_group(m.as_str()))
                 .unwrap_or_default();
+            // "Bob has left Project Phoenix, please remove him from the group": "the group" is
+            // the one named before.
+            let group = if GENERIC_GROUPS.contains(&group.as_str()) {
+                captures(&REFERENT_GROUP, text)
+                    .and_then(|c| c.get(1))
+                    .map(|m| clean_group(m.as_str()))
+                    .unwrap_or(group)
+            } else {
+                group
+            };
             if !group.is_empty()
                 && !group.contains("password")
                 && let Some(people) = many_people(who)

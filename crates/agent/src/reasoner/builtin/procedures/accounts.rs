@@ -288,6 +288,31 @@ pub(super) fn onboarding(cursor: &mut Cursor<'_>) -> Flow<()> {
     )
 }
 
+/// Whether an answer confirms ("yes", "yep, go ahead", "confirmed").
+fn is_yes(answer: &str) -> bool {
+    let a = answer.trim().to_lowercase();
+    let first = a
+        .split(|c: char| !c.is_alphanumeric())
+        .find(|w| !w.is_empty())
+        .unwrap_or_default();
+    [
+        "yes",
+        "y",
+        "yep",
+        "yeah",
+        "ok",
+        "okay",
+        "confirm",
+        "confirmed",
+        "correct",
+        "sure",
+        "go",
+        "proceed",
+        "ja",
+    ]
+    .contains(&first)
+}
+
 /// A leaver, asked for by someone allowed to (policy decides each step): the account disabled
 /// and signed out first, their mailbox answering that they have left, their OneDrive handed to
 /// their manager, and their group memberships removed. Every step runs even when an earlier one
@@ -311,6 +336,46 @@ pub(super) fn offboarding(
         );
     }
     let upn = person.upn.clone();
+    // Only IT admins offboard: anyone else's request goes to the IT team without a question
+    // (self-service never touches another person's account).
+    if !input.requester.it_admin {
+        return hand_over(
+            cursor,
+            format!(
+                "{} asked to offboard {upn}; offboarding is done by the IT team",
+                input.requester.upn
+            ),
+            vec![finding(
+                "offboard.requested",
+                format!("leaver named: {upn}"),
+            )],
+            format!(
+                "Thanks for letting us know. Offboarding {} is done by the IT team, so I've passed it to them with the details; nothing was changed.",
+                person.name
+            ),
+        );
+    }
+    // Disabling an account is destructive: the requester confirms whom, in plain words, first.
+    let answer = cursor.ask(
+        format!(
+            "Before I start: offboard {} ({upn})? This disables the account, signs them out everywhere, sets an automatic reply, hands their OneDrive to their manager and removes their group memberships. Reply yes to go ahead.",
+            person.name
+        ),
+        vec!["yes".into(), "no".into()],
+    )?;
+    if !is_yes(&answer) {
+        cursor.plan(
+            vec![finding(
+                "offboard.not_confirmed",
+                format!("the requester answered \"{answer}\""),
+            )],
+            Vec::new(),
+        )?;
+        return cursor.reply(format!(
+            "All right, I haven't changed anything for {}.",
+            person.name
+        ));
+    }
     let groups: Vec<(String, String)> = match cursor.investigate(
         "entra.user.list_groups",
         json!({"user": upn}),

@@ -87,7 +87,7 @@ static NEW_MANAGER: LazyLock<Option<Regex>> = LazyLock::new(|| {
 });
 static LEAVER: LazyLock<Option<Regex>> = LazyLock::new(|| {
     re(
-        r"\b(leaver|leaving (the company|us|larkspur)|last day|offboard(ing)?|off-board(ing)?|terminat(ed|ion)|resigned|has left|let go|exit(ing)? the (company|business))\b",
+        r"\b(leaver|leaving (the company|us|the business|the organi[sz]ation)|last day (at|with|in|was|is|will be)|offboard(ing)?|off-board(ing)?|terminat(ed|ion)|resigned|has left (the company|us|the business|the organi[sz]ation)|let go|exit(ing)? the (company|business))\b",
     )
 });
 static STARTER: LazyLock<Option<Regex>> = LazyLock::new(|| {
@@ -174,7 +174,7 @@ pub(super) fn recognise(text: &str) -> Option<Intent> {
                 [
                     r"\b(?:offboard|off-board)\s+([a-z][\w.@-]*(?:\s[a-z][\w.-]*)?)",
                     r"\bleaver:?\s+([a-z][\w.@-]*(?:\s[a-z][\w.-]*)?)",
-                    r"\b([a-z][\w.@-]*(?:\s[a-z][\w.-]*)?)\s+(?:is leaving|has left|has resigned|resigned|is a leaver|was let go|leaves)",
+                    r"\b([a-z][\w.@-]*(?:\s[a-z][\w.-]*)?)\s+(?:is leaving|has left the company|has resigned|resigned|is a leaver|was let go|leaves the company)",
                 ]
                 .iter()
                 .find_map(|p| {
@@ -208,4 +208,26 @@ pub(super) fn recognise(text: &str) -> Option<Intent> {
         });
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::understand;
+    use super::*;
+
+    #[test]
+    fn leaving_a_project_is_not_leaving_the_company() {
+        assert!(matches!(
+            understand("Irene has left Project Phoenix, please take her off the group"),
+            Intent::GroupMembership { add: false, .. }
+        ));
+        assert!(matches!(
+            understand("Ryan Price is leaving the company today, please offboard him"),
+            Intent::Offboarding { person: Subject::Named(n) } if n == "ryan price"
+        ));
+        assert!(matches!(
+            understand("Nina has left the company"),
+            Intent::Offboarding { .. }
+        ));
+    }
 }

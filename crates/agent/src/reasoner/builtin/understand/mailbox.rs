@@ -8,7 +8,7 @@ use super::{EMAIL, Intent, Subject, captures, is_match, leading_name, re, subjec
 
 static AUTO_REPLY: LazyLock<Option<Regex>> = LazyLock::new(|| {
     re(
-        r"\b(out of (the )?office|ooo|oof|auto[- ]?reply|auto[- ]?replies|automatic repl(y|ies)|away message|vacation (reply|responder|message)|holiday (reply|message))\b",
+        r"\b(out[- ]of[- ](the[- ])?office|ooo|oof|auto[- ]?reply|auto[- ]?replies|automatic repl(y|ies)|away message|vacation (reply|responder|message)|holiday (reply|message))\b",
     )
 });
 static OFF: LazyLock<Option<Regex>> = LazyLock::new(|| {
@@ -173,6 +173,7 @@ pub(super) fn recognise(text: &str, original: &str) -> Option<Intent> {
         let subject = captures(&POSSESSIVE, text)
             .and_then(|c| c.get(1))
             .and_then(|m| subject_from(m.as_str()))
+            .or_else(|| leading_name(text))
             .unwrap_or(Subject::Requester);
         return Some(Intent::Forwarding { subject });
     }

@@ -472,9 +472,38 @@ impl TenantRuntime {
                             report.findings.push(f.clone());
                         }
                     }
+                    // Queued with everything a person needs to take it over; its id follows
+                    // from the conversation and the step, so a turn run again queues it once.
+                    let queued = if state.dry_run {
+                        None
+                    } else {
+                        let escalation = uuid::Uuid::new_v5(
+                            &id.0,
+                            format!("escalation-{}", state.observations.len()).as_bytes(),
+                        )
+                        .to_string();
+                        let bundle = crate::escalation::bundle(
+                            &escalation,
+                            &state.messages,
+                            &state.observations,
+                            report,
+                            reason,
+                            findings,
+                        );
+                        self.store
+                            .create_escalation(
+                                &escalation,
+                                &id.to_string(),
+                                &principal.upn,
+                                &bundle,
+                            )
+                            .await?;
+                        Some(escalation)
+                    };
                     report.escalation = Some(EscalationView {
                         reason: reason.clone(),
                         findings: findings.clone(),
+                        id: queued,
                     });
                     ObservedResult::Noted
                 }
@@ -485,6 +514,12 @@ impl TenantRuntime {
         // Items of a bulk job share their approval request's record.
         report.audit_ids.sort_unstable();
         report.audit_ids.dedup();
+        if let Some(queued) = report.escalation.as_ref().and_then(|e| e.id.as_ref()) {
+            replies.push(format!(
+                "(The IT team has this in their queue as escalation {}.)",
+                queued.get(..8).unwrap_or(queued)
+            ));
+        }
         let mut reply = replies.join("\n\n");
         for s in &secrets {
             reply.push_str(&format!("\n\n{}: {}", s.label, s.value));

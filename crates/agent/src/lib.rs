@@ -12,6 +12,7 @@ mod approvals;
 mod bulk;
 mod conversation;
 mod error;
+mod escalation;
 mod gateway;
 mod observation;
 pub mod playbooks;

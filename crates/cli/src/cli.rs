@@ -37,6 +37,8 @@ pub enum Command {
     Policy(PolicyArgs),
     /// List and decide approval requests.
     Approvals(ApprovalsArgs),
+    /// The requests handed to the IT team, each with everything found and tried.
+    Escalations(EscalationsArgs),
     /// Measure and print performance figures.
     Bench(BenchArgs),
     /// Run a case set on fresh simulated tenants and report how many requests were handled
@@ -590,4 +592,51 @@ pub struct EvalArgs {
 pub enum EvalReasoner {
     /// The offline, deterministic reasoner.
     Builtin,
+}
+
+#[derive(Debug, Args)]
+pub struct EscalationsArgs {
+    #[command(subcommand)]
+    pub command: EscalationsCommand,
+    /// Data directory.
+    #[arg(
+        long,
+        global = true,
+        default_value = "steward-data",
+        env = "STEWARD_DATA_DIR"
+    )]
+    pub data_dir: PathBuf,
+    /// The database: a PostgreSQL URL or a SQLite file (default: steward.db in the data directory).
+    #[arg(long, global = true, env = "STEWARD_DATABASE_URL")]
+    pub database: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EscalationsCommand {
+    /// The open escalations, newest first (with --all, the closed ones too).
+    List {
+        /// Include closed ones.
+        #[arg(long)]
+        all: bool,
+        /// Print JSON (each with its whole hand-over bundle).
+        #[arg(long)]
+        json: bool,
+    },
+    /// One escalation: the transcript, findings, what was tried and decided, audit record ids and
+    /// the suggested next step.
+    Show {
+        /// The escalation id.
+        id: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Close an escalation once it is taken care of.
+    Close {
+        /// The escalation id.
+        id: String,
+        /// Who closes it (sign-in name), recorded with it.
+        #[arg(long = "as", value_name = "UPN")]
+        by: String,
+    },
 }

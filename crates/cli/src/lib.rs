@@ -14,6 +14,7 @@ mod config;
 mod connect;
 mod database;
 pub mod demo;
+mod escalations_cmd;
 pub mod eval;
 pub mod grant;
 mod playbook_cmd;
@@ -35,6 +36,7 @@ pub async fn run(args: cli::Cli) -> anyhow::Result<std::process::ExitCode> {
         Command::Audit(a) => audit_cmd::run(a).await,
         Command::Policy(a) => policy_cmd::run(a).await,
         Command::Approvals(a) => approvals_cmd::run(a).await,
+        Command::Escalations(a) => escalations_cmd::run(a).await,
         Command::Bench(a) => bench::run(a).await,
         Command::Eval(a) => eval::run(a).await,
     }

@@ -147,6 +147,9 @@ pub struct EscalationView {
     pub reason: String,
     /// What it established.
     pub findings: Vec<Finding>,
+    /// The escalation queued for the IT team (`steward escalations show ID`); absent in a dry run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
 }
 
 /// Everything that happened in one turn of a conversation.

@@ -24,6 +24,8 @@ pub fn app(state: AppState) -> Router {
         .route("/api/v1/approvals/{id}/deny", post(deny))
         .route("/api/v1/approvals/{id}/ask-info", post(ask_info))
         .route("/api/v1/audit/verify", get(verify_audit))
+        .route("/api/v1/escalations", get(crate::escalations::list))
+        .route("/api/v1/escalations/{id}", get(crate::escalations::show))
         .route("/api/v1/standing", get(list_standing))
         .route("/api/v1/standing/{id}/revoke", post(revoke_standing))
         .route("/api/v1/demo/people", get(demo_people))

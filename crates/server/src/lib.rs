@@ -6,6 +6,7 @@
 
 mod api;
 mod error;
+mod escalations;
 mod playbooks;
 mod state;
 mod work;

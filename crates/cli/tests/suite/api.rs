@@ -268,3 +268,46 @@ async fn a_bulk_request_is_approved_for_some_targets_over_the_api() -> anyhow::R
     assert!(!members.contains(&upn("marcus")));
     Ok(())
 }
+
+#[tokio::test]
+async fn the_escalation_queue_is_served_with_each_bundle() -> anyhow::Result<()> {
+    let h = Harness::new().await?;
+    let (status, report) = post(
+        &h,
+        "/api/v1/ask",
+        Body::from(
+            json!({"as": upn("leo"), "message": "the printer on floor 3 is jammed"}).to_string(),
+        ),
+    )
+    .await?;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    let id = report["escalation"]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(!id.is_empty(), "{report}");
+    let get = |path: String| {
+        let app = app(&h);
+        async move {
+            let response = app.oneshot(Request::get(path).body(Body::empty())?).await?;
+            let status = response.status();
+            let bytes = axum::body::to_bytes(response.into_body(), 1 << 20).await?;
+            anyhow::Ok((status, serde_json::from_slice::<Value>(&bytes)?))
+        }
+    };
+    let (status, list) = get("/api/v1/escalations".into()).await?;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(list["escalations"][0]["id"], id.as_str());
+    let (status, one) = get(format!("/api/v1/escalations/{id}")).await?;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        one["bundle"]["transcript"][0],
+        "the printer on floor 3 is jammed"
+    );
+    assert_eq!(one["bundle"]["findings"][0]["code"], "request.unrecognised");
+    let (status, _) = get("/api/v1/escalations/nope".into()).await?;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, body) = get("/api/v1/escalations?status=closed-ish".into()).await?;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    Ok(())
+}

@@ -9,6 +9,7 @@ mod crashes;
 mod devices;
 mod dry_run;
 mod employee_grant;
+mod escalations;
 mod eval;
 mod faults;
 mod files;

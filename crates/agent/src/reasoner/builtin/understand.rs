@@ -11,7 +11,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-pub(crate) use accounts::PRODUCTS;
+pub(crate) use accounts::{NewStarter, PRODUCTS};
 pub(crate) use devices::DeviceKind;
 pub(crate) use several::understand_all;
 
@@ -92,8 +92,8 @@ pub(crate) enum Intent {
         department: String,
         manager: Option<Subject>,
     },
-    /// A new starter.
-    Onboarding,
+    /// A new starter, with what the request says of them (each may be missing).
+    Onboarding(NewStarter),
     /// A leaver.
     Offboarding { person: Subject },
     /// Anything else.
@@ -133,7 +133,7 @@ impl Intent {
             Self::DeviceCompliance { .. } => Some("device.compliance"),
             Self::Licence { .. } => Some("licence.request"),
             Self::DepartmentMove { .. } => Some("account.department_move"),
-            Self::Onboarding => Some("account.onboarding"),
+            Self::Onboarding(_) => Some("account.onboarding"),
             Self::Offboarding { .. } => Some("account.offboarding"),
             Self::Unknown => None,
         }
@@ -453,11 +453,19 @@ fn subject_from(candidate: &str) -> Option<Subject> {
             None
         };
     }
-    // Keep only the name-like words (drop trailing "password" and the like).
-    let words: Vec<&str> = c
-        .split_whitespace()
-        .take_while(|w| !NOT_NAMES.contains(w))
-        .collect();
+    // Keep only the name-like words (drop trailing "password" and the like); a name ends at a
+    // full stop ("Olivia. Please…").
+    let mut words: Vec<&str> = Vec::new();
+    for w in c.split_whitespace() {
+        if NOT_NAMES.contains(&w) {
+            break;
+        }
+        let ends = w.ends_with('.') && !w.contains('@');
+        words.push(if ends { w.trim_end_matches('.') } else { w });
+        if ends {
+            break;
+        }
+    }
     if words.is_empty() {
         None
     } else {

@@ -4,7 +4,7 @@ use serde_json::{Value, json};
 
 use super::super::cursor::{Acted, Cursor, Flow, finding};
 use super::super::resolve;
-use super::super::understand::{PRODUCTS, Subject};
+use super::super::understand::{NewStarter, PRODUCTS, Subject};
 use super::{change, field, hand_over, items, unresolved, whose};
 use crate::reasoner::ReasonerInput;
 
@@ -278,14 +278,180 @@ pub(super) fn department_move(
     )
 }
 
-/// A new starter: their account is made by the onboarding playbook, with the facts HR confirms.
-pub(super) fn onboarding(cursor: &mut Cursor<'_>) -> Flow<()> {
-    hand_over(
-        cursor,
-        "a new starter: the account, groups and licence are set up by the onboarding playbook (`steward playbook onboard`) with confirmed details".into(),
-        vec![finding("playbook.onboard", "the request names a new starter; onboarding runs as a playbook, not from a chat")],
-        "Setting up a new starter runs through our onboarding checklist, which the IT team starts with the confirmed details (name, department, manager, start date). I've passed your request to them; nothing was changed yet.".into(),
-    )
+/// "priyanka shah" → "Priyanka Shah".
+fn shown_name(name: &str) -> String {
+    name.split_whitespace()
+        .map(|w| {
+            let mut c = w.chars();
+            c.next()
+                .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+                .unwrap_or_default()
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// A new starter's sign-in name: first.last at the tenant's domain, letters only.
+fn sign_in_name(name: &str, domain: &str) -> String {
+    let parts: Vec<String> = name
+        .split_whitespace()
+        .map(|w| {
+            w.chars()
+                .filter(char::is_ascii_alphanumeric)
+                .collect::<String>()
+        })
+        .filter(|w| !w.is_empty())
+        .collect();
+    let local = match parts.as_slice() {
+        [] => "new.starter".to_owned(),
+        [one] => one.clone(),
+        [first, .., last] => format!("{first}.{last}"),
+    };
+    format!("{local}@{domain}")
+}
+
+/// A new starter, asked for by an IT admin: their account (with department, title and manager)
+/// and their department's group. What the request leaves out is asked; a name already in the
+/// directory is handed over rather than guessed at.
+pub(super) fn onboarding(
+    cursor: &mut Cursor<'_>,
+    input: &ReasonerInput<'_>,
+    starter: &NewStarter,
+) -> Flow<()> {
+    if !input.requester.it_admin {
+        return hand_over(
+            cursor,
+            "a new starter: accounts are created by the IT team".into(),
+            vec![finding("playbook.onboard", "the request names a new starter; only IT admins create accounts")],
+            "Thanks! New starters' accounts are set up by the IT team, so I've passed your request to them with the details; nothing was changed yet.".into(),
+        );
+    }
+    let name = match &starter.name {
+        Some(n) => n.clone(),
+        None => cursor.ask("What is the new starter's full name?".into(), Vec::new())?,
+    };
+    let name = shown_name(name.trim().trim_end_matches('.'));
+    if name.split_whitespace().count() < 2 {
+        return hand_over(
+            cursor,
+            format!("a new starter without a full name (\"{name}\")"),
+            vec![finding("playbook.onboard", "no full name for the new starter")],
+            "I need the new starter's first and last name to make their account; I've passed this to the IT team. Nothing was changed.".into(),
+        );
+    }
+    let upn = sign_in_name(&name.to_lowercase(), input.domain);
+    let existing = match cursor.investigate(
+        "entra.user.search",
+        json!({"query": name, "top": 10}),
+        "check the new starter has no account yet",
+    )? {
+        Ok(v) => items(v),
+        Err(_) => Vec::new(),
+    };
+    let taken = existing.iter().any(|u| {
+        field(u, "displayName").eq_ignore_ascii_case(&name)
+            || field(u, "userPrincipalName").eq_ignore_ascii_case(&upn)
+    });
+    if taken {
+        return hand_over(
+            cursor,
+            format!("{name} already has an account (or {upn} is taken)"),
+            vec![finding(
+                "onboard.exists",
+                format!("{name} or {upn} is already in the directory"),
+            )],
+            format!(
+                "There is already an account for {name} (or the sign-in name {upn} is taken), so I haven't made another. I've passed this to the IT team to check."
+            ),
+        );
+    }
+    let mut group = None;
+    for candidate in &starter.department {
+        if let Ok(g) = resolve::group(cursor, candidate)? {
+            group = Some(g);
+            break;
+        }
+    }
+    let manager = match &starter.manager {
+        Some(m) => match resolve::person(cursor, input, m)? {
+            Ok(p) => Some(p),
+            Err(message) => return unresolved(cursor, "person.unresolved", message),
+        },
+        None => None,
+    };
+    let mut params = json!({"displayName": name, "userPrincipalName": upn});
+    if let Some(g) = &group {
+        params["department"] = Value::String(g.name.clone());
+    }
+    if let Some(t) = &starter.title {
+        params["jobTitle"] = Value::String(shown_name(t));
+    }
+    if let Some(m) = &manager {
+        params["manager"] = Value::String(m.upn.clone());
+    }
+    let mut steps = vec![format!(
+        "entra.user.create — {name} <{upn}>{}{}{}",
+        group
+            .as_ref()
+            .map(|g| format!(", {}", g.name))
+            .unwrap_or_default(),
+        starter
+            .title
+            .as_ref()
+            .map(|t| format!(", {}", shown_name(t)))
+            .unwrap_or_default(),
+        manager
+            .as_ref()
+            .map(|m| format!(", reporting to {}", m.name))
+            .unwrap_or_default(),
+    )];
+    if let Some(g) = &group {
+        steps.push(format!("entra.group.add_member — join {}", g.name));
+    }
+    let findings = vec![finding(
+        "onboard.new",
+        format!("no account yet for {name}; sign-in name {upn} is free"),
+    )];
+    cursor.plan(findings.clone(), steps)?;
+    match cursor.act(
+        "entra.user.create",
+        params,
+        &format!("create an account for the new starter {name}"),
+    )? {
+        Acted::Done { .. } => {}
+        Acted::Pending(id) => {
+            return cursor.reply(format!("Creating {name}'s account needs an approval first; I've asked for it (approval {id})."));
+        }
+        Acted::Denied(reason) | Acted::Failed(reason) => {
+            let mut findings = findings;
+            findings.push(finding("onboard.not_created", reason.clone()));
+            return hand_over(
+                cursor,
+                format!("creating {upn} did not happen: {reason}"),
+                findings,
+                format!(
+                    "I couldn't create {name}'s account ({reason}); I've passed this to the IT team."
+                ),
+            );
+        }
+    }
+    let joined = match &group {
+        Some(g) => match cursor.act(
+            "entra.group.add_member",
+            json!({"group": g.id, "user": upn}),
+            &format!("add {name} to {}", g.name),
+        )? {
+            Acted::Done { .. } => format!(" and added to {}", g.name),
+            Acted::Pending(id) => format!("; adding them to {} waits for approval {id}", g.name),
+            Acted::Denied(r) | Acted::Failed(r) => {
+                format!("; adding them to {} did not happen ({r})", g.name)
+            }
+        },
+        None => String::new(),
+    };
+    cursor.reply(format!(
+        "Done: {name}'s account {upn} is created{joined}. Give them the temporary password below on their first day; they'll choose their own at first sign-in. Licences and devices follow the onboarding checklist."
+    ))
 }
 
 /// Whether an answer confirms ("yes", "yep, go ahead", "confirmed").

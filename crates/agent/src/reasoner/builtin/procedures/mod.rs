@@ -81,7 +81,7 @@ pub(crate) fn run(cursor: &mut Cursor<'_>, input: &ReasonerInput<'_>, intent: &I
             department,
             manager,
         } => accounts::department_move(cursor, input, person, department, manager.as_ref()),
-        Intent::Onboarding => accounts::onboarding(cursor),
+        Intent::Onboarding(starter) => accounts::onboarding(cursor, input, starter),
         Intent::Offboarding { person } => accounts::offboarding(cursor, input, person),
         Intent::Unknown => {
             let message = input.messages.first().cloned().unwrap_or_default();

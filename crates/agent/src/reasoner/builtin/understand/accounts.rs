@@ -107,6 +107,108 @@ fn product(text: &str) -> Option<&'static str> {
         .map(|(name, _, _)| *name)
 }
 
+/// What an onboarding request says of the new starter.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub(crate) struct NewStarter {
+    /// Their full name, lower-cased as the request was read.
+    pub name: Option<String>,
+    /// Words that may name their department (the first that is a group is taken).
+    pub department: Vec<String>,
+    /// Their job title.
+    pub title: Option<String>,
+    /// Who they will report to.
+    pub manager: Option<Subject>,
+}
+
+/// Two or three words that read as a person's name.
+const NAME: &str = r"([a-z][a-z'-]+(?:\s[a-z][a-z'-]+){1,2})";
+
+static STARTER_NAME: LazyLock<Vec<Regex>> = LazyLock::new(|| {
+    [
+        format!(r"\b(?:new (?:starter|hire|joiner|employee|colleague)|onboard(?:ing)?|account for)\s*[:,-]?\s+(?:named\s+|called\s+|is\s+)?{NAME}"),
+        format!(r"(?:^|[,.]\s*){NAME}\s*(?:,|\s+(?:joins|is joining|starts|is starting|will join|will start))"),
+    ]
+    .iter()
+    .filter_map(|p| re(p))
+    .collect()
+});
+static JOINS: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    re(r"\b(?:joins|joining|join|in|into|to|for|with)\s+(?:the\s+)?([a-z][\w&-]*)")
+});
+static TITLE: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    re(
+        r"\bas\s+(?:an?\s+|the\s+|our\s+)?([a-z][a-z ]{2,40}?)(?:\s*(?:,|\.|;|$)|\s+(?:reporting|starting|from|on|in|and|with|who|under))",
+    )
+});
+static REPORTS_TO: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    re(
+        r"\b(?:reporting to|reports to|report to|manager(?:\s+is|\s+will be|:)?|under)\s+([a-z][\w.@-]*(?:\s[a-z][\w.-]*)?)",
+    )
+});
+
+/// Words that end a name in a sentence ("Priyanka Shah joins Finance").
+const NAME_ENDS: &[&str] = &[
+    "joins",
+    "joining",
+    "starts",
+    "starting",
+    "is",
+    "will",
+    "on",
+    "in",
+    "as",
+    "from",
+    "reporting",
+    "at",
+    "to",
+    "for",
+    "with",
+    "and",
+    "who",
+];
+
+/// Words that are never a new starter's name.
+const NOT_A_NAME: &[&str] = &[
+    "starting", "joining", "next", "week", "monday", "the", "our", "a", "an", "please", "set",
+    "up", "their", "his", "her", "account", "new", "we", "have",
+];
+
+fn new_starter(text: &str) -> NewStarter {
+    // "priyanka shah joins finance": the name ends where the sentence goes on.
+    let name = STARTER_NAME.iter().find_map(|r| {
+        r.captures(text).and_then(|c| c.get(1)).and_then(|m| {
+            let words: Vec<&str> = m
+                .as_str()
+                .split_whitespace()
+                .take_while(|w| !NAME_ENDS.contains(w))
+                .collect();
+            (words.len() >= 2 && !words.iter().any(|w| NOT_A_NAME.contains(w)))
+                .then(|| words.join(" "))
+        })
+    });
+    let department = JOINS
+        .as_ref()
+        .map(|r| {
+            r.captures_iter(text)
+                .filter_map(|c| c.get(1).map(|m| m.as_str().to_owned()))
+                .filter(|w| !NOT_A_NAME.contains(&w.as_str()) && !FILLERS.contains(&w.as_str()))
+                .collect()
+        })
+        .unwrap_or_default();
+    let title = captures(&TITLE, text)
+        .and_then(|c| c.get(1))
+        .map(|m| m.as_str().trim().to_owned());
+    let manager = captures(&REPORTS_TO, text)
+        .and_then(|c| c.get(1))
+        .and_then(|m| subject_from(m.as_str()));
+    NewStarter {
+        name,
+        department,
+        title,
+        manager,
+    }
+}
+
 /// Words that end a department's name in a sentence ("to Sales next week", "to Finance on
 /// Monday").
 const FILLERS: &[&str] = &[
@@ -188,7 +290,7 @@ pub(super) fn recognise(text: &str) -> Option<Intent> {
     }
     // "our new hire keeps getting locked out" is a sign-in problem, not an onboarding.
     if is_match(&STARTER, text) && !is_match(&super::SIGNIN, text) {
-        return Some(Intent::Onboarding);
+        return Some(Intent::Onboarding(new_starter(text)));
     }
     // "assign Microsoft 365 E5 to Daniel" names a product without saying "licence".
     let assigned = text.contains("assign") && product(text).is_some();
@@ -229,5 +331,31 @@ mod tests {
             understand("Nina has left the company"),
             Intent::Offboarding { .. }
         ));
+    }
+
+    #[test]
+    fn a_new_starter_as_written() -> Result<(), String> {
+        let Intent::Onboarding(s) = understand(
+            "New starter: Priyanka Shah joins Finance on Monday as an accountant, reporting to Olivia.",
+        ) else {
+            return Err("not an onboarding".into());
+        };
+        assert_eq!(s.name.as_deref(), Some("priyanka shah"));
+        assert_eq!(s.department.first().map(String::as_str), Some("finance"));
+        assert_eq!(s.title.as_deref(), Some("accountant"));
+        assert_eq!(s.manager, Some(Subject::Named("olivia".into())));
+        let Intent::Onboarding(s) = understand(
+            "we have a new hire starting next week in Engineering, Tobias Klein, manager Emma Lindgren",
+        ) else {
+            return Err("not an onboarding".into());
+        };
+        assert_eq!(s.name.as_deref(), Some("tobias klein"));
+        assert!(
+            s.department.iter().any(|d| d == "engineering"),
+            "{:?}",
+            s.department
+        );
+        assert_eq!(s.manager, Some(Subject::Named("emma lindgren".into())));
+        Ok(())
     }
 }

@@ -157,6 +157,38 @@ pub fn named_objects(read: &str, snapshot: &Value) -> Vec<ObjectKey> {
     }
 }
 
+/// The objects a read's answer holds (its `id`, or each item's in `value`), in whichever
+/// collection of the snapshot has them.
+pub fn returned_objects(answer: &Value, snapshot: &Value) -> Vec<ObjectKey> {
+    let ids: Vec<&str> = answer
+        .get("value")
+        .and_then(Value::as_array)
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|i| i.get("id").and_then(Value::as_str))
+                .collect()
+        })
+        .unwrap_or_else(|| {
+            answer
+                .get("id")
+                .and_then(Value::as_str)
+                .into_iter()
+                .collect()
+        });
+    let Some(collections) = snapshot.as_object() else {
+        return Vec::new();
+    };
+    ids.iter()
+        .flat_map(|id| {
+            collections
+                .iter()
+                .filter(|(_, objects)| objects.get(*id).is_some())
+                .map(|(name, _)| (name.clone(), (*id).to_owned()))
+        })
+        .collect()
+}
+
 /// A user's id from their id or sign-in name (as Graph accepts either in `/users/{key}`).
 fn user_id(snapshot: &Value, key: &str) -> Option<String> {
     let key = key.to_lowercase();

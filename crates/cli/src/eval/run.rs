@@ -339,8 +339,10 @@ async fn run_into(seed: &Value, case: &Case, run: &mut CaseRun) -> anyhow::Resul
         covered.extend(diff::named_objects(&expected.read, &after));
         match checker.get(&expected.read).await {
             Ok(answer) => {
+                // A read also names what it returns: a new account found by `$filter`.
+                covered.extend(diff::returned_objects(&answer, &after));
                 run.mismatches
-                    .extend(expect::mismatches(expected, before_read.as_ref(), &answer))
+                    .extend(expect::mismatches(expected, before_read.as_ref(), &answer));
             }
             Err(e) => run
                 .mismatches

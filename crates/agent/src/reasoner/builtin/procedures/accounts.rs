@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 use super::super::cursor::{Acted, Cursor, Flow, finding};
 use super::super::resolve;
 use super::super::understand::{NewStarter, PRODUCTS, Subject};
-use super::{change, field, hand_over, items, unresolved, whose};
+use super::{Progress, change, field, find_person, hand_over, items, unresolved, whose};
 use crate::reasoner::ReasonerInput;
 
 /// The tenant's subscription that carries `product` (by the product's part numbers, or the
@@ -30,9 +30,8 @@ pub(super) fn licence(
     subject: &Subject,
     product: Option<&str>,
 ) -> Flow<()> {
-    let person = match resolve::person(cursor, input, subject)? {
-        Ok(p) => p,
-        Err(message) => return unresolved(cursor, "person.unresolved", message),
+    let Some(person) = find_person(cursor, input, subject)? else {
+        return Ok(());
     };
     let skus = match cursor.investigate(
         "entra.license.list_skus",
@@ -138,9 +137,8 @@ pub(super) fn department_move(
     department: &str,
     manager: Option<&Subject>,
 ) -> Flow<()> {
-    let person = match resolve::person(cursor, input, subject)? {
-        Ok(p) => p,
-        Err(message) => return unresolved(cursor, "person.unresolved", message),
+    let Some(person) = find_person(cursor, input, subject)? else {
+        return Ok(());
     };
     let current = match cursor.investigate(
         "entra.user.get",
@@ -174,9 +172,9 @@ pub(super) fn department_move(
         resolve::group(cursor, &current)?.ok()
     };
     let new_manager = match manager {
-        Some(m) => match resolve::person(cursor, input, m)? {
-            Ok(p) => Some(p),
-            Err(message) => return unresolved(cursor, "person.unresolved", message),
+        Some(m) => match find_person(cursor, input, m)? {
+            Some(p) => Some(p),
+            None => return Ok(()),
         },
         None => None,
     };
@@ -206,26 +204,20 @@ pub(super) fn department_move(
     }
     steps.push(format!("entra.group.add_member — join {}", new_group.name));
     cursor.plan(findings.clone(), steps)?;
-    let mut done = Vec::new();
-    let mut not_done = Vec::new();
-    let mut note = |acted: Acted, what: String| match acted {
-        Acted::Done { .. } => done.push(what),
-        Acted::Pending(id) => not_done.push(format!("{what} (waiting for approval {id})")),
-        Acted::Denied(r) | Acted::Failed(r) => not_done.push(format!("{what} ({r})")),
-    };
+    let mut progress = Progress::default();
     let acted = cursor.act(
         "entra.user.update_profile",
         json!({"user": person.upn, "department": department}),
         &format!("move {} to {department}", person.name),
     )?;
-    note(acted, format!("department set to {department}"));
+    progress.note(acted, format!("department set to {department}"));
     if let Some(m) = &new_manager {
         let acted = cursor.act(
             "entra.user.set_manager",
             json!({"user": person.upn, "manager": m.upn}),
             &format!("{} now reports to {}", person.name, m.name),
         )?;
-        note(acted, format!("manager set to {}", m.name));
+        progress.note(acted, format!("manager set to {}", m.name));
     }
     if let Some(g) = &old_group {
         let acted = cursor.act(
@@ -233,14 +225,16 @@ pub(super) fn department_move(
             json!({"group": g.id, "user": person.upn}),
             &format!("take {} out of {}", person.name, g.name),
         )?;
-        note(acted, format!("removed from {}", g.name));
+        progress.note(acted, format!("removed from {}", g.name));
     }
     let acted = cursor.act(
         "entra.group.add_member",
         json!({"group": new_group.id, "user": person.upn}),
         &format!("add {} to {}", person.name, new_group.name),
     )?;
-    note(acted, format!("added to {}", new_group.name));
+    progress.note(acted, format!("added to {}", new_group.name));
+    let waiting = progress.only_waiting();
+    let Progress { done, not_done } = progress;
     if not_done.is_empty() {
         return cursor.reply(format!(
             "Done: {} has moved to {department} — {}.",
@@ -248,7 +242,6 @@ pub(super) fn department_move(
             done.join(", ")
         ));
     }
-    let waiting = not_done.iter().all(|n| n.contains("waiting for approval"));
     if waiting {
         return cursor.reply(format!(
             "{} is moving to {department}. {}Still to come: {} — I'll finish once approved.",
@@ -373,9 +366,9 @@ pub(super) fn onboarding(
         }
     }
     let manager = match &starter.manager {
-        Some(m) => match resolve::person(cursor, input, m)? {
-            Ok(p) => Some(p),
-            Err(message) => return unresolved(cursor, "person.unresolved", message),
+        Some(m) => match find_person(cursor, input, m)? {
+            Some(p) => Some(p),
+            None => return Ok(()),
         },
         None => None,
     };
@@ -489,9 +482,8 @@ pub(super) fn offboarding(
     input: &ReasonerInput<'_>,
     subject: &Subject,
 ) -> Flow<()> {
-    let person = match resolve::person(cursor, input, subject)? {
-        Ok(p) => p,
-        Err(message) => return unresolved(cursor, "person.unresolved", message),
+    let Some(person) = find_person(cursor, input, subject)? else {
+        return Ok(());
     };
     if person.is_requester {
         return hand_over(
@@ -588,26 +580,20 @@ pub(super) fn offboarding(
             .map(|(_, n)| format!("entra.group.remove_member — leave {n}")),
     );
     cursor.plan(findings.clone(), steps)?;
-    let mut done = Vec::new();
-    let mut not_done = Vec::new();
-    let mut note = |acted: Acted, what: String| match acted {
-        Acted::Done { .. } => done.push(what),
-        Acted::Pending(id) => not_done.push(format!("{what} (waiting for approval {id})")),
-        Acted::Denied(r) | Acted::Failed(r) => not_done.push(format!("{what} ({r})")),
-    };
+    let mut progress = Progress::default();
     let who = json!({"user": upn});
     let acted = cursor.act(
         "entra.user.disable",
         who.clone(),
         &format!("disable the leaver {}", person.name),
     )?;
-    note(acted, "account disabled".into());
+    progress.note(acted, "account disabled");
     let acted = cursor.act(
         "entra.user.revoke_sessions",
         who.clone(),
         "end every session of a leaver",
     )?;
-    note(acted, "signed out everywhere".into());
+    progress.note(acted, "signed out everywhere");
     let message = format!(
         "{} no longer works here. For anything that was theirs, please contact their manager or the team.",
         person.name
@@ -617,21 +603,23 @@ pub(super) fn offboarding(
         json!({"user": upn, "message": message}),
         "tell people writing to a leaver that they have left",
     )?;
-    note(acted, "automatic reply set".into());
+    progress.note(acted, "automatic reply set");
     let acted = cursor.act(
         "onedrive.drive.handover_to_manager",
         who.clone(),
         "give the leaver's manager their OneDrive",
     )?;
-    note(acted, "OneDrive handed to the manager".into());
+    progress.note(acted, "OneDrive handed to the manager");
     for (id, name) in &groups {
         let acted = cursor.act(
             "entra.group.remove_member",
             json!({"group": id, "user": upn}),
             &format!("remove the leaver from {name}"),
         )?;
-        note(acted, format!("removed from {name}"));
+        progress.note(acted, format!("removed from {name}"));
     }
+    let waiting = progress.only_waiting();
+    let Progress { done, not_done } = progress;
     let text = format!(
         "Offboarding {}: {}.{}",
         person.name,
@@ -646,7 +634,7 @@ pub(super) fn offboarding(
             format!(" Not done yet: {}.", not_done.join("; "))
         }
     );
-    if not_done.iter().all(|n| n.contains("waiting for approval")) {
+    if waiting {
         return cursor.reply(text);
     }
     hand_over(

@@ -3,9 +3,9 @@
 use serde_json::{Value, json};
 
 use super::super::cursor::{Acted, Cursor, Flow, finding};
-use super::super::resolve::{self, Person};
+use super::super::resolve::Person;
 use super::super::understand::{DeviceKind, Subject};
-use super::{capitalise, change, field, hand_over, items, unresolved, whose};
+use super::{capitalise, change, field, find_person, hand_over, items, unresolved, whose};
 use crate::reasoner::ReasonerInput;
 
 fn is_mobile(device: &Value) -> bool {
@@ -128,9 +128,8 @@ pub(super) fn lost(
     subject: &Subject,
     kind: DeviceKind,
 ) -> Flow<()> {
-    let person = match resolve::person(cursor, input, subject)? {
-        Ok(p) => p,
-        Err(message) => return unresolved(cursor, "person.unresolved", message),
+    let Some(person) = find_person(cursor, input, subject)? else {
+        return Ok(());
     };
     let Some(device) = pick_device(cursor, &person, kind, false)? else {
         return Ok(());
@@ -221,9 +220,8 @@ pub(super) fn compliance(
     subject: &Subject,
     kind: DeviceKind,
 ) -> Flow<()> {
-    let person = match resolve::person(cursor, input, subject)? {
-        Ok(p) => p,
-        Err(message) => return unresolved(cursor, "person.unresolved", message),
+    let Some(person) = find_person(cursor, input, subject)? else {
+        return Ok(());
     };
     let Some(device) = pick_device(cursor, &person, kind, true)? else {
         return Ok(());

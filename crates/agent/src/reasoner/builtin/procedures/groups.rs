@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 use super::super::cursor::{Acted, Cursor, Flow, finding};
 use super::super::resolve::{self, GroupRef};
 use super::super::understand::{People, Subject};
-use super::{capitalise, hand_over, unresolved};
+use super::{capitalise, find_person, hand_over, unresolved};
 use crate::reasoner::ReasonerInput;
 
 pub(super) fn membership(
@@ -15,9 +15,8 @@ pub(super) fn membership(
     subject: &Subject,
     group_name: &str,
 ) -> Flow<()> {
-    let person = match resolve::person(cursor, input, subject)? {
-        Ok(p) => p,
-        Err(message) => return unresolved(cursor, "person.unresolved", message),
+    let Some(person) = find_person(cursor, input, subject)? else {
+        return Ok(());
     };
     let group = match resolve::group(cursor, group_name)? {
         Ok(g) => g,

@@ -4,9 +4,8 @@
 use serde_json::{Value, json};
 
 use super::super::cursor::{Cursor, Flow, finding};
-use super::super::resolve;
 use super::super::understand::Subject;
-use super::{capitalise, change, field, first_name, hand_over, items, unresolved, whose};
+use super::{capitalise, change, field, find_person, first_name, hand_over, items, whose};
 use crate::reasoner::ReasonerInput;
 
 /// The reply colleagues get when the requester gave no text of their own.
@@ -32,9 +31,8 @@ pub(super) fn auto_reply(
     start: Option<&str>,
     end: Option<&str>,
 ) -> Flow<()> {
-    let person = match resolve::person(cursor, input, subject)? {
-        Ok(p) => p,
-        Err(message) => return unresolved(cursor, "person.unresolved", message),
+    let Some(person) = find_person(cursor, input, subject)? else {
+        return Ok(());
     };
     let upn = person.upn.clone();
     let now = match cursor.investigate(
@@ -144,13 +142,11 @@ pub(super) fn calendar_share(
     with: &Subject,
     role: &str,
 ) -> Flow<()> {
-    let owner = match resolve::person(cursor, input, owner)? {
-        Ok(p) => p,
-        Err(message) => return unresolved(cursor, "person.unresolved", message),
+    let Some(owner) = find_person(cursor, input, owner)? else {
+        return Ok(());
     };
-    let sharee = match resolve::person(cursor, input, with)? {
-        Ok(p) => p,
-        Err(message) => return unresolved(cursor, "person.unresolved", message),
+    let Some(sharee) = find_person(cursor, input, with)? else {
+        return Ok(());
     };
     let current = cursor.investigate(
         "exchange.calendar.list_permissions",
@@ -218,9 +214,8 @@ pub(super) fn forwarding(
     input: &ReasonerInput<'_>,
     subject: &Subject,
 ) -> Flow<()> {
-    let person = match resolve::person(cursor, input, subject)? {
-        Ok(p) => p,
-        Err(message) => return unresolved(cursor, "person.unresolved", message),
+    let Some(person) = find_person(cursor, input, subject)? else {
+        return Ok(());
     };
     let upn = person.upn.clone();
     let rules = match cursor.investigate(

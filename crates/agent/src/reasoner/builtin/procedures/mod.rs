@@ -186,6 +186,47 @@ fn change(
     }
 }
 
+/// The person a request is about; `None` once the requester has been told nobody clearly
+/// matches and the request handed over (or a question to them is pending).
+fn find_person(
+    cursor: &mut Cursor<'_>,
+    input: &ReasonerInput<'_>,
+    subject: &super::understand::Subject,
+) -> Flow<Option<Person>> {
+    match super::resolve::person(cursor, input, subject)? {
+        Ok(p) => Ok(Some(p)),
+        Err(message) => unresolved(cursor, "person.unresolved", message).map(|()| None),
+    }
+}
+
+/// What a procedure of several changes did and did not do, in plain words for the reply.
+#[derive(Debug, Default)]
+struct Progress {
+    done: Vec<String>,
+    not_done: Vec<String>,
+}
+
+impl Progress {
+    /// Records how one change ended.
+    fn note(&mut self, acted: Acted, what: impl Into<String>) {
+        let what = what.into();
+        match acted {
+            Acted::Done { .. } => self.done.push(what),
+            Acted::Pending(id) => self
+                .not_done
+                .push(format!("{what} (waiting for approval {id})")),
+            Acted::Denied(r) | Acted::Failed(r) => self.not_done.push(format!("{what} ({r})")),
+        }
+    }
+
+    /// Whatever is not done only waits for an approval.
+    fn only_waiting(&self) -> bool {
+        self.not_done
+            .iter()
+            .all(|n| n.contains("waiting for approval"))
+    }
+}
+
 /// A text field of a read's answer.
 fn field(value: &Value, key: &str) -> String {
     value

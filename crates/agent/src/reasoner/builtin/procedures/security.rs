@@ -4,21 +4,11 @@
 use serde_json::{Value, json};
 
 use super::super::cursor::{Acted, Cursor, Flow, finding};
-use super::super::resolve::{self, Person};
 use super::super::understand::Subject;
-use super::{capitalise, change, field, first_name, hand_over, items, unresolved, whose};
+use super::{
+    Progress, capitalise, change, field, find_person, first_name, hand_over, items, whose,
+};
 use crate::reasoner::ReasonerInput;
-
-fn person_or_hand_over(
-    cursor: &mut Cursor<'_>,
-    input: &ReasonerInput<'_>,
-    subject: &Subject,
-) -> Flow<Option<Person>> {
-    match resolve::person(cursor, input, subject)? {
-        Ok(p) => Ok(Some(p)),
-        Err(message) => unresolved(cursor, "person.unresolved", message).map(|()| None),
-    }
-}
 
 /// Methods tied to a phone: the ones a new or lost phone leaves stale.
 fn phone_bound(kind: &str) -> bool {
@@ -38,7 +28,7 @@ pub(super) fn mfa_reset(
     input: &ReasonerInput<'_>,
     subject: &Subject,
 ) -> Flow<()> {
-    let Some(person) = person_or_hand_over(cursor, input, subject)? else {
+    let Some(person) = find_person(cursor, input, subject)? else {
         return Ok(());
     };
     let upn = person.upn.clone();
@@ -145,7 +135,7 @@ pub(super) fn temporary_access_pass(
     input: &ReasonerInput<'_>,
     subject: &Subject,
 ) -> Flow<()> {
-    let Some(person) = person_or_hand_over(cursor, input, subject)? else {
+    let Some(person) = find_person(cursor, input, subject)? else {
         return Ok(());
     };
     cursor.plan(
@@ -180,7 +170,7 @@ pub(super) fn sign_out_everywhere(
     input: &ReasonerInput<'_>,
     subject: &Subject,
 ) -> Flow<()> {
-    let Some(person) = person_or_hand_over(cursor, input, subject)? else {
+    let Some(person) = find_person(cursor, input, subject)? else {
         return Ok(());
     };
     cursor.plan(
@@ -221,7 +211,7 @@ pub(super) fn compromised(
     input: &ReasonerInput<'_>,
     subject: &Subject,
 ) -> Flow<()> {
-    let Some(person) = person_or_hand_over(cursor, input, subject)? else {
+    let Some(person) = find_person(cursor, input, subject)? else {
         return Ok(());
     };
     let upn = person.upn.clone();
@@ -288,39 +278,26 @@ pub(super) fn compromised(
         );
     }
     cursor.plan(findings.clone(), steps)?;
-    let mut done = Vec::new();
-    let mut not_done = Vec::new();
-    let record = |acted: Acted, what: &str, done: &mut Vec<String>, not_done: &mut Vec<String>| {
-        match acted {
-            Acted::Done { .. } => done.push(what.to_owned()),
-            Acted::Pending(id) => not_done.push(format!("{what} (waiting for approval {id})")),
-            Acted::Denied(r) | Acted::Failed(r) => not_done.push(format!("{what} ({r})")),
-        }
-    };
+    let mut progress = Progress::default();
     let acted = cursor.act(
         "entra.user.revoke_sessions",
         json!({"user": upn}),
         "sign out every session of a possibly compromised account",
     )?;
-    record(acted, "signed out every session", &mut done, &mut not_done);
+    progress.note(acted, "signed out every session");
     let acted = cursor.act(
         "entra.user.reset_password",
         json!({"user": upn}),
         "replace a possibly known password",
     )?;
-    record(acted, "reset the password", &mut done, &mut not_done);
+    progress.note(acted, "reset the password");
     if !forwarding.is_empty() {
         let acted = cursor.act(
             "exchange.inbox_rules.remove_external_forwarding",
             json!({"user": upn}),
             "remove forwarding outside the organisation from a possibly compromised mailbox",
         )?;
-        record(
-            acted,
-            "removed the forwarding rules",
-            &mut done,
-            &mut not_done,
-        );
+        progress.note(acted, "removed the forwarding rules");
     }
     if risky.is_some() {
         let acted = cursor.act(
@@ -328,13 +305,9 @@ pub(super) fn compromised(
             json!({"user": upn}),
             "confirm the compromise in Identity Protection",
         )?;
-        record(
-            acted,
-            "confirmed the compromise in Identity Protection",
-            &mut done,
-            &mut not_done,
-        );
+        progress.note(acted, "confirmed the compromise in Identity Protection");
     }
+    let Progress { done, not_done } = progress;
     findings.push(finding(
         "containment.done",
         if done.is_empty() {

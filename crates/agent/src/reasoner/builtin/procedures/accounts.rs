@@ -5,7 +5,9 @@ use serde_json::{Value, json};
 use super::super::cursor::{Acted, Cursor, Flow, finding};
 use super::super::resolve;
 use super::super::understand::{NewStarter, PRODUCTS, Subject};
-use super::{Progress, change, field, find_person, hand_over, items, unresolved, whose};
+use super::{
+    Progress, change, field, find_person, hand_over, items, read_or_hand_over, unresolved, whose,
+};
 use crate::reasoner::ReasonerInput;
 
 /// The tenant's subscription that carries `product` (by the product's part numbers, or the
@@ -33,23 +35,17 @@ pub(super) fn licence(
     let Some(person) = find_person(cursor, input, subject)? else {
         return Ok(());
     };
-    let skus = match cursor.investigate(
-        "entra.license.list_skus",
-        json!({}),
+    let Some(skus) = read_or_hand_over(
+        cursor,
+        ("entra.license.list_skus", json!({})),
         "see which licences the organisation has and how many are free",
-    )? {
-        Ok(v) => items(v),
-        Err(reason) => {
-            return hand_over(
-                cursor,
-                format!("reading the licences failed: {reason}"),
-                vec![finding("licences.unreadable", reason.clone())],
-                format!(
-                    "I couldn't read the organisation's licences ({reason}); I've passed this to the IT team. Nothing was changed."
-                ),
-            );
-        }
+        "the organisation's licences",
+        "licences.unreadable",
+    )?
+    else {
+        return Ok(());
     };
+    let skus = items(&skus);
     let owned: Vec<String> = skus
         .iter()
         .map(|s| format!("{} ({} free)", field(s, "skuPartNumber"), s["free"]))

@@ -5,7 +5,9 @@ use serde_json::{Value, json};
 use super::super::cursor::{Acted, Cursor, Flow, finding};
 use super::super::resolve::Person;
 use super::super::understand::{DeviceKind, Subject};
-use super::{capitalise, change, field, find_person, hand_over, items, unresolved, whose};
+use super::{
+    capitalise, change, field, find_person, hand_over, items, read_or_hand_over, unresolved, whose,
+};
 use crate::reasoner::ReasonerInput;
 
 fn is_mobile(device: &Value) -> bool {
@@ -23,25 +25,17 @@ fn pick_device(
     kind: DeviceKind,
     prefer_noncompliant: bool,
 ) -> Flow<Option<Value>> {
-    let devices = match cursor.investigate(
-        "intune.device.list_for_user",
-        json!({"user": person.upn}),
+    let Some(devices) = read_or_hand_over(
+        cursor,
+        ("intune.device.list_for_user", json!({"user": person.upn})),
         "find the devices Intune manages for them",
-    )? {
-        Ok(v) => items(v),
-        Err(reason) => {
-            hand_over(
-                cursor,
-                format!("listing {}'s devices failed: {reason}", person.upn),
-                vec![finding("devices.unreadable", reason.clone())],
-                format!(
-                    "I couldn't look up {} devices ({reason}); I've passed this to the IT team. Nothing was changed.",
-                    whose(person)
-                ),
-            )?;
-            return Ok(None);
-        }
+        &format!("{} devices", whose(person)),
+        "devices.unreadable",
+    )?
+    else {
+        return Ok(None);
     };
+    let devices = items(&devices);
     let mut fitting: Vec<Value> = devices
         .iter()
         .filter(|d| match kind {
@@ -228,22 +222,15 @@ pub(super) fn compliance(
     };
     let name = field(&device, "deviceName");
     let id = field(&device, "id");
-    let detail = match cursor.investigate(
-        "intune.device.get",
-        json!({"device": id}),
+    let Some(detail) = read_or_hand_over(
+        cursor,
+        ("intune.device.get", json!({"device": id})),
         "read the device's compliance policy states",
-    )? {
-        Ok(v) => v.clone(),
-        Err(reason) => {
-            return hand_over(
-                cursor,
-                format!("reading {name}'s compliance failed: {reason}"),
-                vec![finding("device.unreadable", reason.clone())],
-                format!(
-                    "I couldn't read {name}'s compliance ({reason}); I've passed this to the IT team. Nothing was changed."
-                ),
-            );
-        }
+        &format!("{name}'s compliance"),
+        "device.unreadable",
+    )?
+    else {
+        return Ok(());
     };
     let failing: Vec<String> = items(&detail["compliancePolicyStates"])
         .iter()

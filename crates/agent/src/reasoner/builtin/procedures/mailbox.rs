@@ -5,7 +5,9 @@ use serde_json::{Value, json};
 
 use super::super::cursor::{Cursor, Flow, finding};
 use super::super::understand::Subject;
-use super::{capitalise, change, field, find_person, first_name, hand_over, items, whose};
+use super::{
+    capitalise, change, field, find_person, first_name, hand_over, items, read_or_hand_over, whose,
+};
 use crate::reasoner::ReasonerInput;
 
 /// The reply colleagues get when the requester gave no text of their own.
@@ -35,24 +37,17 @@ pub(super) fn auto_reply(
         return Ok(());
     };
     let upn = person.upn.clone();
-    let now = match cursor.investigate(
-        "exchange.auto_reply.get",
-        json!({"user": upn}),
+    let Some(settings) = read_or_hand_over(
+        cursor,
+        ("exchange.auto_reply.get", json!({"user": upn})),
         "read how the automatic replies stand now",
-    )? {
-        Ok(v) => field(v, "status"),
-        Err(reason) => {
-            return hand_over(
-                cursor,
-                format!("reading {upn}'s automatic replies failed: {reason}"),
-                vec![finding("mailbox.unreadable", reason.clone())],
-                format!(
-                    "I couldn't read {} automatic replies ({reason}), so I've passed this to the IT team. Nothing was changed.",
-                    whose(&person)
-                ),
-            );
-        }
+        &format!("{} automatic replies", whose(&person)),
+        "mailbox.unreadable",
+    )?
+    else {
+        return Ok(());
     };
+    let now = field(&settings, "status");
     let findings = vec![finding(
         "mailbox.auto_reply",
         format!(
@@ -218,24 +213,17 @@ pub(super) fn forwarding(
         return Ok(());
     };
     let upn = person.upn.clone();
-    let rules = match cursor.investigate(
-        "exchange.inbox_rules.list",
-        json!({"user": upn}),
+    let Some(rules) = read_or_hand_over(
+        cursor,
+        ("exchange.inbox_rules.list", json!({"user": upn})),
         "find inbox rules that forward mail",
-    )? {
-        Ok(v) => items(v),
-        Err(reason) => {
-            return hand_over(
-                cursor,
-                format!("reading {upn}'s inbox rules failed: {reason}"),
-                vec![finding("mailbox.unreadable", reason.clone())],
-                format!(
-                    "I couldn't read {} inbox rules ({reason}); I've passed this to the IT team. Nothing was changed.",
-                    whose(&person)
-                ),
-            );
-        }
+        &format!("{} inbox rules", whose(&person)),
+        "mailbox.unreadable",
+    )?
+    else {
+        return Ok(());
     };
+    let rules = items(&rules);
     let outside: Vec<String> = rules
         .iter()
         .filter(|r| {

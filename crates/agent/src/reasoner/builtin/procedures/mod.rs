@@ -199,6 +199,31 @@ fn find_person(
     }
 }
 
+/// A read the procedure cannot go on without: its answer, or `None` once the requester has been
+/// told what could not be read (`what`, e.g. "Leo Martins's inbox rules") and it was handed over
+/// with the reason as finding `code`.
+fn read_or_hand_over(
+    cursor: &mut Cursor<'_>,
+    read: (&str, Value),
+    purpose: &str,
+    what: &str,
+    code: &str,
+) -> Flow<Option<Value>> {
+    let (action, params) = read;
+    match cursor.investigate(action, params, purpose)? {
+        Ok(v) => Ok(Some(v.clone())),
+        Err(reason) => hand_over(
+            cursor,
+            format!("reading {what} failed: {reason}"),
+            vec![finding(code, reason.clone())],
+            format!(
+                "I couldn't read {what} ({reason}), so I've passed this to the IT team. Nothing was changed."
+            ),
+        )
+        .map(|()| None),
+    }
+}
+
 /// What a procedure of several changes did and did not do, in plain words for the reply.
 #[derive(Debug, Default)]
 struct Progress {

@@ -6,7 +6,8 @@ use serde_json::{Value, json};
 use super::super::cursor::{Acted, Cursor, Flow, finding};
 use super::super::understand::Subject;
 use super::{
-    Progress, capitalise, change, field, find_person, first_name, hand_over, items, whose,
+    Progress, capitalise, change, field, find_person, first_name, hand_over, items,
+    read_or_hand_over, whose,
 };
 use crate::reasoner::ReasonerInput;
 
@@ -32,24 +33,17 @@ pub(super) fn mfa_reset(
         return Ok(());
     };
     let upn = person.upn.clone();
-    let methods = match cursor.investigate(
-        "entra.user.list_auth_methods",
-        json!({"user": upn}),
+    let Some(methods) = read_or_hand_over(
+        cursor,
+        ("entra.user.list_auth_methods", json!({"user": upn})),
         "see which sign-in methods are registered",
-    )? {
-        Ok(v) => items(v),
-        Err(reason) => {
-            return hand_over(
-                cursor,
-                format!("reading {upn}'s sign-in methods failed: {reason}"),
-                vec![finding("methods.unreadable", reason.clone())],
-                format!(
-                    "I couldn't read {} sign-in methods ({reason}), so I've passed this to the IT team. Nothing was changed.",
-                    whose(&person)
-                ),
-            );
-        }
+        &format!("{} sign-in methods", whose(&person)),
+        "methods.unreadable",
+    )?
+    else {
+        return Ok(());
     };
+    let methods = items(&methods);
     let stale: Vec<(String, String)> = methods
         .iter()
         .filter(|m| phone_bound(&field(m, "type")))

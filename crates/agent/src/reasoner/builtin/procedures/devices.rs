@@ -7,6 +7,7 @@ use super::super::resolve::Person;
 use super::super::understand::{DeviceKind, Subject};
 use super::{
     capitalise, change, field, find_person, hand_over, items, read_or_hand_over, unresolved, whose,
+    you_or_name,
 };
 use crate::reasoner::ReasonerInput;
 
@@ -73,11 +74,7 @@ fn pick_device(
                 )],
                 format!(
                     "I couldn't find that device among the ones Intune manages for {} ({}). I've passed this to the IT team; nothing was changed.",
-                    if person.is_requester {
-                        "you".to_owned()
-                    } else {
-                        person.name.clone()
-                    },
+                    you_or_name(person),
                     if listed.is_empty() {
                         "none".to_owned()
                     } else {

@@ -112,6 +112,15 @@ fn first_name(person: &Person) -> &str {
         .unwrap_or(&person.name)
 }
 
+/// "you" to the requester, the person's name to anyone else.
+fn you_or_name(person: &Person) -> String {
+    if person.is_requester {
+        "you".into()
+    } else {
+        person.name.clone()
+    }
+}
+
 fn whose(person: &Person) -> String {
     if person.is_requester {
         "your".into()

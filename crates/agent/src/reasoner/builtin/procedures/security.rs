@@ -7,7 +7,7 @@ use super::super::cursor::{Acted, Cursor, Flow, finding};
 use super::super::understand::Subject;
 use super::{
     Progress, capitalise, change, field, find_person, first_name, hand_over, items,
-    read_or_hand_over, whose,
+    read_or_hand_over, whose, you_or_name,
 };
 use crate::reasoner::ReasonerInput;
 
@@ -139,11 +139,7 @@ pub(super) fn temporary_access_pass(
             person.name
         )],
     )?;
-    let who = if person.is_requester {
-        "you".to_owned()
-    } else {
-        person.name.clone()
-    };
+    let who = you_or_name(&person);
     change(
         cursor,
         "entra.user.create_tap",
@@ -174,11 +170,7 @@ pub(super) fn sign_out_everywhere(
             person.name
         )],
     )?;
-    let who = if person.is_requester {
-        "you".to_owned()
-    } else {
-        person.name.clone()
-    };
+    let who = you_or_name(&person);
     change(
         cursor,
         "entra.user.revoke_sessions",

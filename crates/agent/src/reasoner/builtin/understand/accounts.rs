@@ -90,6 +90,17 @@ static LEAVER: LazyLock<Option<Regex>> = LazyLock::new(|| {
         r"\b(leaver|leaving (the company|us|the business|the organi[sz]ation)|last day (at|with|in|was|is|will be)|offboard(ing)?|off-board(ing)?|terminat(ed|ion)|resigned|has left (the company|us|the business|the organi[sz]ation)|let go|exit(ing)? the (company|business))\b",
     )
 });
+/// Where a leaver's name stands: "offboard X", "leaver: X", "X is leaving".
+static LEAVER_NAME: LazyLock<Vec<Regex>> = LazyLock::new(|| {
+    [
+        r"\b(?:offboard|off-board)\s+([a-z][\w.@-]*(?:\s[a-z][\w.-]*)?)",
+        r"\bleaver:?\s+([a-z][\w.@-]*(?:\s[a-z][\w.-]*)?)",
+        r"\b([a-z][\w.@-]*(?:\s[a-z][\w.-]*)?)\s+(?:is leaving|has left the company|has resigned|resigned|is a leaver|was let go|leaves the company)",
+    ]
+    .iter()
+    .filter_map(|p| re(p))
+    .collect()
+});
 static STARTER: LazyLock<Option<Regex>> = LazyLock::new(|| {
     re(
         r"\b(new starter|new hire|new joiner|new employee|onboard(ing)?|(new|a) [a-z]+ (is )?(starting|joining)|joining (us|the company)|set ?up (an? |the )?(new )?account for)\b",
@@ -273,14 +284,8 @@ pub(super) fn recognise(text: &str) -> Option<Intent> {
             .and_then(|c| c.get(0))
             .map(|m| Subject::Named(m.as_str().to_owned()))
             .or_else(|| {
-                [
-                    r"\b(?:offboard|off-board)\s+([a-z][\w.@-]*(?:\s[a-z][\w.-]*)?)",
-                    r"\bleaver:?\s+([a-z][\w.@-]*(?:\s[a-z][\w.-]*)?)",
-                    r"\b([a-z][\w.@-]*(?:\s[a-z][\w.-]*)?)\s+(?:is leaving|has left the company|has resigned|resigned|is a leaver|was let go|leaves the company)",
-                ]
-                .iter()
-                .find_map(|p| {
-                    captures(&re(p), text)
+                LEAVER_NAME.iter().find_map(|r| {
+                    r.captures(text)
                         .and_then(|c| c.get(1))
                         .and_then(|m| subject_from(m.as_str()))
                 })
@@ -316,6 +321,27 @@ pub(super) fn recognise(text: &str) -> Option<Intent> {
 mod tests {
     use super::super::understand;
     use super::*;
+
+    #[test]
+    fn every_pattern_compiles() {
+        assert_eq!(LEAVER_NAME.len(), 3);
+        assert_eq!(STARTER_NAME.len(), 2);
+        for r in [
+            &*LICENCE,
+            &*NEED,
+            &*FOR_WHOM,
+            &*MOVE,
+            &*MOVE_VERB,
+            &*NEW_MANAGER,
+            &*LEAVER,
+            &*STARTER,
+            &*JOINS,
+            &*TITLE,
+            &*REPORTS_TO,
+        ] {
+            assert!(r.is_some());
+        }
+    }
 
     #[test]
     fn leaving_a_project_is_not_leaving_the_company() {

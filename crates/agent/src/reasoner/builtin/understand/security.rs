@@ -40,6 +40,14 @@ static PRIVILEGED: LazyLock<Option<Regex>> = LazyLock::new(|| {
     )
 });
 
+/// "make Omar an admin": who the role is asked for.
+static MAKE_ADMIN: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    re(r"\bmake\s+([a-z][\w.@-]*(?:\s[a-z][\w.-]*)?)\s+(?:an?\s+)?(?:global\s+)?admin")
+});
+/// "kick Quinn out of all sessions": whom to sign out.
+static SIGN_OUT_NAMED: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    re(r"\b(?:sign|log|kick|boot)(?:ged)?\s+([a-z][\w.@-]*(?:\s[a-z][\w.-]*)?)\s+out\b")
+});
 static FOR_NAME: LazyLock<Option<Regex>> = LazyLock::new(|| {
     re(
         r"\b(?:pass|tap|mfa|2fa|authenticator|methods?|sessions?)\s+(?:for|of)\s+(?:user\s+)?([a-z][\w.@-]*(?:\s[a-z][\w.-]*)?)",
@@ -70,13 +78,10 @@ pub(super) fn recognise(text: &str) -> Option<Intent> {
             .and_then(|c| c.get(1))
             .map(|m| m.as_str().to_owned())
             .unwrap_or_default();
-        let subject = captures(
-            &re(r"\bmake\s+([a-z][\w.@-]*(?:\s[a-z][\w.-]*)?)\s+(?:an?\s+)?(?:global\s+)?admin"),
-            text,
-        )
-        .and_then(|c| c.get(1))
-        .and_then(|m| subject_from(m.as_str()))
-        .unwrap_or_else(|| sign_in_subject(text));
+        let subject = captures(&MAKE_ADMIN, text)
+            .and_then(|c| c.get(1))
+            .and_then(|m| subject_from(m.as_str()))
+            .unwrap_or_else(|| sign_in_subject(text));
         return Some(Intent::PrivilegedRole { subject, role });
     }
     if is_match(&COMPROMISED, text) {
@@ -101,14 +106,34 @@ pub(super) fn recognise(text: &str) -> Option<Intent> {
         });
     }
     if is_match(&SIGN_OUT, text) {
-        let subject = captures(
-            &re(r"\b(?:sign|log|kick|boot)(?:ged)?\s+([a-z][\w.@-]*(?:\s[a-z][\w.-]*)?)\s+out\b"),
-            text,
-        )
-        .and_then(|c| c.get(1))
-        .and_then(|m| subject_from(m.as_str()))
-        .unwrap_or_else(|| account_subject(text));
+        let subject = captures(&SIGN_OUT_NAMED, text)
+            .and_then(|c| c.get(1))
+            .and_then(|m| subject_from(m.as_str()))
+            .unwrap_or_else(|| account_subject(text));
         return Some(Intent::SignOutEverywhere { subject });
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_pattern_compiles() {
+        for r in [
+            &*COMPROMISED,
+            &*MFA,
+            &*NEW_PHONE,
+            &*MFA_ACTION,
+            &*TAP,
+            &*SIGN_OUT,
+            &*PRIVILEGED,
+            &*MAKE_ADMIN,
+            &*SIGN_OUT_NAMED,
+            &*FOR_NAME,
+        ] {
+            assert!(r.is_some());
+        }
+    }
 }

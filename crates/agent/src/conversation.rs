@@ -8,7 +8,7 @@ use steward_domain::report::{
     ActionStatus, ActionView, EscalationView, InvestigationView, QuestionView, RequesterView,
     TurnReport, TurnStatus, VerificationView,
 };
-use steward_domain::{ApprovalId, Channel, ConversationId, Principal, Step};
+use steward_domain::{ApprovalId, Channel, ConversationId, Principal, Step, TokenUsage};
 
 use crate::approvals::Resolution;
 use crate::gateway::{CallContext, CallKind, GatewayOutcome, TurnKeys};
@@ -28,6 +28,13 @@ struct ConversationState {
     /// Started as a dry run: changes are decided and never made, in every later turn too.
     #[serde(default)]
     dry_run: bool,
+    /// Model tokens the conversation has spent.
+    #[serde(default)]
+    tokens: TokenUsage,
+    /// Why the builtin reasoner took the conversation over from the configured one (it keeps it
+    /// to the end, since it replays its own steps).
+    #[serde(default)]
+    taken_over: Option<String>,
 }
 
 /// Who a turn is for and where it runs: the requester, the channel, the conversation, and the
@@ -343,6 +350,7 @@ impl TenantRuntime {
         } = scope;
         let mut replies: Vec<String> = Vec::new();
         let mut status = None;
+        let mut reasoner_failed = false;
         for _ in 0..MAX_STEPS_PER_TURN {
             let input = ReasonerInput {
                 requester: principal,
@@ -351,9 +359,31 @@ impl TenantRuntime {
                 observations: &state.observations,
             };
             if report.intent.is_none() {
-                report.intent = self.reasoner.intent(&input);
+                report.intent = self.reasoner().intent(&input);
             }
-            let step = self.reasoner.next(&input);
+            let ctx = CallContext {
+                principal,
+                channel,
+                conversation: id,
+                purpose: "next step",
+                blast_radius: None,
+                turn: None,
+            };
+            let proposed = self
+                .propose(
+                    &input,
+                    &ctx,
+                    state.taken_over.as_deref(),
+                    &mut reasoner_failed,
+                )
+                .await;
+            report.audit_ids.extend(proposed.audit_ids);
+            report.reasoner = Some(proposed.by);
+            state.tokens.add(proposed.tokens);
+            if proposed.taken_over.is_some() {
+                state.taken_over = proposed.taken_over;
+            }
+            let step = proposed.step;
             let result = match &step {
                 Step::Done => break,
                 Step::Investigate { call, purpose } | Step::Act { call, purpose } => {
@@ -549,6 +579,7 @@ impl TenantRuntime {
         });
         report.status = status;
         report.dry_run = state.dry_run;
+        report.tokens = (!state.tokens.is_zero()).then_some(state.tokens);
         let ctx = CallContext {
             principal,
             channel,
@@ -671,6 +702,8 @@ pub(crate) fn empty_report(
         escalation: None,
         audit_ids: Vec::new(),
         dry_run: false,
+        tokens: None,
+        reasoner: None,
     }
 }
 

@@ -16,6 +16,7 @@ mod escalation;
 mod gateway;
 mod observation;
 pub mod playbooks;
+mod propose;
 pub mod reasoner;
 mod reconcile;
 mod runtime;

@@ -46,7 +46,7 @@ pub struct TenantRuntime {
     /// The tenant's store handle.
     pub store: TenantStore,
     pub(crate) gateway: Gateway,
-    pub(crate) reasoner: Box<dyn Reasoner>,
+    reasoner: std::sync::RwLock<Arc<dyn Reasoner>>,
     it_admins_group_id: OnceCell<Option<String>>,
 }
 
@@ -76,9 +76,37 @@ impl TenantRuntime {
             config,
             store,
             gateway,
-            reasoner: Box::new(BuiltinReasoner),
+            reasoner: std::sync::RwLock::new(Arc::new(BuiltinReasoner)),
             it_admins_group_id: OnceCell::new(),
         })
+    }
+
+    /// Hands the conversations to another reasoner (a language model); conversations already
+    /// under way continue with it from their next step. The builtin reasoner stays as the
+    /// fallback when it cannot answer before anything has happened.
+    pub fn set_reasoner(&self, reasoner: Arc<dyn Reasoner>) {
+        *self
+            .reasoner
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = reasoner;
+    }
+
+    /// The reasoner conversations go to first.
+    pub(crate) fn reasoner(&self) -> Arc<dyn Reasoner> {
+        self.reasoner
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// The name of the reasoner conversations go to first.
+    pub fn reasoner_name(&self) -> String {
+        self.reasoner().name()
+    }
+
+    /// The actions the tenant's connector offers (what a reasoner may propose).
+    pub fn catalog(&self) -> Vec<steward_domain::ActionSpec> {
+        self.gateway.catalog()
     }
 
     /// Validates `sources` whole and, only if they load, swaps them in for every later decision;

@@ -38,6 +38,9 @@ pub enum RecordKind {
     /// A delegated credential was connected (an admin signed in), replaced or revoked: whose
     /// grant Steward acts with, and its scopes.
     CredentialChange,
+    /// The configured reasoner (a language model) could not propose a step: who took over, or
+    /// that the request was escalated, and why.
+    ReasonerFailure,
 }
 
 impl RecordKind {
@@ -58,6 +61,7 @@ impl RecordKind {
             Self::ShadowDecision => "shadowDecision",
             Self::ApprovalInfo => "approvalInfo",
             Self::CredentialChange => "credentialChange",
+            Self::ReasonerFailure => "reasonerFailure",
         }
     }
 }

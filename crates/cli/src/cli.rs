@@ -568,9 +568,13 @@ pub struct EvalArgs {
     /// The cases (JSON Lines; eval/case.schema.json).
     #[arg(long)]
     pub cases: PathBuf,
-    /// Which reasoner handles the requests (the builtin, offline one is the only one so far).
+    /// Which reasoner handles the requests.
     #[arg(long, value_enum, default_value_t = EvalReasoner::Builtin)]
     pub reasoner: EvalReasoner,
+    /// With `--reasoner llm`: the model provider (a TOML file with the fields of a
+    /// `[[providers]]` entry: name, kind, base_url, model, api_key_env, …).
+    #[arg(long, required_if_eq("reasoner", "llm"))]
+    pub provider: Option<PathBuf>,
     /// Write the full report (every case, every figure) as JSON here.
     #[arg(long)]
     pub report: Option<PathBuf>,
@@ -592,6 +596,8 @@ pub struct EvalArgs {
 pub enum EvalReasoner {
     /// The offline, deterministic reasoner.
     Builtin,
+    /// A language model (`--provider`), with the builtin reasoner as its fallback.
+    Llm,
 }
 
 #[derive(Debug, Args)]

@@ -37,6 +37,10 @@ pub struct Config {
     /// How often each replica looks for changes a dead replica left in doubt.
     #[serde(default = "default_reconcile_every")]
     pub reconcile_every_seconds: u64,
+    /// Language-model providers a tenant may use as its reasoner (`[[providers]]`); keys come
+    /// from the environment variables they name.
+    #[serde(default)]
+    pub providers: Vec<steward_llm::ProviderConfig>,
     /// The tenants served.
     pub tenants: Vec<TenantSection>,
 }
@@ -82,6 +86,10 @@ pub struct TenantSection {
     #[serde(default = "default_ttl")]
     pub approval_ttl_hours: u64,
     pub graph: GraphSection,
+    /// The provider (by name, from `[[providers]]`) whose model reasons for this tenant; without
+    /// it, the builtin offline reasoner does.
+    #[serde(default)]
+    pub reasoner: Option<String>,
 }
 
 fn default_ttl() -> u64 {
@@ -139,9 +147,58 @@ impl Config {
                 *shadow = base.join(&*shadow);
             }
         }
+        for t in &config.tenants {
+            if let Some(name) = &t.reasoner
+                && !config.providers.iter().any(|p| &p.name == name)
+            {
+                anyhow::bail!(
+                    "`{}`: tenant `{}` uses the reasoner `{name}`, but no `[[providers]]` entry has that name",
+                    path.display(),
+                    t.id
+                );
+            }
+        }
         if config.tenants.is_empty() {
             anyhow::bail!("`{}` configures no tenant", path.display());
         }
         Ok(config)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TENANT: &str = "[[tenants]]\nid = \"c\"\nname = \"C\"\ndomain = \"c.example\"\npolicy_dir = \"p\"\nreasoner = \"gpt\"\n[tenants.graph]\ntoken_url = \"https://t\"\nclient_id = \"x\"\ncredential_owner = \"a@c.example\"\n";
+
+    fn load(text: &str) -> anyhow::Result<Config> {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("steward.toml");
+        std::fs::write(&path, text)?;
+        Config::load(&path)
+    }
+
+    #[test]
+    fn a_tenant_reasons_with_a_provider_described_in_the_file() -> anyhow::Result<()> {
+        let providers = "data_dir = \"d\"\n[[providers]]\nname = \"gpt\"\nkind = \"openai\"\nbase_url = \"http://127.0.0.1:11434/v1\"\nmodel = \"llama3.1\"\n";
+        let config = load(&format!("{providers}{TENANT}"))?;
+        assert_eq!(config.providers[0].kind, steward_llm::ProviderKind::Openai);
+        assert!(config.providers[0].stream);
+        assert_eq!(config.tenants[0].reasoner.as_deref(), Some("gpt"));
+        Ok(())
+    }
+
+    #[test]
+    fn a_reasoner_naming_no_provider_or_an_unknown_kind_is_refused() {
+        let missing = load(&format!("data_dir = \"d\"\n{TENANT}"))
+            .err()
+            .map(|e| format!("{e:#}"))
+            .unwrap_or_default();
+        assert!(missing.contains("no `[[providers]]` entry"), "{missing}");
+        let kind = load(&format!("data_dir = \"d\"\n[[providers]]\nname = \"gpt\"\nkind = \"palm\"\nbase_url = \"x\"\nmodel = \"m\"\n{TENANT}")).err().map(|e| format!("{e:#}")).unwrap_or_default();
+        assert!(
+            kind.contains("palm") || kind.contains("unknown variant"),
+            "{kind}"
+        );
     }
 }

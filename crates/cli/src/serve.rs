@@ -131,6 +131,11 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         )
         .await
         .with_context(|| format!("tenant `{}`", t.id))?;
+        if let Some(name) = &t.reasoner {
+            let provider = config.providers.iter().find(|p| &p.name == name);
+            crate::wiring::use_model(&runtime, provider.cloned())
+                .with_context(|| format!("tenant `{}`", t.id))?;
+        }
         watch_policies(
             runtime.clone(),
             t.policy_dir.clone(),

@@ -324,3 +324,24 @@ pub fn expire_approvals_periodically(
         }
     })
 }
+
+/// Makes a language model the tenant's reasoner: checks the provider (its key variable is set,
+/// its URL parses) before anything is served, so a misconfiguration stops the start.
+pub fn use_model(
+    runtime: &TenantRuntime,
+    provider: Option<steward_llm::ProviderConfig>,
+) -> anyhow::Result<()> {
+    let provider = provider.context("the reasoner's provider is not configured")?;
+    let client = steward_llm::ModelClient::new(provider)?;
+    let reasoner = steward_agent::reasoner::llm::LlmReasoner::new(client, runtime.catalog());
+    runtime.set_reasoner(Arc::new(reasoner));
+    Ok(())
+}
+
+/// Reads one provider description (a TOML table with the fields of a `[[providers]]` entry).
+pub fn load_provider(path: &std::path::Path) -> anyhow::Result<steward_llm::ProviderConfig> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read `{}`", path.display()))?;
+    toml::from_str(&text)
+        .with_context(|| format!("`{}` is not a valid provider description", path.display()))
+}

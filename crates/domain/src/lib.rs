@@ -19,5 +19,6 @@ pub use decision::{DecidingPolicy, Decision, Layer, Outcome};
 pub use error::DomainError;
 pub use ids::{ApprovalId, ConversationId, TenantId};
 pub use principal::{Channel, Principal};
+pub use report::TokenUsage;
 pub use step::{Finding, Step};
 pub use target::{Target, TargetKind};

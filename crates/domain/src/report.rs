@@ -187,4 +187,35 @@ pub struct TurnReport {
     /// A dry run: every change was decided and none was made.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub dry_run: bool,
+    /// Language-model tokens the conversation has spent so far (absent with the builtin
+    /// reasoner).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tokens: Option<TokenUsage>,
+    /// The reasoner that proposed this turn's steps (`builtin`, `llm:PROVIDER`, or
+    /// `builtin (after llm:PROVIDER failed)`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reasoner: Option<String>,
+}
+
+/// Language-model tokens spent, as the provider counted them (zero with the builtin reasoner).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TokenUsage {
+    /// Prompt (input) tokens.
+    pub input: u64,
+    /// Completion (output) tokens.
+    pub output: u64,
+}
+
+impl TokenUsage {
+    /// Adds another use.
+    pub fn add(&mut self, other: TokenUsage) {
+        self.input = self.input.saturating_add(other.input);
+        self.output = self.output.saturating_add(other.output);
+    }
+
+    /// Nothing spent.
+    pub fn is_zero(&self) -> bool {
+        self.input == 0 && self.output == 0
+    }
 }

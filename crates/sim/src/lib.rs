@@ -16,6 +16,7 @@ mod faults;
 mod files;
 mod graph;
 mod mailbox;
+pub mod model;
 mod odata;
 mod roles;
 mod seed;

@@ -14,7 +14,7 @@ use anyhow::Context as _;
 use indicatif::{ProgressBar, ProgressStyle};
 use tokio::sync::Semaphore;
 
-use crate::cli::EvalArgs;
+use crate::cli::{EvalArgs, EvalReasoner};
 use case::load_cases;
 use report::Report;
 use run::{CaseRun, run_case};
@@ -42,14 +42,32 @@ pub async fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
         ProgressStyle::with_template("{bar:40} {pos}/{len} cases  {elapsed}  {msg}")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
+    let provider = match args.reasoner {
+        EvalReasoner::Builtin => None,
+        EvalReasoner::Llm => {
+            let path = args
+                .provider
+                .as_deref()
+                .context("`--reasoner llm` needs `--provider FILE`")?;
+            let provider = crate::wiring::load_provider(path)?;
+            // Checked once here, so a missing key stops the run instead of failing every case.
+            steward_llm::ModelClient::new(provider.clone())?;
+            Some(provider)
+        }
+    };
+    let reasoner_name = provider
+        .as_ref()
+        .map_or_else(|| "builtin".to_owned(), |p| format!("llm:{}", p.name));
+    let provider = Arc::new(provider);
     let seed = Arc::new(seed);
     let limit = Arc::new(Semaphore::new(jobs.max(1)));
     let mut tasks = tokio::task::JoinSet::new();
     for (index, case) in cases.into_iter().enumerate() {
         let (seed, limit, progress) = (seed.clone(), limit.clone(), progress.clone());
+        let provider = provider.clone();
         tasks.spawn(async move {
             let _permit = limit.acquire_owned().await;
-            let run = run_case(&seed, &case).await;
+            let run = run_case(&seed, &case, provider.as_ref().as_ref()).await;
             progress.set_message(case.id.clone());
             progress.inc(1);
             (index, run)
@@ -61,7 +79,7 @@ pub async fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
     }
     progress.finish_and_clear();
     runs.sort_by_key(|(i, _)| *i);
-    let report = Report::new("builtin", runs.into_iter().map(|(_, r)| r).collect());
+    let report = Report::new(&reasoner_name, runs.into_iter().map(|(_, r)| r).collect());
     print!("{}", report.render());
     let failures = report.render_failures();
     if !failures.is_empty() && !args.quiet {

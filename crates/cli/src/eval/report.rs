@@ -202,6 +202,14 @@ impl Report {
             self.total.errors,
             self.reasoner
         );
+        if self.total.tokens > 0 {
+            let _ = writeln!(
+                out,
+                "model tokens: {} in all, {} per case on average",
+                self.total.tokens,
+                self.total.tokens / u64::try_from(self.total.cases.max(1)).unwrap_or(1)
+            );
+        }
         out
     }
 

@@ -247,7 +247,11 @@ async fn converse(tenant: &DemoTenant, case: &Case) -> anyhow::Result<Vec<TurnRe
 }
 
 /// Runs `case` on a fresh tenant made from `seed`.
-pub async fn run_case(seed: &Value, case: &Case) -> CaseRun {
+pub async fn run_case(
+    seed: &Value,
+    case: &Case,
+    provider: Option<&steward_llm::ProviderConfig>,
+) -> CaseRun {
     let mut run = CaseRun {
         id: case.id.clone(),
         level: case.level,
@@ -268,14 +272,19 @@ pub async fn run_case(seed: &Value, case: &Case) -> CaseRun {
         reply: String::new(),
         error: None,
     };
-    if let Err(e) = run_into(seed, case, &mut run).await {
+    if let Err(e) = run_into(seed, case, provider, &mut run).await {
         run.error = Some(format!("{e:#}"));
         run.correct = false;
     }
     run
 }
 
-async fn run_into(seed: &Value, case: &Case, run: &mut CaseRun) -> anyhow::Result<()> {
+async fn run_into(
+    seed: &Value,
+    case: &Case,
+    provider: Option<&steward_llm::ProviderConfig>,
+    run: &mut CaseRun,
+) -> anyhow::Result<()> {
     let dir = tempfile::tempdir().context("cannot make a scratch directory")?;
     let store = Store::open(&dir.path().join("steward.db")).await?;
     let tenant = start_tenant_with(
@@ -286,6 +295,9 @@ async fn run_into(seed: &Value, case: &Case, run: &mut CaseRun) -> anyhow::Resul
         false,
     )
     .await?;
+    if let Some(provider) = provider {
+        crate::wiring::use_model(&tenant.runtime, Some(provider.clone()))?;
+    }
     let checker = Checker::sign_in(seed, &tenant).await?;
     for request in &case.setup {
         checker
@@ -305,6 +317,13 @@ async fn run_into(seed: &Value, case: &Case, run: &mut CaseRun) -> anyhow::Resul
 
     run.outcome = outcome_of(&reports);
     run.intent = reports.iter().find_map(|r| r.intent.clone());
+    // Each report carries the conversation's running total.
+    run.tokens = reports
+        .iter()
+        .filter_map(|r| r.tokens)
+        .map(|t| t.input + t.output)
+        .max()
+        .unwrap_or(0);
     run.reply = reports.last().map(|r| r.reply.clone()).unwrap_or_default();
     run.steps = reports
         .iter()

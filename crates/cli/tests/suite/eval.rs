@@ -168,3 +168,71 @@ fn the_public_case_set_loads_and_spans_the_levels_and_types() -> anyhow::Result<
     );
     Ok(())
 }
+
+/// `--reasoner llm` runs the cases with a language model (here the scripted one, over the
+/// OpenAI wire format with its key from the environment) and reports its tokens.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_llm_reasoner_is_evaluated_the_same_way_and_its_tokens_are_reported()
+-> anyhow::Result<()> {
+    let adele = upn("adele");
+    let script: steward_sim::model::Script = serde_json::from_value(json!({"conversations": [
+        {"match": "locked out", "replies": [
+            {"call": {"name": "entra__user__get", "arguments": {"user": adele}}},
+            {"call": {"name": "entra__user__reset_password", "arguments": {"user": adele}}},
+            {"text": "I reset your password."}
+        ]}
+    ]}))?;
+    let model =
+        steward_sim::model::ScriptedModel::start(script, Some("sk-eval".into()), None).await?;
+    let dir = tempfile::tempdir()?;
+    let provider = dir.path().join("provider.toml");
+    std::fs::write(
+        &provider,
+        format!(
+            "name = \"scripted\"\nkind = \"openai\"\nbase_url = \"{}\"\nmodel = \"m\"\napi_key_env = \"STEWARD_EVAL_MODEL_KEY\"\n",
+            model.base_url
+        ),
+    )?;
+    let cases = dir.path().join("cases.jsonl");
+    let case = json!({"id": "llm-reset", "level": "L1", "type": "password.reset", "requester": adele,
+        "messages": ["I forgot my password and now I'm locked out"],
+        "expect": {"outcome": "resolved", "state": [{"read": format!("/users/{adele}?$select=lastPasswordChangeDateTime"), "changed": ["/lastPasswordChangeDateTime"]}]}});
+    std::fs::write(&cases, case.to_string())?;
+    let report = dir.path().join("report.json");
+    let run = |with_key: bool| {
+        let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_steward"));
+        cmd.args(["eval", "--seed", SEED, "--reasoner", "llm", "--provider"])
+            .arg(&provider)
+            .arg("--cases")
+            .arg(&cases)
+            .arg("--report")
+            .arg(&report)
+            .env_remove("STEWARD_EVAL_MODEL_KEY");
+        if with_key {
+            cmd.env("STEWARD_EVAL_MODEL_KEY", "sk-eval");
+        }
+        cmd.output()
+    };
+    // Without its key the run stops before any case (exit 2, bad input), naming the variable.
+    let out = run(false).await?;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("STEWARD_EVAL_MODEL_KEY"));
+
+    let out = run(true).await?;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("reasoner: llm:scripted"), "{stdout}");
+    assert!(stdout.contains("model tokens:"), "{stdout}");
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(&report)?)?;
+    let result = case_result(&report, "llm-reset")?;
+    assert_eq!(result["correct"], true, "{result}");
+    assert!(result["tokens"].as_u64().unwrap_or(0) > 0, "{result}");
+    assert_eq!(report["reasoner"], "llm:scripted");
+    assert_eq!(model.requests().len(), 3);
+    Ok(())
+}

@@ -17,6 +17,7 @@ mod isolation;
 mod layers;
 mod licences;
 mod lifecycle;
+mod llm;
 mod mailbox;
 mod methods;
 mod playbooks;

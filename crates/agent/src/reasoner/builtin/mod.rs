@@ -14,15 +14,16 @@ mod understand;
 
 use steward_domain::Step;
 
-use super::{Reasoner, ReasonerInput};
+use super::{Proposal, Reasoner, ReasonerError, ReasonerInput};
 use cursor::Cursor;
 
 /// The offline reasoner.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct BuiltinReasoner;
 
-impl Reasoner for BuiltinReasoner {
-    fn next(&self, input: &ReasonerInput<'_>) -> Step {
+impl BuiltinReasoner {
+    /// The next step (the builtin reasoner cannot fail).
+    pub fn step(&self, input: &ReasonerInput<'_>) -> Step {
         let Some(first) = input.messages.first() else {
             return Step::Done;
         };
@@ -37,12 +38,28 @@ impl Reasoner for BuiltinReasoner {
         Step::Done
     }
 
-    fn intent(&self, input: &ReasonerInput<'_>) -> Option<String> {
+    /// What the request is about, by the offline reading of its first message.
+    pub fn understood(&self, input: &ReasonerInput<'_>) -> Option<String> {
         let first = input.messages.first()?;
         let names: Vec<&str> = understand::understand_all(first)
             .iter()
             .filter_map(understand::Intent::name)
             .collect();
         (!names.is_empty()).then(|| names.join(" + "))
+    }
+}
+
+#[async_trait::async_trait]
+impl Reasoner for BuiltinReasoner {
+    async fn next(&self, input: &ReasonerInput<'_>) -> Result<Proposal, ReasonerError> {
+        Ok(Proposal::free(self.step(input)))
+    }
+
+    fn intent(&self, input: &ReasonerInput<'_>) -> Option<String> {
+        self.understood(input)
+    }
+
+    fn name(&self) -> String {
+        "builtin".into()
     }
 }

@@ -11,6 +11,7 @@ use steward_domain::report::{
 use steward_domain::{ApprovalId, Channel, ConversationId, Principal, Step, TokenUsage};
 
 use crate::approvals::Resolution;
+use crate::filing::{Filed, record_name};
 use crate::gateway::{CallContext, CallKind, GatewayOutcome, TurnKeys};
 use crate::reasoner::ReasonerInput;
 use crate::{AgentError, Observation, ObservedResult, TenantRuntime};
@@ -528,12 +529,26 @@ impl TenantRuntime {
                                 &bundle,
                             )
                             .await?;
-                        Some(escalation)
+                        let filed = self.file_escalation(&ctx, &escalation, &bundle).await;
+                        Some((escalation, filed))
+                    };
+                    let (queued, filed) = match queued {
+                        Some((e, f)) => (Some(e), f),
+                        None => (None, Filed::NotConfigured),
+                    };
+                    let (ticket, filing_error) = match filed {
+                        Filed::NotConfigured => (None, None),
+                        Filed::Ticket(t) => (Some(t), None),
+                        Filed::Failed(system, error) => {
+                            (None, Some(format!("{}: {error}", record_name(system))))
+                        }
                     };
                     report.escalation = Some(EscalationView {
                         reason: reason.clone(),
                         findings: findings.clone(),
                         id: queued,
+                        ticket,
+                        filing_error,
                     });
                     ObservedResult::Noted
                 }
@@ -544,11 +559,21 @@ impl TenantRuntime {
         // Items of a bulk job share their approval request's record.
         report.audit_ids.sort_unstable();
         report.audit_ids.dedup();
-        if let Some(queued) = report.escalation.as_ref().and_then(|e| e.id.as_ref()) {
-            replies.push(format!(
-                "(The IT team has this in their queue as escalation {}.)",
-                queued.get(..8).unwrap_or(queued)
-            ));
+        if let Some(escalation) = report.escalation.as_ref()
+            && let Some(queued) = escalation.id.as_ref()
+        {
+            let short = queued.get(..8).unwrap_or(queued);
+            replies.push(match (&escalation.ticket, &escalation.filing_error) {
+                (Some(t), _) => format!(
+                    "(The IT team has this as {} {}, escalation {short}.)",
+                    record_name(&t.system),
+                    t.key
+                ),
+                (None, Some(_)) => format!(
+                    "(The IT team has this in their queue as escalation {short}; it could not be filed in the ticketing tool, and the queue shows why.)"
+                ),
+                (None, None) => format!("(The IT team has this in their queue as escalation {short}.)"),
+            });
         }
         let mut reply = replies.join("\n\n");
         for s in &secrets {

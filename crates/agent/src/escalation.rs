@@ -85,3 +85,106 @@ pub(crate) fn bundle(
         "suggestedNextStep": suggested_next_step(findings),
     })
 }
+
+/// One step's result in a few words (for the ticket's text).
+fn outcome_words(result: &Value) -> String {
+    let text = |k: &str| result[k].as_str().unwrap_or_default().to_owned();
+    match result["type"].as_str().unwrap_or_default() {
+        "data" | "executed" => text("summary"),
+        "denied" => format!("refused by policy: {}", text("reason")),
+        "failed" => format!("failed: {}", text("error")),
+        "pendingApproval" => "waiting for an approval".into(),
+        "answer" => format!(
+            "answered: {}",
+            result["text"].as_str().unwrap_or("(no answer)")
+        ),
+        "bulk" => format!(
+            "{} results",
+            result["results"].as_array().map_or(0, Vec::len)
+        ),
+        other => other.to_owned(),
+    }
+}
+
+/// The bundle as a ticket: a one-line summary and a plain-text description a person can act on
+/// without opening Steward (which the description still names, with the audit record ids).
+pub(crate) fn ticket_text(bundle: &Value) -> (String, String) {
+    let s = |v: &Value| v.as_str().unwrap_or_default().to_owned();
+    let transcript: Vec<String> = bundle["transcript"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(s)
+        .collect();
+    let first: String = transcript
+        .first()
+        .map(|m| m.split_whitespace().collect::<Vec<_>>().join(" "))
+        .unwrap_or_default();
+    let summary = format!(
+        "Steward escalation: {}",
+        first.chars().take(120).collect::<String>()
+    );
+    let mut d = String::new();
+    let requester = &bundle["requester"];
+    d.push_str(&format!(
+        "Escalated by Steward (escalation {}) for {} <{}>{} via {}.\n\n",
+        s(&bundle["id"]),
+        s(&requester["displayName"]),
+        s(&requester["upn"]),
+        if requester["itAdmin"] == true {
+            ", an IT admin,"
+        } else {
+            ""
+        },
+        s(&bundle["channel"]),
+    ));
+    d.push_str(&format!(
+        "Why: {}\n\nWhat they wrote:\n",
+        s(&bundle["reason"])
+    ));
+    for m in &transcript {
+        d.push_str(&format!("> {m}\n"));
+    }
+    let findings = bundle["findings"].as_array().cloned().unwrap_or_default();
+    if !findings.is_empty() {
+        d.push_str("\nFindings:\n");
+        for f in &findings {
+            d.push_str(&format!("- {}\n", s(&f["detail"])));
+        }
+    }
+    let steps = bundle["steps"].as_array().cloned().unwrap_or_default();
+    if !steps.is_empty() {
+        d.push_str("\nSteps taken:\n");
+        for step in &steps {
+            let what = step["action"]
+                .as_str()
+                .or_else(|| step["question"].as_str())
+                .unwrap_or("bulk change");
+            d.push_str(&format!(
+                "- {} {what}: {}\n",
+                s(&step["kind"]),
+                outcome_words(&step["result"])
+            ));
+        }
+    }
+    d.push_str(&format!(
+        "\nSuggested next step: {}\n",
+        s(&bundle["suggestedNextStep"])
+    ));
+    let ids: Vec<String> = bundle["auditIds"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(ToString::to_string)
+        .collect();
+    d.push_str(&format!(
+        "Audit records: {}\nSteward conversation: {}\n",
+        if ids.is_empty() {
+            "none".into()
+        } else {
+            ids.join(", ")
+        },
+        s(&bundle["conversationId"])
+    ));
+    (summary, d)
+}

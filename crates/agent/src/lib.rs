@@ -13,6 +13,7 @@ mod bulk;
 mod conversation;
 mod error;
 mod escalation;
+mod filing;
 mod gateway;
 mod observation;
 pub mod playbooks;

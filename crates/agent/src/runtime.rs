@@ -47,6 +47,7 @@ pub struct TenantRuntime {
     pub store: TenantStore,
     pub(crate) gateway: Gateway,
     reasoner: std::sync::RwLock<Arc<dyn Reasoner>>,
+    ticket_desk: std::sync::RwLock<Option<Arc<dyn steward_connectors::itsm::TicketDesk>>>,
     it_admins_group_id: OnceCell<Option<String>>,
 }
 
@@ -77,6 +78,7 @@ impl TenantRuntime {
             store,
             gateway,
             reasoner: std::sync::RwLock::new(Arc::new(BuiltinReasoner)),
+            ticket_desk: std::sync::RwLock::new(None),
             it_admins_group_id: OnceCell::new(),
         })
     }
@@ -102,6 +104,22 @@ impl TenantRuntime {
     /// The name of the reasoner conversations go to first.
     pub fn reasoner_name(&self) -> String {
         self.reasoner().name()
+    }
+
+    /// Files every later escalation in this ITSM tool as well as the queue (`None`: the queue
+    /// only).
+    pub fn set_ticket_desk(&self, desk: Option<Arc<dyn steward_connectors::itsm::TicketDesk>>) {
+        *self
+            .ticket_desk
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = desk;
+    }
+
+    pub(crate) fn ticket_desk(&self) -> Option<Arc<dyn steward_connectors::itsm::TicketDesk>> {
+        self.ticket_desk
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
     }
 
     /// The actions the tenant's connector offers (what a reasoner may propose).

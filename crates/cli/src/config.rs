@@ -90,6 +90,10 @@ pub struct TenantSection {
     /// it, the builtin offline reasoner does.
     #[serde(default)]
     pub reasoner: Option<String>,
+    /// The ITSM tool escalations are also filed in (`[tenants.itsm]`, `kind` = jira, servicenow
+    /// or sysaid); without it, they stay in Steward's queue only.
+    #[serde(default)]
+    pub itsm: Option<steward_connectors::itsm::ItsmConfig>,
 }
 
 fn default_ttl() -> u64 {

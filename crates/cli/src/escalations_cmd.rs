@@ -18,7 +18,7 @@ fn as_json(tenant: &str, r: &EscalationRow) -> Value {
     json!({"tenant": tenant, "id": r.id, "status": r.status, "requester": r.requester,
            "conversationId": r.conversation, "createdAt": r.created_at,
            "closedAt": r.closed.as_ref().map(|c| &c.0), "closedBy": r.closed.as_ref().map(|c| &c.1),
-           "bundle": r.bundle})
+           "ticket": r.ticket, "bundle": r.bundle})
 }
 
 /// One escalation for people: why, what was found, what was tried, what to do next.
@@ -34,6 +34,20 @@ fn render(e: &Value) -> String {
         text(b, "/reason"),
         text(b, "/suggestedNextStep"),
     );
+    match (e["ticket"].pointer("/key"), e["ticket"].pointer("/error")) {
+        (Some(key), _) => out.push_str(&format!(
+            "  filed: {} {} — {}\n",
+            text(e, "/ticket/system"),
+            key.as_str().unwrap_or_default(),
+            text(e, "/ticket/url")
+        )),
+        (None, Some(error)) => out.push_str(&format!(
+            "  not filed in {}: {}\n",
+            text(e, "/ticket/system"),
+            error.as_str().unwrap_or_default()
+        )),
+        _ => {}
+    }
     for m in b["transcript"].as_array().into_iter().flatten() {
         out.push_str(&format!("  said: {}\n", m.as_str().unwrap_or_default()));
     }

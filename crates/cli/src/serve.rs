@@ -136,6 +136,12 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             crate::wiring::use_model(&runtime, provider.cloned())
                 .with_context(|| format!("tenant `{}`", t.id))?;
         }
+        if let Some(itsm) = &t.itsm {
+            runtime.set_ticket_desk(Some(
+                itsm.desk()
+                    .with_context(|| format!("tenant `{}`: the ITSM connection", t.id))?,
+            ));
+        }
         watch_policies(
             runtime.clone(),
             t.policy_dir.clone(),

@@ -7,6 +7,7 @@
 
 mod connector;
 mod error;
+pub mod itsm;
 pub mod msgraph;
 
 pub use connector::{ActionResult, Connector, Reconciliation, Verification};

@@ -150,6 +150,25 @@ pub struct EscalationView {
     /// The escalation queued for the IT team (`steward escalations show ID`); absent in a dry run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
+    /// The ticket it was filed as in the tenant's ITSM tool, when one is configured and filing
+    /// worked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ticket: Option<TicketView>,
+    /// Why it could not be filed in the configured ITSM tool (the queue still has it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filing_error: Option<String>,
+}
+
+/// A record in an ITSM tool (a Jira issue, a ServiceNow incident, a SysAid service record).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TicketView {
+    /// `jira`, `servicenow` or `sysaid`.
+    pub system: String,
+    /// What people call it there (`IT-42`, `INC0010001`, `1234`).
+    pub key: String,
+    /// Where to open it.
+    pub url: String,
 }
 
 /// Everything that happened in one turn of a conversation.

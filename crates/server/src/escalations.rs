@@ -19,7 +19,7 @@ pub(crate) struct EscalationQuery {
 fn view(r: EscalationRow) -> Value {
     json!({"id": r.id, "status": r.status, "requester": r.requester, "conversationId": r.conversation,
            "createdAt": r.created_at, "closedAt": r.closed.as_ref().map(|c| c.0.clone()),
-           "closedBy": r.closed.map(|c| c.1), "bundle": r.bundle})
+           "closedBy": r.closed.map(|c| c.1), "ticket": r.ticket, "bundle": r.bundle})
 }
 
 pub(crate) async fn list(

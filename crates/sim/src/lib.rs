@@ -15,6 +15,7 @@ mod error;
 mod faults;
 mod files;
 mod graph;
+pub mod itsm;
 mod mailbox;
 pub mod model;
 mod odata;

@@ -24,6 +24,9 @@ pub struct EscalationRow {
     pub closed: Option<(String, String)>,
     /// Everything handed over (opened).
     pub bundle: Value,
+    /// Where it was filed in the ITSM tool (`system`, `key`, `url`), or why it could not be
+    /// (`error`); none when no ITSM tool is configured.
+    pub ticket: Option<Value>,
 }
 
 type Row = (
@@ -35,6 +38,7 @@ type Row = (
     Option<String>,
     Option<String>,
     String,
+    Option<String>,
 );
 
 impl TenantStore {
@@ -64,7 +68,8 @@ impl TenantStore {
     }
 
     fn escalation_of(&self, row: Row) -> Result<EscalationRow, StoreError> {
-        let (id, conversation, requester, status, created_at, closed_at, closed_by, sealed) = row;
+        let (id, conversation, requester, status, created_at, closed_at, closed_by, sealed, ticket) =
+            row;
         let text = self.key.open(&sealed, "escalation.bundle")?;
         let bundle = serde_json::from_str(&text).map_err(|e| StoreError::Corrupt {
             what: "escalation",
@@ -78,13 +83,14 @@ impl TenantStore {
             created_at,
             closed: closed_at.zip(closed_by),
             bundle,
+            ticket: ticket.and_then(|t| serde_json::from_str(&t).ok()),
         })
     }
 
     /// The escalations, newest first: the open ones, or all.
     pub async fn escalations(&self, only_open: bool) -> Result<Vec<EscalationRow>, StoreError> {
         let rows: Vec<Row> = on_db!(&self.db, pool => sqlx::query_as(
-            "SELECT id, conversation, requester, status, created_at, closed_at, closed_by, bundle FROM escalations \
+            "SELECT id, conversation, requester, status, created_at, closed_at, closed_by, bundle, ticket FROM escalations \
              WHERE tenant = $1 AND ($2 = 0 OR status = 'open') ORDER BY created_at DESC, id DESC",
         )
         .bind(self.tenant.as_str())
@@ -97,7 +103,7 @@ impl TenantStore {
     /// One escalation.
     pub async fn escalation(&self, id: &str) -> Result<EscalationRow, StoreError> {
         let row: Option<Row> = on_db!(&self.db, pool => sqlx::query_as(
-            "SELECT id, conversation, requester, status, created_at, closed_at, closed_by, bundle FROM escalations WHERE tenant = $1 AND id = $2",
+            "SELECT id, conversation, requester, status, created_at, closed_at, closed_by, bundle, ticket FROM escalations WHERE tenant = $1 AND id = $2",
         )
         .bind(self.tenant.as_str())
         .bind(id)
@@ -117,6 +123,26 @@ impl TenantStore {
         )
         .bind(Utc::now().to_rfc3339())
         .bind(by)
+        .bind(self.tenant.as_str())
+        .bind(id)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
+        Ok(done == 1)
+    }
+
+    /// Records where the escalation was filed (or why it was not). A filed ticket is never
+    /// overwritten, so a turn run again cannot file a second one over the first; false when
+    /// nothing changed.
+    pub async fn set_escalation_ticket(
+        &self,
+        id: &str,
+        ticket: &Value,
+    ) -> Result<bool, StoreError> {
+        let done = on_db!(&self.db, pool => sqlx::query(
+            "UPDATE escalations SET ticket = $1 WHERE tenant = $2 AND id = $3 AND (ticket IS NULL OR ticket NOT LIKE '%\"key\"%')",
+        )
+        .bind(ticket.to_string())
         .bind(self.tenant.as_str())
         .bind(id)
         .execute(pool)

@@ -14,6 +14,7 @@ mod eval;
 mod faults;
 mod files;
 mod isolation;
+mod itsm;
 mod layers;
 mod licences;
 mod lifecycle;

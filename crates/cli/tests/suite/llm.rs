@@ -401,3 +401,58 @@ async fn a_provider_without_its_key_is_refused_before_anything_is_asked() {
     let bad = ProviderConfig::new("x", ProviderKind::Openai, "not a url", "m");
     assert!(ModelClient::with_key(bad, None).is_err());
 }
+
+/// A change the model proposes that needs a human waits for the approval like any other; once
+/// approved, the model continues the same conversation from the result.
+#[tokio::test]
+async fn a_model_proposal_waits_for_approval_and_the_model_continues_after_it() -> anyhow::Result<()>
+{
+    use steward_agent::ApprovalDecision;
+    let h = Harness::new().await?;
+    let tom = upn("tom");
+    let script = json!({"conversations": [{"match": "disabled", "replies": [
+        call("entra__user__get", json!({"user": tom})),
+        call("entra__user__enable", json!({"user": tom})),
+        {"text": "Your account is enabled again; you can sign in now."},
+    ]}]});
+    let model = use_script(&h, ProviderKind::Anthropic, true, script, |_| {}).await?;
+    let report = h.ask("tom", "my account is disabled").await?;
+    assert_eq!(
+        report.status,
+        TurnStatus::AwaitingApproval,
+        "{}",
+        report.reply
+    );
+    let id = report.actions[0]
+        .approval_id
+        .context("the enable waits for an approval")?;
+    assert_eq!(h.user("tom").await?["accountEnabled"], false);
+    assert_eq!(
+        model.requests().len(),
+        2,
+        "the model is not asked while the approval waits"
+    );
+
+    let (_, follow_up) = h
+        .runtime()
+        .decide_approval(id, &upn("nestor"), ApprovalDecision::ApproveOnce)
+        .await?;
+    assert_eq!(follow_up.conversation_id, report.conversation_id);
+    assert_eq!(h.user("tom").await?["accountEnabled"], true);
+    assert!(
+        follow_up.reply.contains("enabled again"),
+        "{}",
+        follow_up.reply
+    );
+    let requests = model.requests();
+    assert_eq!(requests.len(), 3);
+    // The model saw the approved change's outcome as the result of its call.
+    let last = requests[2].body["messages"].to_string();
+    assert!(last.contains("verifiedByReadBack"), "{last}");
+    let tokens = follow_up.tokens.context("tokens")?;
+    assert!(
+        tokens.input > report.tokens.map_or(0, |t| t.input),
+        "the conversation's total grows"
+    );
+    Ok(())
+}

@@ -357,3 +357,44 @@ async fn when_the_person_is_not_named_steward_asks_who() -> anyhow::Result<()> {
     );
     Ok(())
 }
+
+/// People are asked about by the names they go by: "Robert Whitfield" is Bob in the directory.
+#[tokio::test]
+async fn a_person_is_found_by_another_form_of_their_first_name() -> anyhow::Result<()> {
+    let h = Harness::new().await?;
+    let report = h
+        .ask(
+            "nestor",
+            "Robert Whitfield is locked out, please reset his password",
+        )
+        .await?;
+    let queries: Vec<&Value> = report
+        .investigations
+        .iter()
+        .filter(|i| i.action == "entra.user.search")
+        .map(|i| &i.params["query"])
+        .collect();
+    assert_eq!(
+        queries,
+        [&json!("robert whitfield"), &json!("bob whitfield")]
+    );
+    assert_eq!(report.status, TurnStatus::Resolved, "{}", report.reply);
+    assert!(
+        report
+            .actions
+            .iter()
+            .any(|a| a.action == "entra.user.reset_password" && a.params["user"] == upn("bob")),
+        "{:?}",
+        report.actions
+    );
+    // Nobody by any name: no made-up match, the requester is told.
+    let report = h
+        .ask(
+            "nestor",
+            "Bobby Nobodyson is locked out, please reset his password",
+        )
+        .await?;
+    assert!(report.actions.is_empty(), "{:?}", report.actions);
+    assert!(report.reply.contains("Bobby Nobodyson"), "{}", report.reply);
+    Ok(())
+}

@@ -8,6 +8,7 @@
 //! (for an answer or an approval) and resume in a later process.
 
 mod cursor;
+mod nicknames;
 mod procedures;
 mod resolve;
 mod understand;

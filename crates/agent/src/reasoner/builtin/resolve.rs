@@ -101,6 +101,9 @@ pub(crate) fn pick(answer: &str, candidates: &[Value]) -> Option<usize> {
     scores.iter().position(|s| *s == best)
 }
 
+/// How many other names a first name is tried as before giving up on finding someone.
+const NICKNAMES_TRIED: usize = 3;
+
 /// Resolves who a request is about. `Ok(Err(message))` when nobody (or nobody clearly) fits.
 pub(crate) fn person(
     cursor: &mut Cursor<'_>,
@@ -163,7 +166,7 @@ pub(crate) fn person(
             },
         );
     }
-    let found = match cursor.investigate(
+    let mut found = match cursor.investigate(
         "entra.user.search",
         json!({"query": name, "top": 10}),
         &format!("find who \"{shown}\" is"),
@@ -175,6 +178,22 @@ pub(crate) fn person(
             )));
         }
     };
+    // Nobody by that name: the other names their first name goes by ("Bob" for Robert).
+    let mut name = name;
+    if found.is_empty() {
+        for other in super::nicknames::alternatives(&name, NICKNAMES_TRIED) {
+            if let Ok(more) = cursor.investigate(
+                "entra.user.search",
+                json!({"query": other, "top": 10}),
+                &format!("find who \"{shown}\" is, as \"{}\"", title_case(&other)),
+            )? && let Some(more) = more.as_array().filter(|m| !m.is_empty())
+            {
+                found = more.clone();
+                name = other;
+                break;
+            }
+        }
+    }
     // A full name narrows to exact matches when there are any.
     let exact: Vec<Value> = found
         .iter()

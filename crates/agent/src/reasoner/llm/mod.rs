@@ -14,11 +14,21 @@ use steward_llm::{ChatRequest, ModelClient};
 
 use super::builtin::BuiltinReasoner;
 use super::{Proposal, Reasoner, ReasonerError, ReasonerInput};
+use crate::ObservedResult;
 
 /// How many of the catalog's actions are offered to the model at once (besides the ones
 /// always offered and the ones already used): enough for any one request, few enough that the
 /// model is not distracted and the prompt stays small.
 const OFFERED_ACTIONS: usize = 10;
+
+/// Whether a result still waits for an approval.
+fn waiting(result: &ObservedResult) -> bool {
+    match result {
+        ObservedResult::PendingApproval { .. } => true,
+        ObservedResult::Bulk { results } => results.iter().any(waiting),
+        _ => false,
+    }
+}
 
 /// A reasoner backed by a language model.
 #[derive(Debug)]
@@ -38,6 +48,11 @@ impl LlmReasoner {
 #[async_trait::async_trait]
 impl Reasoner for LlmReasoner {
     async fn next(&self, input: &ReasonerInput<'_>) -> Result<Proposal, ReasonerError> {
+        // While a proposed change waits for a human, the model waits too: it continues from the
+        // change's outcome once decided (the conversation loop tells the requester it waits).
+        if input.observations.iter().any(|o| waiting(&o.result)) {
+            return Ok(Proposal::free(Step::Done));
+        }
         let conversation = transcript::Transcript::of(input);
         if conversation.finished() {
             return Ok(Proposal::free(Step::Done));

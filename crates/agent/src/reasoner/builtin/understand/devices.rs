@@ -63,11 +63,25 @@ fn kind(text: &str) -> DeviceKind {
     }
 }
 
+static THIRD_PERSON: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    re(
+        r"\b(his|her|their)\s+(?:work\s+|company\s+|new\s+)?(?:laptop|notebook|macbook|computer|pc|desktop|device|phone|mobile|iphone|ipad|tablet|handset)",
+    )
+});
+
+/// Whose device: "Maria's laptop" is Maria's; "his phone" is someone's Steward must ask about
+/// (never the requester's by default); otherwise the requester's own.
 fn owner(text: &str) -> Subject {
     captures(&OWNER, text)
         .and_then(|c| c.get(1))
         .and_then(|m| subject_from(m.as_str()))
-        .unwrap_or(Subject::Requester)
+        .unwrap_or_else(|| {
+            if is_match(&THIRD_PERSON, text) {
+                Subject::Unclear
+            } else {
+                Subject::Requester
+            }
+        })
 }
 
 /// Recognises a device request in `text` (normalised).
@@ -88,4 +102,33 @@ pub(super) fn recognise(text: &str) -> Option<Intent> {
         });
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_pattern_compiles() {
+        for r in [&*DEVICE, &*LOST, &*COMPLIANCE, &*OWNER, &*THIRD_PERSON] {
+            assert!(r.is_some());
+        }
+    }
+
+    #[test]
+    fn a_device_is_the_requesters_only_when_nothing_says_otherwise() {
+        assert_eq!(
+            owner("my laptop was stolen on the train"),
+            Subject::Requester
+        );
+        assert!(matches!(owner("maria's laptop was stolen"), Subject::Named(n) if n == "maria"));
+        assert_eq!(
+            owner("please sign bob out, he lost his phone"),
+            Subject::Unclear
+        );
+        assert_eq!(
+            owner("she left her work laptop in a taxi"),
+            Subject::Unclear
+        );
+    }
 }

@@ -1,0 +1,117 @@
+//! The Jira simulator's answers against `jira-cloud-platform-v3-it-subset.json`: created issues,
+//! read issues and ErrorCollection errors have no property or shape Jira's description does not.
+
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use serde_json::{Value, json};
+use steward_sim::itsm::{ItsmAccount, RunningItsm};
+
+use super::conformance::conforms_or_empty;
+
+fn jira_reference() -> anyhow::Result<Value> {
+    const FILE: &str = "jira-cloud-platform-v3-it-subset.json";
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let candidates: Vec<PathBuf> = std::env::var_os("STEWARD_REFERENCE_DIR")
+        .map(PathBuf::from)
+        .into_iter()
+        .chain(
+            manifest
+                .ancestors()
+                .map(|a| a.join("shared").join("reference")),
+        )
+        .chain([PathBuf::from("/work/shared/reference")])
+        .collect();
+    let path = candidates
+        .iter()
+        .map(|d| d.join(FILE))
+        .find(|p| p.is_file())
+        .with_context(|| format!("cannot find {FILE}; looked in {candidates:?}"))?;
+    Ok(serde_json::from_str(&std::fs::read_to_string(path)?)?)
+}
+
+#[tokio::test]
+async fn jira_answers_match_the_reference() -> anyhow::Result<()> {
+    let reference = jira_reference()?;
+    let jira = RunningItsm::start(ItsmAccount {
+        user: "bot@example.com".into(),
+        secret: "tok".into(),
+    })
+    .await?;
+    let http = reqwest::Client::new();
+    let create = |body: Value, secret: &'static str| {
+        http.post(format!("{}/rest/api/3/issue", jira.base_url))
+            .basic_auth("bot@example.com", Some(secret))
+            .json(&body)
+            .send()
+    };
+    let mut problems = Vec::new();
+    let good = json!({"fields": {"project": {"key": "IT"}, "issuetype": {"name": "Task"}, "summary": "Printer",
+        "description": {"type": "doc", "version": 1, "content": [{"type": "paragraph", "content": [{"type": "text", "text": "jammed"}]}]},
+        "labels": ["steward"]}});
+    let r = create(good, "tok").await?;
+    assert_eq!(r.status(), 201);
+    let created: Value = r.json().await?;
+    problems.extend(conforms_or_empty(
+        &reference,
+        "/rest/api/3/issue",
+        "post",
+        201,
+        &created,
+    ));
+
+    let r = create(json!({"fields": {"project": {"key": "IT"}, "issuetype": {"name": "Task"}, "description": "plain"}}), "tok").await?;
+    assert_eq!(r.status(), 400);
+    let error: Value = r.json().await?;
+    assert!(
+        error["errors"]["summary"].is_string() && error["errors"]["description"].is_string(),
+        "{error}"
+    );
+    problems.extend(conforms_or_empty(
+        &reference,
+        "/rest/api/3/issue",
+        "post",
+        400,
+        &error,
+    ));
+
+    let r = create(json!({}), "wrong").await?;
+    assert_eq!(r.status(), 401);
+    let error: Value = r.json().await?;
+    problems.extend(conforms_or_empty(
+        &reference,
+        "/rest/api/3/issue",
+        "post",
+        401,
+        &error,
+    ));
+
+    let key = created["key"].as_str().context("key")?;
+    let r = http
+        .get(format!("{}/rest/api/3/issue/{key}", jira.base_url))
+        .basic_auth("bot@example.com", Some("tok"))
+        .send()
+        .await?;
+    assert_eq!(r.status(), 200);
+    let issue: Value = r.json().await?;
+    assert_eq!(issue["fields"]["summary"], "Printer");
+    problems.extend(conforms_or_empty(
+        &reference,
+        "/rest/api/3/issue/{issueIdOrKey}",
+        "get",
+        200,
+        &issue,
+    ));
+    assert!(problems.is_empty(), "{problems:#?}");
+
+    // Throttled: 429 with Retry-After, then served again.
+    jira.throttle(1);
+    let r = create(json!({}), "tok").await?;
+    assert_eq!(r.status(), 429);
+    assert_eq!(
+        r.headers().get("retry-after").and_then(|v| v.to_str().ok()),
+        Some("1")
+    );
+    assert_eq!(create(json!({}), "tok").await?.status(), 400);
+    Ok(())
+}

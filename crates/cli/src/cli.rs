@@ -61,6 +61,10 @@ pub struct DemoArgs {
     /// where the two differ is audited (`shadowDecision`) and nothing else changes.
     #[arg(long)]
     pub shadow_policy_dir: Option<PathBuf>,
+    /// Reason with a language model instead of the offline reasoner: a TOML file with one
+    /// provider's fields (name, kind, base_url, model, api_key_env, …; e.g. a local Ollama).
+    #[arg(long)]
+    pub provider: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -389,6 +389,14 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("cannot create `{}`", args.data_dir.display()))?;
     let store = Store::open(&args.data_dir.join("steward.db")).await?;
     let tenant = start_tenant(seed, &store, &args.data_dir, RetryPolicy::default()).await?;
+    if let Some(path) = &args.provider {
+        let provider = crate::wiring::load_provider(path)?;
+        let name = provider.name.clone();
+        crate::wiring::use_model(&tenant.runtime, Some(provider))?;
+        eprintln!(
+            "reasoning with the language model `{name}` (the offline reasoner takes over if it fails)"
+        );
+    }
     watch_policies(
         tenant.runtime.clone(),
         tenant.policy_dir.clone(),

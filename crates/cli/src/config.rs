@@ -94,6 +94,30 @@ pub struct TenantSection {
     /// or sysaid); without it, they stay in Steward's queue only.
     #[serde(default)]
     pub itsm: Option<steward_connectors::itsm::ItsmConfig>,
+    /// The Slack workspace whose people reach this tenant (`[tenants.slack]`; one tenant at
+    /// most).
+    #[serde(default)]
+    pub slack: Option<SlackSection>,
+}
+
+/// A Slack app: its signing secret and bot token come from the environment variables named.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SlackSection {
+    /// The variable holding the app's signing secret (request signatures are checked with it).
+    pub signing_secret_env: String,
+    /// The variable holding the bot token (`xoxb-…`).
+    pub bot_token_env: String,
+    /// The Web API root.
+    #[serde(default = "default_slack_api")]
+    pub api_base_url: String,
+    /// The channel approval cards are posted in (default: the conversation's own channel).
+    #[serde(default)]
+    pub approvals_channel: Option<String>,
+}
+
+fn default_slack_api() -> String {
+    "https://slack.com/api".into()
 }
 
 fn default_ttl() -> u64 {
@@ -161,6 +185,12 @@ impl Config {
                     t.id
                 );
             }
+        }
+        if config.tenants.iter().filter(|t| t.slack.is_some()).count() > 1 {
+            anyhow::bail!(
+                "`{}`: only one tenant may have a `[tenants.slack]` section",
+                path.display()
+            );
         }
         if config.tenants.is_empty() {
             anyhow::bail!("`{}` configures no tenant", path.display());

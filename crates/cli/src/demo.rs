@@ -440,6 +440,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         ),
         default_tenant: tenant_id.clone(),
         demo_people: Arc::new(tenant.people.clone()),
+        slack: None,
         work: None,
     };
     let record = serde_json::json!({"url": url, "pid": std::process::id(), "tenant": tenant_id, "domain": domain});

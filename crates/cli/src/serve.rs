@@ -183,6 +183,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         default_tenant,
         demo_people: Arc::new(Vec::new()),
         work,
+        slack: slack_channel(&config)?,
     };
     let workers = steward_server::start_workers(store.clone(), state.clone());
     let listener = tokio::net::TcpListener::bind(&config.listen)
@@ -214,4 +215,37 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     // Stopping: sign what this process wrote since its last checkpoint.
     store.sign_pending_checkpoints().await?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The Slack workspace of the tenant that has one, its secrets read now (a missing one stops the
+/// start rather than every Slack request).
+fn slack_channel(config: &Config) -> anyhow::Result<Option<Arc<steward_server::SlackChannel>>> {
+    let Some((tenant, slack)) = config
+        .tenants
+        .iter()
+        .find_map(|t| t.slack.as_ref().map(|s| (t, s)))
+    else {
+        return Ok(None);
+    };
+    let secret = |var: &str| {
+        std::env::var(var)
+            .ok()
+            .filter(|v| !v.trim().is_empty())
+            .with_context(|| {
+                format!(
+                    "tenant `{}`: the Slack variable `{var}` is not set",
+                    tenant.id
+                )
+            })
+    };
+    let client = steward_connectors::slack::SlackClient::new(
+        &slack.api_base_url,
+        &secret(&slack.bot_token_env)?,
+    );
+    Ok(Some(Arc::new(steward_server::SlackChannel::new(
+        &secret(&slack.signing_secret_env)?,
+        client,
+        &tenant.id,
+        slack.approvals_channel.clone(),
+    ))))
 }

@@ -9,6 +9,7 @@ mod connector;
 mod error;
 pub mod itsm;
 pub mod msgraph;
+pub mod slack;
 
 pub use connector::{ActionResult, Connector, Reconciliation, Verification};
 pub use error::{ConnectorError, TransportError};

@@ -30,6 +30,11 @@ pub fn app(state: AppState) -> Router {
         .route("/api/v1/standing/{id}/revoke", post(revoke_standing))
         .route("/api/v1/demo/people", get(demo_people))
         .route("/api/v1/work/{id}", get(crate::work::work_status))
+        .route("/channels/slack/events", post(crate::slack::events))
+        .route(
+            "/channels/slack/interactions",
+            post(crate::slack::interactions),
+        )
         .route("/api/v1/playbooks/onboard", post(crate::playbooks::onboard))
         .route(
             "/api/v1/playbooks/offboard",

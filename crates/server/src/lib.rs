@@ -8,10 +8,12 @@ mod api;
 mod error;
 mod escalations;
 mod playbooks;
+mod slack;
 mod state;
 mod work;
 
 pub use api::app;
 pub use error::ApiError;
+pub use slack::SlackChannel;
 pub use state::{AppState, DemoPerson};
 pub use work::{WorkConfig, start_workers};

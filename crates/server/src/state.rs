@@ -30,6 +30,8 @@ pub struct AppState {
     /// Replica mode: requests become work items that any replica sharing the database may run
     /// (`None`: this process answers each request itself).
     pub work: Option<crate::work::WorkConfig>,
+    /// The Slack workspace served, if one is connected.
+    pub slack: Option<Arc<crate::slack::SlackChannel>>,
 }
 
 impl AppState {

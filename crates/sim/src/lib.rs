@@ -21,6 +21,7 @@ pub mod model;
 mod odata;
 mod roles;
 mod seed;
+pub mod slack;
 mod snapshot;
 mod state;
 

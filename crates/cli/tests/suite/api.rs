@@ -20,6 +20,7 @@ fn app(h: &Harness) -> axum::Router {
         default_tenant: id,
         demo_people: Arc::new(h.tenant.people.clone()),
         work: None,
+        slack: None,
     })
 }
 

@@ -67,6 +67,7 @@ async fn a_tenant_cannot_list_decide_revoke_or_continue_anything_of_another() ->
         default_tenant: l_id.clone(),
         demo_people: Arc::new(Vec::new()),
         work: None,
+        slack: None,
     });
 
     // Larkspur: Tom's request waits for approval.

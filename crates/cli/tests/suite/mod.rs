@@ -28,6 +28,7 @@ mod replicas;
 mod requests;
 mod risk;
 mod safety;
+mod slack;
 mod standing;
 mod support;
 mod teams;

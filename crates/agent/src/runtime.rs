@@ -195,6 +195,28 @@ impl TenantRuntime {
         &self.gateway
     }
 
+    /// The sign-in name of the directory user with object id `oid` (how Teams names a person:
+    /// the AAD object id of the activity's sender), read live.
+    pub async fn upn_of_object(&self, oid: &str) -> Result<String, AgentError> {
+        let oid = oid.trim();
+        if uuid::Uuid::parse_str(oid).is_err() {
+            return Err(AgentError::UnknownRequester(oid.to_owned()));
+        }
+        match self
+            .gateway
+            .resolve_for_intake(TargetKind::Person, oid)
+            .await
+        {
+            Ok(person) => person
+                .upn
+                .ok_or_else(|| AgentError::UnknownRequester(oid.to_owned())),
+            Err(steward_connectors::ConnectorError::NotFound { .. }) => {
+                Err(AgentError::UnknownRequester(oid.to_owned()))
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
     /// Maps a sign-in name to a directory principal, reading the live directory: whether the
     /// person is an IT admin comes from membership of the configured group, never from the request.
     pub async fn identify(&self, upn: &str) -> Result<Principal, AgentError> {

@@ -98,6 +98,33 @@ pub struct TenantSection {
     /// most).
     #[serde(default)]
     pub slack: Option<SlackSection>,
+    /// The Teams bot whose users reach this tenant (`[tenants.teams]`; one tenant at most).
+    #[serde(default)]
+    pub teams: Option<TeamsSection>,
+}
+
+/// A Bot Framework bot registration: its password comes from the environment variable named.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TeamsSection {
+    /// The bot's Microsoft app id (incoming tokens must be addressed to it).
+    pub app_id: String,
+    /// The variable holding the app's client secret.
+    pub app_password_env: String,
+    /// Where Bot Framework's signing keys are described.
+    #[serde(default = "default_bf_metadata")]
+    pub openid_metadata_url: String,
+    /// Where the bot gets its Bot Connector token.
+    #[serde(default = "default_bf_token")]
+    pub token_url: String,
+}
+
+fn default_bf_metadata() -> String {
+    "https://login.botframework.com/v1/.well-known/openidconfiguration".into()
+}
+
+fn default_bf_token() -> String {
+    "https://login.microsoftonline.com/botframework.com/oauth2/v2.0/token".into()
 }
 
 /// A Slack app: its signing secret and bot token come from the environment variables named.
@@ -185,6 +212,12 @@ impl Config {
                     t.id
                 );
             }
+        }
+        if config.tenants.iter().filter(|t| t.teams.is_some()).count() > 1 {
+            anyhow::bail!(
+                "`{}`: only one tenant may have a `[tenants.teams]` section",
+                path.display()
+            );
         }
         if config.tenants.iter().filter(|t| t.slack.is_some()).count() > 1 {
             anyhow::bail!(

@@ -441,6 +441,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         default_tenant: tenant_id.clone(),
         demo_people: Arc::new(tenant.people.clone()),
         slack: None,
+        teams: None,
         work: None,
     };
     let record = serde_json::json!({"url": url, "pid": std::process::id(), "tenant": tenant_id, "domain": domain});

@@ -184,6 +184,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         demo_people: Arc::new(Vec::new()),
         work,
         slack: slack_channel(&config)?,
+        teams: teams_channel(&config)?,
     };
     let workers = steward_server::start_workers(store.clone(), state.clone());
     let listener = tokio::net::TcpListener::bind(&config.listen)
@@ -247,5 +248,36 @@ fn slack_channel(config: &Config) -> anyhow::Result<Option<Arc<steward_server::S
         client,
         &tenant.id,
         slack.approvals_channel.clone(),
+    ))))
+}
+
+/// The Teams bot of the tenant that has one, its password read now.
+fn teams_channel(config: &Config) -> anyhow::Result<Option<Arc<steward_server::TeamsChannel>>> {
+    let Some((tenant, teams)) = config
+        .tenants
+        .iter()
+        .find_map(|t| t.teams.as_ref().map(|s| (t, s)))
+    else {
+        return Ok(None);
+    };
+    let password = std::env::var(&teams.app_password_env)
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+        .with_context(|| {
+            format!(
+                "tenant `{}`: the Teams variable `{}` is not set",
+                tenant.id, teams.app_password_env
+            )
+        })?;
+    let connector = steward_connectors::botframework::BotConnector::new(
+        &teams.app_id,
+        &password,
+        &teams.token_url,
+    );
+    Ok(Some(Arc::new(steward_server::TeamsChannel::new(
+        &teams.app_id,
+        &teams.openid_metadata_url,
+        connector,
+        &tenant.id,
     ))))
 }

@@ -5,6 +5,7 @@
 //! `execute.rs` for the calls). Only the action gateway in `steward-agent` holds a [`Connector`]:
 //! reasoners never see one, so every mutating call goes through policy and audit first.
 
+pub mod botframework;
 mod connector;
 mod error;
 pub mod itsm;

@@ -31,6 +31,7 @@ pub fn app(state: AppState) -> Router {
         .route("/api/v1/demo/people", get(demo_people))
         .route("/api/v1/work/{id}", get(crate::work::work_status))
         .route("/channels/slack/events", post(crate::slack::events))
+        .route("/channels/teams/messages", post(crate::teams::messages))
         .route(
             "/channels/slack/interactions",
             post(crate::slack::interactions),

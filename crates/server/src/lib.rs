@@ -10,10 +10,12 @@ mod escalations;
 mod playbooks;
 mod slack;
 mod state;
+mod teams;
 mod work;
 
 pub use api::app;
 pub use error::ApiError;
 pub use slack::SlackChannel;
 pub use state::{AppState, DemoPerson};
+pub use teams::TeamsChannel;
 pub use work::{WorkConfig, start_workers};

@@ -32,6 +32,8 @@ pub struct AppState {
     pub work: Option<crate::work::WorkConfig>,
     /// The Slack workspace served, if one is connected.
     pub slack: Option<Arc<crate::slack::SlackChannel>>,
+    /// The Teams bot served, if one is connected.
+    pub teams: Option<Arc<crate::teams::TeamsChannel>>,
 }
 
 impl AppState {

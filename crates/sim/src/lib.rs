@@ -11,6 +11,7 @@
 mod app;
 mod auth;
 mod authorize;
+pub mod botframework;
 mod error;
 mod faults;
 mod files;

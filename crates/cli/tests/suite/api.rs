@@ -21,6 +21,7 @@ fn app(h: &Harness) -> axum::Router {
         demo_people: Arc::new(h.tenant.people.clone()),
         work: None,
         slack: None,
+        teams: None,
     })
 }
 

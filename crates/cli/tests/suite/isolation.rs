@@ -68,6 +68,7 @@ async fn a_tenant_cannot_list_decide_revoke_or_continue_anything_of_another() ->
         demo_people: Arc::new(Vec::new()),
         work: None,
         slack: None,
+        teams: None,
     });
 
     // Larkspur: Tom's request waits for approval.

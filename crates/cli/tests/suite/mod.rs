@@ -32,4 +32,5 @@ mod slack;
 mod standing;
 mod support;
 mod teams;
+mod teams_channel;
 mod tenants;

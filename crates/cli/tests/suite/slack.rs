@@ -83,6 +83,7 @@ async fn world() -> anyhow::Result<World> {
         demo_people: Arc::new(Vec::new()),
         work: None,
         slack: Some(Arc::new(channel)),
+        teams: None,
     });
     Ok(World { h, slack, app })
 }

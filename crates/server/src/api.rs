@@ -13,8 +13,13 @@ use crate::{ApiError, AppState};
 
 const DEMO_PAGE: &str = include_str!("../assets/demo.html");
 
-/// The router over `state`.
+/// The router over `state`, with the default rate limits.
 pub fn app(state: AppState) -> Router {
+    app_with_limits(state, crate::Limits::default())
+}
+
+/// The router over `state`, each endpoint group limited as `limits` says.
+pub fn app_with_limits(state: AppState, limits: crate::Limits) -> Router {
     Router::new()
         .route("/", get(|| async { Html(DEMO_PAGE) }))
         .route("/healthz", get(|| async { Json(json!({"status": "ok"})) }))
@@ -42,6 +47,10 @@ pub fn app(state: AppState) -> Router {
             post(crate::playbooks::offboard),
         )
         .layer(tower_http::limit::RequestBodyLimitLayer::new(64 * 1024))
+        .layer(axum::middleware::from_fn_with_state(
+            crate::limits::Buckets::new(limits),
+            crate::limits::limit,
+        ))
         .with_state(state)
 }
 

@@ -7,14 +7,16 @@
 mod api;
 mod error;
 mod escalations;
+mod limits;
 mod playbooks;
 mod slack;
 mod state;
 mod teams;
 mod work;
 
-pub use api::app;
+pub use api::{app, app_with_limits};
 pub use error::ApiError;
+pub use limits::Limits;
 pub use slack::SlackChannel;
 pub use state::{AppState, DemoPerson};
 pub use teams::TeamsChannel;

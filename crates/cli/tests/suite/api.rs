@@ -313,3 +313,63 @@ async fn the_escalation_queue_is_served_with_each_bundle() -> anyhow::Result<()>
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     Ok(())
 }
+
+/// Each endpoint group has its own bucket: a flood on the API gets 429 with `Retry-After`, and
+/// neither the health check nor the channels are starved by it.
+#[tokio::test]
+async fn a_flood_is_refused_with_429_per_endpoint_group() -> anyhow::Result<()> {
+    let h = Harness::new().await?;
+    let id = h.runtime().config.id.to_string();
+    let router = steward_server::app_with_limits(
+        steward_server::AppState {
+            tenants: Arc::new(
+                [(id.clone(), h.tenant.runtime.clone())]
+                    .into_iter()
+                    .collect(),
+            ),
+            default_tenant: id,
+            demo_people: Arc::new(Vec::new()),
+            work: None,
+            slack: None,
+            teams: None,
+        },
+        steward_server::Limits {
+            api_per_second: 1,
+            slack_per_second: 1,
+            teams_per_second: 1,
+            burst: 2,
+        },
+    );
+    let get = |path: &str| Request::get(path).body(Body::empty());
+    let mut statuses = Vec::new();
+    for _ in 0..4 {
+        statuses.push(
+            router
+                .clone()
+                .oneshot(get("/api/v1/approvals")?)
+                .await?
+                .status(),
+        );
+    }
+    assert_eq!(&statuses[..2], [StatusCode::OK, StatusCode::OK]);
+    let refused = router.clone().oneshot(get("/api/v1/approvals")?).await?;
+    assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(
+        refused
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok()),
+        Some("1")
+    );
+    assert_eq!(
+        router.clone().oneshot(get("/healthz")?).await?.status(),
+        StatusCode::OK
+    );
+    // Slack has its own bucket (not configured here: 404, not 429).
+    let slack = router
+        .clone()
+        .oneshot(Request::post("/channels/slack/events").body(Body::from("{}"))?)
+        .await?;
+    assert_eq!(slack.status(), StatusCode::NOT_FOUND);
+    Ok(())
+}

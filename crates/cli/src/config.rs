@@ -101,6 +101,26 @@ pub struct TenantSection {
     /// The Teams bot whose users reach this tenant (`[tenants.teams]`; one tenant at most).
     #[serde(default)]
     pub teams: Option<TeamsSection>,
+    /// The web console's sign-in (`[tenants.console]`; one tenant at most).
+    #[serde(default)]
+    pub console: Option<ConsoleSection>,
+}
+
+/// How the console signs people in: the tenant's identity provider (OpenID Connect).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsoleSection {
+    /// The authorization endpoint (`https://login.microsoftonline.com/<tenant-id>/oauth2/v2.0/authorize`).
+    pub authorize_url: String,
+    /// The token endpoint.
+    pub token_url: String,
+    /// The console's application (client) id, registered with `<public_url>/console/callback`.
+    pub client_id: String,
+    /// Where people reach Steward (`https://steward.contoso.com`); HTTPS makes cookies `Secure`.
+    pub public_url: String,
+    /// The issuer ID tokens must name (`https://login.microsoftonline.com/<tenant-id>/v2.0`).
+    #[serde(default)]
+    pub issuer: Option<String>,
 }
 
 /// A Bot Framework bot registration: its password comes from the environment variable named.
@@ -212,6 +232,18 @@ impl Config {
                     t.id
                 );
             }
+        }
+        if config
+            .tenants
+            .iter()
+            .filter(|t| t.console.is_some())
+            .count()
+            > 1
+        {
+            anyhow::bail!(
+                "`{}`: only one tenant may have a `[tenants.console]` section",
+                path.display()
+            );
         }
         if config.tenants.iter().filter(|t| t.teams.is_some()).count() > 1 {
             anyhow::bail!(

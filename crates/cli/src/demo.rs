@@ -385,6 +385,7 @@ pub fn server_file(data_dir: &Path) -> PathBuf {
 /// Runs `steward demo` until Ctrl-C.
 pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     let seed = read_seed(args.seed.as_deref())?;
+    let seed_for_console = seed.clone();
     std::fs::create_dir_all(&args.data_dir)
         .with_context(|| format!("cannot create `{}`", args.data_dir.display()))?;
     let store = Store::open(&args.data_dir.join("steward.db")).await?;
@@ -442,6 +443,23 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         demo_people: Arc::new(tenant.people.clone()),
         slack: None,
         teams: None,
+        console: Some(Arc::new(steward_server::Console::new(
+            steward_server::OidcConfig {
+                authorize_url: format!(
+                    "{}/{}/oauth2/v2.0/authorize",
+                    tenant.sim.base_url, tenant.sim.tenant_id
+                ),
+                token_url: tenant.sim.token_url(),
+                client_id: seed_client_id(&seed_for_console).to_owned(),
+                redirect_uri: format!("{url}/console/callback"),
+                issuer: Some(format!(
+                    "https://login.microsoftonline.com/{}/v2.0",
+                    tenant.sim.tenant_id
+                )),
+            },
+            &tenant_id,
+            false,
+        ))),
         work: None,
     };
     let record = serde_json::json!({"url": url, "pid": std::process::id(), "tenant": tenant_id, "domain": domain});
@@ -455,6 +473,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     );
     println!();
     println!("  Chat as a demo employee:  {url}/");
+    println!("  Console (sign in as a demo person, password Demo-<Name>-2026!): {url}/console");
     println!(
         "  Simulated Graph:          {}/v1.0 (acting with {}'s delegated credential)",
         tenant.sim.base_url, tenant.admin

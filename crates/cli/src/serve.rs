@@ -185,6 +185,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         work,
         slack: slack_channel(&config)?,
         teams: teams_channel(&config)?,
+        console: console(&config),
     };
     let workers = steward_server::start_workers(store.clone(), state.clone());
     let listener = tokio::net::TcpListener::bind(&config.listen)
@@ -280,4 +281,24 @@ fn teams_channel(config: &Config) -> anyhow::Result<Option<Arc<steward_server::T
         connector,
         &tenant.id,
     ))))
+}
+
+/// The console of the tenant that has one.
+fn console(config: &Config) -> Option<Arc<steward_server::Console>> {
+    let (tenant, c) = config
+        .tenants
+        .iter()
+        .find_map(|t| t.console.as_ref().map(|c| (t, c)))?;
+    let public = c.public_url.trim_end_matches('/');
+    Some(Arc::new(steward_server::Console::new(
+        steward_server::OidcConfig {
+            authorize_url: c.authorize_url.clone(),
+            token_url: c.token_url.clone(),
+            client_id: c.client_id.clone(),
+            redirect_uri: format!("{public}/console/callback"),
+            issuer: c.issuer.clone(),
+        },
+        &tenant.id,
+        public.starts_with("https://"),
+    )))
 }

@@ -35,6 +35,20 @@ pub fn app_with_limits(state: AppState, limits: crate::Limits) -> Router {
         .route("/api/v1/standing/{id}/revoke", post(revoke_standing))
         .route("/api/v1/demo/people", get(demo_people))
         .route("/api/v1/work/{id}", get(crate::work::work_status))
+        .route("/console", get(crate::console::page))
+        .route("/console/login", get(crate::console::login))
+        .route("/console/callback", get(crate::console::callback))
+        .route("/console/logout", post(crate::console::logout))
+        .route("/console/events", get(crate::console::events))
+        .route("/console/api/me", get(crate::console::me))
+        .route("/console/api/ask", post(crate::console::ask))
+        .route("/console/api/approvals", get(crate::console::approvals))
+        .route(
+            "/console/api/approvals/{id}/{verb}",
+            post(crate::console::decide),
+        )
+        .route("/console/api/audit", get(crate::console::audit))
+        .route("/console/api/escalations", get(crate::console::escalations))
         .route("/channels/slack/events", post(crate::slack::events))
         .route("/channels/teams/messages", post(crate::teams::messages))
         .route(

@@ -5,6 +5,7 @@
 //! tenant's identity provider arrives with the web console.
 
 mod api;
+mod console;
 mod error;
 mod escalations;
 mod limits;
@@ -15,6 +16,7 @@ mod teams;
 mod work;
 
 pub use api::{app, app_with_limits};
+pub use console::{Console, OidcConfig};
 pub use error::ApiError;
 pub use limits::Limits;
 pub use slack::SlackChannel;

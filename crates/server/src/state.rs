@@ -34,6 +34,8 @@ pub struct AppState {
     pub slack: Option<Arc<crate::slack::SlackChannel>>,
     /// The Teams bot served, if one is connected.
     pub teams: Option<Arc<crate::teams::TeamsChannel>>,
+    /// The web console (sign-in, sessions, its own API), if configured.
+    pub console: Option<Arc<crate::console::Console>>,
 }
 
 impl AppState {

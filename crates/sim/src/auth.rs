@@ -177,6 +177,7 @@ pub(crate) async fn token(
             "The request body must contain the following parameter: 'client_id'.",
         );
     }
+    let mut oidc: Option<Option<String>> = None;
     let (oid, scopes) = match form.grant_type.as_str() {
         "password" => {
             let (Some(username), Some(password)) =
@@ -213,7 +214,19 @@ pub(crate) async fn token(
                 form.code_verifier.as_deref(),
             );
             match redeemed {
-                Ok((oid, scopes)) => (oid, scopes.split_whitespace().map(str::to_owned).collect()),
+                Ok(issued) => {
+                    if issued.openid {
+                        oidc = Some(issued.nonce.clone());
+                    }
+                    (
+                        issued.oid,
+                        issued
+                            .scopes
+                            .split_whitespace()
+                            .map(str::to_owned)
+                            .collect(),
+                    )
+                }
                 Err((code, message)) => {
                     return aad_error(StatusCode::BAD_REQUEST, "invalid_grant", code, &message);
                 }
@@ -290,21 +303,44 @@ pub(crate) async fn token(
             );
         }
     };
+    // OpenID Connect: the v2.0 ID token, addressed to the client.
+    let id_token = match oidc {
+        Some(nonce) => {
+            let mut id_claims = json!({
+                "aud": claims.appid, "iss": format!("https://login.microsoftonline.com/{}/v2.0", tenant.tenant_id),
+                "iat": now, "nbf": now, "exp": now + 3600, "sub": claims.oid, "oid": claims.oid,
+                "tid": claims.tid, "preferred_username": claims.upn, "name": claims.name, "ver": "2.0",
+            });
+            if let Some(n) = nonce {
+                id_claims["nonce"] = json!(n);
+            }
+            jsonwebtoken::encode(
+                &Header::new(Algorithm::HS256),
+                &id_claims,
+                &EncodingKey::from_secret(&state.signing_key),
+            )
+            .ok()
+        }
+        None => None,
+    };
     let refresh_token = format!("0.sim.{}", uuid::Uuid::new_v4().simple());
     state
         .refresh_tokens
         .lock()
         .await
         .insert(refresh_token.clone(), (claims.oid.clone(), scp.clone()));
-    axum::Json(json!({
+    let mut answer = json!({
         "token_type": "Bearer",
         "scope": scopes.iter().map(|s| format!("https://graph.microsoft.com/{s}")).collect::<Vec<_>>().join(" "),
         "expires_in": 3600,
         "ext_expires_in": 3600,
         "access_token": access_token,
         "refresh_token": refresh_token,
-    }))
-    .into_response()
+    });
+    if let Some(t) = id_token {
+        answer["id_token"] = json!(t);
+    }
+    axum::Json(answer).into_response()
 }
 
 /// An interactive password sign-in: records a sign-in log entry either way, as Entra does.

@@ -33,6 +33,8 @@ pub(crate) struct AuthorizeParams {
     code_challenge: Option<String>,
     code_challenge_method: Option<String>,
     login_hint: Option<String>,
+    /// OpenID Connect: echoed in the ID token.
+    nonce: Option<String>,
     /// The sign-in page's fields (POST only).
     login: Option<String>,
     passwd: Option<String>,
@@ -48,6 +50,10 @@ pub(crate) struct IssuedCode {
     pub challenge: Option<(String, String)>,
     pub issued: Instant,
     pub redeemed: bool,
+    /// `openid` was asked for: the token answer carries an ID token.
+    pub openid: bool,
+    /// The authorization request's nonce, for the ID token.
+    pub nonce: Option<String>,
 }
 
 /// Issued codes by value.
@@ -60,7 +66,7 @@ pub(crate) fn redeem(
     client_id: &str,
     redirect_uri: Option<&str>,
     verifier: Option<&str>,
-) -> Result<(String, String), (u32, String)> {
+) -> Result<IssuedCode, (u32, String)> {
     let Some(issued) = codes.get_mut(code) else {
         return Err((
             70008,
@@ -114,7 +120,7 @@ pub(crate) fn redeem(
         }
     }
     issued.redeemed = true;
-    Ok((issued.oid.clone(), issued.scopes.clone()))
+    Ok(issued.clone())
 }
 
 /// A page for an error that cannot be sent back to the app (its redirect URI is not trusted).
@@ -244,6 +250,7 @@ fn sign_in_page(params: &AuthorizeParams, problem: Option<&str>) -> Response {
         ("state", &params.state),
         ("code_challenge", &params.code_challenge),
         ("code_challenge_method", &params.code_challenge_method),
+        ("nonce", &params.nonce),
     ]
     .iter()
     .filter_map(|(k, v)| {
@@ -315,6 +322,13 @@ pub(crate) async fn authorize_submit(
             }),
             issued: Instant::now(),
             redeemed: false,
+            openid: params
+                .scope
+                .as_deref()
+                .unwrap_or_default()
+                .split_whitespace()
+                .any(|s| s == "openid"),
+            nonce: params.nonce.clone(),
         },
     );
     let session = uuid::Uuid::new_v4().to_string();

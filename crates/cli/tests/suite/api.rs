@@ -22,6 +22,7 @@ fn app(h: &Harness) -> axum::Router {
         work: None,
         slack: None,
         teams: None,
+        console: None,
     })
 }
 
@@ -332,6 +333,7 @@ async fn a_flood_is_refused_with_429_per_endpoint_group() -> anyhow::Result<()> 
             work: None,
             slack: None,
             teams: None,
+            console: None,
         },
         steward_server::Limits {
             api_per_second: 1,

@@ -69,6 +69,7 @@ async fn a_tenant_cannot_list_decide_revoke_or_continue_anything_of_another() ->
         work: None,
         slack: None,
         teams: None,
+        console: None,
     });
 
     // Larkspur: Tom's request waits for approval.

@@ -5,6 +5,7 @@ mod bulk;
 mod catalog;
 mod connect;
 mod consent;
+mod console;
 mod crashes;
 mod devices;
 mod dry_run;

@@ -84,6 +84,7 @@ async fn world() -> anyhow::Result<World> {
         work: None,
         slack: Some(Arc::new(channel)),
         teams: None,
+        console: None,
     });
     Ok(World { h, slack, app })
 }

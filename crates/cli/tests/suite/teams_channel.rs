@@ -52,6 +52,7 @@ async fn world() -> anyhow::Result<World> {
         work: None,
         slack: None,
         teams: Some(Arc::new(teams)),
+        console: None,
     });
     Ok(World { h, bf, app })
 }

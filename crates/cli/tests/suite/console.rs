@@ -1,0 +1,386 @@
+//! The web console's server side: sign-in through the (simulated) identity provider with the
+//! authorization-code flow, PKCE, state and nonce; sessions in HttpOnly cookies; CSRF on every
+//! change; the employee asks only as themselves; the admin views answer IT admins only; live
+//! updates as server-sent events.
+
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use serde_json::{Value, json};
+use steward_server::{Console, OidcConfig};
+use tower::ServiceExt as _;
+
+use super::support::{Harness, upn};
+
+const REDIRECT: &str = "http://127.0.0.1:9/console/callback";
+
+struct World {
+    h: Harness,
+    app: axum::Router,
+    http: reqwest::Client,
+}
+
+async fn world() -> anyhow::Result<World> {
+    let h = Harness::new().await?;
+    let seed = steward_sim::demo_seed()?;
+    let client_id = steward_cli::demo::seed_client_id(&seed).to_owned();
+    let sim = &h.tenant.sim;
+    let oidc = OidcConfig {
+        authorize_url: format!("{}/{}/oauth2/v2.0/authorize", sim.base_url, sim.tenant_id),
+        token_url: sim.token_url(),
+        client_id,
+        redirect_uri: REDIRECT.into(),
+        issuer: Some(format!(
+            "https://login.microsoftonline.com/{}/v2.0",
+            sim.tenant_id
+        )),
+    };
+    let id = h.runtime().config.id.to_string();
+    let app = steward_server::app(steward_server::AppState {
+        tenants: Arc::new(
+            [(id.clone(), h.tenant.runtime.clone())]
+                .into_iter()
+                .collect(),
+        ),
+        default_tenant: id.clone(),
+        demo_people: Arc::new(Vec::new()),
+        work: None,
+        slack: None,
+        teams: None,
+        console: Some(Arc::new(Console::new(oidc, &id, false))),
+    });
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?;
+    Ok(World { h, app, http })
+}
+
+impl World {
+    async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        cookie: Option<&str>,
+        csrf: Option<&str>,
+        body: Option<Value>,
+    ) -> anyhow::Result<(StatusCode, axum::http::HeaderMap, Value)> {
+        let mut r = Request::builder().method(method).uri(path);
+        if let Some(c) = cookie {
+            r = r.header("cookie", c);
+        }
+        if let Some(t) = csrf {
+            r = r.header("x-csrf-token", t);
+        }
+        let request = match body {
+            Some(b) => r
+                .header("content-type", "application/json")
+                .body(Body::from(b.to_string()))?,
+            None => r.body(Body::empty())?,
+        };
+        let response = self.app.clone().oneshot(request).await?;
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = axum::body::to_bytes(response.into_body(), 1 << 22).await?;
+        Ok((
+            status,
+            headers,
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        ))
+    }
+
+    /// Signs `local` in through the identity provider's page; the session cookie.
+    async fn sign_in(&self, local: &str, password: &str) -> anyhow::Result<String> {
+        let (status, headers, _) = self.call("GET", "/console/login", None, None, None).await?;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        let to = url::Url::parse(
+            headers
+                .get("location")
+                .and_then(|v| v.to_str().ok())
+                .context("location")?,
+        )?;
+        let params: Vec<(String, String)> = to.query_pairs().into_owned().collect();
+        for wanted in ["state", "nonce", "code_challenge"] {
+            assert!(
+                params.iter().any(|(k, v)| k == wanted && v.len() >= 32),
+                "{wanted} missing or short"
+            );
+        }
+        assert!(
+            params
+                .iter()
+                .any(|(k, v)| k == "code_challenge_method" && v == "S256")
+        );
+        let mut form = params.clone();
+        form.push(("login".into(), upn(local)));
+        form.push(("passwd".into(), password.into()));
+        let mut page = to.clone();
+        page.set_query(None);
+        let answer = self.http.post(page).form(&form).send().await?;
+        let back = url::Url::parse(
+            answer
+                .headers()
+                .get("location")
+                .and_then(|v| v.to_str().ok())
+                .context("no redirect back")?,
+        )?;
+        let query = back.query().context("no query")?.to_owned();
+        let (status, headers, _) = self
+            .call(
+                "GET",
+                &format!("/console/callback?{query}"),
+                None,
+                None,
+                None,
+            )
+            .await?;
+        assert_eq!(status, StatusCode::SEE_OTHER, "{query}");
+        let cookie = headers
+            .get("set-cookie")
+            .and_then(|v| v.to_str().ok())
+            .context("no session cookie")?;
+        assert!(
+            cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+            "{cookie}"
+        );
+        Ok(cookie.split(';').next().unwrap_or_default().to_owned())
+    }
+}
+
+#[tokio::test]
+async fn an_employee_signs_in_and_can_only_ask_as_themselves() -> anyhow::Result<()> {
+    let w = world().await?;
+    // Not signed in: the page loads, the API refuses.
+    assert_eq!(
+        w.call("GET", "/console", None, None, None).await?.0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        w.call("GET", "/console/api/me", None, None, None).await?.0,
+        StatusCode::UNAUTHORIZED
+    );
+
+    let sam = w.sign_in("sam", "Demo-Sam-2026!").await?;
+    let (status, _, me) = w
+        .call("GET", "/console/api/me", Some(&sam), None, None)
+        .await?;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(me["upn"], upn("sam"));
+    assert_eq!(me["itAdmin"], false);
+    let csrf = me["csrf"].as_str().context("csrf")?.to_owned();
+
+    // Without the CSRF token, or with another, nothing is asked.
+    let ask = json!({"message": "please reset the password of grace@larkspur.example"});
+    assert_eq!(
+        w.call(
+            "POST",
+            "/console/api/ask",
+            Some(&sam),
+            None,
+            Some(ask.clone())
+        )
+        .await?
+        .0,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        w.call(
+            "POST",
+            "/console/api/ask",
+            Some(&sam),
+            Some("forged"),
+            Some(ask.clone())
+        )
+        .await?
+        .0,
+        StatusCode::FORBIDDEN
+    );
+    // With it, Sam asks — as Sam, whatever the message says; policy keeps him off Grace.
+    let before = w.h.user("grace").await?;
+    let (status, _, report) = w
+        .call(
+            "POST",
+            "/console/api/ask",
+            Some(&sam),
+            Some(&csrf),
+            Some(ask),
+        )
+        .await?;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(report["requester"]["upn"], upn("sam"));
+    assert_eq!(report["channel"], "web");
+    assert_eq!(
+        w.h.user("grace").await?["lastPasswordChangeDateTime"],
+        before["lastPasswordChangeDateTime"]
+    );
+
+    // The admin views are not his.
+    for path in [
+        "/console/api/approvals",
+        "/console/api/audit",
+        "/console/api/escalations",
+    ] {
+        assert_eq!(
+            w.call("GET", path, Some(&sam), None, None).await?.0,
+            StatusCode::FORBIDDEN,
+            "{path}"
+        );
+    }
+    // A made-up session is nobody; signing out ends the real one.
+    assert_eq!(
+        w.call(
+            "GET",
+            "/console/api/me",
+            Some("steward_session=0123abcd"),
+            None,
+            None
+        )
+        .await?
+        .0,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        w.call("POST", "/console/logout", Some(&sam), Some(&csrf), None)
+            .await?
+            .0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        w.call("GET", "/console/api/me", Some(&sam), None, None)
+            .await?
+            .0,
+        StatusCode::UNAUTHORIZED
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_failed_or_replayed_sign_in_gets_no_session() -> anyhow::Result<()> {
+    let w = world().await?;
+    // A callback for a sign-in never started.
+    let (status, headers, _) = w
+        .call(
+            "GET",
+            "/console/callback?code=abc&state=never-started",
+            None,
+            None,
+            None,
+        )
+        .await?;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(headers.get("set-cookie").is_none());
+    // The provider's error.
+    let (status, _, _) = w
+        .call(
+            "GET",
+            "/console/callback?error=access_denied&error_description=AADSTS50126",
+            None,
+            None,
+            None,
+        )
+        .await?;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    // A locked-out person cannot sign in at the provider: no code comes back.
+    let (_, headers, _) = w.call("GET", "/console/login", None, None, None).await?;
+    let to = url::Url::parse(
+        headers
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .context("location")?,
+    )?;
+    let mut form: Vec<(String, String)> = to.query_pairs().into_owned().collect();
+    form.push(("login".into(), upn("adele")));
+    form.push(("passwd".into(), "Demo-Adele-2026!".into()));
+    let mut page = to.clone();
+    page.set_query(None);
+    let answer = w.http.post(page).form(&form).send().await?;
+    assert!(
+        answer.headers().get("location").is_none(),
+        "no code for a locked account"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_it_admin_decides_approvals_and_reads_the_audit_trail() -> anyhow::Result<()> {
+    let w = world().await?;
+    let waiting = w.h.ask("tom", "my account is disabled").await?;
+    let approval = waiting.actions[0]
+        .approval_id
+        .context("waits for approval")?;
+    let nestor = w.sign_in("nestor", "Demo-Nestor-2026!").await?;
+    let (_, _, me) = w
+        .call("GET", "/console/api/me", Some(&nestor), None, None)
+        .await?;
+    assert_eq!(me["itAdmin"], true);
+    let csrf = me["csrf"].as_str().context("csrf")?.to_owned();
+
+    // Live updates: the first event says how things stand.
+    let response = w
+        .app
+        .clone()
+        .oneshot(
+            Request::get("/console/events")
+                .header("cookie", &nestor)
+                .body(Body::empty())?,
+        )
+        .await?;
+    assert_eq!(
+        response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok()),
+        Some("text/event-stream")
+    );
+    let mut body = response.into_body().into_data_stream();
+    let first = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        futures_util::StreamExt::next(&mut body),
+    )
+    .await?
+    .context("an event")??;
+    let first = String::from_utf8_lossy(&first).to_string();
+    assert!(
+        first.contains("event: changed") && first.contains("\"pendingApprovals\":1"),
+        "{first}"
+    );
+
+    let (_, _, queue) = w
+        .call("GET", "/console/api/approvals", Some(&nestor), None, None)
+        .await?;
+    let items = queue["approvals"].as_array().context("approvals")?;
+    assert!(
+        items
+            .iter()
+            .any(|a| a["id"] == approval.to_string() && a["action"] == "entra.user.enable"),
+        "{queue}"
+    );
+    // A change needs the CSRF token.
+    let path = format!("/console/api/approvals/{approval}/approve");
+    assert_eq!(
+        w.call("POST", &path, Some(&nestor), None, None).await?.0,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(w.h.user("tom").await?["accountEnabled"], false);
+    let (status, _, decided) = w
+        .call("POST", &path, Some(&nestor), Some(&csrf), None)
+        .await?;
+    assert_eq!(status, StatusCode::OK, "{decided}");
+    assert_eq!(w.h.user("tom").await?["accountEnabled"], true);
+    assert_eq!(
+        decided["followUp"]["conversationId"],
+        json!(waiting.conversation_id)
+    );
+
+    let (_, _, audit) = w
+        .call("GET", "/console/api/audit", Some(&nestor), None, None)
+        .await?;
+    assert!(
+        audit["records"]
+            .as_array()
+            .is_some_and(|r| r.iter().any(|x| x["kind"] == "approvalDecided"))
+    );
+    assert!(audit["verification"].is_object());
+    Ok(())
+}

@@ -48,6 +48,12 @@ pub fn app_with_limits(state: AppState, limits: crate::Limits) -> Router {
             post(crate::console::decide),
         )
         .route("/console/api/audit", get(crate::console::audit))
+        .route("/console/api/requests", get(crate::console::requests))
+        .route("/console/api/standing", get(crate::console::standing))
+        .route(
+            "/console/api/standing/{id}/revoke",
+            post(crate::console::revoke),
+        )
         .route("/console/api/escalations", get(crate::console::escalations))
         .route("/channels/slack/events", post(crate::slack::events))
         .route("/channels/teams/messages", post(crate::teams::messages))

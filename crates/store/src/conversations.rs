@@ -44,6 +44,40 @@ impl TenantStore {
         Ok(())
     }
 
+    /// A person's latest conversations (at most `limit`, newest first), each with when it
+    /// started: what the console's "my requests" lists.
+    pub async fn conversations_of(
+        &self,
+        requester: &str,
+        limit: u32,
+    ) -> Result<Vec<(ConversationRow, String)>, StoreError> {
+        let rows: Vec<(String, String, String, String, String)> = on_db!(&self.db, pool => sqlx::query_as("SELECT id, channel, status, state, created_at FROM conversations WHERE tenant = $1 AND requester = $2 ORDER BY created_at DESC, id DESC LIMIT $3")
+                .bind(self.tenant.as_str())
+                .bind(requester)
+                .bind(i64::from(limit))
+                .fetch_all(pool)
+                .await)?;
+        rows.into_iter()
+            .map(|(id, channel, status, state, created_at)| {
+                let id = id.parse().map_err(|_| StoreError::Corrupt {
+                    what: "conversation",
+                    reason: format!("`{id}` is not a conversation id"),
+                })?;
+                let state = self.open_json(&state, "conversation.state", "conversation state")?;
+                Ok((
+                    ConversationRow {
+                        id,
+                        requester: requester.to_owned(),
+                        channel,
+                        status,
+                        state,
+                    },
+                    created_at,
+                ))
+            })
+            .collect()
+    }
+
     /// Loads a conversation of this tenant.
     pub async fn conversation(&self, id: ConversationId) -> Result<ConversationRow, StoreError> {
         let row: Option<(String, String, String, String)> = on_db!(&self.db, pool => sqlx::query_as("SELECT requester, channel, status, state FROM conversations WHERE tenant = $1 AND id = $2")

@@ -384,3 +384,94 @@ async fn an_it_admin_decides_approvals_and_reads_the_audit_trail() -> anyhow::Re
     assert!(audit["verification"].is_object());
     Ok(())
 }
+
+/// The employee sees their own requests (and nobody else's); an IT admin's "approve always"
+/// shows among the standing approvals, and revoking it there ends it.
+#[tokio::test]
+async fn my_requests_and_standing_approvals() -> anyhow::Result<()> {
+    let w = world().await?;
+    w.h.ask("leo", "the printer on floor 3 is jammed").await?;
+    let sam = w.sign_in("sam", "Demo-Sam-2026!").await?;
+    let (_, _, me) = w
+        .call("GET", "/console/api/me", Some(&sam), None, None)
+        .await?;
+    let csrf = me["csrf"].as_str().context("csrf")?.to_owned();
+    w.call(
+        "POST",
+        "/console/api/ask",
+        Some(&sam),
+        Some(&csrf),
+        Some(json!({"message": "please set my out of office until monday"})),
+    )
+    .await?;
+    let (status, _, mine) = w
+        .call("GET", "/console/api/requests", Some(&sam), None, None)
+        .await?;
+    assert_eq!(status, StatusCode::OK);
+    let listed = mine["requests"].as_array().context("requests")?;
+    assert_eq!(listed.len(), 1, "only Sam's own: {mine}");
+    assert_eq!(
+        listed[0]["message"],
+        "please set my out of office until monday"
+    );
+    assert_eq!(
+        w.call("GET", "/console/api/standing", Some(&sam), None, None)
+            .await?
+            .0,
+        StatusCode::FORBIDDEN
+    );
+
+    let waiting = w.h.ask("tom", "my account is disabled").await?;
+    let approval = waiting.actions[0].approval_id.context("waits")?;
+    let nestor = w.sign_in("nestor", "Demo-Nestor-2026!").await?;
+    let (_, _, me) = w
+        .call("GET", "/console/api/me", Some(&nestor), None, None)
+        .await?;
+    let csrf = me["csrf"].as_str().context("csrf")?.to_owned();
+    let (status, _, decided) = w
+        .call(
+            "POST",
+            &format!("/console/api/approvals/{approval}/approve"),
+            Some(&nestor),
+            Some(&csrf),
+            Some(json!({"always": true})),
+        )
+        .await?;
+    // Approve always may be refused for this action by policy; either way the answer is clear.
+    if status != StatusCode::OK {
+        assert!(
+            decided["error"]["message"]
+                .as_str()
+                .is_some_and(|m| !m.is_empty()),
+            "{decided}"
+        );
+        return Ok(());
+    }
+    let (_, _, standing) = w
+        .call("GET", "/console/api/standing", Some(&nestor), None, None)
+        .await?;
+    let id = standing["standingApprovals"][0]["id"]
+        .as_str()
+        .context("a standing approval")?
+        .to_owned();
+    let path = format!("/console/api/standing/{id}/revoke");
+    assert_eq!(
+        w.call("POST", &path, Some(&nestor), None, None).await?.0,
+        StatusCode::FORBIDDEN,
+        "CSRF"
+    );
+    assert_eq!(
+        w.call("POST", &path, Some(&nestor), Some(&csrf), None)
+            .await?
+            .0,
+        StatusCode::OK
+    );
+    let (_, _, standing) = w
+        .call("GET", "/console/api/standing", Some(&nestor), None, None)
+        .await?;
+    assert!(
+        standing["standingApprovals"][0]["revokedAt"].is_string(),
+        "{standing}"
+    );
+    Ok(())
+}

@@ -427,3 +427,53 @@ pub(crate) async fn events(State(state): State<AppState>, headers: HeaderMap) ->
         .keep_alive(KeepAlive::default())
         .into_response()
 }
+
+/// `GET /console/api/requests`: the signed-in person's own latest requests.
+pub(crate) async fn requests(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let (_, runtime, session) = match caller(&state, &headers, false) {
+        Ok(c) => c,
+        Err(r) => return r.into_response(),
+    };
+    match runtime.store.conversations_of(&session.upn, 20).await {
+        Ok(rows) => Json(json!({"requests": rows.into_iter().map(|(row, created_at)| json!({
+            "conversationId": row.id, "channel": row.channel, "status": row.status, "createdAt": created_at,
+            "message": row.state["messages"][0],
+        })).collect::<Vec<_>>()}))
+        .into_response(),
+        Err(e) => problem(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
+    }
+}
+
+/// `GET /console/api/standing`: standing approvals ("approve always"), live and ended (IT
+/// admins).
+pub(crate) async fn standing(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let (runtime, _) = match admin(&state, &headers, false).await {
+        Ok(c) => c,
+        Err(r) => return r.into_response(),
+    };
+    match runtime.standing_approvals().await {
+        Ok(rows) => Json(json!({"standingApprovals": rows.into_iter().map(|r| json!({
+            "id": r.id, "action": r.action, "scope": r.scope_label, "approver": r.approver,
+            "createdAt": r.created_at, "expiresAt": r.expires_at, "maxUses": r.max_uses, "uses": r.uses,
+            "revokedAt": r.revoked_at,
+        })).collect::<Vec<_>>()}))
+        .into_response(),
+        Err(e) => problem(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
+    }
+}
+
+/// `POST /console/api/standing/{id}/revoke` (IT admins).
+pub(crate) async fn revoke(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    let (runtime, session) = match admin(&state, &headers, true).await {
+        Ok(c) => c,
+        Err(r) => return r.into_response(),
+    };
+    match runtime.revoke_standing(&id, &session.upn).await {
+        Ok(()) => Json(json!({"revoked": id})).into_response(),
+        Err(e) => problem(StatusCode::FORBIDDEN, &e.to_string()),
+    }
+}

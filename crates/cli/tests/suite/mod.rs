@@ -1,6 +1,7 @@
 mod api;
 mod approvals;
 mod binary;
+mod browser;
 mod bulk;
 mod catalog;
 mod connect;

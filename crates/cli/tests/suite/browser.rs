@@ -1,0 +1,107 @@
+//! The web console in real Chromium (Debian `chromium`, driven by `playwright-core` from
+//! `e2e/`): an employee asks for something that needs approval, an IT admin approves it in
+//! another browser context, the change runs, the employee sees the result, and the audit view
+//! shows the records. Screenshots land in `target/screenshots/`. Never skipped: without
+//! Chromium or Node the test fails saying what to install (`.ci/run` installs both).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use steward_server::{Console, OidcConfig};
+
+use super::support::Harness;
+
+fn repository() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_employee_request_is_approved_in_another_browser_and_seen_done() -> anyhow::Result<()> {
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    anyhow::ensure!(
+        std::path::Path::new(&chromium).is_file(),
+        "the console's browser test needs Chromium at {chromium}: `apt-get install chromium` (or set CHROMIUM)"
+    );
+    let e2e = repository().join("e2e");
+    if !e2e.join("node_modules/playwright-core").is_dir() {
+        let status = std::process::Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund"])
+            .current_dir(&e2e)
+            .status()
+            .context("the console's browser test needs Node.js and npm")?;
+        anyhow::ensure!(status.success(), "`npm ci` in e2e/ failed");
+    }
+
+    let h = Harness::new().await?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}", listener.local_addr()?);
+    let seed = steward_sim::demo_seed()?;
+    let sim = &h.tenant.sim;
+    let oidc = OidcConfig {
+        authorize_url: format!("{}/{}/oauth2/v2.0/authorize", sim.base_url, sim.tenant_id),
+        token_url: sim.token_url(),
+        client_id: steward_cli::demo::seed_client_id(&seed).to_owned(),
+        redirect_uri: format!("{url}/console/callback"),
+        issuer: Some(format!(
+            "https://login.microsoftonline.com/{}/v2.0",
+            sim.tenant_id
+        )),
+    };
+    let id = h.runtime().config.id.to_string();
+    let app = steward_server::app(steward_server::AppState {
+        tenants: Arc::new(
+            [(id.clone(), h.tenant.runtime.clone())]
+                .into_iter()
+                .collect(),
+        ),
+        default_tenant: id.clone(),
+        demo_people: Arc::new(Vec::new()),
+        work: None,
+        slack: None,
+        teams: None,
+        console: Some(Arc::new(Console::new(oidc, &id, false))),
+    });
+    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let shots = repository().join("target/screenshots");
+    std::fs::create_dir_all(&shots)?;
+    let out = tokio::process::Command::new("node")
+        .arg("console.mjs")
+        .current_dir(&e2e)
+        .env("STEWARD_URL", &url)
+        .env("SCREENSHOTS", &shots)
+        .env("CHROMIUM", &chromium)
+        .output()
+        .await
+        .context("cannot run node")?;
+    server.abort();
+    let log = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "the browser test failed:\n{log}");
+
+    // The tenant: Jamal's MFA methods were reset by the approved change.
+    let records = h.runtime().store.audit_records(None).await?;
+    assert!(
+        records
+            .iter()
+            .any(|r| r.entry.kind.to_string() == "approvalDecided")
+    );
+    for page in [
+        "employee-waiting",
+        "admin-approval-queue",
+        "employee-resolved",
+        "admin-audit",
+    ] {
+        let file = shots.join(format!("{page}.png"));
+        assert!(
+            std::fs::metadata(&file).is_ok_and(|m| m.len() > 1000),
+            "no screenshot {}",
+            file.display()
+        );
+    }
+    Ok(())
+}

@@ -382,6 +382,79 @@ async fn an_it_admin_decides_approvals_and_reads_the_audit_trail() -> anyhow::Re
             .is_some_and(|r| r.iter().any(|x| x["kind"] == "approvalDecided"))
     );
     assert!(audit["verification"].is_object());
+    // Filtered: only the kind asked for.
+    let (_, _, decided) = w
+        .call(
+            "GET",
+            "/console/api/audit?kind=approvalDecided&requester=tom",
+            Some(&nestor),
+            None,
+            None,
+        )
+        .await?;
+    let records = decided["records"].as_array().context("records")?;
+    assert!(
+        !records.is_empty() && records.iter().all(|r| r["kind"] == "approvalDecided"),
+        "{decided}"
+    );
+    Ok(())
+}
+
+/// Before deciding, an IT admin sees what would change and may ask the requester a question; the
+/// request keeps waiting.
+#[tokio::test]
+async fn the_queue_shows_previews_and_an_admin_may_ask_for_more_information() -> anyhow::Result<()>
+{
+    let w = world().await?;
+    let waiting = w.h.ask("tom", "my account is disabled").await?;
+    let approval = waiting.actions[0].approval_id.context("waits")?;
+    let nestor = w.sign_in("nestor", "Demo-Nestor-2026!").await?;
+    let (_, _, me) = w
+        .call("GET", "/console/api/me", Some(&nestor), None, None)
+        .await?;
+    let csrf = me["csrf"].as_str().context("csrf")?.to_owned();
+    let (_, _, queue) = w
+        .call("GET", "/console/api/approvals", Some(&nestor), None, None)
+        .await?;
+    let item = queue["approvals"]
+        .as_array()
+        .and_then(|a| a.first())
+        .context("one waiting")?;
+    let preview = item["request"]["preview"].as_array().context("a preview")?;
+    assert!(
+        preview.iter().any(|c| c["field"] == "accountEnabled"
+            && c["current"] == false
+            && c["proposed"] == true),
+        "{preview:?}"
+    );
+    assert_eq!(item["request"]["targets"][0]["displayName"], "Tom Becker");
+
+    let path = format!("/console/api/approvals/{approval}/ask-info");
+    let question = json!({"question": "Are you back from leave for good?"});
+    assert_eq!(
+        w.call("POST", &path, Some(&nestor), None, Some(question.clone()))
+            .await?
+            .0,
+        StatusCode::FORBIDDEN,
+        "CSRF"
+    );
+    let (status, _, asked) = w
+        .call("POST", &path, Some(&nestor), Some(&csrf), Some(question))
+        .await?;
+    assert_eq!(status, StatusCode::OK, "{asked}");
+    assert_eq!(
+        w.h.user("tom").await?["accountEnabled"],
+        false,
+        "still waiting"
+    );
+    let (_, _, queue) = w
+        .call("GET", "/console/api/approvals", Some(&nestor), None, None)
+        .await?;
+    assert!(
+        queue["approvals"]
+            .as_array()
+            .is_some_and(|a| a.iter().any(|x| x["id"] == approval.to_string()))
+    );
     Ok(())
 }
 

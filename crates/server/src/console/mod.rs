@@ -302,6 +302,8 @@ pub(crate) struct DecideBody {
     #[serde(default)]
     always: bool,
     reason: Option<String>,
+    /// For `ask-info`: the question for the requester.
+    question: Option<String>,
 }
 
 /// `POST /console/api/approvals/{id}/{approve|deny}` (IT admins; their authority is still
@@ -327,6 +329,20 @@ pub(crate) async fn decide(
     let Ok(id) = uuid::Uuid::parse_str(&id) else {
         return problem(StatusCode::BAD_REQUEST, "not an approval id");
     };
+    if verb == "ask-info" {
+        let Some(question) = req.question.filter(|q| !q.trim().is_empty()) else {
+            return problem(StatusCode::BAD_REQUEST, "ask the requester a question");
+        };
+        return match runtime
+            .ask_for_info(ApprovalId(id), &session.upn, &question)
+            .await
+        {
+            Ok((summary, follow_up)) => {
+                Json(json!({"summary": summary, "followUp": follow_up})).into_response()
+            }
+            Err(e) => problem(StatusCode::FORBIDDEN, &e.to_string()),
+        };
+    }
     let decision = match verb.as_str() {
         "approve" if req.always => ApprovalDecision::ApproveAlways(StandingTerms {
             scope: StandingScope::Requester,
@@ -356,8 +372,32 @@ pub(crate) async fn decide(
     }
 }
 
-/// `GET /console/api/audit`: the latest records and whether the chain verifies (IT admins).
-pub(crate) async fn audit(State(state): State<AppState>, headers: HeaderMap) -> Response {
+/// Narrows the audit view: each given field must appear in the record's (case-insensitive).
+#[derive(Debug, Deserialize, Default)]
+pub(crate) struct AuditFilter {
+    kind: Option<String>,
+    action: Option<String>,
+    requester: Option<String>,
+    outcome: Option<String>,
+}
+
+fn matches(filter: Option<&String>, value: Option<&str>) -> bool {
+    match filter
+        .map(|f| f.trim().to_lowercase())
+        .filter(|f| !f.is_empty())
+    {
+        None => true,
+        Some(f) => value.is_some_and(|v| v.to_lowercase().contains(&f)),
+    }
+}
+
+/// `GET /console/api/audit`: the latest records (filtered by `kind`, `action`, `requester`,
+/// `outcome`) and whether the chain verifies (IT admins).
+pub(crate) async fn audit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(filter): Query<AuditFilter>,
+) -> Response {
     let (runtime, _) = match admin(&state, &headers, false).await {
         Ok(c) => c,
         Err(r) => return r.into_response(),
@@ -370,6 +410,13 @@ pub(crate) async fn audit(State(state): State<AppState>, headers: HeaderMap) -> 
     let latest: Vec<Value> = records
         .iter()
         .rev()
+        .filter(|r| {
+            let kind = r.entry.kind.to_string();
+            matches(filter.kind.as_ref(), Some(&kind))
+                && matches(filter.action.as_ref(), r.entry.action.as_deref())
+                && matches(filter.requester.as_ref(), r.entry.requester.as_deref())
+                && matches(filter.outcome.as_ref(), r.entry.outcome.as_deref())
+        })
         .take(200)
         .map(|r| json!({"seq": r.seq, "kind": r.entry.kind.to_string(), "time": r.entry.time, "requester": r.entry.requester,
                         "action": r.entry.action, "outcome": r.entry.outcome, "conversation": r.entry.conversation}))

@@ -122,6 +122,23 @@ impl TenantRuntime {
             .clone()
     }
 
+    /// What the tenant is connected to, for the console: whose delegated grants Steward acts
+    /// with (never the tokens), the ticketing tool escalations are filed in, and the reasoner.
+    pub async fn integrations(&self) -> serde_json::Value {
+        let ((owner, scopes), employee) = self.gateway.grants().await;
+        let employee = match employee {
+            None => serde_json::Value::Null,
+            Some(Ok((owner, scopes))) => json!({"actingAs": owner, "scopes": scopes}),
+            Some(Err(e)) => json!({"error": e}),
+        };
+        json!({
+            "microsoftGraph": {"actingAs": owner, "scopes": scopes},
+            "employeeChannel": employee,
+            "ticketing": self.ticket_desk().map(|d| d.system()),
+            "reasoner": self.reasoner_name(),
+        })
+    }
+
     /// The actions the tenant's connector offers (what a reasoner may propose).
     pub fn catalog(&self) -> Vec<steward_domain::ActionSpec> {
         self.gateway.catalog()

@@ -49,6 +49,14 @@ pub fn app_with_limits(state: AppState, limits: crate::Limits) -> Router {
         )
         .route("/console/api/audit", get(crate::console::audit))
         .route("/console/api/requests", get(crate::console::requests))
+        .route(
+            "/console/api/conversations",
+            get(crate::console::conversations),
+        )
+        .route(
+            "/console/api/integrations",
+            get(crate::console::integrations),
+        )
         .route("/console/api/standing", get(crate::console::standing))
         .route(
             "/console/api/standing/{id}/revoke",

@@ -78,6 +78,37 @@ impl TenantStore {
             .collect()
     }
 
+    /// The tenant's latest conversations, everyone's (at most `limit`, newest activity first):
+    /// the console's live view. Each with when it was last updated.
+    pub async fn recent_conversations(
+        &self,
+        limit: u32,
+    ) -> Result<Vec<(ConversationRow, String)>, StoreError> {
+        let rows: Vec<(String, String, String, String, String)> = on_db!(&self.db, pool => sqlx::query_as("SELECT id, requester, channel, status, updated_at FROM conversations WHERE tenant = $1 ORDER BY updated_at DESC, id DESC LIMIT $2")
+                .bind(self.tenant.as_str())
+                .bind(i64::from(limit))
+                .fetch_all(pool)
+                .await)?;
+        let mut out = Vec::with_capacity(rows.len());
+        for (id, requester, channel, status, updated_at) in rows {
+            let id: ConversationId = id.parse().map_err(|_| StoreError::Corrupt {
+                what: "conversation",
+                reason: format!("`{id}` is not a conversation id"),
+            })?;
+            let row = self.conversation(id).await?;
+            out.push((
+                ConversationRow {
+                    requester,
+                    channel,
+                    status,
+                    ..row
+                },
+                updated_at,
+            ));
+        }
+        Ok(out)
+    }
+
     /// Loads a conversation of this tenant.
     pub async fn conversation(&self, id: ConversationId) -> Result<ConversationRow, StoreError> {
         let row: Option<(String, String, String, String)> = on_db!(&self.db, pool => sqlx::query_as("SELECT requester, channel, status, state FROM conversations WHERE tenant = $1 AND id = $2")

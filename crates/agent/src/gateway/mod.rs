@@ -195,6 +195,27 @@ impl Gateway {
     }
 
     /// A directory read made while identifying a caller (intake), before any conversation.
+    /// Whose delegated grants the gateway acts with: the administrator's, and the employee
+    /// channel's when connected (read now; `Err` text when it cannot be read).
+    pub(crate) async fn grants(
+        &self,
+    ) -> (
+        (String, Vec<String>),
+        Option<Result<(String, Vec<String>), String>>,
+    ) {
+        let admin = self.connector.acting_as();
+        let employee = self
+            .employee
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone();
+        let employee = match employee {
+            Some(c) => Some(c.acting_as_now().await.map_err(|e| e.to_string())),
+            None => None,
+        };
+        (admin, employee)
+    }
+
     pub(crate) async fn resolve_for_intake(
         &self,
         kind: TargetKind,

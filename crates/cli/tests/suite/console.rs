@@ -548,3 +548,58 @@ async fn my_requests_and_standing_approvals() -> anyhow::Result<()> {
     );
     Ok(())
 }
+
+/// The admin watches conversations as they happen and sees whose grants Steward acts with — never
+/// a token.
+#[tokio::test]
+async fn live_conversations_and_integrations() -> anyhow::Result<()> {
+    let w = world().await?;
+    w.h.ask("tom", "my account is disabled").await?;
+    let nestor = w.sign_in("nestor", "Demo-Nestor-2026!").await?;
+    let (status, _, live) = w
+        .call(
+            "GET",
+            "/console/api/conversations",
+            Some(&nestor),
+            None,
+            None,
+        )
+        .await?;
+    assert_eq!(status, StatusCode::OK);
+    let first = &live["conversations"][0];
+    assert_eq!(first["requester"], upn("tom"));
+    assert_eq!(first["status"], "awaitingApproval");
+    assert_eq!(first["message"], "my account is disabled");
+    assert!(first["steps"].as_u64().unwrap_or(0) >= 1);
+
+    let (status, _, integrations) = w
+        .call(
+            "GET",
+            "/console/api/integrations",
+            Some(&nestor),
+            None,
+            None,
+        )
+        .await?;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(integrations["microsoftGraph"]["actingAs"], upn("nestor"));
+    assert_eq!(
+        integrations["employeeChannel"]["actingAs"],
+        upn("steward-svc")
+    );
+    assert_eq!(integrations["reasoner"], "builtin");
+    assert!(
+        !integrations.to_string().contains("0.sim."),
+        "a refresh token leaked: {integrations}"
+    );
+
+    let sam = w.sign_in("sam", "Demo-Sam-2026!").await?;
+    for path in ["/console/api/conversations", "/console/api/integrations"] {
+        assert_eq!(
+            w.call("GET", path, Some(&sam), None, None).await?.0,
+            StatusCode::FORBIDDEN,
+            "{path}"
+        );
+    }
+    Ok(())
+}

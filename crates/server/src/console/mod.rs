@@ -524,3 +524,31 @@ pub(crate) async fn revoke(
         Err(e) => problem(StatusCode::FORBIDDEN, &e.to_string()),
     }
 }
+
+/// `GET /console/api/conversations`: everyone's latest conversations, for watching Steward work
+/// (IT admins).
+pub(crate) async fn conversations(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let (runtime, _) = match admin(&state, &headers, false).await {
+        Ok(c) => c,
+        Err(r) => return r.into_response(),
+    };
+    match runtime.store.recent_conversations(30).await {
+        Ok(rows) => Json(json!({"conversations": rows.into_iter().map(|(row, updated_at)| json!({
+            "conversationId": row.id, "requester": row.requester, "channel": row.channel, "status": row.status,
+            "updatedAt": updated_at, "message": row.state["messages"][0],
+            "steps": row.state["observations"].as_array().map_or(0, Vec::len),
+        })).collect::<Vec<_>>()}))
+        .into_response(),
+        Err(e) => problem(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
+    }
+}
+
+/// `GET /console/api/integrations`: what the tenant is connected to and whose grants Steward
+/// acts with — never a token (IT admins).
+pub(crate) async fn integrations(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let (runtime, _) = match admin(&state, &headers, false).await {
+        Ok(c) => c,
+        Err(r) => return r.into_response(),
+    };
+    Json(runtime.integrations().await).into_response()
+}

@@ -501,14 +501,19 @@ async fn my_requests_and_standing_approvals() -> anyhow::Result<()> {
         .call("GET", "/console/api/me", Some(&nestor), None, None)
         .await?;
     let csrf = me["csrf"].as_str().context("csrf")?.to_owned();
+    // Terms out of bounds are refused and nothing is decided.
+    let approve = format!("/console/api/approvals/{approval}/approve");
+    let bad = json!({"always": {"scope": "requester", "maxUses": 0, "expiresInHours": 48}});
+    assert_eq!(
+        w.call("POST", &approve, Some(&nestor), Some(&csrf), Some(bad))
+            .await?
+            .0,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(w.h.user("tom").await?["accountEnabled"], false);
+    let terms = json!({"always": {"scope": "requester", "maxUses": 3, "expiresInHours": 48}});
     let (status, _, decided) = w
-        .call(
-            "POST",
-            &format!("/console/api/approvals/{approval}/approve"),
-            Some(&nestor),
-            Some(&csrf),
-            Some(json!({"always": true})),
-        )
+        .call("POST", &approve, Some(&nestor), Some(&csrf), Some(terms))
         .await?;
     // Approve always may be refused for this action by policy; either way the answer is clear.
     if status != StatusCode::OK {
@@ -523,6 +528,7 @@ async fn my_requests_and_standing_approvals() -> anyhow::Result<()> {
     let (_, _, standing) = w
         .call("GET", "/console/api/standing", Some(&nestor), None, None)
         .await?;
+    assert_eq!(standing["standingApprovals"][0]["maxUses"], 3, "{standing}");
     let id = standing["standingApprovals"][0]["id"]
         .as_str()
         .context("a standing approval")?

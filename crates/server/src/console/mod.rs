@@ -299,11 +299,22 @@ pub(crate) async fn approvals(State(state): State<AppState>, headers: HeaderMap)
 #[derive(Debug, Deserialize, Default)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub(crate) struct DecideBody {
-    #[serde(default)]
-    always: bool,
+    /// `true` (this requester, 5 uses, 7 days) or the terms (`scope`, `maxUses`,
+    /// `expiresInHours`), as the REST API takes them.
+    always: Option<Always>,
     reason: Option<String>,
     /// For `ask-info`: the question for the requester.
     question: Option<String>,
+}
+
+/// "Approve always": the default terms, or chosen ones.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub(crate) enum Always {
+    /// `true` for the default terms (`false`: approve once).
+    Default(bool),
+    /// Chosen terms.
+    Terms(crate::api::AlwaysBody),
 }
 
 /// `POST /console/api/approvals/{id}/{approve|deny}` (IT admins; their authority is still
@@ -344,12 +355,31 @@ pub(crate) async fn decide(
         };
     }
     let decision = match verb.as_str() {
-        "approve" if req.always => ApprovalDecision::ApproveAlways(StandingTerms {
-            scope: StandingScope::Requester,
-            max_uses: 5,
-            ttl: Duration::from_secs(7 * 24 * 3600),
-        }),
-        "approve" => ApprovalDecision::ApproveOnce,
+        "approve" => match req.always {
+            None | Some(Always::Default(false)) => ApprovalDecision::ApproveOnce,
+            Some(Always::Default(true)) => ApprovalDecision::ApproveAlways(StandingTerms {
+                scope: StandingScope::Requester,
+                max_uses: 5,
+                ttl: Duration::from_secs(7 * 24 * 3600),
+            }),
+            Some(Always::Terms(t)) => {
+                if t.max_uses == 0
+                    || t.max_uses > 1000
+                    || t.expires_in_hours == 0
+                    || t.expires_in_hours > 24 * 365
+                {
+                    return problem(
+                        StatusCode::BAD_REQUEST,
+                        "approve always needs maxUses 1–1000 and expiresInHours 1–8760",
+                    );
+                }
+                ApprovalDecision::ApproveAlways(StandingTerms {
+                    scope: t.scope,
+                    max_uses: t.max_uses,
+                    ttl: Duration::from_secs(t.expires_in_hours * 3600),
+                })
+            }
+        },
         "deny" => match req.reason.filter(|r| !r.trim().is_empty()) {
             Some(reason) => ApprovalDecision::Deny { reason },
             None => {

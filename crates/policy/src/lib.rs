@@ -9,12 +9,14 @@
 mod engine;
 mod entities;
 mod error;
+mod hypothetical;
 mod load;
 mod schema;
 mod standing;
 
 pub use engine::{ApprovalContext, ApproverRequest, DecisionRequest, PolicyEngine};
 pub use error::{PolicyError, PolicyProblem};
+pub use hypothetical::{ApprovalEffect, ExplainError, Hypothetical, HypotheticalTarget};
 pub use load::PolicySource;
 pub use schema::APPROVE_ACTION;
 pub use schema::cedar_schema_text;

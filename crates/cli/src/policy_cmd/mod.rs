@@ -74,7 +74,7 @@ fn explain(a: ExplainArgs) -> anyhow::Result<ExitCode> {
     let h = Hypothetical {
         action: a.action.clone(),
         it_admin: a.it_admin,
-        target: a.target,
+        target: a.target.into(),
         department: a.department.clone(),
         channel: a.channel.clone(),
         approved: a.approved,
@@ -84,7 +84,7 @@ fn explain(a: ExplainArgs) -> anyhow::Result<ExitCode> {
     };
     let catalog = catalog();
     let (target, decision) = h.decide(&engine, &catalog)?;
-    let effect = approval_effect(&engine, &catalog, &h, &decision)?;
+    let effect = h.approval_effect(&engine, &catalog, &decision)?;
     if a.json {
         println!(
             "{}",
@@ -126,58 +126,10 @@ fn explain(a: ExplainArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// What a human approval would do to a decision.
-struct ApprovalEffect {
-    /// The decision once someone other than the requester approves (when approval matters).
-    by_other: Option<steward_domain::Decision>,
-    /// The decision if the requester approved their own request.
-    by_self: Option<steward_domain::Decision>,
-    /// Whether "approve always" would be offered.
-    always_offered: bool,
-    /// Why not, when it is not.
-    always_refused: Option<String>,
-    /// The rule "approve always" would link.
-    standing_rule: Option<String>,
-}
-
-fn approval_effect(
-    engine: &PolicyEngine,
-    catalog: &[steward_domain::ActionSpec],
-    h: &Hypothetical,
+fn print_approval_effect(
     decision: &steward_domain::Decision,
-) -> anyhow::Result<ApprovalEffect> {
-    use steward_domain::Outcome;
-    use steward_policy::ApprovalContext;
-    if decision.outcome == Outcome::Auto || h.approved {
-        return Ok(ApprovalEffect {
-            by_other: None,
-            by_self: None,
-            always_offered: false,
-            always_refused: None,
-            standing_rule: None,
-        });
-    }
-    let approved = |by_other| ApprovalContext {
-        granted: true,
-        by_other,
-    };
-    let (_, by_other) = h.decide_with(engine, catalog, approved(true))?;
-    let (_, by_self) = h.decide_with(engine, catalog, approved(false))?;
-    let always_refused = engine.approve_always_refusal(decision);
-    let always_offered = always_refused.is_none();
-    let action = steward_domain::ActionName::new(h.action.clone())?;
-    Ok(ApprovalEffect {
-        by_other: Some(by_other),
-        by_self: Some(by_self),
-        always_offered,
-        always_refused,
-        standing_rule: always_offered
-            .then(|| engine.standing_template_text(&action))
-            .flatten(),
-    })
-}
-
-fn print_approval_effect(decision: &steward_domain::Decision, effect: &ApprovalEffect) {
+    effect: &steward_policy::ApprovalEffect,
+) {
     use steward_domain::Outcome;
     let (Some(by_other), Some(by_self)) = (&effect.by_other, &effect.by_self) else {
         if decision.outcome == Outcome::Auto {

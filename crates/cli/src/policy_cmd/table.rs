@@ -96,7 +96,9 @@ pub fn run(file: &Path, policy_dir: Option<&Path>) -> anyhow::Result<ExitCode> {
         let h = Hypothetical {
             action: case.action.clone(),
             it_admin: case.it_admin,
-            target: target(&case.target).with_context(|| format!("case `{}`", case.name))?,
+            target: target(&case.target)
+                .with_context(|| format!("case `{}`", case.name))?
+                .into(),
             department: case.department.clone(),
             channel: case.channel.clone(),
             approved: case.approved,

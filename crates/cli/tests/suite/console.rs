@@ -609,3 +609,66 @@ async fn live_conversations_and_integrations() -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// The "explain" form: how the policies in force decide a request described by hand, and what
+/// an approval would change; a bad description is a clear error.
+#[tokio::test]
+async fn an_admin_explains_a_decision() -> anyhow::Result<()> {
+    let w = world().await?;
+    let nestor = w.sign_in("nestor", "Demo-Nestor-2026!").await?;
+    let (status, _, x) = w
+        .call(
+            "GET",
+            "/console/api/explain?action=entra.user.reset_password&target=other&itAdmin=true",
+            Some(&nestor),
+            None,
+            None,
+        )
+        .await?;
+    assert_eq!(status, StatusCode::OK, "{x}");
+    assert_eq!(x["decision"]["outcome"], "auto");
+    assert!(
+        x["decision"]["deciding"]
+            .as_array()
+            .is_some_and(|d| !d.is_empty())
+    );
+    let (_, _, x) = w
+        .call(
+            "GET",
+            "/console/api/explain?action=entra.user.enable&target=requester",
+            Some(&nestor),
+            None,
+            None,
+        )
+        .await?;
+    assert_eq!(x["decision"]["outcome"], "ask", "{x}");
+    assert!(x["withApproval"]["outcome"].is_string(), "{x}");
+    let (status, _, bad) = w
+        .call(
+            "GET",
+            "/console/api/explain?action=entra.user.teleport&target=other",
+            Some(&nestor),
+            None,
+            None,
+        )
+        .await?;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        bad["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("not an action")),
+        "{bad}"
+    );
+    let sam = w.sign_in("sam", "Demo-Sam-2026!").await?;
+    let (status, _, _) = w
+        .call(
+            "GET",
+            "/console/api/explain?action=entra.user.enable&target=requester",
+            Some(&sam),
+            None,
+            None,
+        )
+        .await?;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    Ok(())
+}

@@ -582,3 +582,60 @@ pub(crate) async fn integrations(State(state): State<AppState>, headers: HeaderM
     };
     Json(runtime.integrations().await).into_response()
 }
+
+/// The facts of the "explain" form.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ExplainQuery {
+    action: String,
+    target: steward_policy::HypotheticalTarget,
+    #[serde(default)]
+    it_admin: bool,
+    department: Option<String>,
+    channel: Option<String>,
+    #[serde(default)]
+    approved: bool,
+    blast_radius: Option<i64>,
+    recent_count: Option<i64>,
+    local_hour: Option<i64>,
+}
+
+/// `GET /console/api/explain`: how the policies in force would decide a request described by
+/// hand — outcome, deciding policies and layers, and what an approval would change (IT admins).
+pub(crate) async fn explain(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<ExplainQuery>,
+) -> Response {
+    let (runtime, _) = match admin(&state, &headers, false).await {
+        Ok(c) => c,
+        Err(r) => return r.into_response(),
+    };
+    let h = steward_policy::Hypothetical {
+        action: q.action.clone(),
+        it_admin: q.it_admin,
+        target: q.target,
+        department: q.department.filter(|d| !d.trim().is_empty()),
+        channel: q.channel.unwrap_or_else(|| "web".into()),
+        approved: q.approved,
+        blast_radius: q.blast_radius.unwrap_or(1).max(1),
+        recent_count: q.recent_count.unwrap_or(0).max(0),
+        local_hour: q.local_hour.unwrap_or(12).clamp(0, 23),
+    };
+    let engine = runtime.gateway().policy();
+    let catalog = runtime.catalog();
+    let decided = h.decide(&engine, &catalog).and_then(|(target, decision)| {
+        h.approval_effect(&engine, &catalog, &decision)
+            .map(|effect| (target, decision, effect))
+    });
+    match decided {
+        Ok((target, decision, effect)) => Json(json!({
+            "action": q.action, "target": target, "decision": decision,
+            "withApproval": effect.by_other, "withOwnApproval": effect.by_self,
+            "approveAlwaysOffered": effect.always_offered, "approveAlwaysRefused": effect.always_refused,
+            "standingRule": effect.standing_rule,
+        }))
+        .into_response(),
+        Err(e) => problem(StatusCode::BAD_REQUEST, &e.to_string()),
+    }
+}

@@ -164,6 +164,16 @@ impl TenantStore {
         Ok(())
     }
 
+    /// How many approval requests wait for a decision (a cheap count, for live views that poll).
+    pub async fn pending_approval_count(&self) -> Result<i64, StoreError> {
+        let (n,): (i64,) = on_db!(&self.db, pool => sqlx::query_as("SELECT COUNT(*) FROM approvals WHERE tenant = $1 AND status = $2")
+            .bind(self.tenant.as_str())
+            .bind(ApprovalStatus::Pending.as_str())
+            .fetch_one(pool)
+            .await)?;
+        Ok(n)
+    }
+
     /// Approval requests of this tenant, newest first, optionally only one status.
     pub async fn approvals(
         &self,

@@ -70,6 +70,16 @@ impl TenantStore {
         })
     }
 
+    /// The sequence number of the tenant's latest record (0 when none): a cheap way for live
+    /// views to notice that something happened.
+    pub async fn last_audit_seq(&self) -> Result<i64, StoreError> {
+        let (seq,): (Option<i64>,) = on_db!(&self.db, pool => sqlx::query_as("SELECT MAX(seq) FROM audit_records WHERE tenant = $1")
+            .bind(self.tenant.as_str())
+            .fetch_one(pool)
+            .await)?;
+        Ok(seq.unwrap_or(0))
+    }
+
     /// The tenant's records in chain order, optionally only those of one conversation.
     pub async fn audit_records(
         &self,

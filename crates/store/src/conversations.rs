@@ -20,6 +20,9 @@ pub struct ConversationRow {
     pub state: Value,
 }
 
+/// id, requester, channel, status, sealed state, and a time.
+type ListedRow = (String, String, String, String, String, String);
+
 impl TenantStore {
     /// Creates a conversation.
     pub async fn create_conversation(
@@ -51,62 +54,47 @@ impl TenantStore {
         requester: &str,
         limit: u32,
     ) -> Result<Vec<(ConversationRow, String)>, StoreError> {
-        let rows: Vec<(String, String, String, String, String)> = on_db!(&self.db, pool => sqlx::query_as("SELECT id, channel, status, state, created_at FROM conversations WHERE tenant = $1 AND requester = $2 ORDER BY created_at DESC, id DESC LIMIT $3")
+        let rows: Vec<ListedRow> = on_db!(&self.db, pool => sqlx::query_as("SELECT id, requester, channel, status, state, created_at FROM conversations WHERE tenant = $1 AND requester = $2 ORDER BY created_at DESC, id DESC LIMIT $3")
                 .bind(self.tenant.as_str())
                 .bind(requester)
                 .bind(i64::from(limit))
                 .fetch_all(pool)
                 .await)?;
-        rows.into_iter()
-            .map(|(id, channel, status, state, created_at)| {
-                let id = id.parse().map_err(|_| StoreError::Corrupt {
-                    what: "conversation",
-                    reason: format!("`{id}` is not a conversation id"),
-                })?;
-                let state = self.open_json(&state, "conversation.state", "conversation state")?;
-                Ok((
-                    ConversationRow {
-                        id,
-                        requester: requester.to_owned(),
-                        channel,
-                        status,
-                        state,
-                    },
-                    created_at,
-                ))
-            })
-            .collect()
+        rows.into_iter().map(|r| self.listed(r)).collect()
     }
 
-    /// The tenant's latest conversations, everyone's (at most `limit`, newest activity first):
-    /// the console's live view. Each with when it was last updated.
+    /// The tenant's latest conversations, everyone's (at most `limit`, newest activity first),
+    /// each with when it was last updated: the console's live view.
     pub async fn recent_conversations(
         &self,
         limit: u32,
     ) -> Result<Vec<(ConversationRow, String)>, StoreError> {
-        let rows: Vec<(String, String, String, String, String)> = on_db!(&self.db, pool => sqlx::query_as("SELECT id, requester, channel, status, updated_at FROM conversations WHERE tenant = $1 ORDER BY updated_at DESC, id DESC LIMIT $2")
+        let rows: Vec<ListedRow> = on_db!(&self.db, pool => sqlx::query_as("SELECT id, requester, channel, status, state, updated_at FROM conversations WHERE tenant = $1 ORDER BY updated_at DESC, id DESC LIMIT $2")
                 .bind(self.tenant.as_str())
                 .bind(i64::from(limit))
                 .fetch_all(pool)
                 .await)?;
-        let mut out = Vec::with_capacity(rows.len());
-        for (id, requester, channel, status, updated_at) in rows {
-            let id: ConversationId = id.parse().map_err(|_| StoreError::Corrupt {
-                what: "conversation",
-                reason: format!("`{id}` is not a conversation id"),
-            })?;
-            let row = self.conversation(id).await?;
-            out.push((
-                ConversationRow {
-                    requester,
-                    channel,
-                    status,
-                    ..row
-                },
-                updated_at,
-            ));
-        }
-        Ok(out)
+        rows.into_iter().map(|r| self.listed(r)).collect()
+    }
+
+    /// A listed row opened: the conversation and the time the list was ordered by.
+    fn listed(&self, row: ListedRow) -> Result<(ConversationRow, String), StoreError> {
+        let (id, requester, channel, status, state, time) = row;
+        let id = id.parse().map_err(|_| StoreError::Corrupt {
+            what: "conversation",
+            reason: format!("`{id}` is not a conversation id"),
+        })?;
+        let state = self.open_json(&state, "conversation.state", "conversation state")?;
+        Ok((
+            ConversationRow {
+                id,
+                requester,
+                channel,
+                status,
+                state,
+            },
+            time,
+        ))
     }
 
     /// Loads a conversation of this tenant.

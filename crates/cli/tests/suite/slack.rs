@@ -205,20 +205,7 @@ impl World {
 
 /// A captured payload from `shared/reference/payloads/slack/`.
 fn reference(file: &str) -> anyhow::Result<String> {
-    let manifest = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let path = std::env::var_os("STEWARD_REFERENCE_DIR")
-        .map(std::path::PathBuf::from)
-        .into_iter()
-        .chain(
-            manifest
-                .ancestors()
-                .map(|a| a.join("shared").join("reference")),
-        )
-        .chain([std::path::PathBuf::from("/work/shared/reference")])
-        .map(|d| d.join("payloads").join("slack").join(file))
-        .find(|p| p.is_file())
-        .with_context(|| format!("cannot find payloads/slack/{file}"))?;
-    Ok(std::fs::read_to_string(path)?)
+    super::support::reference_text(&format!("payloads/slack/{file}"))
 }
 
 /// The captured direct-message event, from `user` saying `text`.

@@ -489,3 +489,25 @@ pub fn seed_with_only_roles(who: &str, roles: &[&str]) -> anyhow::Result<Value> 
 /// The roles the demo's Nestor held before the demo gave him the workloads' administrator
 /// roles: users and groups only.
 pub const USER_ADMIN_ONLY: &[&str] = &["User Administrator", "Reports Reader"];
+
+/// The text of a file under `shared/reference/` (`STEWARD_REFERENCE_DIR`, else the nearest
+/// `shared/reference` above the crate, else `/work/shared/reference`); missing is an error, never
+/// a skip.
+pub fn reference_text(relative: &str) -> anyhow::Result<String> {
+    let manifest = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let path = std::env::var_os("STEWARD_REFERENCE_DIR")
+        .map(std::path::PathBuf::from)
+        .into_iter()
+        .chain(
+            manifest
+                .ancestors()
+                .map(|a| a.join("shared").join("reference")),
+        )
+        .chain([std::path::PathBuf::from("/work/shared/reference")])
+        .map(|d| d.join(relative))
+        .find(|p| p.is_file())
+        .with_context(|| {
+            format!("cannot find shared/reference/{relative} (or set STEWARD_REFERENCE_DIR)")
+        })?;
+    Ok(std::fs::read_to_string(path)?)
+}

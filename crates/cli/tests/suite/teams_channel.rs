@@ -59,20 +59,8 @@ async fn world() -> anyhow::Result<World> {
 
 /// A recorded activity from `shared/reference/payloads/botframework/`, its body.
 fn recorded(file: &str) -> anyhow::Result<Value> {
-    let manifest = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let path = std::env::var_os("STEWARD_REFERENCE_DIR")
-        .map(std::path::PathBuf::from)
-        .into_iter()
-        .chain(
-            manifest
-                .ancestors()
-                .map(|a| a.join("shared").join("reference")),
-        )
-        .chain([std::path::PathBuf::from("/work/shared/reference")])
-        .map(|d| d.join("payloads").join("botframework").join(file))
-        .find(|p| p.is_file())
-        .with_context(|| format!("cannot find payloads/botframework/{file}"))?;
-    let v: Value = serde_json::from_str(&std::fs::read_to_string(path)?)?;
+    let text = super::support::reference_text(&format!("payloads/botframework/{file}"))?;
+    let v: Value = serde_json::from_str(&text)?;
     v.get("body").cloned().context("no body")
 }
 

@@ -16,6 +16,7 @@ on_both_backends!(
     an_approval_is_decided_once,
     data_survives_reopening_the_file,
     concurrent_reservations_each_see_a_distinct_count,
+    the_console_lists_and_counts_read_the_same_on_both,
 );
 
 async fn audit_appends_chain_and_a_tampered_row_is_named(b: Backend) -> anyhow::Result<()> {
@@ -955,4 +956,55 @@ mod work {
         );
         Ok(())
     }
+}
+
+/// What the console's lists and live counts read: a person's own conversations, everyone's
+/// latest, the pending approvals and the last audit record.
+async fn the_console_lists_and_counts_read_the_same_on_both(b: Backend) -> anyhow::Result<()> {
+    let (_db, store) = b.open().await?;
+    let t = store.ensure_tenant(&TenantId::new("acme")?, "Acme").await?;
+    assert_eq!(t.last_audit_seq().await?, 0);
+    assert_eq!(t.pending_approval_count().await?, 0);
+    let mine = ConversationId::new();
+    t.create_conversation(
+        mine,
+        "tom@acme.example",
+        "web",
+        &json!({"messages": ["my account is disabled"]}),
+    )
+    .await?;
+    let theirs = ConversationId::new();
+    t.create_conversation(
+        theirs,
+        "ann@acme.example",
+        "slack",
+        &json!({"messages": ["locked out"]}),
+    )
+    .await?;
+    t.create_approval(
+        ApprovalId::new(),
+        mine,
+        "tom@acme.example",
+        "entra.user.enable",
+        &json!({}),
+    )
+    .await?;
+    t.append_audit(AuditEntry::new("acme", RecordKind::RequestReceived))
+        .await?;
+    t.append_audit(AuditEntry::new("acme", RecordKind::Reply))
+        .await?;
+    assert_eq!(t.last_audit_seq().await?, 2);
+    assert_eq!(t.pending_approval_count().await?, 1);
+    let tom = t.conversations_of("tom@acme.example", 10).await?;
+    assert_eq!(tom.len(), 1);
+    assert_eq!(tom[0].0.id, mine);
+    assert_eq!(tom[0].0.state["messages"][0], "my account is disabled");
+    let all = t.recent_conversations(10).await?;
+    assert_eq!(all.len(), 2);
+    assert!(
+        all.iter()
+            .any(|(c, _)| c.requester == "ann@acme.example" && c.channel == "slack")
+    );
+    assert_eq!(t.recent_conversations(1).await?.len(), 1);
+    Ok(())
 }

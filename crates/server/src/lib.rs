@@ -1,8 +1,9 @@
-//! Steward's HTTP server: a small REST API over the agent (`/api/v1`, JSON, camelCase) and the
-//! minimal demo chat page. The router is built by [`app`] so tests drive it in-process.
+//! Steward's HTTP server: a small REST API over the agent (`/api/v1`, JSON, camelCase), the web
+//! console (`/console`, signed in through the tenant's identity provider), the Slack and Teams
+//! channels, and the demo chat page. The router is built by [`app`] so tests drive it in-process.
 //!
-//! The skeleton trusts the `as` field of a request: bind it to loopback only. Sign-in through the
-//! tenant's identity provider arrives with the web console.
+//! The REST API still trusts the `as` field of a request: keep `/api/v1` on loopback (or behind
+//! something that authenticates); the console and the channels establish who asks themselves.
 
 mod api;
 mod console;

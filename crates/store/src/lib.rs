@@ -9,6 +9,7 @@
 mod approvals;
 mod audit;
 mod audit_writer;
+mod channel_events;
 mod conversations;
 mod counters;
 mod credentials;

@@ -17,6 +17,7 @@ on_both_backends!(
     data_survives_reopening_the_file,
     concurrent_reservations_each_see_a_distinct_count,
     the_console_lists_and_counts_read_the_same_on_both,
+    a_channel_event_is_first_delivered_once,
 );
 
 async fn audit_appends_chain_and_a_tampered_row_is_named(b: Backend) -> anyhow::Result<()> {
@@ -1006,5 +1007,27 @@ async fn the_console_lists_and_counts_read_the_same_on_both(b: Backend) -> anyho
             .any(|(c, _)| c.requester == "ann@acme.example" && c.channel == "slack")
     );
     assert_eq!(t.recent_conversations(1).await?.len(), 1);
+    Ok(())
+}
+
+/// Of many concurrent deliveries of one event, exactly one is the first; another channel's
+/// event of the same id is its own.
+async fn a_channel_event_is_first_delivered_once(b: Backend) -> anyhow::Result<()> {
+    let (_db, store) = b.open().await?;
+    let t = store.ensure_tenant(&TenantId::new("acme")?, "Acme").await?;
+    let mut tasks = Vec::new();
+    for _ in 0..8 {
+        let t = t.clone();
+        tasks.push(tokio::spawn(async move {
+            t.first_delivery("slack", "Ev1").await
+        }));
+    }
+    let mut firsts = 0;
+    for task in tasks {
+        firsts += usize::from(task.await??);
+    }
+    assert_eq!(firsts, 1);
+    assert!(t.first_delivery("teams", "Ev1").await?);
+    assert!(!t.first_delivery("slack", "Ev1").await?);
     Ok(())
 }

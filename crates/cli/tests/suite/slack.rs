@@ -486,3 +486,46 @@ async fn an_approval_is_decided_with_a_button_by_someone_policy_lets_approve() -
     );
     Ok(())
 }
+
+/// The event ids seen are kept in the store: a retry that reaches another replica (another
+/// channel over the same store) is dropped too.
+#[tokio::test]
+async fn a_retry_reaching_another_replica_is_dropped() -> anyhow::Result<()> {
+    let mut w = world().await?;
+    let event = dm(
+        "Ev0REPLICA",
+        "W0ADELE",
+        "I forgot my password and now I'm locked out",
+    )?;
+    assert_eq!(w.event(&event, None).await?.0, StatusCode::OK);
+    w.messages(1).await?;
+    let id = w.h.runtime().config.id.to_string();
+    let other = SlackChannel::new(
+        SECRET,
+        SlackClient::new(&w.slack.base_url, TOKEN),
+        &id,
+        None,
+    );
+    w.app = steward_server::app(steward_server::AppState {
+        tenants: Arc::new(
+            [(id.clone(), w.h.tenant.runtime.clone())]
+                .into_iter()
+                .collect(),
+        ),
+        default_tenant: id,
+        demo_people: Arc::new(Vec::new()),
+        work: None,
+        slack: Some(Arc::new(other)),
+        teams: None,
+        console: None,
+    });
+    assert_eq!(w.event(&event, Some(1)).await?.0, StatusCode::OK);
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert_eq!(
+        w.slack.messages().len(),
+        1,
+        "answered once: {:?}",
+        w.slack.messages()
+    );
+    Ok(())
+}

@@ -10,7 +10,7 @@
 mod blocks;
 mod verify;
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use axum::Json;
@@ -26,16 +26,12 @@ use steward_domain::{ApprovalId, Channel, ConversationId};
 
 use crate::AppState;
 
-/// Event ids remembered to drop Slack's retries.
-const SEEN_CAPACITY: usize = 10_000;
-
 /// One Slack workspace connected to one tenant.
 pub struct SlackChannel {
     signing_secret: String,
     client: SlackClient,
     tenant: String,
     approvals_channel: Option<String>,
-    seen: Mutex<(HashSet<String>, VecDeque<String>)>,
     /// Where each conversation's replies go.
     threads: Mutex<HashMap<ConversationId, ReplyPlace>>,
     /// A question waiting for its answer, by channel and user.
@@ -83,29 +79,9 @@ impl SlackChannel {
             client,
             tenant: tenant.to_owned(),
             approvals_channel,
-            seen: Mutex::new((HashSet::new(), VecDeque::new())),
             threads: Mutex::new(HashMap::new()),
             waiting: Mutex::new(HashMap::new()),
         }
-    }
-
-    /// Whether `event_id` is new (and remembers it).
-    fn first_delivery(&self, event_id: &str) -> bool {
-        let mut seen = self
-            .seen
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let (set, order) = &mut *seen;
-        if !set.insert(event_id.to_owned()) {
-            return false;
-        }
-        order.push_back(event_id.to_owned());
-        if order.len() > SEEN_CAPACITY
-            && let Some(old) = order.pop_front()
-        {
-            set.remove(&old);
-        }
-        true
     }
 }
 
@@ -179,7 +155,16 @@ pub(crate) async fn events(
                     "an event_callback without event_id",
                 );
             };
-            if !slack.first_delivery(event_id) {
+            // Remembered in the store, so a retry is dropped by whichever replica gets it; if
+            // the store cannot say, Slack is asked to retry later rather than risk a double.
+            let first = match runtime.store.first_delivery("slack", event_id).await {
+                Ok(f) => f,
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot record a Slack event");
+                    return refuse(StatusCode::SERVICE_UNAVAILABLE, "try again later");
+                }
+            };
+            if !first {
                 tracing::info!(event_id, retry = ?headers.get("x-slack-retry-num"), "Slack retry of an event already taken: dropped");
                 return StatusCode::OK.into_response();
             }

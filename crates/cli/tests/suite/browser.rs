@@ -5,10 +5,8 @@
 //! Chromium or Node the test fails saying what to install (`.ci/run` installs both).
 
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use anyhow::Context as _;
-use steward_server::{Console, OidcConfig};
 
 use super::support::Harness;
 
@@ -36,32 +34,7 @@ async fn an_employee_request_is_approved_in_another_browser_and_seen_done() -> a
     let h = Harness::new().await?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let url = format!("http://{}", listener.local_addr()?);
-    let seed = steward_sim::demo_seed()?;
-    let sim = &h.tenant.sim;
-    let oidc = OidcConfig {
-        authorize_url: format!("{}/{}/oauth2/v2.0/authorize", sim.base_url, sim.tenant_id),
-        token_url: sim.token_url(),
-        client_id: steward_cli::demo::seed_client_id(&seed).to_owned(),
-        redirect_uri: format!("{url}/console/callback"),
-        issuer: Some(format!(
-            "https://login.microsoftonline.com/{}/v2.0",
-            sim.tenant_id
-        )),
-    };
-    let id = h.runtime().config.id.to_string();
-    let app = steward_server::app(steward_server::AppState {
-        tenants: Arc::new(
-            [(id.clone(), h.tenant.runtime.clone())]
-                .into_iter()
-                .collect(),
-        ),
-        default_tenant: id.clone(),
-        demo_people: Arc::new(Vec::new()),
-        work: None,
-        slack: None,
-        teams: None,
-        console: Some(Arc::new(Console::new(oidc, &id, false))),
-    });
+    let app = super::console::console_app(&h, &format!("{url}/console/callback"))?;
     let server = tokio::spawn(async move { axum::serve(listener, app).await });
 
     let shots = repository().join("target/screenshots");

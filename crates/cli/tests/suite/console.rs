@@ -22,23 +22,22 @@ struct World {
     http: reqwest::Client,
 }
 
-async fn world() -> anyhow::Result<World> {
-    let h = Harness::new().await?;
+/// The demo tenant's console, signing in through the simulator with `redirect_uri`.
+pub(super) fn console_app(h: &Harness, redirect_uri: &str) -> anyhow::Result<axum::Router> {
     let seed = steward_sim::demo_seed()?;
-    let client_id = steward_cli::demo::seed_client_id(&seed).to_owned();
     let sim = &h.tenant.sim;
     let oidc = OidcConfig {
         authorize_url: format!("{}/{}/oauth2/v2.0/authorize", sim.base_url, sim.tenant_id),
         token_url: sim.token_url(),
-        client_id,
-        redirect_uri: REDIRECT.into(),
+        client_id: steward_cli::demo::seed_client_id(&seed).to_owned(),
+        redirect_uri: redirect_uri.into(),
         issuer: Some(format!(
             "https://login.microsoftonline.com/{}/v2.0",
             sim.tenant_id
         )),
     };
     let id = h.runtime().config.id.to_string();
-    let app = steward_server::app(steward_server::AppState {
+    Ok(steward_server::app(steward_server::AppState {
         tenants: Arc::new(
             [(id.clone(), h.tenant.runtime.clone())]
                 .into_iter()
@@ -50,7 +49,12 @@ async fn world() -> anyhow::Result<World> {
         slack: None,
         teams: None,
         console: Some(Arc::new(Console::new(oidc, &id, false))),
-    });
+    }))
+}
+
+async fn world() -> anyhow::Result<World> {
+    let h = Harness::new().await?;
+    let app = console_app(&h, REDIRECT)?;
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()?;

@@ -116,16 +116,16 @@ fn fail(code: &str) -> Response {
     Json(json!({"ok": false, "error": code})).into_response()
 }
 
-/// `None` when the token is right; otherwise Slack's answer.
-fn auth(state: &SlackState, headers: &HeaderMap, form_token: Option<&str>) -> Option<Response> {
+/// `None` when the token is right; otherwise Slack's error code.
+fn auth(state: &SlackState, headers: &HeaderMap, form_token: Option<&str>) -> Option<&'static str> {
     let bearer = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "));
     match bearer.or(form_token) {
-        None => Some(fail("not_authed")),
+        None => Some("not_authed"),
         Some(t) if t == state.token => None,
-        Some(_) => Some(fail("invalid_auth")),
+        Some(_) => Some("invalid_auth"),
     }
 }
 
@@ -163,8 +163,8 @@ async fn users_info(
     headers: HeaderMap,
     Query(q): Query<Map<String, Value>>,
 ) -> Response {
-    if let Some(refused) = auth(&state, &headers, q.get("token").and_then(Value::as_str)) {
-        return refused;
+    if let Some(code) = auth(&state, &headers, q.get("token").and_then(Value::as_str)) {
+        return fail(code);
     }
     let Some(id) = q.get("user").and_then(Value::as_str) else {
         return fail("user_not_found");
@@ -195,59 +195,80 @@ fn valid_channel(c: &str) -> bool {
     c.len() > 1 && (c.starts_with('C') || c.starts_with('D') || c.starts_with('G'))
 }
 
+/// A message to post, checked as Slack checks it: authenticated, an existing channel, some text
+/// or blocks, not too long.
+struct Post {
+    fields: Map<String, Value>,
+    channel: String,
+    text: String,
+    blocks: Value,
+}
+
+fn post_of(state: &SlackState, headers: &HeaderMap, body: &[u8]) -> Result<Post, &'static str> {
+    let fields = fields(headers, body).ok_or("invalid_json")?;
+    if let Some(code) = auth(state, headers, fields.get("token").and_then(Value::as_str)) {
+        return Err(code);
+    }
+    let text_of = |k: &str| {
+        fields
+            .get(k)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let (channel, text) = (text_of("channel"), text_of("text"));
+    if !valid_channel(&channel) {
+        return Err("channel_not_found");
+    }
+    let blocks = fields.get("blocks").cloned().unwrap_or(Value::Null);
+    if text.is_empty() && !blocks.is_array() {
+        return Err("no_text");
+    }
+    if text.chars().count() > 40_000 {
+        return Err("msg_too_long");
+    }
+    Ok(Post {
+        fields,
+        channel,
+        text,
+        blocks,
+    })
+}
+
+/// Keeps a posted message; its `ts`.
+fn keep(state: &SlackState, post: &Post, only_for: Option<String>) -> Result<String, &'static str> {
+    let mut messages = state.messages.lock().map_err(|_| "fatal_error")?;
+    let ts = format!("1700000000.{:06}", messages.len() + 1);
+    messages.push(SlackMessage {
+        channel: post.channel.clone(),
+        ts: ts.clone(),
+        thread_ts: post
+            .fields
+            .get("thread_ts")
+            .and_then(Value::as_str)
+            .map(str::to_owned),
+        text: post.text.clone(),
+        blocks: post.blocks.clone(),
+        updates: 0,
+        only_for,
+    });
+    Ok(ts)
+}
+
 async fn post_message(
     State(state): State<Arc<SlackState>>,
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    let Some(f) = fields(&headers, &body) else {
-        return fail("invalid_json");
+    let post = match post_of(&state, &headers, &body) {
+        Ok(p) => p,
+        Err(code) => return fail(code),
     };
-    if let Some(refused) = auth(&state, &headers, f.get("token").and_then(Value::as_str)) {
-        return refused;
-    }
-    let channel = f
-        .get("channel")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_owned();
-    if !valid_channel(&channel) {
-        return fail("channel_not_found");
-    }
-    let text = f
-        .get("text")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_owned();
-    let blocks = f.get("blocks").cloned().unwrap_or(Value::Null);
-    if text.is_empty() && !blocks.is_array() {
-        return fail("no_text");
-    }
-    if text.chars().count() > 40_000 {
-        return fail("msg_too_long");
-    }
-    let thread_ts = f
-        .get("thread_ts")
-        .and_then(Value::as_str)
-        .map(str::to_owned);
-    let message = {
-        let Ok(mut messages) = state.messages.lock() else {
-            return fail("fatal_error");
-        };
-        let ts = format!("1700000000.{:06}", messages.len() + 1);
-        let m = SlackMessage {
-            channel: channel.clone(),
-            ts,
-            thread_ts,
-            text: text.clone(),
-            blocks: blocks.clone(),
-            updates: 0,
-            only_for: None,
-        };
-        messages.push(m.clone());
-        m
+    let ts = match keep(&state, &post, None) {
+        Ok(ts) => ts,
+        Err(code) => return fail(code),
     };
-    Json(json!({"ok": true, "channel": channel, "ts": message.ts, "message": {"type": "message", "subtype": "bot_message", "text": text, "ts": message.ts, "blocks": blocks}})).into_response()
+    Json(json!({"ok": true, "channel": post.channel, "ts": ts, "message": {"type": "message", "subtype": "bot_message", "text": post.text, "ts": ts, "blocks": post.blocks}})).into_response()
 }
 
 async fn update(
@@ -258,8 +279,8 @@ async fn update(
     let Some(f) = fields(&headers, &body) else {
         return fail("invalid_json");
     };
-    if let Some(refused) = auth(&state, &headers, f.get("token").and_then(Value::as_str)) {
-        return refused;
+    if let Some(code) = auth(&state, &headers, f.get("token").and_then(Value::as_str)) {
+        return fail(code);
     }
     let channel = f.get("channel").and_then(Value::as_str).unwrap_or_default();
     let ts = f.get("ts").and_then(Value::as_str).unwrap_or_default();
@@ -295,51 +316,21 @@ async fn post_ephemeral(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    let Some(f) = fields(&headers, &body) else {
-        return fail("invalid_json");
+    let post = match post_of(&state, &headers, &body) {
+        Ok(p) => p,
+        Err(code) => return fail(code),
     };
-    if let Some(refused) = auth(&state, &headers, f.get("token").and_then(Value::as_str)) {
-        return refused;
-    }
-    let channel = f
-        .get("channel")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_owned();
-    if !valid_channel(&channel) {
-        return fail("channel_not_found");
-    }
-    let Some(user) = f
+    let Some(user) = post
+        .fields
         .get("user")
         .and_then(Value::as_str)
         .filter(|u| state.users.iter().any(|x| x.id == *u))
+        .map(str::to_owned)
     else {
         return fail("user_not_in_channel");
     };
-    let text = f
-        .get("text")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_owned();
-    let blocks = f.get("blocks").cloned().unwrap_or(Value::Null);
-    if text.is_empty() && !blocks.is_array() {
-        return fail("no_text");
+    match keep(&state, &post, Some(user)) {
+        Ok(ts) => Json(json!({"ok": true, "message_ts": ts})).into_response(),
+        Err(code) => fail(code),
     }
-    let Ok(mut messages) = state.messages.lock() else {
-        return fail("fatal_error");
-    };
-    let ts = format!("1700000000.{:06}", messages.len() + 1);
-    messages.push(SlackMessage {
-        channel,
-        ts: ts.clone(),
-        thread_ts: f
-            .get("thread_ts")
-            .and_then(Value::as_str)
-            .map(str::to_owned),
-        text,
-        blocks,
-        updates: 0,
-        only_for: Some(user.to_owned()),
-    });
-    Json(json!({"ok": true, "message_ts": ts})).into_response()
 }

@@ -1,33 +1,17 @@
 //! The Jira simulator's answers against `jira-cloud-platform-v3-it-subset.json`: created issues,
 //! read issues and ErrorCollection errors have no property or shape Jira's description does not.
 
-use std::path::PathBuf;
-
 use anyhow::Context as _;
 use serde_json::{Value, json};
 use steward_sim::itsm::{ItsmAccount, RunningItsm};
 
 use super::conformance::conforms_or_empty;
+use super::support::reference_text;
 
 fn jira_reference() -> anyhow::Result<Value> {
-    const FILE: &str = "jira-cloud-platform-v3-it-subset.json";
-    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let candidates: Vec<PathBuf> = std::env::var_os("STEWARD_REFERENCE_DIR")
-        .map(PathBuf::from)
-        .into_iter()
-        .chain(
-            manifest
-                .ancestors()
-                .map(|a| a.join("shared").join("reference")),
-        )
-        .chain([PathBuf::from("/work/shared/reference")])
-        .collect();
-    let path = candidates
-        .iter()
-        .map(|d| d.join(FILE))
-        .find(|p| p.is_file())
-        .with_context(|| format!("cannot find {FILE}; looked in {candidates:?}"))?;
-    Ok(serde_json::from_str(&std::fs::read_to_string(path)?)?)
+    Ok(serde_json::from_str(&reference_text(
+        "jira-cloud-platform-v3-it-subset.json",
+    )?)?)
 }
 
 #[tokio::test]

@@ -121,11 +121,17 @@ impl Sim {
     }
 }
 
-/// The reference description: `STEWARD_REFERENCE_DIR`, else `shared/reference` in the nearest
+/// The Graph reference description (`msgraph-it-subset.yaml`).
+pub fn reference() -> anyhow::Result<Value> {
+    Ok(yaml_serde::from_str(&reference_text(
+        "msgraph-it-subset.yaml",
+    )?)?)
+}
+
+/// A file of the reference: `STEWARD_REFERENCE_DIR`, else `shared/reference` in the nearest
 /// folder above the crate that has one (the repository sits beside `shared/`), else
 /// `/work/shared/reference`. A missing reference is an error, never a skip.
-pub fn reference() -> anyhow::Result<Value> {
-    const FILE: &str = "msgraph-it-subset.yaml";
+pub fn reference_text(file: &str) -> anyhow::Result<String> {
     let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let candidates: Vec<PathBuf> = std::env::var_os("STEWARD_REFERENCE_DIR")
         .map(PathBuf::from)
@@ -139,10 +145,8 @@ pub fn reference() -> anyhow::Result<Value> {
         .collect();
     let path = candidates
         .iter()
-        .map(|dir| dir.join(FILE))
+        .map(|dir| dir.join(file))
         .find(|p| p.is_file())
-        .with_context(|| format!("cannot find the Graph reference {FILE}; looked in {candidates:?} (set STEWARD_REFERENCE_DIR)"))?;
-    let text = std::fs::read_to_string(&path)
-        .with_context(|| format!("cannot read {}", path.display()))?;
-    Ok(yaml_serde::from_str(&text)?)
+        .with_context(|| format!("cannot find the reference {file}; looked in {candidates:?} (set STEWARD_REFERENCE_DIR)"))?;
+    std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))
 }

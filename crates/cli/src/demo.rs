@@ -434,15 +434,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     let tenant_id = tenant.runtime.config.id.to_string();
     let domain = tenant.runtime.config.domain.clone();
     let state = steward_server::AppState {
-        tenants: Arc::new(
-            [(tenant_id.clone(), tenant.runtime.clone())]
-                .into_iter()
-                .collect(),
-        ),
-        default_tenant: tenant_id.clone(),
         demo_people: Arc::new(tenant.people.clone()),
-        slack: None,
-        teams: None,
         console: Some(Arc::new(steward_server::Console::new(
             steward_server::OidcConfig {
                 authorize_url: format!(
@@ -460,7 +452,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
             &tenant_id,
             false,
         ))),
-        work: None,
+        ..steward_server::AppState::single(tenant.runtime.clone())
     };
     let record = serde_json::json!({"url": url, "pid": std::process::id(), "tenant": tenant_id, "domain": domain});
     std::fs::write(

@@ -229,17 +229,7 @@ fn slack_channel(config: &Config) -> anyhow::Result<Option<Arc<steward_server::S
     else {
         return Ok(None);
     };
-    let secret = |var: &str| {
-        std::env::var(var)
-            .ok()
-            .filter(|v| !v.trim().is_empty())
-            .with_context(|| {
-                format!(
-                    "tenant `{}`: the Slack variable `{var}` is not set",
-                    tenant.id
-                )
-            })
-    };
+    let secret = |var: &str| secret_env(&tenant.id, "Slack", var);
     let client = steward_connectors::slack::SlackClient::new(
         &slack.api_base_url,
         &secret(&slack.bot_token_env)?,
@@ -261,15 +251,7 @@ fn teams_channel(config: &Config) -> anyhow::Result<Option<Arc<steward_server::T
     else {
         return Ok(None);
     };
-    let password = std::env::var(&teams.app_password_env)
-        .ok()
-        .filter(|v| !v.trim().is_empty())
-        .with_context(|| {
-            format!(
-                "tenant `{}`: the Teams variable `{}` is not set",
-                tenant.id, teams.app_password_env
-            )
-        })?;
+    let password = secret_env(&tenant.id, "Teams", &teams.app_password_env)?;
     let connector = steward_connectors::botframework::BotConnector::new(
         &teams.app_id,
         &password,
@@ -301,4 +283,13 @@ fn console(config: &Config) -> Option<Arc<steward_server::Console>> {
         &tenant.id,
         public.starts_with("https://"),
     )))
+}
+
+/// A secret from the environment variable the configuration names; unset or empty stops the
+/// start, naming the tenant, the channel and the variable.
+fn secret_env(tenant: &str, what: &str, var: &str) -> anyhow::Result<String> {
+    std::env::var(var)
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+        .with_context(|| format!("tenant `{tenant}`: the {what} variable `{var}` is not set"))
 }

@@ -139,6 +139,20 @@ fn segment(s: &str) -> String {
         .replace('+', "%20")
 }
 
+/// `{serviceUrl}/v3/conversations/{conversation}/activities[/{activity}]`.
+fn activities_url(service_url: &str, conversation: &str, activity: Option<&str>) -> String {
+    let mut url = format!(
+        "{}/v3/conversations/{}/activities",
+        service_url.trim_end_matches('/'),
+        segment(conversation)
+    );
+    if let Some(a) = activity {
+        url.push('/');
+        url.push_str(&segment(a));
+    }
+    url
+}
+
 impl BotConnector {
     /// The bot `app_id` with its password, getting tokens from `token_url`
     /// (`https://login.microsoftonline.com/botframework.com/oauth2/v2.0/token`).
@@ -239,12 +253,7 @@ impl BotConnector {
         activity_id: &str,
         activity: &Value,
     ) -> Result<String, BotError> {
-        let url = format!(
-            "{}/v3/conversations/{}/activities/{}",
-            service_url.trim_end_matches('/'),
-            segment(conversation),
-            segment(activity_id)
-        );
+        let url = activities_url(service_url, conversation, Some(activity_id));
         self.activity("a reply", reqwest::Method::POST, url, activity)
             .await
     }
@@ -277,11 +286,7 @@ impl BotConnector {
         conversation: &str,
         activity: &Value,
     ) -> Result<String, BotError> {
-        let url = format!(
-            "{}/v3/conversations/{}/activities",
-            service_url.trim_end_matches('/'),
-            segment(conversation)
-        );
+        let url = activities_url(service_url, conversation, None);
         self.activity("a message", reqwest::Method::POST, url, activity)
             .await
     }
@@ -294,12 +299,7 @@ impl BotConnector {
         activity_id: &str,
         activity: &Value,
     ) -> Result<(), BotError> {
-        let url = format!(
-            "{}/v3/conversations/{}/activities/{}",
-            service_url.trim_end_matches('/'),
-            segment(conversation),
-            segment(activity_id)
-        );
+        let url = activities_url(service_url, conversation, Some(activity_id));
         self.activity("an update", reqwest::Method::PUT, url, activity)
             .await
             .map(|_| ())

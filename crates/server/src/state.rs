@@ -39,6 +39,21 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// One tenant served, as its own default, with no demo people, work queue, channel or
+    /// console: set what else is served with struct update syntax.
+    pub fn single(runtime: Arc<TenantRuntime>) -> Self {
+        let id = runtime.config.id.to_string();
+        Self {
+            tenants: Arc::new([(id.clone(), runtime)].into_iter().collect()),
+            default_tenant: id,
+            demo_people: Arc::new(Vec::new()),
+            work: None,
+            slack: None,
+            teams: None,
+            console: None,
+        }
+    }
+
     pub(crate) fn tenant(&self, id: Option<&str>) -> Result<&Arc<TenantRuntime>, crate::ApiError> {
         let id = id.unwrap_or(&self.default_tenant);
         self.tenants

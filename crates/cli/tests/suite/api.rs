@@ -10,19 +10,9 @@ use tower::ServiceExt as _;
 use super::support::{Harness, upn};
 
 fn app(h: &Harness) -> axum::Router {
-    let id = h.runtime().config.id.to_string();
     steward_server::app(steward_server::AppState {
-        tenants: Arc::new(
-            [(id.clone(), h.tenant.runtime.clone())]
-                .into_iter()
-                .collect(),
-        ),
-        default_tenant: id,
         demo_people: Arc::new(h.tenant.people.clone()),
-        work: None,
-        slack: None,
-        teams: None,
-        console: None,
+        ..steward_server::AppState::single(h.tenant.runtime.clone())
     })
 }
 
@@ -320,21 +310,8 @@ async fn the_escalation_queue_is_served_with_each_bundle() -> anyhow::Result<()>
 #[tokio::test]
 async fn a_flood_is_refused_with_429_per_endpoint_group() -> anyhow::Result<()> {
     let h = Harness::new().await?;
-    let id = h.runtime().config.id.to_string();
     let router = steward_server::app_with_limits(
-        steward_server::AppState {
-            tenants: Arc::new(
-                [(id.clone(), h.tenant.runtime.clone())]
-                    .into_iter()
-                    .collect(),
-            ),
-            default_tenant: id,
-            demo_people: Arc::new(Vec::new()),
-            work: None,
-            slack: None,
-            teams: None,
-            console: None,
-        },
+        steward_server::AppState::single(h.tenant.runtime.clone()),
         steward_server::Limits {
             api_per_second: 1,
             slack_per_second: 1,

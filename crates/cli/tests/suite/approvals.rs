@@ -163,11 +163,7 @@ async fn an_expired_approval_is_never_a_silent_deny() -> anyhow::Result<()> {
             .is_err()
     );
     assert_eq!(h.user("tom").await?["accountEnabled"], false);
-    let records = h
-        .runtime()
-        .store
-        .audit_records(Some(&report.conversation_id.to_string()))
-        .await?;
+    let records = h.audit_of(&report).await?;
     assert!(
         records
             .iter()

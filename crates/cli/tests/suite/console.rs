@@ -38,17 +38,8 @@ pub(super) fn console_app(h: &Harness, redirect_uri: &str) -> anyhow::Result<axu
     };
     let id = h.runtime().config.id.to_string();
     Ok(steward_server::app(steward_server::AppState {
-        tenants: Arc::new(
-            [(id.clone(), h.tenant.runtime.clone())]
-                .into_iter()
-                .collect(),
-        ),
-        default_tenant: id.clone(),
-        demo_people: Arc::new(Vec::new()),
-        work: None,
-        slack: None,
-        teams: None,
         console: Some(Arc::new(Console::new(oidc, &id, false))),
+        ..steward_server::AppState::single(h.tenant.runtime.clone())
     }))
 }
 
@@ -92,6 +83,22 @@ impl World {
             headers,
             serde_json::from_slice(&bytes).unwrap_or(Value::Null),
         ))
+    }
+
+    /// Signs `local` in and reads `/console/api/me`: the session cookie, who the console says
+    /// they are, and the session's CSRF token.
+    async fn session(
+        &self,
+        local: &str,
+        password: &str,
+    ) -> anyhow::Result<(String, Value, String)> {
+        let cookie = self.sign_in(local, password).await?;
+        let (status, _, me) = self
+            .call("GET", "/console/api/me", Some(&cookie), None, None)
+            .await?;
+        anyhow::ensure!(status == StatusCode::OK, "me: {status} {me}");
+        let csrf = me["csrf"].as_str().context("csrf")?.to_owned();
+        Ok((cookie, me, csrf))
     }
 
     /// Signs `local` in through the identity provider's page; the session cookie.
@@ -165,14 +172,9 @@ async fn an_employee_signs_in_and_can_only_ask_as_themselves() -> anyhow::Result
         StatusCode::UNAUTHORIZED
     );
 
-    let sam = w.sign_in("sam", "Demo-Sam-2026!").await?;
-    let (status, _, me) = w
-        .call("GET", "/console/api/me", Some(&sam), None, None)
-        .await?;
-    assert_eq!(status, StatusCode::OK);
+    let (sam, me, csrf) = w.session("sam", "Demo-Sam-2026!").await?;
     assert_eq!(me["upn"], upn("sam"));
     assert_eq!(me["itAdmin"], false);
-    let csrf = me["csrf"].as_str().context("csrf")?.to_owned();
 
     // Without the CSRF token, or with another, nothing is asked.
     let ask = json!({"message": "please reset the password of grace@larkspur.example"});
@@ -313,12 +315,8 @@ async fn an_it_admin_decides_approvals_and_reads_the_audit_trail() -> anyhow::Re
     let approval = waiting.actions[0]
         .approval_id
         .context("waits for approval")?;
-    let nestor = w.sign_in("nestor", "Demo-Nestor-2026!").await?;
-    let (_, _, me) = w
-        .call("GET", "/console/api/me", Some(&nestor), None, None)
-        .await?;
+    let (nestor, me, csrf) = w.session("nestor", "Demo-Nestor-2026!").await?;
     assert_eq!(me["itAdmin"], true);
-    let csrf = me["csrf"].as_str().context("csrf")?.to_owned();
 
     // Live updates: the first event says how things stand.
     let response = w
@@ -412,11 +410,7 @@ async fn the_queue_shows_previews_and_an_admin_may_ask_for_more_information() ->
     let w = world().await?;
     let waiting = w.h.ask("tom", "my account is disabled").await?;
     let approval = waiting.actions[0].approval_id.context("waits")?;
-    let nestor = w.sign_in("nestor", "Demo-Nestor-2026!").await?;
-    let (_, _, me) = w
-        .call("GET", "/console/api/me", Some(&nestor), None, None)
-        .await?;
-    let csrf = me["csrf"].as_str().context("csrf")?.to_owned();
+    let (nestor, _, csrf) = w.session("nestor", "Demo-Nestor-2026!").await?;
     let (_, _, queue) = w
         .call("GET", "/console/api/approvals", Some(&nestor), None, None)
         .await?;
@@ -468,11 +462,7 @@ async fn the_queue_shows_previews_and_an_admin_may_ask_for_more_information() ->
 async fn my_requests_and_standing_approvals() -> anyhow::Result<()> {
     let w = world().await?;
     w.h.ask("leo", "the printer on floor 3 is jammed").await?;
-    let sam = w.sign_in("sam", "Demo-Sam-2026!").await?;
-    let (_, _, me) = w
-        .call("GET", "/console/api/me", Some(&sam), None, None)
-        .await?;
-    let csrf = me["csrf"].as_str().context("csrf")?.to_owned();
+    let (sam, _, csrf) = w.session("sam", "Demo-Sam-2026!").await?;
     w.call(
         "POST",
         "/console/api/ask",
@@ -500,11 +490,7 @@ async fn my_requests_and_standing_approvals() -> anyhow::Result<()> {
 
     let waiting = w.h.ask("tom", "my account is disabled").await?;
     let approval = waiting.actions[0].approval_id.context("waits")?;
-    let nestor = w.sign_in("nestor", "Demo-Nestor-2026!").await?;
-    let (_, _, me) = w
-        .call("GET", "/console/api/me", Some(&nestor), None, None)
-        .await?;
-    let csrf = me["csrf"].as_str().context("csrf")?.to_owned();
+    let (nestor, _, csrf) = w.session("nestor", "Demo-Nestor-2026!").await?;
     // Terms out of bounds are refused and nothing is decided.
     let approve = format!("/console/api/approvals/{approval}/approve");
     let bad = json!({"always": {"scope": "requester", "maxUses": 0, "expiresInHours": 48}});

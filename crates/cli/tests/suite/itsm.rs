@@ -103,11 +103,7 @@ async fn an_escalation_becomes_a_jira_issue_with_the_whole_hand_over() -> anyhow
         queued.ticket.as_ref().and_then(|t| t["key"].as_str()),
         Some("IT-1")
     );
-    let records = h
-        .runtime()
-        .store
-        .audit_records(Some(&report.conversation_id.to_string()))
-        .await?;
+    let records = h.audit_of(&report).await?;
     assert!(
         records
             .iter()
@@ -246,11 +242,7 @@ async fn a_tool_that_refuses_or_is_down_costs_only_the_ticket() -> anyhow::Resul
             .and_then(|t| t["error"].as_str())
             .is_some_and(|e| e.contains("authenticated"))
     );
-    let records = h
-        .runtime()
-        .store
-        .audit_records(Some(&report.conversation_id.to_string()))
-        .await?;
+    let records = h.audit_of(&report).await?;
     assert!(
         records
             .iter()

@@ -234,11 +234,7 @@ async fn a_hostile_model_is_blocked_at_every_turn_and_every_attempt_is_audited()
         "the tenant did not change"
     );
 
-    let records = h
-        .runtime()
-        .store
-        .audit_records(Some(&report.conversation_id.to_string()))
-        .await?;
+    let records = h.audit_of(&report).await?;
     for action in [
         "entra.user.reset_password",
         "entra.role.assign",
@@ -290,11 +286,7 @@ async fn when_the_model_is_unreachable_the_builtin_reasoner_takes_over() -> anyh
     let by = report.reasoner.clone().unwrap_or_default();
     assert!(by.starts_with("builtin (llm:offline failed"), "{by}");
     assert!(report.tokens.is_none());
-    let records = h
-        .runtime()
-        .store
-        .audit_records(Some(&report.conversation_id.to_string()))
-        .await?;
+    let records = h.audit_of(&report).await?;
     let failure = records
         .iter()
         .find(|r| r.entry.kind.to_string() == "reasonerFailure")
@@ -331,11 +323,7 @@ async fn garbage_part_way_escalates_with_what_was_already_done() -> anyhow::Resu
     let id = escalation.id.clone().context("queued")?;
     let queued = h.runtime().store.escalation(&id).await?;
     assert_eq!(queued.status, "open");
-    let records = h
-        .runtime()
-        .store
-        .audit_records(Some(&report.conversation_id.to_string()))
-        .await?;
+    let records = h.audit_of(&report).await?;
     assert!(
         records
             .iter()

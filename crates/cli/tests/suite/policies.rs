@@ -129,11 +129,7 @@ async fn shadow_mode_records_differences_without_changing_decisions() -> anyhow:
         TurnStatus::AwaitingApproval,
         "the enforced set still decides"
     );
-    let records = h
-        .runtime()
-        .store
-        .audit_records(Some(&report.conversation_id.to_string()))
-        .await?;
+    let records = h.audit_of(&report).await?;
     let shadow: Vec<_> = records
         .iter()
         .filter(|r| r.entry.kind.to_string() == "shadowDecision")
@@ -145,11 +141,7 @@ async fn shadow_mode_records_differences_without_changing_decisions() -> anyhow:
 
     // A request both sets decide alike leaves no shadow record.
     let report = h.ask("adele", "I'm locked out").await?;
-    let records = h
-        .runtime()
-        .store
-        .audit_records(Some(&report.conversation_id.to_string()))
-        .await?;
+    let records = h.audit_of(&report).await?;
     assert!(
         records
             .iter()

@@ -95,11 +95,7 @@ async fn a_locked_out_employee_gets_a_temporary_password_and_the_lockout_is_clea
     );
 
     // Steward's audit: every id in the report exists, the chain is intact, no secret inside.
-    let records = h
-        .runtime()
-        .store
-        .audit_records(Some(&report.conversation_id.to_string()))
-        .await?;
+    let records = h.audit_of(&report).await?;
     let seqs: Vec<i64> = records.iter().map(|r| r.seq).collect();
     for id in &report.audit_ids {
         assert!(seqs.contains(id), "audit #{id} missing");

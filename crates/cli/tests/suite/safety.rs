@@ -185,11 +185,7 @@ async fn a_failed_delegated_call_is_reported_and_audited_not_hidden() -> anyhow:
         "{:?}",
         reset.error
     );
-    let records = h
-        .runtime()
-        .store
-        .audit_records(Some(&report.conversation_id.to_string()))
-        .await?;
+    let records = h.audit_of(&report).await?;
     assert!(records.iter().any(|r| r.entry.kind.to_string() == "intent"));
     assert!(
         records

@@ -74,17 +74,8 @@ async fn world() -> anyhow::Result<World> {
         Some(APPROVALS.into()),
     );
     let app = steward_server::app(steward_server::AppState {
-        tenants: Arc::new(
-            [(id.clone(), h.tenant.runtime.clone())]
-                .into_iter()
-                .collect(),
-        ),
-        default_tenant: id,
-        demo_people: Arc::new(Vec::new()),
-        work: None,
         slack: Some(Arc::new(channel)),
-        teams: None,
-        console: None,
+        ..steward_server::AppState::single(h.tenant.runtime.clone())
     });
     Ok(World { h, slack, app })
 }
@@ -507,17 +498,8 @@ async fn a_retry_reaching_another_replica_is_dropped() -> anyhow::Result<()> {
         None,
     );
     w.app = steward_server::app(steward_server::AppState {
-        tenants: Arc::new(
-            [(id.clone(), w.h.tenant.runtime.clone())]
-                .into_iter()
-                .collect(),
-        ),
-        default_tenant: id,
-        demo_people: Arc::new(Vec::new()),
-        work: None,
         slack: Some(Arc::new(other)),
-        teams: None,
-        console: None,
+        ..steward_server::AppState::single(w.h.tenant.runtime.clone())
     });
     assert_eq!(w.event(&event, Some(1)).await?.0, StatusCode::OK);
     tokio::time::sleep(Duration::from_millis(800)).await;

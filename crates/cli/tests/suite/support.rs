@@ -189,6 +189,18 @@ impl Harness {
         &self.tenant.runtime
     }
 
+    /// The audit records of a turn's conversation, in chain order.
+    pub async fn audit_of(
+        &self,
+        report: &TurnReport,
+    ) -> anyhow::Result<Vec<steward_audit::AuditRecord>> {
+        Ok(self
+            .runtime()
+            .store
+            .audit_records(Some(&report.conversation_id.to_string()))
+            .await?)
+    }
+
     pub async fn ask(&self, who: &str, message: &str) -> anyhow::Result<TurnReport> {
         Ok(self
             .runtime()

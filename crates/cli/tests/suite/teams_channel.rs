@@ -42,17 +42,8 @@ async fn world() -> anyhow::Result<World> {
         &id,
     );
     let app = steward_server::app(steward_server::AppState {
-        tenants: Arc::new(
-            [(id.clone(), h.tenant.runtime.clone())]
-                .into_iter()
-                .collect(),
-        ),
-        default_tenant: id,
-        demo_people: Arc::new(Vec::new()),
-        work: None,
-        slack: None,
         teams: Some(Arc::new(teams)),
-        console: None,
+        ..steward_server::AppState::single(h.tenant.runtime.clone())
     });
     Ok(World { h, bf, app })
 }

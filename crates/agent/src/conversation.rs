@@ -23,7 +23,7 @@ const MAX_MESSAGE_CHARS: usize = 4000;
 
 /// What a conversation remembers between turns.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
-struct ConversationState {
+pub(crate) struct ConversationState {
     messages: Vec<String>,
     observations: Vec<Observation>,
     /// Started as a dry run: changes are decided and never made, in every later turn too.

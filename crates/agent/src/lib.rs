@@ -15,6 +15,7 @@ mod error;
 mod escalation;
 mod filing;
 mod gateway;
+pub mod integrations;
 mod observation;
 pub mod playbooks;
 mod propose;

@@ -46,6 +46,8 @@ pub struct TenantRuntime {
     /// The tenant's store handle.
     pub store: TenantStore,
     pub(crate) gateway: Gateway,
+    /// The connector the gateway holds: the primary system with the accepted integrations.
+    pub(crate) router: Arc<steward_connectors::SystemRouter>,
     reasoner: std::sync::RwLock<Arc<dyn Reasoner>>,
     ticket_desk: std::sync::RwLock<Option<Arc<dyn steward_connectors::itsm::TicketDesk>>>,
     it_admins_group_id: OnceCell<Option<String>>,
@@ -70,13 +72,17 @@ impl TenantRuntime {
         connector: Arc<dyn Connector>,
     ) -> Result<Self, AgentError> {
         let links = crate::standing::live_links(&store).await?;
-        let policy = PolicyEngine::with_standing(&connector.catalog(), &sources, &links)
+        // Enabled integrations first: the accepted policies name their actions.
+        let router = Arc::new(steward_connectors::SystemRouter::new(connector));
+        crate::integrations::attach_enabled(&store, &router).await?;
+        let policy = PolicyEngine::with_standing(&router.catalog(), &sources, &links)
             .map_err(AgentError::Policy)?;
-        let gateway = Gateway::new(&config, store.clone(), policy, sources, connector);
+        let gateway = Gateway::new(&config, store.clone(), policy, sources, router.clone());
         Ok(Self {
             config,
             store,
             gateway,
+            router,
             reasoner: std::sync::RwLock::new(Arc::new(BuiltinReasoner)),
             ticket_desk: std::sync::RwLock::new(None),
             it_admins_group_id: OnceCell::new(),
@@ -152,11 +158,26 @@ impl TenantRuntime {
         sources: &[PolicySource],
         origin: &str,
     ) -> Result<String, AgentError> {
+        self.put_policies(sources, origin, false).await
+    }
+
+    /// Builds the set in force again over the current catalog (a system was attached).
+    pub(crate) async fn rebuild_policy(&self, origin: &str) -> Result<String, AgentError> {
+        let sources = self.gateway.sources();
+        self.put_policies(&sources, origin, true).await
+    }
+
+    async fn put_policies(
+        &self,
+        sources: &[PolicySource],
+        origin: &str,
+        catalog_changed: bool,
+    ) -> Result<String, AgentError> {
         let links = crate::standing::live_links(&self.store).await?;
         let engine = PolicyEngine::with_standing(&self.gateway.catalog(), sources, &links)?;
         let previous = self.gateway.policy().policy_set_hash().to_owned();
         let hash = engine.policy_set_hash().to_owned();
-        if hash == previous {
+        if hash == previous && !catalog_changed {
             return Ok(hash);
         }
         let count = engine.policy_count();

@@ -39,6 +39,9 @@ pub enum Command {
     Approvals(ApprovalsArgs),
     /// The requests handed to the IT team, each with everything found and tried.
     Escalations(EscalationsArgs),
+    /// Connect a REST API nobody wrote a connector for, from its OpenAPI 3.0/3.1 or Swagger 2.0
+    /// document: one action per operation, disabled until an admin accepts its policies.
+    Integrations(IntegrationsArgs),
     /// Measure and print performance figures.
     Bench(BenchArgs),
     /// Run a case set on fresh simulated tenants and report how many requests were handled
@@ -648,5 +651,79 @@ pub enum EscalationsCommand {
         /// Who closes it (sign-in name), recorded with it.
         #[arg(long = "as", value_name = "UPN")]
         by: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct IntegrationsArgs {
+    #[command(subcommand)]
+    pub command: IntegrationsCommand,
+    /// Data directory.
+    #[arg(
+        long,
+        global = true,
+        default_value = "steward-data",
+        env = "STEWARD_DATA_DIR"
+    )]
+    pub data_dir: PathBuf,
+    /// The database: a PostgreSQL URL or a SQLite file (default: steward.db in the data directory).
+    #[arg(long, global = true, env = "STEWARD_DATABASE_URL")]
+    pub database: Option<String>,
+    /// The tenant (needed only when the store holds several).
+    #[arg(long, global = true)]
+    pub tenant: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum IntegrationsCommand {
+    /// Reads an API description and creates one action per operation. The integration is saved
+    /// disabled, with the policies Steward proposes for it; nothing can use it before `accept`.
+    Import {
+        /// The OpenAPI 3.0/3.1 or Swagger 2.0 document (JSON or YAML); `-` reads standard input.
+        spec: PathBuf,
+        /// The integration's name: the first part of every action name (`acme` gives
+        /// `acme.tickets.get_ticket`).
+        #[arg(long)]
+        name: String,
+        /// Where calls go (default: the document's first absolute server).
+        #[arg(long)]
+        base_url: Option<String>,
+        /// Print the actions it would create and save nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Who imports it (sign-in name), recorded with it.
+        #[arg(long = "as", value_name = "UPN")]
+        by: Option<String>,
+        /// An environment variable holding the API's secret (key, token, or user:password for
+        /// basic authentication), kept sealed under the tenant's key.
+        #[arg(long)]
+        secret_env: Option<String>,
+        /// Which of the document's security schemes the secret is for (default: the first one
+        /// the operations accept that Steward can use).
+        #[arg(long)]
+        scheme: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The imported integrations and whether each is enabled.
+    List,
+    /// One integration: its actions, and the policies proposed (or accepted) for it.
+    Show {
+        /// The integration's name.
+        name: String,
+    },
+    /// Accepts the proposed policies as they are: they are written to the tenant's policy
+    /// directory (after validating with every other policy there) and the integration is
+    /// enabled; a running Steward picks both up with its next policy reload.
+    Accept {
+        /// The integration's name.
+        name: String,
+        /// Who accepts (sign-in name), recorded with it.
+        #[arg(long = "as", value_name = "UPN")]
+        by: String,
+        /// The tenant's policy directory (its `policy_dir`).
+        #[arg(long)]
+        policy_dir: PathBuf,
     },
 }

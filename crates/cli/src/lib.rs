@@ -17,6 +17,7 @@ pub mod demo;
 mod escalations_cmd;
 pub mod eval;
 pub mod grant;
+mod integrations_cmd;
 mod playbook_cmd;
 mod policy_cmd;
 pub mod render;
@@ -37,6 +38,7 @@ pub async fn run(args: cli::Cli) -> anyhow::Result<std::process::ExitCode> {
         Command::Policy(a) => policy_cmd::run(a).await,
         Command::Approvals(a) => approvals_cmd::run(a).await,
         Command::Escalations(a) => escalations_cmd::run(a).await,
+        Command::Integrations(a) => integrations_cmd::run(a).await,
         Command::Bench(a) => bench::run(a).await,
         Command::Eval(a) => eval::run(a).await,
     }

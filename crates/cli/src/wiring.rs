@@ -220,6 +220,13 @@ pub async fn load_policies(
 ) -> anyhow::Result<String> {
     let sources = policy_sources(Some(dir))?;
     let origin = dir.display().to_string();
+    // An integration accepted since (`steward integrations accept`) brings its actions and the
+    // policy file naming them together: attach it first, so the new file validates.
+    if slot == PolicySlot::Enforced {
+        for problem in runtime.refresh_integrations().await? {
+            eprintln!("an enabled integration could not be attached: {problem}");
+        }
+    }
     Ok(match slot {
         PolicySlot::Enforced => runtime.reload_policies(&sources, &origin).await?,
         PolicySlot::Shadow => runtime

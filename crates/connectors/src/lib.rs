@@ -8,9 +8,13 @@
 pub mod botframework;
 mod connector;
 mod error;
+mod imported;
 pub mod itsm;
 pub mod msgraph;
+mod routed;
 pub mod slack;
 
 pub use connector::{ActionResult, Connector, Reconciliation, Verification};
 pub use error::{ConnectorError, TransportError};
+pub use imported::{ImportedAuth, ImportedConnector};
+pub use routed::SystemRouter;

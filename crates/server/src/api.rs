@@ -50,6 +50,11 @@ pub fn app_with_limits(state: AppState, limits: crate::Limits) -> Router {
         .route("/console/api/audit", get(crate::console::audit))
         .route("/console/api/requests", get(crate::console::requests))
         .route("/console/api/explain", get(crate::console::explain))
+        .route("/console/api/actions", get(crate::console::actions::list))
+        .route(
+            "/console/api/actions/run",
+            post(crate::console::actions::run),
+        )
         .route(
             "/console/api/conversations",
             get(crate::console::conversations),

@@ -118,7 +118,7 @@ impl Gateway {
         let approval_id = job
             .turn
             .map_or_else(ApprovalId::new, |t| ApprovalId(t.next_id(&first.call)));
-        let Some(spec) = self.catalog.get(first.call.action.as_str()).cloned() else {
+        let Some(spec) = self.spec(&first.call.action) else {
             return;
         };
         let mut all_targets: Vec<Target> = Vec::new();

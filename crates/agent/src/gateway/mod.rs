@@ -40,7 +40,8 @@ pub struct Gateway {
     /// The employee channel's own grant: what self-service acts with (never the administrator's
     /// grant). `None`: none connected, so self-service reads and changes are refused.
     employee: RwLock<Option<Arc<dyn Connector>>>,
-    catalog: HashMap<String, ActionSpec>,
+    /// The connector's actions; read again when a system is attached (an accepted import).
+    catalog: RwLock<HashMap<String, ActionSpec>>,
     protected: HashSet<String>,
     /// The group whose members Steward treats as IT admins: joining it is an elevation, so it is
     /// a privileged target like a role-assignable group.
@@ -48,6 +49,14 @@ pub struct Gateway {
     utc_offset_minutes: i32,
     /// How long a started change is its process's to finish before it counts as in doubt.
     intent_lease: std::time::Duration,
+}
+
+fn catalog_of(connector: &dyn Connector) -> HashMap<String, ActionSpec> {
+    connector
+        .catalog()
+        .into_iter()
+        .map(|s| (s.name.to_string(), s))
+        .collect()
 }
 
 fn denial(reason: String, hash: &str) -> Decision {
@@ -69,11 +78,7 @@ impl Gateway {
         sources: Vec<PolicySource>,
         connector: Arc<dyn Connector>,
     ) -> Self {
-        let catalog = connector
-            .catalog()
-            .into_iter()
-            .map(|s| (s.name.to_string(), s))
-            .collect();
+        let catalog = RwLock::new(catalog_of(connector.as_ref()));
         Self {
             tenant: config.id.to_string(),
             store,
@@ -183,13 +188,32 @@ impl Gateway {
     }
 
     /// One action of the catalog.
-    pub(crate) fn spec(&self, action: &steward_domain::ActionName) -> Option<&ActionSpec> {
-        self.catalog.get(action.as_str())
+    pub(crate) fn spec(&self, action: &steward_domain::ActionName) -> Option<ActionSpec> {
+        self.catalog
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(action.as_str())
+            .cloned()
+    }
+
+    /// Reads the connector's catalog again (after a system was attached to it).
+    pub(crate) fn refresh_catalog(&self) {
+        *self
+            .catalog
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) =
+            catalog_of(self.connector.as_ref());
     }
 
     /// The action catalog.
     pub fn catalog(&self) -> Vec<ActionSpec> {
-        let mut specs: Vec<ActionSpec> = self.catalog.values().cloned().collect();
+        let mut specs: Vec<ActionSpec> = self
+            .catalog
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .values()
+            .cloned()
+            .collect();
         specs.sort_by(|a, b| a.name.cmp(&b.name));
         specs
     }
@@ -269,9 +293,7 @@ impl Gateway {
     /// Steps 1–2: schema and targets.
     async fn prepare(&self, call: &ActionCall) -> Result<(ActionSpec, Vec<Target>), String> {
         let spec = self
-            .catalog
-            .get(call.action.as_str())
-            .cloned()
+            .spec(&call.action)
             .ok_or_else(|| format!("`{}` is not an action Steward offers", call.action))?;
         spec.validate_params(&call.params)
             .map_err(|e| e.to_string())?;

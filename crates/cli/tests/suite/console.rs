@@ -16,9 +16,9 @@ use super::support::{Harness, upn};
 
 const REDIRECT: &str = "http://127.0.0.1:9/console/callback";
 
-struct World {
-    h: Harness,
-    app: axum::Router,
+pub(super) struct World {
+    pub(super) h: Harness,
+    pub(super) app: axum::Router,
     http: reqwest::Client,
 }
 
@@ -43,7 +43,7 @@ pub(super) fn console_app(h: &Harness, redirect_uri: &str) -> anyhow::Result<axu
     }))
 }
 
-async fn world() -> anyhow::Result<World> {
+pub(super) async fn world() -> anyhow::Result<World> {
     let h = Harness::new().await?;
     let app = console_app(&h, REDIRECT)?;
     let http = reqwest::Client::builder()
@@ -53,7 +53,7 @@ async fn world() -> anyhow::Result<World> {
 }
 
 impl World {
-    async fn call(
+    pub(super) async fn call(
         &self,
         method: &str,
         path: &str,
@@ -87,7 +87,7 @@ impl World {
 
     /// Signs `local` in and reads `/console/api/me`: the session cookie, who the console says
     /// they are, and the session's CSRF token.
-    async fn session(
+    pub(super) async fn session(
         &self,
         local: &str,
         password: &str,

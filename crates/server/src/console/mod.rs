@@ -4,6 +4,7 @@
 //! never from the request: an employee can only ever ask as themselves, and the admin parts
 //! answer only IT admins (read live from the directory). Live updates come as server-sent events.
 
+pub(crate) mod actions;
 mod oidc;
 mod session;
 

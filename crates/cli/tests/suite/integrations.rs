@@ -1,0 +1,276 @@
+//! A REST API nobody wrote a connector for, connected from its OpenAPI document: imported with
+//! the `steward` binary (dry run first), disabled until an admin accepts the proposed policies,
+//! then used from the console's "run action" form through the gateway — a read at once, a
+//! change only after another IT admin approves — against the Jira simulator, checked by what
+//! the simulator holds afterwards.
+
+use std::process::Command;
+
+use anyhow::Context as _;
+use axum::http::StatusCode;
+use serde_json::json;
+use steward_sim::itsm::{ItsmAccount, RunningItsm};
+
+use super::console::world;
+use super::support::reference_text;
+
+fn steward() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_steward"))
+}
+
+fn run(cmd: &mut Command) -> anyhow::Result<String> {
+    let out = cmd.output()?;
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    anyhow::ensure!(
+        out.status.success(),
+        "{cmd:?} failed: {stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Ok(stdout)
+}
+
+#[tokio::test]
+async fn an_imported_api_is_used_only_after_its_policies_are_accepted() -> anyhow::Result<()> {
+    let w = world().await?;
+    let jira = RunningItsm::start(ItsmAccount {
+        user: "steward@larkspur.example".into(),
+        secret: "jira-api-token-7Q".into(),
+    })
+    .await?;
+    let spec_file = w.h.data_dir().join("jira.json");
+    std::fs::write(
+        &spec_file,
+        reference_text("jira-cloud-platform-v3-it-subset.json")?,
+    )?;
+    let data = w.h.data_dir().to_str().context("path")?.to_owned();
+    let tenant = w.h.runtime().config.id.to_string();
+    let policy_dir = w.h.data_dir().join("policies").join(&tenant);
+
+    // A dry run lists the actions and saves nothing.
+    let dry = run(steward()
+        .args(["integrations", "import"])
+        .arg(&spec_file)
+        .args([
+            "--name",
+            "jiraops",
+            "--base-url",
+            &jira.base_url,
+            "--dry-run",
+            "--data-dir",
+            &data,
+        ]))?;
+    assert!(
+        dry.contains("jiraops.issue.create_issue")
+            && dry.contains("POST")
+            && dry.contains("/rest/api/3/issue"),
+        "{dry}"
+    );
+    assert!(dry.contains("nothing was saved"), "{dry}");
+    assert!(w.h.runtime().store.integrations().await?.is_empty());
+
+    // Imported for real, with its secret: saved disabled, the secret sealed.
+    let saved = run(steward()
+        .args(["integrations", "import"])
+        .arg(&spec_file)
+        .args([
+            "--name",
+            "jiraops",
+            "--base-url",
+            &jira.base_url,
+            "--data-dir",
+            &data,
+        ])
+        .args([
+            "--as",
+            "nestor@larkspur.example",
+            "--secret-env",
+            "JIRAOPS_SECRET",
+        ])
+        .env(
+            "JIRAOPS_SECRET",
+            "steward@larkspur.example:jira-api-token-7Q",
+        ))?;
+    assert!(
+        saved.contains("saved DISABLED")
+            && saved.contains("integration.jiraops.changes-need-approval"),
+        "{saved}"
+    );
+    let row = w.h.runtime().store.integration("jiraops").await?;
+    assert_eq!(row.status, "disabled");
+    let db = std::fs::read(w.h.data_dir().join("steward.db"))?;
+    let wal = std::fs::read(w.h.data_dir().join("steward.db-wal")).unwrap_or_default();
+    for bytes in [&db, &wal] {
+        assert!(
+            !bytes
+                .windows(b"jira-api-token-7Q".len())
+                .any(|w| w == b"jira-api-token-7Q"),
+            "the secret is stored sealed"
+        );
+    }
+
+    // Disabled: not offered, nothing reaches the API.
+    let (nestor, _, csrf) = w.session("nestor", "Demo-Nestor-2026!").await?;
+    w.h.runtime().refresh_integrations().await?;
+    let read = json!({"action": "jiraops.issue.get_issue", "params": {"issueIdOrKey": "IT-1"}});
+    let (status, _, refused) = w
+        .call(
+            "POST",
+            "/console/api/actions/run",
+            Some(&nestor),
+            Some(&csrf),
+            Some(read.clone()),
+        )
+        .await?;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
+    assert!(
+        refused.to_string().contains("not an action Steward offers"),
+        "{refused}"
+    );
+
+    // Accepted: the policy file is written and the integration enabled; the next reload
+    // attaches it.
+    let accepted = run(steward()
+        .args([
+            "integrations",
+            "accept",
+            "jiraops",
+            "--as",
+            "nestor@larkspur.example",
+            "--data-dir",
+            &data,
+        ])
+        .arg("--policy-dir")
+        .arg(&policy_dir))?;
+    assert!(accepted.contains("enabled"), "{accepted}");
+    assert!(policy_dir.join("integration-jiraops.cedar").is_file());
+    let again = steward()
+        .args([
+            "integrations",
+            "accept",
+            "jiraops",
+            "--as",
+            "nestor@larkspur.example",
+            "--data-dir",
+            &data,
+        ])
+        .arg("--policy-dir")
+        .arg(&policy_dir)
+        .output()?;
+    assert!(!again.status.success(), "accepted once only");
+    steward_cli::wiring::load_policies(
+        w.h.runtime(),
+        &policy_dir,
+        steward_cli::wiring::PolicySlot::Enforced,
+    )
+    .await?;
+    let (_, _, listed) = w
+        .call("GET", "/console/api/actions", Some(&nestor), None, None)
+        .await?;
+    assert!(
+        listed.to_string().contains("jiraops.issue.create_issue"),
+        "offered once accepted"
+    );
+
+    // A change waits for another IT admin; nothing was created meanwhile.
+    let create = json!({"action": "jiraops.issue.create_issue", "params": {"body": {"fields": {
+        "project": {"key": "IT"}, "issuetype": {"name": "Task"}, "summary": "Rotate the VPN certificate"
+    }}}});
+    let request = || async {
+        let (status, _, waiting) = w
+            .call(
+                "POST",
+                "/console/api/actions/run",
+                Some(&nestor),
+                Some(&csrf),
+                Some(create.clone()),
+            )
+            .await?;
+        anyhow::ensure!(
+            status == StatusCode::OK && waiting["status"] == "awaitingApproval",
+            "{status} {waiting}"
+        );
+        let id = waiting["approvalId"]
+            .as_str()
+            .context("approval id")?
+            .to_owned();
+        anyhow::Ok(format!("/console/api/approvals/{id}/approve"))
+    };
+    // The requester approving his own change does not make it run: the policy wants another
+    // person's approval.
+    let path = request().await?;
+    let _ = w
+        .call("POST", &path, Some(&nestor), Some(&csrf), None)
+        .await?;
+    assert!(jira.jira_issues().is_empty());
+    // Another IT admin's approval does.
+    let path = request().await?;
+    let (grace, _, grace_csrf) = w.session("grace", "Demo-Grace-2026!").await?;
+    let (status, _, decided) = w
+        .call("POST", &path, Some(&grace), Some(&grace_csrf), None)
+        .await?;
+    assert_eq!(status, StatusCode::OK, "{decided}");
+    let issues = jira.jira_issues();
+    assert_eq!(issues.len(), 1, "created once: {issues:?} {decided}");
+    assert_eq!(issues[0]["fields"]["summary"], "Rotate the VPN certificate");
+    let key = issues[0]["key"].as_str().context("key")?.to_owned();
+
+    // A read runs at once for an IT admin in the console, with the stored secret.
+    let read = json!({"action": "jiraops.issue.get_issue", "params": {"issueIdOrKey": key}});
+    let (status, _, done) = w
+        .call(
+            "POST",
+            "/console/api/actions/run",
+            Some(&nestor),
+            Some(&csrf),
+            Some(read.clone()),
+        )
+        .await?;
+    assert_eq!(status, StatusCode::OK, "{done}");
+    assert_eq!(done["status"], "done", "{done}");
+    assert_eq!(done["output"]["key"], key.as_str());
+    assert!(
+        done["decision"]
+            .to_string()
+            .contains("integration.jiraops.console-reads-for-it-admins"),
+        "{done}"
+    );
+    // Arguments outside the operation's schema are refused before anything is sent.
+    let bad =
+        json!({"action": "jiraops.issue.get_issue", "params": {"issueIdOrKey": key, "extra": 1}});
+    let (_, _, refused) = w
+        .call(
+            "POST",
+            "/console/api/actions/run",
+            Some(&nestor),
+            Some(&csrf),
+            Some(bad),
+        )
+        .await?;
+    assert_eq!(refused["status"], "failed", "{refused}");
+
+    // An employee has no run-action form at all.
+    let (sam, _, sam_csrf) = w.session("sam", "Demo-Sam-2026!").await?;
+    let (status, _, _) = w
+        .call(
+            "POST",
+            "/console/api/actions/run",
+            Some(&sam),
+            Some(&sam_csrf),
+            Some(read),
+        )
+        .await?;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    // Every call is in the audit trail under the integration's action names.
+    let records = w.h.runtime().store.audit_records(None).await?;
+    let named: Vec<&str> = records
+        .iter()
+        .filter_map(|r| r.entry.action.as_deref())
+        .filter(|a| a.starts_with("jiraops."))
+        .collect();
+    assert!(
+        named.contains(&"jiraops.issue.create_issue") && named.contains(&"jiraops.issue.get_issue"),
+        "{named:?}"
+    );
+    Ok(())
+}

@@ -129,33 +129,24 @@ async fn an_imported_api_is_used_only_after_its_policies_are_accepted() -> anyho
 
     // Accepted: the policy file is written and the integration enabled; the next reload
     // attaches it.
-    let accepted = run(steward()
-        .args([
+    let accept = || {
+        let mut cmd = steward();
+        cmd.args([
             "integrations",
             "accept",
             "jiraops",
             "--as",
             "nestor@larkspur.example",
-            "--data-dir",
-            &data,
         ])
+        .args(["--data-dir", &data])
         .arg("--policy-dir")
-        .arg(&policy_dir))?;
+        .arg(&policy_dir);
+        cmd
+    };
+    let accepted = run(&mut accept())?;
     assert!(accepted.contains("enabled"), "{accepted}");
     assert!(policy_dir.join("integration-jiraops.cedar").is_file());
-    let again = steward()
-        .args([
-            "integrations",
-            "accept",
-            "jiraops",
-            "--as",
-            "nestor@larkspur.example",
-            "--data-dir",
-            &data,
-        ])
-        .arg("--policy-dir")
-        .arg(&policy_dir)
-        .output()?;
+    let again = accept().output()?;
     assert!(!again.status.success(), "accepted once only");
     steward_cli::wiring::load_policies(
         w.h.runtime(),

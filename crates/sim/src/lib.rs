@@ -20,6 +20,7 @@ pub mod itsm;
 mod mailbox;
 pub mod model;
 mod odata;
+pub mod okta;
 mod roles;
 mod seed;
 pub mod slack;

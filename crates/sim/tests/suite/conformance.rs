@@ -43,6 +43,21 @@ impl Checker<'_> {
         {
             *open = true;
         }
+        // A free-form object (Okta's factor `profile`: "specific attributes related to the
+        // factor") names no properties and forbids none.
+        if schema.get("type").and_then(Value::as_str) == Some("object")
+            && [
+                "properties",
+                "allOf",
+                "additionalProperties",
+                "anyOf",
+                "oneOf",
+            ]
+            .iter()
+            .all(|k| schema.get(k).is_none())
+        {
+            *open = true;
+        }
     }
 
     fn check(&mut self, value: &Value, schema: &Value, at: &str) {

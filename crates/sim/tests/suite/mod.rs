@@ -2,6 +2,7 @@ mod authorize;
 mod conformance;
 mod delegated;
 mod itsm;
+mod okta;
 mod queries;
 mod routes;
 mod support;

@@ -352,12 +352,14 @@ impl TenantRuntime {
         let mut replies: Vec<String> = Vec::new();
         let mut status = None;
         let mut reasoner_failed = false;
+        let systems = self.router.attached();
         for _ in 0..MAX_STEPS_PER_TURN {
             let input = ReasonerInput {
                 requester: principal,
                 domain: &self.config.domain,
                 messages: &state.messages,
                 observations: &state.observations,
+                systems: &systems,
             };
             if report.intent.is_none() {
                 report.intent = self.reasoner().intent(&input);

@@ -145,9 +145,33 @@ impl TenantRuntime {
         })
     }
 
-    /// The actions the tenant's connector offers (what a reasoner may propose).
+    /// The actions that can run now (what a reasoner may propose): the catalog without the
+    /// built-in systems this tenant has not connected.
     pub fn catalog(&self) -> Vec<steward_domain::ActionSpec> {
-        self.gateway.catalog()
+        self.gateway
+            .catalog()
+            .into_iter()
+            .filter(|s| self.router.offers(s.name.as_str()))
+            .collect()
+    }
+
+    /// Connects another system beside the primary one (Okta), acting with its own delegated
+    /// grant; its actions become runnable at once (the policy set is rebuilt over the catalog).
+    pub async fn attach_system(
+        &self,
+        system: &str,
+        connector: Arc<dyn Connector>,
+    ) -> Result<(), AgentError> {
+        self.router.attach(system, connector);
+        self.gateway.refresh_catalog();
+        self.rebuild_policy(&format!("{system} connected")).await?;
+        Ok(())
+    }
+
+    /// Connects the employee channel's own grant in another system (Okta), which self-service
+    /// requests there act with — never the administrator's grant.
+    pub fn attach_employee_system(&self, system: &str, connector: Arc<dyn Connector>) {
+        self.gateway.attach_employee_system(system, connector);
     }
 
     /// Validates `sources` whole and, only if they load, swaps them in for every later decision;

@@ -11,7 +11,7 @@ use crate::cli::{ActionsArgs, ActionsCommand};
 
 /// Every connector's catalogue, in name order.
 fn catalogue() -> Vec<ActionSpec> {
-    let mut all = steward_connectors::msgraph::catalog();
+    let mut all = steward_connectors::builtin_catalog();
     all.sort_by(|a, b| a.name.cmp(&b.name));
     all
 }

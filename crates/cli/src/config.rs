@@ -104,6 +104,10 @@ pub struct TenantSection {
     /// The web console's sign-in (`[tenants.console]`; one tenant at most).
     #[serde(default)]
     pub console: Option<ConsoleSection>,
+    /// The tenant's Okta org (`[tenants.okta]`), where people whose password Okta masters are
+    /// repaired.
+    #[serde(default)]
+    pub okta: Option<crate::okta_wiring::OktaSection>,
 }
 
 /// How the console signs people in: the tenant's identity provider (OpenID Connect).
@@ -299,5 +303,29 @@ mod tests {
             kind.contains("palm") || kind.contains("unknown variant"),
             "{kind}"
         );
+    }
+
+    #[test]
+    fn an_okta_org_is_described_with_its_grants_by_environment_variable() -> anyhow::Result<()> {
+        let providers = "data_dir = \"d\"\n[[providers]]\nname = \"gpt\"\nkind = \"openai\"\nbase_url = \"http://127.0.0.1:11434/v1\"\nmodel = \"m\"\n";
+        let okta = "[tenants.okta]\nbase_url = \"https://larkspur.okta.com\"\nclient_id = \"0oa1\"\ncredential_owner = \"admin@c.example\"\nrefresh_token_env = \"OKTA_RT\"\nemployee_owner = \"svc@c.example\"\nemployee_refresh_token_env = \"OKTA_EMPLOYEE_RT\"\n";
+        let config = load(&format!("{providers}{TENANT}{okta}"))?;
+        let section = config.tenants[0].okta.as_ref().context("okta")?;
+        assert_eq!(section.credential_owner, "admin@c.example");
+        assert_eq!(
+            section.employee_refresh_token_env.as_deref(),
+            Some("OKTA_EMPLOYEE_RT")
+        );
+        let typo = load(&format!(
+            "{providers}{TENANT}{okta}refresh_token = \"pasted\"\n"
+        ))
+        .err()
+        .map(|e| format!("{e:#}"))
+        .unwrap_or_default();
+        assert!(
+            typo.contains("refresh_token"),
+            "a secret is never written in the file: {typo}"
+        );
+        Ok(())
     }
 }

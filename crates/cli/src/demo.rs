@@ -390,6 +390,12 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("cannot create `{}`", args.data_dir.display()))?;
     let store = Store::open(&args.data_dir.join("steward.db")).await?;
     let tenant = start_tenant(seed, &store, &args.data_dir, RetryPolicy::default()).await?;
+    // The demo organisation's engineers sign in through Okta (Leo is locked out there).
+    let _okta = crate::okta_wiring::attach_demo_org(&tenant.runtime).await?;
+    eprintln!(
+        "Okta: the simulated org at {} is connected (ask as leo: \"I'm locked out\")",
+        _okta.base_url
+    );
     if let Some(path) = &args.provider {
         let provider = crate::wiring::load_provider(path)?;
         let name = provider.name.clone();

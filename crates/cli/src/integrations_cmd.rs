@@ -134,7 +134,7 @@ async fn validate_with_dir(
     dir: &Path,
     candidate: &str,
 ) -> anyhow::Result<()> {
-    let mut catalog = steward_connectors::msgraph::catalog();
+    let mut catalog = steward_connectors::builtin_catalog();
     for row in tenant.integrations().await? {
         if row.status == "enabled" && row.name != integration.name {
             let other: Integration = serde_json::from_value(row.definition)

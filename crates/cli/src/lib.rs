@@ -18,6 +18,7 @@ mod escalations_cmd;
 pub mod eval;
 pub mod grant;
 mod integrations_cmd;
+pub mod okta_wiring;
 mod playbook_cmd;
 mod policy_cmd;
 pub mod render;

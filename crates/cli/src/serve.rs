@@ -136,6 +136,11 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             crate::wiring::use_model(&runtime, provider.cloned())
                 .with_context(|| format!("tenant `{}`", t.id))?;
         }
+        if let Some(okta) = &t.okta {
+            crate::okta_wiring::attach(&runtime, okta)
+                .await
+                .with_context(|| format!("tenant `{}`: the Okta connection", t.id))?;
+        }
         if let Some(itsm) = &t.itsm {
             runtime.set_ticket_desk(Some(
                 itsm.desk()

@@ -11,6 +11,7 @@ mod error;
 mod imported;
 pub mod itsm;
 pub mod msgraph;
+pub mod okta;
 mod routed;
 pub mod slack;
 
@@ -18,3 +19,11 @@ pub use connector::{ActionResult, Connector, Reconciliation, Verification};
 pub use error::{ConnectorError, TransportError};
 pub use imported::{ImportedAuth, ImportedConnector};
 pub use routed::SystemRouter;
+
+/// Every action of Steward's built-in connectors (Microsoft 365, Okta), connected or not: what
+/// policies may name and the Cedar schema is generated from.
+pub fn builtin_catalog() -> Vec<steward_domain::ActionSpec> {
+    let mut all = msgraph::catalog();
+    all.extend(okta::catalog());
+    all
+}

@@ -15,15 +15,27 @@ pub struct SystemRouter {
     primary: Arc<dyn Connector>,
     /// Systems added beside the primary, by the first part of their action names.
     others: RwLock<BTreeMap<String, Arc<dyn Connector>>>,
+    /// Built-in systems Steward has connectors for, connected or not: their actions are always
+    /// in the catalog (so a policy may name them before the system is connected), and a call
+    /// to one not connected is refused with a reason.
+    builtin: Vec<(&'static str, &'static str, Vec<ActionSpec>)>,
 }
 
 impl SystemRouter {
-    /// A router with only the primary system.
+    /// A router with the primary system, knowing Steward's other built-in systems.
     pub fn new(primary: Arc<dyn Connector>) -> Self {
         Self {
             primary,
             others: RwLock::new(BTreeMap::new()),
+            builtin: vec![("okta", "Okta", crate::okta::catalog())],
         }
+    }
+
+    /// Whether `action` can run now: its system is the primary or is attached.
+    pub fn offers(&self, action: &str) -> bool {
+        let system = action.split('.').next().unwrap_or_default();
+        !self.builtin.iter().any(|(s, _, _)| *s == system)
+            || self.attached().iter().any(|a| a == system)
     }
 
     /// Adds (or replaces) the system whose actions start with `system.`.
@@ -46,12 +58,65 @@ impl SystemRouter {
 
     fn for_action(&self, action: &str) -> Arc<dyn Connector> {
         let system = action.split('.').next().unwrap_or_default();
-        self.others
+        if let Some(connected) = self
+            .others
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .get(system)
             .cloned()
-            .unwrap_or_else(|| self.primary.clone())
+        {
+            return connected;
+        }
+        match self.builtin.iter().find(|(s, _, _)| *s == system) {
+            Some((_, label, _)) => Arc::new(NotConnected(label)),
+            None => self.primary.clone(),
+        }
+    }
+}
+
+/// A built-in system this tenant (or this channel) has no grant for.
+struct NotConnected(&'static str);
+
+impl NotConnected {
+    fn refuse(&self, action: &str) -> ConnectorError {
+        ConnectorError::Unmet {
+            action: action.to_owned(),
+            reason: format!(
+                "{} is not connected for this tenant or channel: an administrator has to connect it first",
+                self.0
+            ),
+        }
+    }
+}
+
+#[async_trait]
+impl Connector for NotConnected {
+    fn catalog(&self) -> Vec<ActionSpec> {
+        Vec::new()
+    }
+
+    fn acting_as(&self) -> (String, Vec<String>) {
+        (String::new(), Vec::new())
+    }
+
+    async fn resolve(&self, _kind: TargetKind, key: &str) -> Result<Target, ConnectorError> {
+        Err(self.refuse(key))
+    }
+
+    async fn execute(&self, call: &ActionCall, _key: &str) -> Result<ActionResult, ConnectorError> {
+        Err(self.refuse(call.action.as_str()))
+    }
+
+    async fn preview(&self, call: &ActionCall) -> Result<Vec<Change>, ConnectorError> {
+        Err(self.refuse(call.action.as_str()))
+    }
+
+    async fn verify(
+        &self,
+        call: &ActionCall,
+        _result: &ActionResult,
+    ) -> Result<Verification, ConnectorError> {
+        Err(self.refuse(call.action.as_str()))
     }
 }
 
@@ -59,12 +124,16 @@ impl SystemRouter {
 impl Connector for SystemRouter {
     fn catalog(&self) -> Vec<ActionSpec> {
         let mut all = self.primary.catalog();
-        for other in self
+        let others = self
             .others
             .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .values()
-        {
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        for (system, _, specs) in &self.builtin {
+            if !others.contains_key(*system) {
+                all.extend(specs.iter().cloned());
+            }
+        }
+        for other in others.values() {
             all.extend(other.catalog());
         }
         all

@@ -31,7 +31,7 @@ fn spec(name: &str, mutating: bool, risk: Risk) -> ActionSpec {
 
 /// The shipped Graph catalogue, plus a critical action (deleting a user) the global layer judges.
 fn catalog() -> Vec<ActionSpec> {
-    let mut all = steward_connectors::msgraph::catalog();
+    let mut all = steward_connectors::builtin_catalog();
     all.push(spec("entra.user.delete", true, Risk::Critical));
     all
 }

@@ -23,7 +23,7 @@ fn spec(name: &str, mutating: bool, risk: Risk) -> anyhow::Result<ActionSpec> {
 
 /// The shipped Graph catalogue, plus a critical action (deleting a user) the invariants need.
 fn catalog() -> anyhow::Result<Vec<ActionSpec>> {
-    let mut all = steward_connectors::msgraph::catalog();
+    let mut all = steward_connectors::builtin_catalog();
     all.push(spec("entra.user.delete", true, Risk::Critical)?);
     Ok(all)
 }

@@ -25,6 +25,12 @@ use audit::CallAudit;
 pub use outcome::{CallContext, CallKind, GatewayOutcome, TurnKeys};
 pub use plan::PlannedChange;
 
+/// The employee channel's grant as connected, and its grants in other systems by name.
+type EmployeeParts = (
+    Option<Arc<dyn Connector>>,
+    Vec<(String, Arc<dyn Connector>)>,
+);
+
 /// The gateway of one tenant. It alone holds the tenant's connector.
 pub struct Gateway {
     tenant: String,
@@ -40,6 +46,9 @@ pub struct Gateway {
     /// The employee channel's own grant: what self-service acts with (never the administrator's
     /// grant). `None`: none connected, so self-service reads and changes are refused.
     employee: RwLock<Option<Arc<dyn Connector>>>,
+    /// The employee channel's grant as connected, and its grants in the other systems: the
+    /// employee connector is rebuilt from both whenever either changes.
+    employee_parts: RwLock<EmployeeParts>,
     /// The connector's actions; read again when a system is attached (an accepted import).
     catalog: RwLock<HashMap<String, ActionSpec>>,
     protected: HashSet<String>,
@@ -87,6 +96,7 @@ impl Gateway {
             shadow: RwLock::new(None),
             connector,
             employee: RwLock::new(None),
+            employee_parts: RwLock::new((None, Vec::new())),
             catalog,
             protected: config
                 .protected_identities
@@ -154,10 +164,37 @@ impl Gateway {
 
     /// Connects (or, with `None`, disconnects) the employee channel's own grant.
     pub(crate) fn set_employee_connector(&self, connector: Option<Arc<dyn Connector>>) {
+        let mut parts = self
+            .employee_parts
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        parts.0 = connector;
+        self.rebuild_employee(&parts);
+    }
+
+    /// Connects the employee channel's own grant in another system (Okta).
+    pub(crate) fn attach_employee_system(&self, system: &str, connector: Arc<dyn Connector>) {
+        let mut parts = self
+            .employee_parts
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        parts.1.retain(|(s, _)| s != system);
+        parts.1.push((system.to_owned(), connector));
+        self.rebuild_employee(&parts);
+    }
+
+    fn rebuild_employee(&self, parts: &EmployeeParts) {
+        let built: Option<Arc<dyn Connector>> = parts.0.clone().map(|base| {
+            let router = steward_connectors::SystemRouter::new(base);
+            for (system, connector) in &parts.1 {
+                router.attach(system, connector.clone());
+            }
+            Arc::new(router) as Arc<dyn Connector>
+        });
         *self
             .employee
             .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = connector;
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = built;
     }
 
     /// Whose grant a call acts with. An IT admin's request, and anything a human approved (once

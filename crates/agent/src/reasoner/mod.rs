@@ -20,6 +20,9 @@ pub struct ReasonerInput<'a> {
     pub messages: &'a [String],
     /// Earlier steps and their results, oldest first.
     pub observations: &'a [Observation],
+    /// The systems connected beside Microsoft 365 (`okta`), so a reasoner can act where a
+    /// person's account is mastered.
+    pub systems: &'a [String],
 }
 
 /// A proposed step and what proposing it cost.

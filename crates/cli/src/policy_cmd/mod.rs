@@ -14,7 +14,7 @@ use crate::wiring::policy_sources;
 use hypothetical::Hypothetical;
 
 fn catalog() -> Vec<steward_domain::ActionSpec> {
-    steward_connectors::msgraph::catalog()
+    steward_connectors::builtin_catalog()
 }
 
 fn engine(dir: Option<&Path>) -> anyhow::Result<(PolicyEngine, usize)> {

@@ -896,7 +896,7 @@ fn policy_test_tables_pass_and_a_mismatch_fails() -> anyhow::Result<()> {
         .args(["policy", "validate", "../policy/policies/default-tenant"])
         .output()?;
     assert!(
-        out.status.success() && String::from_utf8_lossy(&out.stdout).contains("42 policies"),
+        out.status.success() && String::from_utf8_lossy(&out.stdout).contains("49 policies"),
         "{}",
         String::from_utf8_lossy(&out.stdout)
     );
@@ -913,7 +913,7 @@ fn actions_list_prints_the_whole_catalogue_with_what_each_action_needs() -> anyh
     );
     let listed: Value = serde_json::from_slice(&out.stdout)?;
     let actions = listed["actions"].as_array().context("no actions")?;
-    assert_eq!(actions.len(), steward_connectors::msgraph::catalog().len());
+    assert_eq!(actions.len(), steward_connectors::builtin_catalog().len());
     let revoke = actions
         .iter()
         .find(|a| a["name"] == "entra.user.revoke_sessions")

@@ -24,6 +24,7 @@ mod lifecycle;
 mod llm;
 mod mailbox;
 mod methods;
+mod okta;
 mod playbooks;
 mod policies;
 mod postgres;

@@ -68,6 +68,8 @@ pub struct TokenProvider {
     owner: String,
     cached: Mutex<Cached>,
     kept: Option<std::sync::Arc<dyn RefreshTokenStore>>,
+    /// What the platform puts before a scope's name (Graph's resource URI; nothing for Okta).
+    scope_prefix: String,
 }
 
 impl std::fmt::Debug for TokenProvider {
@@ -100,7 +102,16 @@ impl TokenProvider {
                 scopes,
             }),
             kept: None,
+            scope_prefix: "https://graph.microsoft.com/".into(),
         }
+    }
+
+    /// Asks for the scopes by their bare names (an Okta org authorization server's `okta.*`
+    /// scopes), not as Graph resource URIs.
+    #[must_use]
+    pub fn with_bare_scopes(mut self) -> Self {
+        self.scope_prefix = String::new();
+        self
     }
 
     /// Keeps rotated refresh tokens in `store` (and reloads from it after a refused refresh).
@@ -132,7 +143,7 @@ impl TokenProvider {
         let scope = self
             .scopes
             .iter()
-            .map(|s| format!("https://graph.microsoft.com/{s}"))
+            .map(|s| format!("{}{s}", self.scope_prefix))
             .chain(["offline_access".to_owned()])
             .collect::<Vec<_>>()
             .join(" ");
@@ -198,7 +209,7 @@ impl TokenProvider {
             cached.scopes = scope
                 .split_whitespace()
                 .map(|s| {
-                    s.strip_prefix("https://graph.microsoft.com/")
+                    s.strip_prefix(self.scope_prefix.as_str())
                         .unwrap_or(s)
                         .to_owned()
                 })

@@ -1,6 +1,6 @@
 //! Microsoft Graph v1.0 (Entra ID users, groups, authentication methods, sign-in logs).
 
-mod actions;
+pub(crate) mod actions;
 mod client;
 mod credential;
 mod devices;

@@ -264,30 +264,50 @@ fn matches_expression(object: &Value, expression: &str) -> Result<bool, String> 
                 return Err(format!("cannot read the expression `{clause}`"));
             };
             let value = value.trim().trim_matches('"');
-            let pointer = format!("/{}", attr.replace('.', "/"));
-            let actual = object.pointer(&pointer).map(|v| match v {
-                Value::String(s) => s.clone(),
-                other => other.to_string(),
-            });
-            let ok = match op.to_ascii_lowercase().as_str() {
-                "eq" => actual.is_some_and(|a| a.eq_ignore_ascii_case(value)),
-                "sw" => actual.is_some_and(|a| a.to_lowercase().starts_with(&value.to_lowercase())),
-                "gt" | "ge" | "lt" | "le" => {
-                    let a = actual.unwrap_or_default();
-                    match op {
-                        "gt" => a.as_str() > value,
-                        "ge" => a.as_str() >= value,
-                        "lt" => a.as_str() < value,
-                        _ => a.as_str() <= value,
-                    }
-                }
-                other => return Err(format!("the operator `{other}` is not supported")),
+            // An attribute inside a list (`target.id`) matches when any element does.
+            let actuals: Vec<String> = values_at(object, &attr.split('.').collect::<Vec<_>>())
+                .into_iter()
+                .map(|v| match v {
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                })
+                .collect();
+            let compare = |a: &String| match op.to_ascii_lowercase().as_str() {
+                "eq" => Ok(a.eq_ignore_ascii_case(value)),
+                "sw" => Ok(a.to_lowercase().starts_with(&value.to_lowercase())),
+                "gt" => Ok(a.as_str() > value),
+                "ge" => Ok(a.as_str() >= value),
+                "lt" => Ok(a.as_str() < value),
+                "le" => Ok(a.as_str() <= value),
+                other => Err(format!("the operator `{other}` is not supported")),
             };
+            let mut ok = false;
+            for a in &actuals {
+                ok |= compare(a)?;
+            }
+            if actuals.is_empty() {
+                compare(&String::new())?;
+            }
             all &= ok;
         }
         result |= all;
     }
     Ok(result)
+}
+
+/// The values at a dotted path, descending into every element of a list on the way.
+fn values_at<'v>(object: &'v Value, path: &[&str]) -> Vec<&'v Value> {
+    let Some((first, rest)) = path.split_first() else {
+        return vec![object];
+    };
+    match object {
+        Value::Array(items) => items.iter().flat_map(|i| values_at(i, path)).collect(),
+        Value::Object(map) => map
+            .get(*first)
+            .map(|v| values_at(v, rest))
+            .unwrap_or_default(),
+        _ => Vec::new(),
+    }
 }
 
 /// One page of `items` after the cursor, with Okta's `Link` headers.

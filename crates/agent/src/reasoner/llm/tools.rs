@@ -339,6 +339,7 @@ mod tests {
             domain: "contoso.example",
             messages: &messages,
             observations: &[],
+            systems: &[],
         };
         offer(&steward_connectors::msgraph::catalog(), &input, 10)
             .definitions()

@@ -4,6 +4,7 @@ mod accounts;
 mod devices;
 mod groups;
 mod mailbox;
+mod okta;
 mod security;
 mod sign_in;
 

@@ -167,6 +167,10 @@ pub(super) fn repair(
     };
     let person = exam.person.clone();
     let upn = person.upn.clone();
+    // Where Okta masters the password, the repair happens there, not in Entra ID.
+    if let Some(account) = super::okta::examine(cursor, input, &person, &mut exam.findings)? {
+        return super::okta::repair(cursor, input, &person, exam.findings, account, reported);
+    }
     if exam.count(53003) > 0 {
         let reply = format!(
             "{} sign-ins are being blocked by a conditional access policy (error 53003), which is not something I should change. I've passed this to the IT team with the details. Nothing was changed.",

@@ -578,8 +578,13 @@ impl TenantRuntime {
             });
         }
         let mut reply = replies.join("\n\n");
-        for s in &secrets {
-            reply.push_str(&format!("\n\n{}: {}", s.label, s.value));
+        if channel == Channel::Ticket && !secrets.is_empty() {
+            // A ticket is read by many and kept for years: a secret never goes into one.
+            reply.push_str("\n\n(A temporary password was set, but a ticket is no place for a secret, so it is not written here; ask Steward in chat or the console for a new one.)");
+        } else {
+            for s in &secrets {
+                reply.push_str(&format!("\n\n{}: {}", s.label, s.value));
+            }
         }
         let stored_reply = secrets.iter().fold(reply.clone(), |r, s| {
             r.replace(&s.value, steward_audit::REDACTED)

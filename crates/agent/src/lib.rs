@@ -23,6 +23,7 @@ pub mod reasoner;
 mod reconcile;
 mod runtime;
 mod standing;
+mod tickets;
 
 pub use approval_info::InfoRequest;
 pub use approvals::{ApprovalDecision, ApprovalRequest};
@@ -39,3 +40,4 @@ pub fn process_owner() -> &'static str {
 }
 pub use runtime::{DEFAULT_INTENT_LEASE, TenantConfig, TenantRuntime};
 pub use standing::{StandingScope, StandingTerms};
+pub use tickets::TicketHandled;

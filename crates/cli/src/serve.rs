@@ -146,6 +146,8 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
                 itsm.desk()
                     .with_context(|| format!("tenant `{}`: the ITSM connection", t.id))?,
             ));
+            // Tickets in Steward's queue (ServiceNow's `intake_group`) become requests.
+            crate::wiring::take_tickets_periodically(runtime.clone(), crate::wiring::TICKET_POLL);
         }
         watch_policies(
             runtime.clone(),

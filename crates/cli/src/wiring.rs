@@ -273,6 +273,33 @@ pub fn watch_policies(
     })
 }
 
+/// How often the ITSM tool's queue for Steward is read (tickets as requests).
+pub const TICKET_POLL: Duration = Duration::from_secs(30);
+
+/// Takes new tickets from the ITSM tool's queue now and then every `every`
+/// (`TenantRuntime::take_tickets`: each claimed once in the store, so replicas polling together
+/// never take one twice).
+pub fn take_tickets_periodically(
+    runtime: Arc<TenantRuntime>,
+    every: Duration,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            match runtime.take_tickets().await {
+                Ok(handled) => {
+                    for t in handled {
+                        tracing::info!(ticket = %t.key, outcome = %t.outcome, "ticket taken as a request");
+                    }
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "taking tickets failed; trying again at the next poll")
+                }
+            }
+            tokio::time::sleep(every).await;
+        }
+    })
+}
+
 /// How often pending approvals are checked for expiry.
 pub const EXPIRY_POLL: Duration = Duration::from_secs(60);
 

@@ -19,6 +19,8 @@ pub enum Channel {
     Teams,
     /// An MCP client.
     Mcp,
+    /// A ticket taken from the ITSM tool's queue (the caller is the ticket's caller).
+    Ticket,
 }
 
 impl Channel {
@@ -30,6 +32,7 @@ impl Channel {
             Self::Slack => "slack",
             Self::Teams => "teams",
             Self::Mcp => "mcp",
+            Self::Ticket => "ticket",
         }
     }
 }

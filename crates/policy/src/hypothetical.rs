@@ -96,6 +96,7 @@ fn channel(name: &str) -> Result<Channel, ExplainError> {
         "slack" => Channel::Slack,
         "teams" => Channel::Teams,
         "mcp" => Channel::Mcp,
+        "ticket" => Channel::Ticket,
         other => return Err(ExplainError::UnknownChannel(other.to_owned())),
     })
 }

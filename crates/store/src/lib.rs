@@ -23,6 +23,7 @@ mod standing;
 mod store;
 #[doc(hidden)]
 pub mod testing;
+mod tickets;
 mod work;
 
 pub use approvals::{ApprovalRow, ApprovalStatus};

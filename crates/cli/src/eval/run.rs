@@ -161,6 +161,7 @@ fn channel(name: Option<&str>) -> anyhow::Result<Channel> {
         "slack" => Channel::Slack,
         "teams" => Channel::Teams,
         "mcp" => Channel::Mcp,
+        "ticket" => Channel::Ticket,
         other => anyhow::bail!("unknown channel `{other}`"),
     })
 }

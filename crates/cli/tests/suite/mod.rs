@@ -38,3 +38,4 @@ mod support;
 mod teams;
 mod teams_channel;
 mod tenants;
+mod tickets;

@@ -33,9 +33,13 @@ pub enum ItsmConfig {
         user: String,
         /// The variable holding its password.
         password_env: String,
-        /// The assignment group's sys_id, if incidents should land in one.
+        /// The assignment group's sys_id, if incidents should land in one (and where tickets
+        /// Steward hands back go).
         #[serde(default)]
         assignment_group: Option<String>,
+        /// Steward's own assignment group: its active incidents are taken as requests.
+        #[serde(default)]
+        intake_group: Option<String>,
     },
     /// SysAid: a service record, after a login that gives a session cookie.
     Sysaid {
@@ -85,12 +89,16 @@ impl ItsmConfig {
                 user,
                 password_env,
                 assignment_group,
-            } => Arc::new(ServiceNow::new(
-                base_url,
-                user,
-                &secret("servicenow", password_env)?,
-                assignment_group.clone(),
-            )?),
+                intake_group,
+            } => Arc::new(
+                ServiceNow::new(
+                    base_url,
+                    user,
+                    &secret("servicenow", password_env)?,
+                    assignment_group.clone(),
+                )?
+                .taking_from(intake_group.clone()),
+            ),
             Self::Sysaid {
                 base_url,
                 user,

@@ -81,6 +81,24 @@ pub enum ItsmError {
     },
 }
 
+/// A ticket waiting in Steward's queue: a request to handle like any other. Its text is
+/// untrusted; who asked is the tool's caller field, never anything the text says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueuedTicket {
+    /// The tool's id of the record (ServiceNow's sys_id).
+    pub id: String,
+    /// What people call it (`INC0010001`).
+    pub key: String,
+    /// When it was created, as the tool writes it (the intake cursor).
+    pub created: String,
+    /// The caller's e-mail, as the tool knows it (empty when it has none).
+    pub caller_email: String,
+    /// The one-line summary.
+    pub summary: String,
+    /// The description.
+    pub description: String,
+}
+
 /// An ITSM tool escalations are filed in.
 #[async_trait]
 pub trait TicketDesk: Send + Sync {
@@ -89,6 +107,41 @@ pub trait TicketDesk: Send + Sync {
 
     /// Files the hand-over as a new ticket.
     async fn open(&self, hand_over: &HandOver) -> Result<Ticket, ItsmError>;
+
+    /// The tickets in Steward's queue created after `after` (oldest first, at most a page);
+    /// `None` when this tool, as configured, has no queue for Steward.
+    async fn queued(&self, after: Option<&str>) -> Result<Option<Vec<QueuedTicket>>, ItsmError> {
+        let _ = after;
+        Ok(None)
+    }
+
+    /// Writes on the ticket: an internal work note, or a comment the caller sees.
+    async fn note(
+        &self,
+        ticket: &QueuedTicket,
+        text: &str,
+        caller_sees: bool,
+    ) -> Result<(), ItsmError> {
+        let _ = (ticket, text, caller_sees);
+        Err(ItsmError::Config {
+            system: self.system(),
+            reason: "this tool takes no tickets from Steward's queue".into(),
+        })
+    }
+
+    /// Resolves the ticket (`resolved`), or hands it back to the IT team's queue.
+    async fn settle(
+        &self,
+        ticket: &QueuedTicket,
+        resolved: bool,
+        note: &str,
+    ) -> Result<(), ItsmError> {
+        let _ = (ticket, resolved, note);
+        Err(ItsmError::Config {
+            system: self.system(),
+            reason: "this tool takes no tickets from Steward's queue".into(),
+        })
+    }
 }
 
 /// Cuts `text` to at most `max` characters, marking the cut.

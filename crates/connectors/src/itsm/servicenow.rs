@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use serde_json::{Value, json};
 
 use super::http::{self, Answer};
-use super::{HandOver, ItsmError, Ticket, TicketDesk, clip};
+use super::{HandOver, ItsmError, QueuedTicket, Ticket, TicketDesk, clip};
 
 const SYSTEM: &str = "servicenow";
 /// The incident table's default length of `short_description`.
@@ -19,6 +19,8 @@ pub struct ServiceNow {
     user: String,
     password: String,
     assignment_group: Option<String>,
+    /// The group whose incidents Steward takes as requests (its queue), if any.
+    intake_group: Option<String>,
 }
 
 impl std::fmt::Debug for ServiceNow {
@@ -43,7 +45,37 @@ impl ServiceNow {
             user: user.to_owned(),
             password: password.to_owned(),
             assignment_group,
+            intake_group: None,
         })
+    }
+
+    /// Takes the incidents assigned to `group` (Steward's queue) as requests; tickets Steward
+    /// hands back go to the escalation `assignment_group`.
+    #[must_use]
+    pub fn taking_from(mut self, group: Option<String>) -> Self {
+        self.intake_group = group;
+        self
+    }
+
+    async fn patch(&self, ticket: &QueuedTicket, record: &Value) -> Result<(), ItsmError> {
+        let url = format!("{}/api/now/table/incident/{}", self.base, ticket.id);
+        let Answer { status, body, .. } = http::send(SYSTEM, || {
+            self.http
+                .patch(&url)
+                .basic_auth(&self.user, Some(&self.password))
+                .header(reqwest::header::ACCEPT, "application/json")
+                .json(record)
+        })
+        .await?;
+        if status == 200 {
+            Ok(())
+        } else {
+            Err(ItsmError::Refused {
+                system: SYSTEM,
+                status,
+                message: error_message(&body),
+            })
+        }
     }
 }
 
@@ -106,5 +138,93 @@ impl TicketDesk for ServiceNow {
             key: number,
             url: format!("{}/incident.do?sys_id={sys_id}", self.base),
         })
+    }
+
+    async fn queued(&self, after: Option<&str>) -> Result<Option<Vec<QueuedTicket>>, ItsmError> {
+        let Some(group) = &self.intake_group else {
+            return Ok(None);
+        };
+        let mut query = format!("assignment_group={group}^active=true");
+        if let Some(after) = after {
+            query.push_str(&format!("^sys_created_on>{after}"));
+        }
+        query.push_str("^ORDERBYsys_created_on");
+        let url = format!("{}/api/now/table/incident", self.base);
+        let Answer { status, body, .. } = http::send(SYSTEM, || {
+            self.http
+                .get(&url)
+                .basic_auth(&self.user, Some(&self.password))
+                .header(reqwest::header::ACCEPT, "application/json")
+                .query(&[
+                    ("sysparm_query", query.as_str()),
+                    ("sysparm_fields", "sys_id,number,short_description,description,caller_id.email,sys_created_on"),
+                    ("sysparm_limit", "50"),
+                ])
+        })
+        .await?;
+        if status != 200 {
+            return Err(ItsmError::Refused {
+                system: SYSTEM,
+                status,
+                message: error_message(&body),
+            });
+        }
+        let rows = body["result"]
+            .as_array()
+            .ok_or_else(|| ItsmError::Unexpected {
+                system: SYSTEM,
+                reason: "a list without `result`".into(),
+            })?;
+        let text = |v: &Value, k: &str| {
+            v.get(k)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned()
+        };
+        Ok(Some(
+            rows.iter()
+                .filter(|r| !text(r, "sys_id").is_empty())
+                .map(|r| QueuedTicket {
+                    id: text(r, "sys_id"),
+                    key: text(r, "number"),
+                    created: text(r, "sys_created_on"),
+                    caller_email: text(r, "caller_id.email"),
+                    summary: text(r, "short_description"),
+                    description: text(r, "description"),
+                })
+                .collect(),
+        ))
+    }
+
+    async fn note(
+        &self,
+        ticket: &QueuedTicket,
+        text: &str,
+        caller_sees: bool,
+    ) -> Result<(), ItsmError> {
+        let field = if caller_sees {
+            "comments"
+        } else {
+            "work_notes"
+        };
+        self.patch(ticket, &json!({ field: text })).await
+    }
+
+    async fn settle(
+        &self,
+        ticket: &QueuedTicket,
+        resolved: bool,
+        note: &str,
+    ) -> Result<(), ItsmError> {
+        let record = if resolved {
+            json!({"state": "6", "close_code": "Solved (Permanently)", "close_notes": note})
+        } else {
+            let mut r = json!({"work_notes": note, "assigned_to": ""});
+            if let Some(group) = &self.assignment_group {
+                r["assignment_group"] = json!(group);
+            }
+            r
+        };
+        self.patch(ticket, &record).await
     }
 }

@@ -34,6 +34,10 @@ pub struct ItsmAccount {
 pub(crate) struct Records {
     pub jira: Vec<Value>,
     pub incidents: Vec<Value>,
+    /// ServiceNow `sys_user` rows: (sys_id, email).
+    pub callers: Vec<(String, String)>,
+    /// Incident journal entries: (incident sys_id, `work_notes` or `comments`, text).
+    pub journal: Vec<(String, String, String)>,
     pub service_records: Vec<Value>,
     pub sessions: Vec<String>,
     pub logins: u32,
@@ -130,6 +134,45 @@ impl RunningItsm {
     /// ServiceNow incidents created, oldest first.
     pub fn incidents(&self) -> Vec<Value> {
         self.state.with(|r| r.incidents.clone())
+    }
+
+    /// Raises a ServiceNow incident as `caller` (an e-mail; a `sys_user` is made for it) in
+    /// `group`, as a person would through the portal; its number.
+    pub fn raise_incident(
+        &self,
+        caller: &str,
+        short: &str,
+        description: &str,
+        group: &str,
+    ) -> String {
+        self.state
+            .with(|r| servicenow::raise(r, caller, short, description, group))
+    }
+
+    /// An incident by number, as the Table API shows it.
+    pub fn incident(&self, number: &str) -> Option<Value> {
+        self.state
+            .with(|r| r.incidents.iter().find(|i| i["number"] == number).cloned())
+    }
+
+    /// An incident's journal: (`work_notes` or `comments`, text), oldest first.
+    pub fn journal(&self, number: &str) -> Vec<(String, String)> {
+        self.state.with(|r| {
+            let Some(id) = r
+                .incidents
+                .iter()
+                .find(|i| i["number"] == number)
+                .and_then(|i| i["sys_id"].as_str())
+                .map(str::to_owned)
+            else {
+                return Vec::new();
+            };
+            r.journal
+                .iter()
+                .filter(|(i, _, _)| *i == id)
+                .map(|(_, k, t)| (k.clone(), t.clone()))
+                .collect()
+        })
     }
 
     /// SysAid service records created, oldest first.

@@ -183,3 +183,87 @@ async fn a_ticket_never_carries_a_secret_and_unknown_callers_go_to_people() -> a
     );
     Ok(())
 }
+
+#[tokio::test]
+async fn a_jira_issue_assigned_to_steward_is_resolved_or_unassigned_with_comments()
+-> anyhow::Result<()> {
+    let h = Harness::new().await?;
+    let jira = RunningItsm::start(ItsmAccount {
+        user: "steward@larkspur.example".into(),
+        secret: "jira-token".into(),
+    })
+    .await?;
+    let desk = steward_connectors::itsm::Jira::new(
+        &jira.base_url,
+        "steward@larkspur.example",
+        "jira-token",
+        "IT",
+        "Task",
+    )?
+    .taking_assigned(true);
+    h.runtime().set_ticket_desk(Some(Arc::new(desk)));
+    let done = jira.raise_issue(
+        "nestor@larkspur.example",
+        "steward@larkspur.example",
+        "Access",
+        "can you add Maria Chen to Project Phoenix?",
+    );
+    let odd = jira.raise_issue(
+        "sam@larkspur.example",
+        "steward@larkspur.example",
+        "Something",
+        "my monitor flickers when the blinds are open",
+    );
+    let theirs = jira.raise_issue(
+        "sam@larkspur.example",
+        "hank@larkspur.example",
+        "Laptop",
+        "fan noise",
+    );
+    let handled = h.runtime().take_tickets().await?;
+    let outcome = |key: &str| {
+        handled
+            .iter()
+            .find(|t| t.key == key)
+            .map(|t| t.outcome.clone())
+    };
+    assert_eq!(outcome(&done).as_deref(), Some("resolved"), "{handled:?}");
+    assert_eq!(outcome(&odd).as_deref(), Some("handedBack"), "{handled:?}");
+    assert_eq!(
+        outcome(&theirs),
+        None,
+        "another agent's issue is not Steward's"
+    );
+    assert!(
+        h.member_upns("Project Phoenix")
+            .await?
+            .contains(&"maria.chen@larkspur.example".to_owned())
+    );
+    let issue = jira.issue(&done).context("issue")?;
+    assert_eq!(issue["fields"]["status"]["statusCategory"]["key"], "done");
+    let comments = jira.issue_comments(&done);
+    assert!(
+        comments
+            .iter()
+            .any(|(public, t)| !public && t.contains("entra.group.add_member")),
+        "{comments:?}"
+    );
+    assert!(comments.iter().any(|(public, _)| *public), "{comments:?}");
+    // Handed back: unassigned, open, with an internal note saying why.
+    let odd_issue = jira.issue(&odd).context("odd")?;
+    assert!(odd_issue["fields"]["assignee"].is_null());
+    assert_ne!(
+        odd_issue["fields"]["status"]["statusCategory"]["key"],
+        "done"
+    );
+    assert!(
+        jira.issue_comments(&odd)
+            .iter()
+            .any(|(public, t)| !public && t.contains("Handed back by Steward"))
+    );
+    assert!(
+        h.runtime().take_tickets().await?.is_empty(),
+        "nothing taken twice"
+    );
+    Ok(())
+}

@@ -24,6 +24,9 @@ pub enum ItsmConfig {
         /// The issue type's name.
         #[serde(default = "default_issue_type")]
         issue_type: String,
+        /// Take the project's open issues assigned to Steward's account as requests.
+        #[serde(default)]
+        intake: bool,
     },
     /// ServiceNow: an incident through the Table API, with basic auth.
     Servicenow {
@@ -77,13 +80,17 @@ impl ItsmConfig {
                 token_env,
                 project,
                 issue_type,
-            } => Arc::new(Jira::new(
-                base_url,
-                user,
-                &secret("jira", token_env)?,
-                project,
-                issue_type,
-            )?),
+                intake,
+            } => Arc::new(
+                Jira::new(
+                    base_url,
+                    user,
+                    &secret("jira", token_env)?,
+                    project,
+                    issue_type,
+                )?
+                .taking_assigned(*intake),
+            ),
             Self::Servicenow {
                 base_url,
                 user,

@@ -136,6 +136,39 @@ impl RunningItsm {
         self.state.with(|r| r.incidents.clone())
     }
 
+    /// Raises a Jira issue as `reporter`, assigned to `assignee` (an e-mail; empty: nobody);
+    /// its key.
+    pub fn raise_issue(
+        &self,
+        reporter: &str,
+        assignee: &str,
+        summary: &str,
+        description: &str,
+    ) -> String {
+        self.state
+            .with(|r| jira::raise(r, reporter, assignee, summary, description))
+    }
+
+    /// A Jira issue's comments: (visible to the reporter, plain text), oldest first.
+    pub fn issue_comments(&self, key: &str) -> Vec<(bool, String)> {
+        self.state.with(|r| {
+            r.jira
+                .iter()
+                .find(|i| i["key"] == key)
+                .and_then(|i| i["x-comments"].as_array().cloned())
+                .unwrap_or_default()
+                .iter()
+                .map(|c| (c["jsdPublic"] == true, jira::text_of(&c["body"])))
+                .collect()
+        })
+    }
+
+    /// A Jira issue as the API shows it.
+    pub fn issue(&self, key: &str) -> Option<Value> {
+        self.state
+            .with(|r| r.jira.iter().find(|i| i["key"] == key).cloned())
+    }
+
     /// Raises a ServiceNow incident as `caller` (an e-mail; a `sys_user` is made for it) in
     /// `group`, as a person would through the portal; its number.
     pub fn raise_incident(

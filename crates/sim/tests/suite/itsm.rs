@@ -99,3 +99,97 @@ async fn jira_answers_match_the_reference() -> anyhow::Result<()> {
     assert_eq!(create(json!({}), "tok").await?.status(), 400);
     Ok(())
 }
+
+#[tokio::test]
+async fn jira_intake_answers_match_the_reference() -> anyhow::Result<()> {
+    let reference = jira_reference()?;
+    let jira = RunningItsm::start(ItsmAccount {
+        user: "steward@example.com".into(),
+        secret: "tok".into(),
+    })
+    .await?;
+    let key = jira.raise_issue(
+        "ana@example.com",
+        "steward@example.com",
+        "VPN",
+        "the VPN drops every hour",
+    );
+    jira.raise_issue(
+        "ana@example.com",
+        "bob@example.com",
+        "Other",
+        "not Steward's",
+    );
+    let http = reqwest::Client::new();
+    let get = |path: String| {
+        http.get(format!("{}{path}", jira.base_url))
+            .basic_auth("steward@example.com", Some("tok"))
+            .send()
+    };
+    let mut problems = Vec::new();
+    let r = get("/rest/api/3/search/jql?jql=project%20%3D%20IT%20AND%20assignee%20%3D%20currentUser()%20AND%20statusCategory%20!%3D%20Done%20ORDER%20BY%20created%20ASC".into()).await?;
+    assert_eq!(r.status(), 200);
+    let found: Value = r.json().await?;
+    assert_eq!(found["issues"].as_array().map(Vec::len), Some(1), "{found}");
+    problems.extend(conforms_or_empty(
+        &reference,
+        "/rest/api/3/search/jql",
+        "get",
+        200,
+        &found,
+    ));
+    let r = get(format!("/rest/api/3/issue/{key}/transitions")).await?;
+    let transitions: Value = r.json().await?;
+    problems.extend(conforms_or_empty(
+        &reference,
+        "/rest/api/3/issue/{issueIdOrKey}/transitions",
+        "get",
+        200,
+        &transitions,
+    ));
+    let comment = json!({"body": {"type": "doc", "version": 1, "content": [{"type": "paragraph", "content": [{"type": "text", "text": "internal"}]}]},
+                         "properties": [{"key": "sd.public.comment", "value": {"internal": true}}]});
+    let r = http
+        .post(format!("{}/rest/api/3/issue/{key}/comment", jira.base_url))
+        .basic_auth("steward@example.com", Some("tok"))
+        .json(&comment)
+        .send()
+        .await?;
+    assert_eq!(r.status(), 201);
+    let created: Value = r.json().await?;
+    problems.extend(conforms_or_empty(
+        &reference,
+        "/rest/api/3/issue/{issueIdOrKey}/comment",
+        "post",
+        201,
+        &created,
+    ));
+    assert_eq!(
+        jira.issue_comments(&key),
+        vec![(false, "internal".to_owned())]
+    );
+    let r = http
+        .post(format!(
+            "{}/rest/api/3/issue/{key}/transitions",
+            jira.base_url
+        ))
+        .basic_auth("steward@example.com", Some("tok"))
+        .json(&json!({"transition": {"id": "31"}}))
+        .send()
+        .await?;
+    assert_eq!(r.status(), 204);
+    let r = http
+        .put(format!("{}/rest/api/3/issue/{key}/assignee", jira.base_url))
+        .basic_auth("steward@example.com", Some("tok"))
+        .json(&json!({"accountId": null}))
+        .send()
+        .await?;
+    assert_eq!(r.status(), 204);
+    let issue = jira.issue(&key).context("issue")?;
+    assert_eq!(issue["fields"]["status"]["name"], "Done");
+    assert!(issue["fields"]["assignee"].is_null());
+    let bad = get("/rest/api/3/search/jql?jql=summary%20~%20vpn".into()).await?;
+    assert_eq!(bad.status(), 400);
+    assert!(problems.is_empty(), "{problems:#?}");
+    Ok(())
+}

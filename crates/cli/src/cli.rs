@@ -105,10 +105,23 @@ pub struct ConnectArgs {
     /// signed in as the configuration's `employee_owner`, with the self-service scopes only).
     #[arg(long = "for", value_enum, default_value_t = GrantFor::Admin)]
     pub grant: GrantFor,
+    /// Which system: Microsoft 365 (`msgraph`) or the tenant's Okta org (`okta`, from
+    /// `[tenants.okta]`).
+    #[arg(long, value_enum, default_value_t = ConnectSystem::Msgraph)]
+    pub system: ConnectSystem,
     /// Revoke the kept grant instead of connecting one: it stops working at once, for every
     /// running Steward sharing the store.
     #[arg(long)]
     pub revoke: bool,
+}
+
+/// Which system `steward connect` signs in to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ConnectSystem {
+    /// Microsoft 365 (Microsoft Graph).
+    Msgraph,
+    /// The tenant's Okta org.
+    Okta,
 }
 
 /// Whose grant `steward connect` handles.

@@ -20,7 +20,7 @@ use steward_connectors::msgraph;
 use steward_domain::TenantId;
 use tokio::sync::oneshot;
 
-use crate::cli::{ConnectArgs, GrantFor};
+use crate::cli::{ConnectArgs, ConnectSystem, GrantFor};
 use crate::config::Config;
 use crate::wiring::{MSGRAPH_CREDENTIAL, http_client};
 
@@ -48,12 +48,77 @@ fn pkce() -> (String, String) {
     (verifier, challenge)
 }
 
-/// The credential id, the scopes asked for and the owner expected for one grant.
-fn grant_of(
+/// Everything one sign-in needs to know about the system it grants access to.
+struct Provider {
+    /// The credential id the grant is kept under.
+    credential: &'static str,
+    /// Whose grant it must be.
+    owner: String,
+    authorize_url: String,
+    token_url: String,
+    client_id: String,
+    /// The scopes as the platform names them (Graph's with its resource URI).
+    scopes: &'static [&'static str],
+    /// What the platform puts before a scope's name.
+    scope_prefix: &'static str,
+    /// Who signed in: this URL read with the new access token, and where its answer names them.
+    whoami: String,
+    whoami_field: &'static str,
+}
+
+impl Provider {
+    fn scope(&self) -> String {
+        self.scopes
+            .iter()
+            .filter(|s| **s != "offline_access")
+            .map(|s| format!("{}{s}", self.scope_prefix))
+            .chain(["offline_access".to_owned()])
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
+/// The provider of one grant: the system, and whose grant (the administrator's or the employee
+/// channel's).
+fn provider_of(
+    system: ConnectSystem,
     grant: GrantFor,
     tenant: &crate::config::TenantSection,
-) -> anyhow::Result<(&'static str, &'static [&'static str], String)> {
-    Ok(match grant {
+) -> anyhow::Result<Provider> {
+    if system == ConnectSystem::Okta {
+        let okta = tenant
+            .okta
+            .as_ref()
+            .with_context(|| format!("tenant `{}` has no `[tenants.okta]` section", tenant.id))?;
+        let base = okta.base_url.trim_end_matches('/');
+        let (credential, owner) = match grant {
+            GrantFor::Admin => (
+                crate::okta_wiring::OKTA_CREDENTIAL,
+                okta.credential_owner.clone(),
+            ),
+            GrantFor::Employees => (
+                crate::okta_wiring::OKTA_EMPLOYEE_CREDENTIAL,
+                okta.employee_owner.clone().with_context(|| {
+                    format!(
+                        "tenant `{}`'s `[tenants.okta]` names no `employee_owner`",
+                        tenant.id
+                    )
+                })?,
+            ),
+        };
+        return Ok(Provider {
+            credential,
+            owner,
+            authorize_url: format!("{base}/oauth2/v1/authorize"),
+            token_url: format!("{base}/oauth2/v1/token"),
+            client_id: okta.client_id.clone(),
+            scopes: steward_connectors::okta::SCOPES,
+            scope_prefix: "",
+            whoami: format!("{base}/api/v1/users/me"),
+            whoami_field: "/profile/login",
+        });
+    }
+    let (credential, scopes, owner) = match grant {
         GrantFor::Admin => (
             MSGRAPH_CREDENTIAL,
             msgraph::SCOPES,
@@ -69,19 +134,34 @@ fn grant_of(
                 )
             })?,
         ),
+    };
+    let authorize_url = tenant
+        .graph
+        .token_url
+        .strip_suffix("/token")
+        .map(|base| format!("{base}/authorize"))
+        .with_context(|| {
+            format!(
+                "tenant `{}`: token_url should end in /oauth2/v2.0/token",
+                tenant.id
+            )
+        })?;
+    Ok(Provider {
+        credential,
+        owner,
+        authorize_url,
+        token_url: tenant.graph.token_url.clone(),
+        client_id: tenant.graph.client_id.clone(),
+        scopes,
+        scope_prefix: "https://graph.microsoft.com/",
+        whoami: format!(
+            "{}/v1.0/me?$select=userPrincipalName,displayName",
+            tenant.graph.base_url.trim_end_matches('/')
+        ),
+        whoami_field: "/userPrincipalName",
     })
 }
 
-fn scope(scopes: &[&str]) -> String {
-    scopes
-        .iter()
-        .map(|s| format!("https://graph.microsoft.com/{s}"))
-        .chain(["offline_access".to_owned()])
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-/// Runs the sign-in and keeps the credential.
 pub async fn run(args: ConnectArgs) -> anyhow::Result<ExitCode> {
     let config = Config::load(&args.config)?;
     let tenant = match &args.tenant {
@@ -95,21 +175,14 @@ pub async fn run(args: ConnectArgs) -> anyhow::Result<ExitCode> {
             .first()
             .context("the configuration has no tenant")?,
     };
-    let (credential, scopes, expected_owner) = grant_of(args.grant, tenant)?;
+    let provider = provider_of(args.system, args.grant, tenant)?;
+    let credential = provider.credential;
+    let scopes = provider.scopes;
+    let expected_owner = provider.owner.clone();
     if args.revoke {
         return revoke(&config, tenant, credential).await;
     }
-    let authorize_url = tenant
-        .graph
-        .token_url
-        .strip_suffix("/token")
-        .map(|base| format!("{base}/authorize"))
-        .with_context(|| {
-            format!(
-                "tenant `{}`: token_url should end in /oauth2/v2.0/token",
-                tenant.id
-            )
-        })?;
+    let authorize_url = provider.authorize_url.clone();
 
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", args.port))
         .await
@@ -120,11 +193,11 @@ pub async fn run(args: ConnectArgs) -> anyhow::Result<ExitCode> {
     let mut url = url::Url::parse(&authorize_url)
         .with_context(|| format!("`{authorize_url}` is not a URL"))?;
     url.query_pairs_mut()
-        .append_pair("client_id", &tenant.graph.client_id)
+        .append_pair("client_id", &provider.client_id)
         .append_pair("response_type", "code")
         .append_pair("redirect_uri", &redirect_uri)
         .append_pair("response_mode", "query")
-        .append_pair("scope", &scope(scopes))
+        .append_pair("scope", &provider.scope())
         .append_pair("state", &state)
         .append_pair("code_challenge", &challenge)
         .append_pair("code_challenge_method", "S256")
@@ -178,14 +251,14 @@ pub async fn run(args: ConnectArgs) -> anyhow::Result<ExitCode> {
     // Redeem the code with the verifier only this process knows.
     let http = http_client()?;
     let answer = http
-        .post(&tenant.graph.token_url)
+        .post(&provider.token_url)
         .form(&[
             ("grant_type", "authorization_code"),
-            ("client_id", tenant.graph.client_id.as_str()),
+            ("client_id", provider.client_id.as_str()),
             ("code", code.as_str()),
             ("redirect_uri", redirect_uri.as_str()),
             ("code_verifier", verifier.as_str()),
-            ("scope", scope(scopes).as_str()),
+            ("scope", provider.scope().as_str()),
         ])
         .send()
         .await
@@ -212,7 +285,7 @@ pub async fn run(args: ConnectArgs) -> anyhow::Result<ExitCode> {
         .unwrap_or_default()
         .split_whitespace()
         .map(|s| {
-            s.strip_prefix("https://graph.microsoft.com/")
+            s.strip_prefix(provider.scope_prefix)
                 .unwrap_or(s)
                 .to_owned()
         })
@@ -221,25 +294,23 @@ pub async fn run(args: ConnectArgs) -> anyhow::Result<ExitCode> {
     let missing: Vec<&str> = scopes
         .iter()
         .copied()
-        .filter(|s| !granted.iter().any(|g| g.eq_ignore_ascii_case(s)))
+        .filter(|s| *s != "offline_access" && !granted.iter().any(|g| g.eq_ignore_ascii_case(s)))
         .collect();
 
-    // Who signed in: Graph says, not the login hint.
+    // Who signed in: the platform says, not the login hint.
     let me: Value = http
-        .get(format!(
-            "{}/v1.0/me?$select=userPrincipalName,displayName",
-            tenant.graph.base_url.trim_end_matches('/')
-        ))
+        .get(&provider.whoami)
         .bearer_auth(access)
         .send()
         .await
-        .context("cannot reach Graph to learn who signed in")?
+        .context("cannot reach the platform to learn who signed in")?
         .json()
         .await
-        .context("unreadable answer from GET /me")?;
-    let owner = me["userPrincipalName"]
-        .as_str()
-        .context("GET /me did not say who signed in (nothing was saved)")?
+        .context("unreadable answer from the platform's who-am-I")?;
+    let owner = me
+        .pointer(provider.whoami_field)
+        .and_then(Value::as_str)
+        .context("the platform did not say who signed in (nothing was saved)")?
         .to_owned();
     if !owner.eq_ignore_ascii_case(&expected_owner) {
         anyhow::bail!(

@@ -10,8 +10,15 @@ use steward_agent::TenantRuntime;
 use steward_connectors::msgraph::{DelegatedCredential, RetryPolicy, TokenProvider};
 use steward_connectors::okta::{OktaClient, OktaConnector, SCOPES};
 
-/// `[tenants.okta]`: the org and whose grants to act with (refresh tokens from environment
-/// variables; `offline_access` and the `okta.*` scopes consented).
+/// The id under which `steward connect --system okta` keeps the admin's Okta grant.
+pub const OKTA_CREDENTIAL: &str = "okta";
+
+/// The id under which it keeps the employee channel's Okta grant.
+pub const OKTA_EMPLOYEE_CREDENTIAL: &str = "okta-employee";
+
+/// `[tenants.okta]`: the org and whose grants to act with (refresh tokens kept by
+/// `steward connect --system okta`, or from environment variables; `offline_access` and the
+/// `okta.*` scopes consented).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OktaSection {
@@ -21,8 +28,10 @@ pub struct OktaSection {
     pub client_id: String,
     /// The Okta admin whose grant IT requests act with.
     pub credential_owner: String,
-    /// The environment variable holding that admin's refresh token.
-    pub refresh_token_env: String,
+    /// The environment variable holding that admin's refresh token; without it (or unset),
+    /// the grant `steward connect --system okta` kept in the store.
+    #[serde(default)]
+    pub refresh_token_env: Option<String>,
     /// The identity whose grant self-service acts with (a help-desk admin); without it,
     /// self-service in Okta is refused.
     #[serde(default)]
@@ -67,15 +76,31 @@ pub fn connector(
     )))
 }
 
-fn token_from(var: &str) -> anyhow::Result<String> {
-    let value = std::env::var(var).with_context(|| {
-        format!("the environment variable `{var}` (an Okta refresh token) is not set")
+/// A refresh token: from `var` when it is set, else the grant kept in the store under
+/// `credential` (`true`: kept, so rotated tokens are kept there too).
+async fn token_from(
+    store: &steward_store::TenantStore,
+    var: Option<&str>,
+    credential: &'static str,
+) -> anyhow::Result<(String, bool)> {
+    if let Some(value) = var
+        .and_then(|v| std::env::var(v).ok())
+        .filter(|v| !v.trim().is_empty())
+    {
+        return Ok((value, false));
+    }
+    let kept = store.credential(credential).await.with_context(|| {
+        format!(
+            "no Okta grant `{credential}`: set {} or run `steward connect --system okta{}`",
+            var.unwrap_or("the refresh token variable"),
+            if credential == OKTA_EMPLOYEE_CREDENTIAL {
+                " --for employees"
+            } else {
+                ""
+            }
+        )
     })?;
-    anyhow::ensure!(
-        !value.trim().is_empty(),
-        "the environment variable `{var}` is empty"
-    );
-    Ok(value)
+    Ok((kept.refresh_token.to_string(), true))
 }
 
 /// Connects `section`'s org to `runtime`: its actions become runnable and policy decides them.
@@ -83,28 +108,75 @@ pub async fn attach(runtime: &TenantRuntime, section: &OktaSection) -> anyhow::R
     url::Url::parse(&section.base_url)
         .with_context(|| format!("`base_url` {:?} is not a URL", section.base_url))?;
     let http = crate::wiring::http_client()?;
-    let admin = connector(
+    let (token, kept) = token_from(
+        &runtime.store,
+        section.refresh_token_env.as_deref(),
+        OKTA_CREDENTIAL,
+    )
+    .await?;
+    let admin = kept_connector(
+        runtime,
         http.clone(),
-        &section.base_url,
-        &section.client_id,
+        section,
         &section.credential_owner,
-        token_from(&section.refresh_token_env)?,
-        RetryPolicy::default(),
+        token,
+        kept.then_some(OKTA_CREDENTIAL),
     );
     runtime.attach_system("okta", admin).await?;
-    if let (Some(owner), Some(var)) = (&section.employee_owner, &section.employee_refresh_token_env)
-    {
-        let employee = connector(
+    if let Some(owner) = &section.employee_owner {
+        let (token, kept) = token_from(
+            &runtime.store,
+            section.employee_refresh_token_env.as_deref(),
+            OKTA_EMPLOYEE_CREDENTIAL,
+        )
+        .await?;
+        let employee = kept_connector(
+            runtime,
             http,
-            &section.base_url,
-            &section.client_id,
+            section,
             owner,
-            token_from(var)?,
-            RetryPolicy::default(),
+            token,
+            kept.then_some(OKTA_EMPLOYEE_CREDENTIAL),
         );
         runtime.attach_employee_system("okta", employee);
     }
     Ok(())
+}
+
+/// [`connector`], keeping rotated refresh tokens in the store when the grant came from there.
+fn kept_connector(
+    runtime: &TenantRuntime,
+    http: reqwest::Client,
+    section: &OktaSection,
+    owner: &str,
+    token: String,
+    kept: Option<&'static str>,
+) -> Arc<OktaConnector> {
+    let base = section.base_url.trim_end_matches('/');
+    let mut tokens = TokenProvider::new(
+        http.clone(),
+        format!("{base}/oauth2/v1/token"),
+        section.client_id.clone(),
+        SCOPES.iter().map(|s| (*s).to_owned()).collect(),
+        DelegatedCredential {
+            owner: owner.to_owned(),
+            refresh_token: token,
+        },
+    )
+    .with_bare_scopes();
+    if let Some(credential) = kept {
+        tokens = tokens.keeping_tokens_in(Arc::new(crate::wiring::StoredToken {
+            store: runtime.store.clone(),
+            owner: owner.to_owned(),
+            credential,
+        }));
+    }
+    Arc::new(OktaConnector::new(OktaClient::new(
+        http,
+        base,
+        Arc::new(tokens),
+        RetryPolicy::default(),
+    )))
 }
 
 /// The demo's simulated Okta org, connected with its admin's and help-desk identity's grants

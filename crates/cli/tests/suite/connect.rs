@@ -280,3 +280,116 @@ async fn an_admin_signs_in_once_and_serve_acts_with_the_kept_grant() -> anyhow::
     );
     Ok(())
 }
+
+/// `steward connect --system okta`: an Okta admin signs in to the org (authorization code with
+/// PKCE); the grant is kept sealed under `okta` and is what Steward acts in Okta with.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_okta_admin_signs_in_and_the_grant_is_kept() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let sim = steward_sim::start(steward_sim::demo_seed()?, None).await?;
+    let okta = steward_sim::okta::RunningOkta::start(&steward_sim::okta::okta_demo_seed()?).await?;
+    let config = write_config(dir.path(), &sim, 0)?;
+    let mut text = std::fs::read_to_string(&config)?;
+    text.push_str(&format!(
+        "\n[tenants.okta]\nbase_url = \"{}\"\nclient_id = \"0oa-steward-okta\"\ncredential_owner = \"{OWNER}\"\n",
+        okta.base_url
+    ));
+    std::fs::write(&config, text)?;
+    let mut child = steward()
+        .args([
+            "connect",
+            "--system",
+            "okta",
+            "--timeout-seconds",
+            "60",
+            "--config",
+        ])
+        .arg(&config)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    let stdout = child.stdout.take().context("no stdout")?;
+    let mut lines = BufReader::new(stdout).lines();
+    let url = loop {
+        let line = lines
+            .next()
+            .context("connect ended before printing an address")??;
+        if line.starts_with("http") {
+            break line;
+        }
+    };
+    assert!(
+        url.contains("/oauth2/v1/authorize")
+            && url.contains("code_challenge_method=S256")
+            && url.contains("okta.users.manage"),
+        "{url}"
+    );
+    // Okta's sign-in form.
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?;
+    assert!(browser.get(&url).send().await?.status().is_success());
+    let form: Vec<(String, String)> = url::Url::parse(&url)?
+        .query_pairs()
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .chain([
+            ("username".into(), OWNER.into()),
+            ("password".into(), OWNER_PASSWORD.into()),
+        ])
+        .collect();
+    let signed_in = browser
+        .post(url.split('?').next().unwrap_or_default())
+        .form(&form)
+        .send()
+        .await?;
+    let home = signed_in
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .context("no redirect")?
+        .to_owned();
+    assert!(browser.get(&home).send().await?.status().is_success());
+    let output = child.wait_with_output()?;
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    assert!(
+        output.status.success(),
+        "{rest:?} {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        rest.iter()
+            .any(|l| l.contains("Connected") && l.contains(OWNER)),
+        "{rest:?}"
+    );
+
+    // The grant is kept sealed, and acting with it reads Okta as Nestor.
+    let store = steward_store::Store::open(&dir.path().join("steward.db")).await?;
+    let tenant = store
+        .tenant(&steward_domain::TenantId::new("larkspur-labs".to_owned())?)
+        .await?;
+    let kept = tenant
+        .credential(steward_cli::okta_wiring::OKTA_CREDENTIAL)
+        .await?;
+    assert_eq!(kept.owner, OWNER);
+    assert!(
+        kept.scopes.iter().any(|s| s == "okta.users.manage"),
+        "{:?}",
+        kept.scopes
+    );
+    let connector = steward_cli::okta_wiring::connector(
+        reqwest::Client::new(),
+        &okta.base_url,
+        "0oa-steward-okta",
+        OWNER,
+        kept.refresh_token.to_string(),
+        steward_connectors::msgraph::RetryPolicy::default(),
+    );
+    let call = steward_domain::ActionCall {
+        action: steward_domain::ActionName::new("okta.user.get")?,
+        params: json!({"user": "leo@larkspur.example"}),
+    };
+    let read = steward_connectors::Connector::execute(connector.as_ref(), &call, "k").await?;
+    assert_eq!(read.output["status"], "LOCKED_OUT");
+    let _: Value = read.output;
+    Ok(())
+}

@@ -399,6 +399,28 @@ async fn list_users(State(s): Shared, headers: HeaderMap, Query(q): Params) -> R
 }
 
 async fn get_user(State(s): Shared, headers: HeaderMap, Path(id): Path<String>) -> Response {
+    // `me` is the token's own user, readable by anyone signed in.
+    if id == "me" {
+        let token = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+            .unwrap_or_default()
+            .to_owned();
+        return s.with(|o| match o.access.get(&token).map(|g| g.user.clone()) {
+            Some(user) => match o.users.iter().find(|u| u.id == user) {
+                Some(u) => axum::Json(o.show_user(u)).into_response(),
+                None => not_found("me"),
+            },
+            None => error(
+                StatusCode::UNAUTHORIZED,
+                "E0000011",
+                "Invalid token provided",
+                &[],
+            ),
+        });
+    }
     if let Err(r) = authorize(&s, &headers, &READ_USERS) {
         return r;
     }

@@ -108,6 +108,9 @@ pub struct TenantSection {
     /// repaired.
     #[serde(default)]
     pub okta: Option<crate::okta_wiring::OktaSection>,
+    /// The tenant's Google Workspace (`[tenants.google]`).
+    #[serde(default)]
+    pub google: Option<crate::google_wiring::GoogleSection>,
 }
 
 /// How the console signs people in: the tenant's identity provider (OpenID Connect).

@@ -391,10 +391,16 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     let store = Store::open(&args.data_dir.join("steward.db")).await?;
     let tenant = start_tenant(seed, &store, &args.data_dir, RetryPolicy::default()).await?;
     // The demo organisation's engineers sign in through Okta (Leo is locked out there).
-    let _okta = crate::okta_wiring::attach_demo_org(&tenant.runtime).await?;
+    let okta = crate::okta_wiring::attach_demo_org(&tenant.runtime).await?;
     eprintln!(
         "Okta: the simulated org at {} is connected (ask as leo: \"I'm locked out\")",
-        _okta.base_url
+        okta.base_url
+    );
+    // Its marketing team works in Google Workspace with Google passwords of their own.
+    let google = crate::google_wiring::attach_demo_workspace(&tenant.runtime).await?;
+    eprintln!(
+        "Google Workspace: the simulated one at {} is connected (ask as sam: \"I can't log in to Gmail\")",
+        google.base_url
     );
     if let Some(path) = &args.provider {
         let provider = crate::wiring::load_provider(path)?;

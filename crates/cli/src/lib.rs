@@ -16,6 +16,7 @@ mod database;
 pub mod demo;
 mod escalations_cmd;
 pub mod eval;
+pub mod google_wiring;
 pub mod grant;
 mod integrations_cmd;
 pub mod okta_wiring;

@@ -141,6 +141,11 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
                 .await
                 .with_context(|| format!("tenant `{}`: the Okta connection", t.id))?;
         }
+        if let Some(google) = &t.google {
+            crate::google_wiring::attach(&runtime, google)
+                .await
+                .with_context(|| format!("tenant `{}`: the Google Workspace connection", t.id))?;
+        }
         if let Some(itsm) = &t.itsm {
             runtime.set_ticket_desk(Some(
                 itsm.desk()

@@ -8,6 +8,7 @@
 pub mod botframework;
 mod connector;
 mod error;
+pub mod google;
 mod imported;
 pub mod itsm;
 pub mod msgraph;
@@ -20,10 +21,12 @@ pub use error::{ConnectorError, TransportError};
 pub use imported::{ImportedAuth, ImportedConnector};
 pub use routed::SystemRouter;
 
-/// Every action of Steward's built-in connectors (Microsoft 365, Okta), connected or not: what
+/// Every action of Steward's built-in connectors (Microsoft 365, Okta, Google Workspace),
+/// connected or not: what
 /// policies may name and the Cedar schema is generated from.
 pub fn builtin_catalog() -> Vec<steward_domain::ActionSpec> {
     let mut all = msgraph::catalog();
     all.extend(okta::catalog());
+    all.extend(google::catalog());
     all
 }

@@ -27,7 +27,10 @@ impl SystemRouter {
         Self {
             primary,
             others: RwLock::new(BTreeMap::new()),
-            builtin: vec![("okta", "Okta", crate::okta::catalog())],
+            builtin: vec![
+                ("okta", "Okta", crate::okta::catalog()),
+                ("google", "Google Workspace", crate::google::catalog()),
+            ],
         }
     }
 

@@ -15,6 +15,7 @@ pub mod botframework;
 mod error;
 mod faults;
 mod files;
+pub mod google;
 mod graph;
 pub mod itsm;
 mod mailbox;

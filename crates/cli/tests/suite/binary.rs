@@ -896,7 +896,7 @@ fn policy_test_tables_pass_and_a_mismatch_fails() -> anyhow::Result<()> {
         .args(["policy", "validate", "../policy/policies/default-tenant"])
         .output()?;
     assert!(
-        out.status.success() && String::from_utf8_lossy(&out.stdout).contains("50 policies"),
+        out.status.success() && String::from_utf8_lossy(&out.stdout).contains("57 policies"),
         "{}",
         String::from_utf8_lossy(&out.stdout)
     );

@@ -15,6 +15,7 @@ mod escalations;
 mod eval;
 mod faults;
 mod files;
+mod google;
 mod integrations;
 mod isolation;
 mod itsm;

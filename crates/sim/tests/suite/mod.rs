@@ -1,6 +1,7 @@
 mod authorize;
 mod conformance;
 mod delegated;
+mod google;
 mod itsm;
 mod okta;
 mod queries;

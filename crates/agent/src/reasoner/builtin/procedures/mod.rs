@@ -2,6 +2,7 @@
 
 mod accounts;
 mod devices;
+mod google;
 mod groups;
 mod mailbox;
 mod okta;
@@ -59,6 +60,10 @@ pub(crate) fn run(cursor: &mut Cursor<'_>, input: &ReasonerInput<'_>, intent: &I
         }
         Intent::Forwarding { subject } => mailbox::forwarding(cursor, input, subject),
         Intent::SharedMailbox { mailbox } => mailbox::shared_mailbox(cursor, mailbox),
+        // A second factor for Google is Google's 2-Step Verification, not an Entra method.
+        Intent::MfaReset { subject } if google::applies(input) => {
+            sign_in::google_two_step(cursor, input, subject)
+        }
         Intent::MfaReset { subject } => security::mfa_reset(cursor, input, subject),
         Intent::TemporaryAccessPass { subject } => {
             security::temporary_access_pass(cursor, input, subject)

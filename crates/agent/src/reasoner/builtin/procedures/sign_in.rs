@@ -167,6 +167,10 @@ pub(super) fn repair(
     };
     let person = exam.person.clone();
     let upn = person.upn.clone();
+    // Trouble named as Google's is repaired in Google Workspace.
+    if super::google::applies(input) {
+        return super::google::repair(cursor, &person, exam.findings, reported);
+    }
     // Where Okta masters the password, the repair happens there, not in Entra ID.
     if let Some(account) = super::okta::examine(cursor, input, &person, &mut exam.findings)? {
         return super::okta::repair(cursor, input, &person, exam.findings, account, reported);
@@ -276,6 +280,20 @@ pub(super) fn repair(
             format!("I tried to reset {} password but it didn't work ({error}). I've passed this to the IT team.", whose(&person)),
         ),
     }
+}
+
+/// Google 2-Step Verification trouble: the person is found, and the Google account examined,
+/// without touching Entra ID sign-in methods.
+pub(super) fn google_two_step(
+    cursor: &mut Cursor<'_>,
+    input: &ReasonerInput<'_>,
+    subject: &Subject,
+) -> Flow<()> {
+    let person = match resolve::person(cursor, input, subject)? {
+        Ok(p) => p,
+        Err(message) => return unresolved(cursor, "person.unresolved", message),
+    };
+    super::google::repair(cursor, &person, Vec::new(), Reported::CannotSignIn)
 }
 
 /// A disabled account: re-enable only where policy allows (usually with approval, because

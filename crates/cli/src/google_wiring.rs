@@ -127,63 +127,32 @@ pub async fn attach_demo_workspace(
             .context("cannot start the simulated Google Workspace")?;
     let http = crate::wiring::http_client()?;
     let client = "steward-google.apps.googleusercontent.com";
-    let mut grants = Vec::new();
-    for (login, password) in [
-        ("nestor@larkspur.example", "Demo-Nestor-2026!"),
-        ("steward-svc@larkspur.example", "Demo-StewardSvc-2026!"),
+    let scope = SCOPES.join(" ");
+    for (login, password, employee) in [
+        ("nestor@larkspur.example", "Demo-Nestor-2026!", false),
+        (
+            "steward-svc@larkspur.example",
+            "Demo-StewardSvc-2026!",
+            true,
+        ),
     ] {
-        let answer: serde_json::Value = http
-            .post(google.token_url())
-            .form(&[
-                ("grant_type", "password"),
-                ("client_id", client),
-                ("username", login),
-                ("password", password),
-                ("scope", &SCOPES.join(" ")),
-            ])
-            .send()
-            .await?
-            .json()
-            .await?;
-        grants.push(
-            answer["refresh_token"]
-                .as_str()
-                .map(str::to_owned)
-                .with_context(|| {
-                    format!("the simulated Google Workspace refused {login}: {answer}")
-                })?,
-        );
-    }
-    let mut grants = grants.into_iter();
-    let (admin, employee) = (
-        grants.next().unwrap_or_default(),
-        grants.next().unwrap_or_default(),
-    );
-    runtime
-        .attach_system(
-            "google",
-            connector(
-                http.clone(),
-                &google.base_url,
-                &google.token_url(),
-                client,
-                "nestor@larkspur.example",
-                admin,
-                RetryPolicy::default(),
-            ),
-        )
-        .await?;
-    runtime.attach_employee_system(
-        "google",
-        connector(
-            http,
+        let refresh =
+            crate::wiring::sim_refresh_token(&google.token_url(), client, login, password, &scope)
+                .await?;
+        let connected = connector(
+            http.clone(),
             &google.base_url,
             &google.token_url(),
             client,
-            "steward-svc@larkspur.example",
-            employee,
+            login,
+            refresh,
             RetryPolicy::default(),
-        ),
-    );
+        );
+        if employee {
+            runtime.attach_employee_system("google", connected);
+        } else {
+            runtime.attach_system("google", connected).await?;
+        }
+    }
     Ok(google)
 }

@@ -41,6 +41,32 @@ pub struct OktaSection {
     pub employee_refresh_token_env: Option<String>,
 }
 
+/// The token provider of `owner`'s refresh token at the org's token endpoint.
+fn tokens(
+    http: reqwest::Client,
+    base: &str,
+    client_id: &str,
+    owner: &str,
+    refresh_token: String,
+) -> TokenProvider {
+    TokenProvider::new(
+        http,
+        format!("{base}/oauth2/v1/token"),
+        client_id.to_owned(),
+        // The provider asks for `offline_access` itself.
+        SCOPES
+            .iter()
+            .filter(|s| **s != "offline_access")
+            .map(|s| (*s).to_owned())
+            .collect(),
+        DelegatedCredential {
+            owner: owner.to_owned(),
+            refresh_token,
+        },
+    )
+    .with_bare_scopes()
+}
+
 /// The connector acting with `owner`'s refresh token at the org's token endpoint.
 pub fn connector(
     http: reqwest::Client,
@@ -51,23 +77,7 @@ pub fn connector(
     retry: RetryPolicy,
 ) -> Arc<OktaConnector> {
     let base = base_url.trim_end_matches('/');
-    let scopes = SCOPES
-        .iter()
-        .filter(|s| **s != "offline_access")
-        .map(|s| (*s).to_owned())
-        .chain(["offline_access".to_owned()])
-        .collect();
-    let tokens = TokenProvider::new(
-        http.clone(),
-        format!("{base}/oauth2/v1/token"),
-        client_id.to_owned(),
-        scopes,
-        DelegatedCredential {
-            owner: owner.to_owned(),
-            refresh_token,
-        },
-    )
-    .with_bare_scopes();
+    let tokens = tokens(http.clone(), base, client_id, owner, refresh_token);
     Arc::new(OktaConnector::new(OktaClient::new(
         http,
         base,
@@ -153,17 +163,7 @@ fn kept_connector(
     kept: Option<&'static str>,
 ) -> Arc<OktaConnector> {
     let base = section.base_url.trim_end_matches('/');
-    let mut tokens = TokenProvider::new(
-        http.clone(),
-        format!("{base}/oauth2/v1/token"),
-        section.client_id.clone(),
-        SCOPES.iter().map(|s| (*s).to_owned()).collect(),
-        DelegatedCredential {
-            owner: owner.to_owned(),
-            refresh_token: token,
-        },
-    )
-    .with_bare_scopes();
+    let mut tokens = tokens(http.clone(), base, &section.client_id, owner, token);
     if let Some(credential) = kept {
         tokens = tokens.keeping_tokens_in(Arc::new(crate::wiring::StoredToken {
             store: runtime.store.clone(),
@@ -188,54 +188,32 @@ pub async fn attach_demo_org(
         .await
         .context("cannot start the simulated Okta org")?;
     let http = crate::wiring::http_client()?;
-    let grant = |login: &'static str, password: &'static str| {
-        let http = http.clone();
-        let token_url = okta.token_url();
-        async move {
-            let answer: serde_json::Value = http
-                .post(token_url)
-                .form(&[
-                    ("grant_type", "password"),
-                    ("client_id", "0oa-steward-okta"),
-                    ("username", login),
-                    ("password", password),
-                    ("scope", &SCOPES.join(" ")),
-                ])
-                .send()
-                .await?
-                .json()
-                .await?;
-            answer["refresh_token"]
-                .as_str()
-                .map(str::to_owned)
-                .with_context(|| format!("the simulated Okta org refused {login}: {answer}"))
-        }
-    };
-    let admin = grant("nestor@larkspur.example", "Demo-Nestor-2026!").await?;
-    let employee = grant("steward-svc@larkspur.example", "Demo-StewardSvc-2026!").await?;
-    runtime
-        .attach_system(
-            "okta",
-            connector(
-                http.clone(),
-                &okta.base_url,
-                "0oa-steward-okta",
-                "nestor@larkspur.example",
-                admin,
-                RetryPolicy::default(),
-            ),
-        )
-        .await?;
-    runtime.attach_employee_system(
-        "okta",
-        connector(
-            http,
-            &okta.base_url,
-            "0oa-steward-okta",
+    let client = "0oa-steward-okta";
+    let scope = SCOPES.join(" ");
+    for (login, password, employee) in [
+        ("nestor@larkspur.example", "Demo-Nestor-2026!", false),
+        (
             "steward-svc@larkspur.example",
-            employee,
-            RetryPolicy::default(),
+            "Demo-StewardSvc-2026!",
+            true,
         ),
-    );
+    ] {
+        let refresh =
+            crate::wiring::sim_refresh_token(&okta.token_url(), client, login, password, &scope)
+                .await?;
+        let connected = connector(
+            http.clone(),
+            &okta.base_url,
+            client,
+            login,
+            refresh,
+            RetryPolicy::default(),
+        );
+        if employee {
+            runtime.attach_employee_system("okta", connected);
+        } else {
+            runtime.attach_system("okta", connected).await?;
+        }
+    }
     Ok(okta)
 }

@@ -122,6 +122,34 @@ impl steward_connectors::msgraph::RefreshTokenStore for StoredToken {
     }
 }
 
+/// A refresh token from a simulator's password grant (`scope` as the platform writes it): the
+/// demo's and the tests' stand-in for a person's sign-in. Only simulators accept it here.
+pub async fn sim_refresh_token(
+    token_url: &str,
+    client_id: &str,
+    login: &str,
+    password: &str,
+    scope: &str,
+) -> anyhow::Result<String> {
+    let answer: serde_json::Value = http_client()?
+        .post(token_url)
+        .form(&[
+            ("grant_type", "password"),
+            ("client_id", client_id),
+            ("username", login),
+            ("password", password),
+            ("scope", scope),
+        ])
+        .send()
+        .await?
+        .json()
+        .await?;
+    answer["refresh_token"]
+        .as_str()
+        .map(str::to_owned)
+        .with_context(|| format!("the simulator refused {login}: {answer}"))
+}
+
 /// An HTTP client with sane timeouts and no redirects (token calls must not follow them).
 pub fn http_client() -> anyhow::Result<reqwest::Client> {
     reqwest::Client::builder()

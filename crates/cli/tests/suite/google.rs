@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use serde_json::{Value, json};
+use serde_json::json;
 use steward_agent::{CallKind, GatewayOutcome};
 use steward_connectors::google::{GoogleConnector, SCOPES};
 use steward_connectors::msgraph::RetryPolicy;
@@ -21,23 +21,14 @@ async fn google_connector(
     login: &str,
     password: &str,
 ) -> anyhow::Result<Arc<GoogleConnector>> {
-    let answer: Value = reqwest::Client::new()
-        .post(google.token_url())
-        .form(&[
-            ("grant_type", "password"),
-            ("client_id", CLIENT),
-            ("username", login),
-            ("password", password),
-            ("scope", &SCOPES.join(" ")),
-        ])
-        .send()
-        .await?
-        .json()
-        .await?;
-    let refresh = answer["refresh_token"]
-        .as_str()
-        .with_context(|| format!("{answer}"))?
-        .to_owned();
+    let refresh = steward_cli::wiring::sim_refresh_token(
+        &google.token_url(),
+        CLIENT,
+        login,
+        password,
+        &SCOPES.join(" "),
+    )
+    .await?;
     let retry = RetryPolicy {
         max_attempts: 3,
         max_wait: std::time::Duration::from_secs(1),

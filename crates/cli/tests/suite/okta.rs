@@ -6,10 +6,10 @@
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use serde_json::{Value, json};
+use serde_json::json;
 use steward_agent::CallKind;
-use steward_connectors::msgraph::{DelegatedCredential, RetryPolicy, TokenProvider};
-use steward_connectors::okta::{OktaClient, OktaConnector, SCOPES};
+use steward_connectors::msgraph::RetryPolicy;
+use steward_connectors::okta::{OktaConnector, SCOPES};
 use steward_sim::okta::{RunningOkta, okta_demo_seed};
 
 use super::support::{Harness, actions};
@@ -20,49 +20,27 @@ async fn okta_connector(
     login: &str,
     password: &str,
 ) -> anyhow::Result<Arc<OktaConnector>> {
-    let http = reqwest::Client::new();
-    let answer: Value = http
-        .post(okta.token_url())
-        .form(&[
-            ("grant_type", "password"),
-            ("client_id", "0oa-steward-okta"),
-            ("username", login),
-            ("password", password),
-            ("scope", &SCOPES.join(" ")),
-        ])
-        .send()
-        .await?
-        .json()
-        .await?;
-    let refresh = answer["refresh_token"]
-        .as_str()
-        .with_context(|| format!("{answer}"))?;
-    let tokens = TokenProvider::new(
-        http.clone(),
-        okta.token_url(),
-        "0oa-steward-okta".into(),
-        SCOPES
-            .iter()
-            .filter(|s| **s != "offline_access")
-            .map(|s| (*s).to_owned())
-            .collect(),
-        DelegatedCredential {
-            owner: login.into(),
-            refresh_token: refresh.into(),
-        },
+    let refresh = steward_cli::wiring::sim_refresh_token(
+        &okta.token_url(),
+        "0oa-steward-okta",
+        login,
+        password,
+        &SCOPES.join(" "),
     )
-    .with_bare_scopes();
+    .await?;
     let retry = RetryPolicy {
         max_attempts: 3,
         max_wait: std::time::Duration::from_secs(1),
         default_wait: std::time::Duration::from_millis(100),
     };
-    Ok(Arc::new(OktaConnector::new(OktaClient::new(
-        http,
-        okta.base_url.clone(),
-        Arc::new(tokens),
+    Ok(steward_cli::okta_wiring::connector(
+        reqwest::Client::new(),
+        &okta.base_url,
+        "0oa-steward-okta",
+        login,
+        refresh,
         retry,
-    ))))
+    ))
 }
 
 /// The demo tenant with Okta connected: Nestor's grant for IT, steward-svc's for self-service.

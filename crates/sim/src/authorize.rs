@@ -17,6 +17,7 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use crate::SimState;
+use crate::oauth_util::escape;
 use crate::state::Tenant;
 
 /// How long a code may wait to be redeemed.
@@ -133,13 +134,6 @@ fn error_page(code: u32, message: &str) -> Response {
         )),
     )
         .into_response()
-}
-
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 /// Sends the browser back to the app with `pairs` on its redirect URI.

@@ -20,6 +20,7 @@ mod graph;
 pub mod itsm;
 mod mailbox;
 pub mod model;
+mod oauth_util;
 mod odata;
 pub mod okta;
 mod roles;

@@ -11,9 +11,9 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Json, Router};
-use base64::Engine as _;
 use serde_json::json;
-use sha2::Digest as _;
+
+use crate::oauth_util::{hidden_fields, random_token, s256_matches};
 
 use super::{GoogleState, Grant};
 
@@ -31,29 +31,8 @@ fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
         .into_response()
 }
 
-fn random_token() -> String {
-    let bytes: [u8; 32] = rand::random();
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-}
-
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('"', "&quot;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-}
-
 async fn page(Query(q): Query<HashMap<String, String>>) -> Response {
-    let hidden: String = q
-        .iter()
-        .map(|(k, v)| {
-            format!(
-                "<input type=\"hidden\" name=\"{}\" value=\"{}\">",
-                escape(k),
-                escape(v)
-            )
-        })
-        .collect();
+    let hidden = hidden_fields(&q);
     Html(format!("<!doctype html><title>Sign in - Google Accounts</title><form method=\"post\">{hidden}<input name=\"identifier\"><input name=\"password\" type=\"password\"><button>Next</button></form>")).into_response()
 }
 
@@ -158,10 +137,7 @@ async fn token(
                     "Malformed auth code.",
                 );
             };
-            let digest = sha2::Sha256::digest(get("code_verifier").as_bytes());
-            if base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest) != challenge
-                || redirect != get("redirect_uri")
-            {
+            if !s256_matches(&get("code_verifier"), &challenge) || redirect != get("redirect_uri") {
                 return oauth_error(
                     StatusCode::BAD_REQUEST,
                     "invalid_grant",

@@ -12,9 +12,9 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Json, Router};
-use base64::Engine as _;
 use serde_json::json;
-use sha2::Digest as _;
+
+use crate::oauth_util::{hidden_fields, random_token, s256_matches};
 
 use super::OktaState;
 use super::store::{Code, Grant};
@@ -33,35 +33,14 @@ fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
         .into_response()
 }
 
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('"', "&quot;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-}
-
 async fn page(Query(q): Query<HashMap<String, String>>) -> Response {
-    let hidden: String = q
-        .iter()
-        .map(|(k, v)| {
-            format!(
-                "<input type=\"hidden\" name=\"{}\" value=\"{}\">",
-                escape(k),
-                escape(v)
-            )
-        })
-        .collect();
+    let hidden = hidden_fields(&q);
     Html(format!(
         "<!doctype html><title>Sign in to Okta</title><form method=\"post\">{hidden}\
          <label>Username <input name=\"username\"></label><label>Password <input name=\"password\" type=\"password\"></label>\
          <button>Sign in</button></form>"
     ))
     .into_response()
-}
-
-fn random_token() -> String {
-    let bytes: [u8; 32] = rand::random();
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
 fn registered(state: &OktaState, client: &str, redirect: &str) -> bool {
@@ -183,9 +162,7 @@ async fn token(
                     "The authorization code is invalid or has expired.",
                 );
             };
-            let digest = sha2::Sha256::digest(get("code_verifier").as_bytes());
-            let expected = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest);
-            if expected != code.challenge
+            if !s256_matches(&get("code_verifier"), &code.challenge)
                 || code.redirect_uri != get("redirect_uri")
                 || code.grant.client != client
             {

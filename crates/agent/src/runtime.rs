@@ -148,11 +148,9 @@ impl TenantRuntime {
     /// The actions that can run now (what a reasoner may propose): the catalog without the
     /// built-in systems this tenant has not connected.
     pub fn catalog(&self) -> Vec<steward_domain::ActionSpec> {
-        self.gateway
-            .catalog()
-            .into_iter()
-            .filter(|s| self.router.offers(s.name.as_str()))
-            .collect()
+        let mut specs = self.router.offered();
+        specs.sort_by(|a, b| a.name.cmp(&b.name));
+        specs
     }
 
     /// Connects another system beside the primary one (Okta), acting with its own delegated

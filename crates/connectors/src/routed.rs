@@ -34,11 +34,18 @@ impl SystemRouter {
         }
     }
 
-    /// Whether `action` can run now: its system is the primary or is attached.
-    pub fn offers(&self, action: &str) -> bool {
-        let system = action.split('.').next().unwrap_or_default();
-        !self.builtin.iter().any(|(s, _, _)| *s == system)
-            || self.attached().iter().any(|a| a == system)
+    /// The actions that can run now: the catalog without the built-in systems not attached
+    /// (what reasoners are offered). One pass, one lock.
+    pub fn offered(&self) -> Vec<ActionSpec> {
+        let others = self
+            .others
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut all = self.primary.catalog();
+        for other in others.values() {
+            all.extend(other.catalog());
+        }
+        all
     }
 
     /// Adds (or replaces) the system whose actions start with `system.`.

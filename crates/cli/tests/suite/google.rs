@@ -9,7 +9,6 @@ use anyhow::Context as _;
 use serde_json::json;
 use steward_agent::{CallKind, GatewayOutcome};
 use steward_connectors::google::{GoogleConnector, SCOPES};
-use steward_connectors::msgraph::RetryPolicy;
 use steward_sim::google::{RunningGoogle, google_demo_seed};
 
 use super::support::{Harness, actions};
@@ -29,11 +28,6 @@ async fn google_connector(
         &SCOPES.join(" "),
     )
     .await?;
-    let retry = RetryPolicy {
-        max_attempts: 3,
-        max_wait: std::time::Duration::from_secs(1),
-        default_wait: std::time::Duration::from_millis(100),
-    };
     Ok(steward_cli::google_wiring::connector(
         reqwest::Client::new(),
         &google.base_url,
@@ -41,7 +35,7 @@ async fn google_connector(
         CLIENT,
         login,
         refresh,
-        retry,
+        super::support::test_retry(),
     ))
 }
 

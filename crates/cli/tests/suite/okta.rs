@@ -8,7 +8,6 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use serde_json::json;
 use steward_agent::CallKind;
-use steward_connectors::msgraph::RetryPolicy;
 use steward_connectors::okta::{OktaConnector, SCOPES};
 use steward_sim::okta::{RunningOkta, okta_demo_seed};
 
@@ -28,18 +27,13 @@ async fn okta_connector(
         &SCOPES.join(" "),
     )
     .await?;
-    let retry = RetryPolicy {
-        max_attempts: 3,
-        max_wait: std::time::Duration::from_secs(1),
-        default_wait: std::time::Duration::from_millis(100),
-    };
     Ok(steward_cli::okta_wiring::connector(
         reqwest::Client::new(),
         &okta.base_url,
         "0oa-steward-okta",
         login,
         refresh,
-        retry,
+        super::support::test_retry(),
     ))
 }
 

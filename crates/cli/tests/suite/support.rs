@@ -11,6 +11,15 @@ use steward_store::Store;
 
 pub const DOMAIN: &str = "larkspur.example";
 
+/// How patiently the tests' connectors retry: a few attempts, short waits.
+pub fn test_retry() -> RetryPolicy {
+    RetryPolicy {
+        max_attempts: 4,
+        max_wait: Duration::from_secs(2),
+        default_wait: Duration::from_millis(200),
+    }
+}
+
 pub fn upn(local: &str) -> String {
     format!("{local}@{DOMAIN}")
 }
@@ -121,11 +130,7 @@ impl Harness {
         reader: &str,
         reader_password: &str,
     ) -> anyhow::Result<Self> {
-        let retry = RetryPolicy {
-            max_attempts: 4,
-            max_wait: Duration::from_secs(2),
-            default_wait: Duration::from_millis(200),
-        };
+        let retry = test_retry();
         Self::start_with(dir, store, seed, reader, reader_password, retry).await
     }
 
@@ -163,11 +168,7 @@ impl Harness {
         drop(tenant);
         drop(store);
         let store = Store::open(&dir.path().join("steward.db")).await?;
-        let retry = RetryPolicy {
-            max_attempts: 4,
-            max_wait: Duration::from_secs(2),
-            default_wait: Duration::from_millis(200),
-        };
+        let retry = test_retry();
         let tenant = start_tenant(steward_sim::demo_seed()?, &store, dir.path(), retry).await?;
         let reader_token = access_token(
             &http,

@@ -1,7 +1,8 @@
 // The console end to end in real Chromium: an employee asks for something that needs approval,
 // an IT admin approves it in another browser context, the change runs, the employee sees the
-// result without reloading, and the admin's audit view shows the records. Screenshots of the main
-// pages go to $SCREENSHOTS. Run by crates/cli/tests/suite/browser.rs against a live console.
+// result without reloading, and the admin's audit view shows the records; then the admin uploads
+// an API's OpenAPI document ($API_DOCUMENT), accepts the policies Steward proposes and runs one of
+// its actions ($API_ISSUE at $API_BASE_URL). Screenshots of the main pages go to $SCREENSHOTS. Run by crates/cli/tests/suite/browser.rs against a live console.
 import { chromium } from "playwright-core";
 
 const base = process.env.STEWARD_URL;
@@ -61,6 +62,23 @@ try {
   await admin.getByRole("cell", { name: "approvalDecided", exact: true }).first().waitFor();
   await admin.getByText("(chain verified)").waitFor();
   await admin.screenshot({ path: `${shots}/admin-audit.png`, fullPage: true });
+
+  step("the admin uploads an API document, accepts its policies and runs one of its actions");
+  const form = admin.locator("#import-form");
+  await form.getByLabel("Name").fill("jiraops");
+  await form.getByLabel("Base URL").fill(process.env.API_BASE_URL);
+  await form.getByLabel("API document").setInputFiles(process.env.API_DOCUMENT);
+  await form.getByLabel("Secret").fill("steward@larkspur.example:jira-api-token-7Q");
+  await form.getByRole("button", { name: "Import" }).click();
+  await admin.getByLabel("Proposed policies for jiraops").waitFor();
+  await admin.getByRole("button", { name: "Accept these policies and enable jiraops" }).click();
+  await admin.getByText("jiraops enabled by nestor@larkspur.example").waitFor();
+  const run = admin.locator("#run-form");
+  await run.getByLabel("Action").selectOption("jiraops.issue.get_issue");
+  await run.getByLabel("Arguments (JSON)").fill(JSON.stringify({ issueIdOrKey: process.env.API_ISSUE }));
+  await run.getByRole("button", { name: "Run" }).click();
+  await admin.locator("#ran").getByText("Badge reader at the lobby is dead").waitFor();
+  await admin.screenshot({ path: `${shots}/admin-integration.png`, fullPage: true });
   step("done");
 } catch (e) {
   console.error(`browser test failed: ${e.message}`);

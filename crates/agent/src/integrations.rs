@@ -1,13 +1,22 @@
-//! Imported integrations at run time: the enabled ones attached to the tenant's connector (so
-//! their actions are in the catalog, the policy schema and the gateway), and actions run by
-//! hand (the console's "run action" form) through the gateway like every other call.
+//! Imported integrations: importing a document (saved disabled, with proposed policies),
+//! accepting those policies (which enables it), keeping the accepted policies in force beside
+//! the operator's files, attaching the enabled integrations to the tenant's connector (so their
+//! actions are in the catalog, the policy schema and the gateway), and actions run by hand (the
+//! console's "run action" form) through the gateway like every other call.
+//!
+//! Accepted policies live with their integration in the store, not in the policy directory: a
+//! console user accepts without knowing where the operator keeps the files, and every replica
+//! reads the same ones.
 
-use std::sync::Arc;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
 
-use serde_json::Value;
+use serde_json::{Value, json};
+use steward_audit::{AuditEntry, RecordKind};
 use steward_connectors::{ImportedAuth, ImportedConnector, SystemRouter};
-use steward_domain::{ActionCall, ActionName, Channel, ConversationId};
-use steward_openapi::Integration;
+use steward_domain::{ActionCall, ActionName, ActionSpec, Channel, ConversationId};
+use steward_openapi::{Integration, proposed_policy};
+use steward_policy::{PolicyEngine, PolicyError, PolicySource, StandingLink};
 use steward_store::TenantStore;
 
 use crate::gateway::{CallContext, CallKind, GatewayOutcome};
@@ -18,28 +27,302 @@ pub fn secret_id(integration: &str) -> String {
     format!("integration:{integration}")
 }
 
-/// Attaches every enabled integration of the tenant that is not attached yet. One that cannot
-/// be attached (an unreadable definition, no base URL, an unusable scheme) is left out and
-/// named in the answer; the others are attached regardless.
-pub(crate) async fn attach_enabled(
+/// How the policies accepted for an integration are named in the set in force (their
+/// "file"): they come from the store, never from the policy directory.
+pub const POLICY_ORIGIN_PREFIX: &str = "integration:";
+
+fn is_accepted_policy(source: &PolicySource) -> bool {
+    source.origin.starts_with(POLICY_ORIGIN_PREFIX)
+}
+
+fn accepted_source(name: &str, policy: &str) -> PolicySource {
+    PolicySource {
+        origin: format!("{POLICY_ORIGIN_PREFIX}{name}"),
+        text: policy.to_owned(),
+        global: false,
+    }
+}
+
+/// The policies of every enabled integration, as policy sources.
+pub(crate) async fn accepted_policies(
     store: &TenantStore,
-    router: &SystemRouter,
-) -> Result<Vec<String>, AgentError> {
-    let attached = router.attached();
-    let mut problems = Vec::new();
-    for row in store.integrations().await? {
-        if row.status != "enabled" || attached.contains(&row.name) {
-            continue;
-        }
-        match connector_for(store, &row.name, row.definition).await {
-            Ok(connector) => router.attach(&row.name, Arc::new(connector)),
-            Err(reason) => {
-                tracing::error!(integration = %row.name, %reason, "the integration is enabled but cannot be used");
-                problems.push(format!("{}: {reason}", row.name));
+) -> Result<Vec<PolicySource>, AgentError> {
+    Ok(store
+        .integrations()
+        .await?
+        .into_iter()
+        .filter(|r| r.status == "enabled")
+        .map(|r| accepted_source(&r.name, &r.policy))
+        .collect())
+}
+
+/// Builds the set in force from the operator's sources and the accepted integrations'
+/// policies. When the whole does not load, the operator's sources alone must (their error is
+/// the answer otherwise), and each integration's policies are then kept only if they still load
+/// beside them: one broken integration leaves its own actions unpermitted, never the tenant
+/// without policies. Returns the engine and the sources it was built from.
+pub(crate) fn engine_with_accepted(
+    catalog: &[ActionSpec],
+    sources: &[PolicySource],
+    accepted: Vec<PolicySource>,
+    links: &[StandingLink],
+) -> Result<(PolicyEngine, Vec<PolicySource>), PolicyError> {
+    let mut all: Vec<PolicySource> = sources
+        .iter()
+        .filter(|s| !is_accepted_policy(s))
+        .cloned()
+        .collect();
+    let operator_count = all.len();
+    all.extend(accepted.iter().cloned());
+    match PolicyEngine::with_standing(catalog, &all, links) {
+        Ok(engine) => return Ok((engine, all)),
+        Err(e) if accepted.is_empty() => return Err(e),
+        Err(_) => {}
+    }
+    all.truncate(operator_count);
+    let mut engine = PolicyEngine::with_standing(catalog, &all, links)?;
+    for source in accepted {
+        all.push(source);
+        match PolicyEngine::with_standing(catalog, &all, links) {
+            Ok(with) => engine = with,
+            Err(e) => {
+                let left_out = all.pop();
+                tracing::error!(origin = ?left_out.map(|s| s.origin), error = %e,
+                    "an accepted integration's policies no longer load beside the tenant's others; its actions stay unpermitted");
             }
         }
     }
-    Ok(problems)
+    Ok((engine, all))
+}
+
+/// Which integrations are attached, and the acceptance each was attached for (a re-accepted
+/// integration is attached again, with its new definition).
+#[derive(Debug, Default)]
+pub(crate) struct AttachedIntegrations(Mutex<BTreeMap<String, String>>);
+
+/// Brings the router in line with the store: attaches every enabled integration not attached
+/// for its current acceptance, and detaches those no longer enabled (re-imported, so to be
+/// reviewed again). One that cannot be attached (an unreadable definition, an unusable scheme)
+/// is left out and named in the answer once for its acceptance; the others are attached
+/// regardless. Says whether anything changed.
+pub(crate) async fn sync_attached(
+    store: &TenantStore,
+    router: &SystemRouter,
+    attached: &AttachedIntegrations,
+) -> Result<(bool, Vec<String>), AgentError> {
+    let rows = store.integrations().await?;
+    let mut problems = Vec::new();
+    let mut wanted = BTreeMap::new();
+    let mut dormant = BTreeMap::new();
+    let mut changed = false;
+    for row in rows {
+        if row.status != "enabled" {
+            if let Ok(definition) = serde_json::from_value::<Integration>(row.definition) {
+                dormant.insert(row.name, definition.actions());
+            }
+            continue;
+        }
+        let version = row.accepted.clone().map(|(_, at)| at).unwrap_or_default();
+        let current = attached
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(&row.name)
+            .cloned();
+        if current.as_deref() == Some(version.as_str()) {
+            wanted.insert(row.name, version);
+            continue;
+        }
+        match connector_for(store, &row.name, row.definition).await {
+            Ok(connector) => {
+                router.attach(&row.name, Arc::new(connector));
+                changed = true;
+                wanted.insert(row.name, version);
+            }
+            Err(reason) => {
+                // Reported once per acceptance, not at every look.
+                tracing::error!(integration = %row.name, %reason, "the integration is enabled but cannot be used");
+                problems.push(format!("{}: {reason}", row.name));
+                wanted.insert(row.name, version);
+            }
+        }
+    }
+    let mut map = attached
+        .0
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    for gone in map.keys().filter(|n| !wanted.contains_key(*n)) {
+        router.detach(gone);
+        changed = true;
+    }
+    *map = wanted;
+    changed |= router.set_dormant(dormant);
+    Ok((changed, problems))
+}
+
+/// A secret pasted with an import, and the document's scheme it is for (`None`: the first
+/// static scheme the operations accept).
+#[derive(Debug, Clone)]
+pub struct GivenSecret {
+    /// The key, token or `user:password`.
+    pub value: String,
+    /// The security scheme's name in the document.
+    pub scheme: Option<String>,
+}
+
+/// What an import produced: the integration and the policies Steward proposes for it.
+#[derive(Debug, Clone)]
+pub struct Imported {
+    /// The operations, one action each.
+    pub integration: Integration,
+    /// The proposed Cedar policies (accepted whole, or not at all).
+    pub policy: String,
+}
+
+/// What importing `document` as integration `name` would give, saving nothing (a dry run).
+pub fn preview(document: &str, name: &str, base_url: Option<&str>) -> Result<Imported, AgentError> {
+    let integration = steward_openapi::import(document, name, base_url)
+        .map_err(|e| AgentError::BadInput(e.to_string()))?;
+    let policy = proposed_policy(&integration);
+    Ok(Imported {
+        integration,
+        policy,
+    })
+}
+
+/// Imports `document` as integration `name` for `by`: saved disabled (a re-import replaces one
+/// of the same name and disables it again, so a changed document is reviewed again) with its
+/// secret sealed under the tenant's key. Everything is checked before anything is saved.
+pub async fn import(
+    store: &TenantStore,
+    document: &str,
+    name: &str,
+    base_url: Option<&str>,
+    by: &str,
+    secret: Option<GivenSecret>,
+) -> Result<Imported, AgentError> {
+    let Imported {
+        integration,
+        policy,
+    } = preview(document, name, base_url)?;
+    if integration.base_url.is_none() {
+        return Err(AgentError::BadInput(
+            "the document names no absolute server URL: give the base URL calls go to".into(),
+        ));
+    }
+    let scheme = match &secret {
+        Some(given) if given.value.trim().is_empty() => {
+            return Err(AgentError::BadInput("the secret is empty".into()));
+        }
+        Some(given) => Some(
+            integration
+                .scheme_for_secret(given.scheme.as_deref())
+                .map_err(|e| AgentError::BadInput(e.to_string()))?,
+        ),
+        None => None,
+    };
+    let definition = serde_json::to_value(&integration)
+        .map_err(|e| AgentError::BadInput(format!("the integration cannot be saved: {e}")))?;
+    if let (Some(given), Some(scheme)) = (&secret, &scheme) {
+        store
+            .put_credential(
+                &secret_id(name),
+                by,
+                &[scheme.scheme().to_owned()],
+                given.value.trim(),
+            )
+            .await?;
+    }
+    store
+        .put_integration(name, &definition, &policy, by)
+        .await?;
+    amend(
+        store,
+        "integrationImported",
+        json!({"integration": name, "by": by, "actions": integration.operations.len(),
+               "secret": scheme.map(|s| s.scheme().to_owned())}),
+    )
+    .await;
+    Ok(Imported {
+        integration,
+        policy,
+    })
+}
+
+/// Accepts integration `name`'s proposed policies for `by`, which enables it — only if they
+/// load whole together with `sources` (the operator's policies in force) and the other accepted
+/// integrations', over `catalog` with the integration's own actions. Nothing changes otherwise.
+/// Accepting is done once: a second acceptance is a conflict.
+pub async fn accept(
+    store: &TenantStore,
+    name: &str,
+    by: &str,
+    catalog: Vec<ActionSpec>,
+    sources: &[PolicySource],
+) -> Result<Integration, AgentError> {
+    let row = store.integration(name).await?;
+    if row.status != "disabled" {
+        return Err(AgentError::BadInput(format!(
+            "integration `{name}` is already {}",
+            row.status
+        )));
+    }
+    let integration: Integration = serde_json::from_value(row.definition).map_err(|e| {
+        AgentError::BadState(
+            name.to_owned(),
+            format!("the stored integration is unreadable: {e}"),
+        )
+    })?;
+    let own = format!("{name}.");
+    let mut actions: BTreeMap<String, ActionSpec> = catalog
+        .into_iter()
+        .filter(|s| !s.name.as_str().starts_with(&own))
+        .map(|s| (s.name.as_str().to_owned(), s))
+        .collect();
+    let mut candidate: Vec<PolicySource> = sources
+        .iter()
+        .filter(|s| !is_accepted_policy(s))
+        .cloned()
+        .collect();
+    for other in store.integrations().await? {
+        if other.status != "enabled" || other.name == name {
+            continue;
+        }
+        let Ok(definition) = serde_json::from_value::<Integration>(other.definition) else {
+            continue;
+        };
+        for spec in definition.actions() {
+            actions.insert(spec.name.as_str().to_owned(), spec);
+        }
+        candidate.push(accepted_source(&other.name, &other.policy));
+    }
+    for spec in integration.actions() {
+        actions.insert(spec.name.as_str().to_owned(), spec);
+    }
+    candidate.push(accepted_source(name, &row.policy));
+    let catalog: Vec<ActionSpec> = actions.into_values().collect();
+    PolicyEngine::new(&catalog, &candidate).map_err(|e| {
+        AgentError::BadInput(format!(
+            "the proposed policies do not load together with the tenant's others; nothing was changed: {e}"
+        ))
+    })?;
+    store.accept_integration(name, by).await?;
+    amend(
+        store,
+        "integrationAccepted",
+        json!({"integration": name, "by": by, "actions": integration.operations.len()}),
+    )
+    .await;
+    Ok(integration)
+}
+
+async fn amend(store: &TenantStore, outcome: &str, detail: Value) {
+    let mut entry = AuditEntry::new(store.tenant().to_string(), RecordKind::PolicyAmendment);
+    entry.outcome = Some(outcome.into());
+    entry.detail = detail;
+    if let Err(e) = store.append_audit(entry).await {
+        tracing::error!(error = %e, outcome, "could not audit the integration change");
+    }
 }
 
 async fn connector_for(
@@ -80,17 +363,81 @@ async fn connector_for(
 }
 
 impl TenantRuntime {
-    /// Attaches integrations enabled since the last look, then rebuilds the policy set over the
-    /// grown catalog (the policy files in force stay the same). Returns what could not be
-    /// attached.
+    /// Brings the attached integrations in line with the store (enabled since, re-accepted, or
+    /// disabled again by a re-import) and, when anything changed, rebuilds the policy set over
+    /// the new catalog with the accepted policies (the operator's files in force stay the
+    /// same). Returns what could not be attached.
     pub async fn refresh_integrations(&self) -> Result<Vec<String>, AgentError> {
-        let before = self.router.attached().len();
-        let problems = attach_enabled(&self.store, &self.router).await?;
-        if self.router.attached().len() != before {
+        let (changed, problems) =
+            sync_attached(&self.store, &self.router, &self.attached_integrations).await?;
+        if changed {
             self.gateway.refresh_catalog();
-            self.rebuild_policy("integration enabled").await?;
+            self.rebuild_policy("integrations changed").await?;
         }
         Ok(problems)
+    }
+
+    /// Imports an API document for an IT admin (the console's upload): see [`import`]. `dry_run`
+    /// saves nothing.
+    pub async fn import_integration(
+        &self,
+        admin: &str,
+        document: &str,
+        name: &str,
+        base_url: Option<&str>,
+        secret: Option<GivenSecret>,
+        dry_run: bool,
+    ) -> Result<Imported, AgentError> {
+        let principal = self.it_admin(admin).await?;
+        if dry_run {
+            return preview(document, name, base_url);
+        }
+        import(
+            &self.store,
+            document,
+            name,
+            base_url,
+            &principal.upn,
+            secret,
+        )
+        .await
+    }
+
+    /// Accepts integration `name`'s proposed policies for an IT admin, checked with the
+    /// policies in force, and puts them in force at once with its actions.
+    pub async fn accept_integration(
+        &self,
+        admin: &str,
+        name: &str,
+    ) -> Result<Integration, AgentError> {
+        let principal = self.it_admin(admin).await?;
+        let integration = accept(
+            &self.store,
+            name,
+            &principal.upn,
+            self.gateway.catalog(),
+            &self.gateway.sources(),
+        )
+        .await?;
+        let problems = self.refresh_integrations().await?;
+        if let Some(problem) = problems.iter().find(|p| p.starts_with(&format!("{name}:"))) {
+            return Err(AgentError::BadState(
+                name.to_owned(),
+                format!("accepted, but it cannot be used: {problem}"),
+            ));
+        }
+        Ok(integration)
+    }
+
+    async fn it_admin(&self, upn: &str) -> Result<steward_domain::Principal, AgentError> {
+        let principal = self.identify(upn).await?;
+        if !principal.it_admin {
+            return Err(AgentError::NotAllowed(format!(
+                "{} is not an IT admin: integrations are managed by IT admins",
+                principal.upn
+            )));
+        }
+        Ok(principal)
     }
 
     /// Runs one action by hand for `requester` (the console's "run action" form): identified,
@@ -105,7 +452,8 @@ impl TenantRuntime {
     ) -> Result<GatewayOutcome, AgentError> {
         let principal = self.identify(requester).await?;
         let name = ActionName::new(action).map_err(|e| AgentError::BadInput(e.to_string()))?;
-        let kind = match self.gateway.spec(&name) {
+        let offered = self.router.offered().into_iter().find(|s| s.name == name);
+        let kind = match offered {
             Some(spec) if spec.mutating => CallKind::Act,
             Some(_) => CallKind::Investigate,
             None => {

@@ -4,7 +4,7 @@ use serde_json::json;
 use steward_audit::{AuditEntry, RecordKind};
 use steward_connectors::Connector;
 use steward_domain::{Principal, TargetKind, TenantId};
-use steward_policy::{PolicyEngine, PolicySource};
+use steward_policy::PolicySource;
 use steward_store::TenantStore;
 use tokio::sync::OnceCell;
 
@@ -48,6 +48,8 @@ pub struct TenantRuntime {
     pub(crate) gateway: Gateway,
     /// The connector the gateway holds: the primary system with the accepted integrations.
     pub(crate) router: Arc<steward_connectors::SystemRouter>,
+    /// The imported integrations attached to the router, and for which acceptance.
+    pub(crate) attached_integrations: crate::integrations::AttachedIntegrations,
     reasoner: std::sync::RwLock<Arc<dyn Reasoner>>,
     ticket_desk: std::sync::RwLock<Option<Arc<dyn steward_connectors::itsm::TicketDesk>>>,
     it_admins_group_id: OnceCell<Option<String>>,
@@ -74,15 +76,23 @@ impl TenantRuntime {
         let links = crate::standing::live_links(&store).await?;
         // Enabled integrations first: the accepted policies name their actions.
         let router = Arc::new(steward_connectors::SystemRouter::new(connector));
-        crate::integrations::attach_enabled(&store, &router).await?;
-        let policy = PolicyEngine::with_standing(&router.catalog(), &sources, &links)
-            .map_err(AgentError::Policy)?;
+        let attached_integrations = crate::integrations::AttachedIntegrations::default();
+        crate::integrations::sync_attached(&store, &router, &attached_integrations).await?;
+        let accepted = crate::integrations::accepted_policies(&store).await?;
+        let (policy, sources) = crate::integrations::engine_with_accepted(
+            &router.catalog(),
+            &sources,
+            accepted,
+            &links,
+        )
+        .map_err(AgentError::Policy)?;
         let gateway = Gateway::new(&config, store.clone(), policy, sources, router.clone());
         Ok(Self {
             config,
             store,
             gateway,
             router,
+            attached_integrations,
             reasoner: std::sync::RwLock::new(Arc::new(BuiltinReasoner)),
             ticket_desk: std::sync::RwLock::new(None),
             it_admins_group_id: OnceCell::new(),
@@ -174,7 +184,8 @@ impl TenantRuntime {
 
     /// Validates `sources` whole and, only if they load, swaps them in for every later decision;
     /// the swap is audited as a policy amendment. On any problem the set in force stays and the
-    /// error says what is wrong (file, line, policy).
+    /// error says what is wrong (file, line, policy). The accepted integrations' policies (kept
+    /// in the store) are added to `sources`.
     pub async fn reload_policies(
         &self,
         sources: &[PolicySource],
@@ -196,15 +207,20 @@ impl TenantRuntime {
         catalog_changed: bool,
     ) -> Result<String, AgentError> {
         let links = crate::standing::live_links(&self.store).await?;
-        let engine = PolicyEngine::with_standing(&self.gateway.catalog(), sources, &links)?;
+        let accepted = crate::integrations::accepted_policies(&self.store).await?;
+        let (engine, sources) = crate::integrations::engine_with_accepted(
+            &self.gateway.catalog(),
+            sources,
+            accepted,
+            &links,
+        )?;
         let previous = self.gateway.policy().policy_set_hash().to_owned();
         let hash = engine.policy_set_hash().to_owned();
         if hash == previous && !catalog_changed {
             return Ok(hash);
         }
         let count = engine.policy_count();
-        self.gateway
-            .replace_policy_and_sources(engine, sources.to_vec());
+        self.gateway.replace_policy_and_sources(engine, sources);
         let mut entry = AuditEntry::new(self.config.id.to_string(), RecordKind::PolicyAmendment);
         entry.outcome = Some("reloaded".into());
         entry.detail = json!({"origin": origin, "previousPolicySetHash": previous, "policySetHash": hash, "policies": count});
@@ -223,8 +239,12 @@ impl TenantRuntime {
         sources: Option<&[PolicySource]>,
         origin: &str,
     ) -> Result<Option<String>, AgentError> {
+        let accepted = crate::integrations::accepted_policies(&self.store).await?;
         let engine = sources
-            .map(|s| PolicyEngine::new(&self.gateway.catalog(), s))
+            .map(|s| {
+                crate::integrations::engine_with_accepted(&self.gateway.catalog(), s, accepted, &[])
+                    .map(|(engine, _)| engine)
+            })
             .transpose()?;
         let hash = engine.as_ref().map(|e| e.policy_set_hash().to_owned());
         self.gateway.replace_shadow(engine);

@@ -726,17 +726,18 @@ pub enum IntegrationsCommand {
         /// The integration's name.
         name: String,
     },
-    /// Accepts the proposed policies as they are: they are written to the tenant's policy
-    /// directory (after validating with every other policy there) and the integration is
-    /// enabled; a running Steward picks both up with its next policy reload.
+    /// Accepts the proposed policies as they are, which enables the integration: they are kept
+    /// with it in the store (after validating with the tenant's other policies), and a running
+    /// Steward puts both in force within seconds.
     Accept {
         /// The integration's name.
         name: String,
         /// Who accepts (sign-in name), recorded with it.
         #[arg(long = "as", value_name = "UPN")]
         by: String,
-        /// The tenant's policy directory (its `policy_dir`).
+        /// The tenant's policy directory (its `policy_dir`), to validate with; without it the
+        /// policies are validated with Steward's default ones.
         #[arg(long)]
-        policy_dir: PathBuf,
+        policy_dir: Option<PathBuf>,
     },
 }

@@ -7,8 +7,8 @@ use std::process::ExitCode;
 
 use anyhow::{Context as _, bail};
 use serde_json::json;
-use steward_openapi::{AuthScheme, Integration, policy_file_name, proposed_policy};
-use steward_policy::{PolicyEngine, PolicySource};
+use steward_agent::integrations::{self, GivenSecret, Imported};
+use steward_openapi::{AuthScheme, Integration};
 use steward_store::{Store, TenantStore};
 
 use crate::cli::{IntegrationsArgs, IntegrationsCommand};
@@ -97,66 +97,6 @@ async fn tenant_of(store: &Store, asked: Option<&str>) -> anyhow::Result<TenantS
     Ok(store.tenant(&id).await?)
 }
 
-/// The scheme a secret is for: the one asked for, else the first static one (API key, bearer,
-/// basic) the operations accept. An OAuth 2.0 scheme is used only when named: its token comes
-/// from a person's sign-in, not from a secret pasted once.
-fn pick_scheme(integration: &Integration, asked: Option<&str>) -> anyhow::Result<AuthScheme> {
-    if let Some(name) = asked {
-        let scheme = integration
-            .auth
-            .iter()
-            .find(|s| s.scheme() == name)
-            .with_context(|| format!("the document defines no security scheme `{name}`"))?;
-        if let AuthScheme::Unsupported { what, .. } = scheme {
-            bail!("the scheme `{name}` is {what}, which Steward cannot use");
-        }
-        return Ok(scheme.clone());
-    }
-    let accepted: Vec<&String> = integration
-        .operations
-        .iter()
-        .flat_map(|o| o.security.iter().flatten())
-        .collect();
-    integration
-        .auth
-        .iter()
-        .filter(|s| matches!(s, AuthScheme::ApiKey { .. } | AuthScheme::Bearer { .. } | AuthScheme::Basic { .. }))
-        .find(|s| accepted.is_empty() || accepted.iter().any(|a| a.as_str() == s.scheme()))
-        .cloned()
-        .context("the document defines no static security scheme (API key, bearer or basic) its operations accept; name the one the secret is for with --scheme")
-}
-
-/// Validates `candidate` with every policy already in `dir`, over the Graph catalog, the
-/// enabled integrations' actions and the candidate's own.
-async fn validate_with_dir(
-    tenant: &TenantStore,
-    integration: &Integration,
-    dir: &Path,
-    candidate: &str,
-) -> anyhow::Result<()> {
-    let mut catalog = steward_connectors::builtin_catalog();
-    for row in tenant.integrations().await? {
-        if row.status == "enabled" && row.name != integration.name {
-            let other: Integration = serde_json::from_value(row.definition)
-                .with_context(|| format!("the stored integration `{}` is unreadable", row.name))?;
-            catalog.extend(other.actions());
-        }
-    }
-    catalog.extend(integration.actions());
-    let mut sources: Vec<PolicySource> = policy_sources(Some(dir))?;
-    let file = dir.join(policy_file_name(&integration.name));
-    sources.retain(|s| Path::new(&s.origin) != file);
-    sources.push(PolicySource {
-        origin: file.display().to_string(),
-        text: candidate.to_owned(),
-        global: false,
-    });
-    PolicyEngine::new(&catalog, &sources).context(
-        "the proposed policies do not load together with the tenant's others; nothing was changed",
-    )?;
-    Ok(())
-}
-
 /// Runs a `steward integrations` command.
 pub async fn run(args: IntegrationsArgs) -> anyhow::Result<ExitCode> {
     match args.command {
@@ -171,61 +111,48 @@ pub async fn run(args: IntegrationsArgs) -> anyhow::Result<ExitCode> {
             json,
         } => {
             let text = read_spec(&spec)?;
-            let integration = steward_openapi::import(&text, &name, base_url.as_deref())
-                .with_context(|| format!("`{}` cannot be imported", spec.display()))?;
-            let policy = proposed_policy(&integration);
+            let secret = match &secret_env {
+                Some(var) => Some(GivenSecret {
+                    value: std::env::var(var)
+                        .with_context(|| format!("the environment variable `{var}` is not set"))?,
+                    scheme: scheme.clone(),
+                }),
+                None => None,
+            };
             if dry_run {
+                let imported = integrations::preview(&text, &name, base_url.as_deref())
+                    .with_context(|| format!("`{}` cannot be imported", spec.display()))?;
                 if json {
                     println!(
                         "{}",
                         serde_json::to_string_pretty(
-                            &json!({"integration": integration, "proposedPolicy": policy})
+                            &json!({"integration": imported.integration, "proposedPolicy": imported.policy})
                         )?
                     );
                 } else {
-                    print!("{}", render(&integration));
+                    print!("{}", render(&imported.integration));
                     println!("dry run: nothing was saved");
                 }
                 return Ok(ExitCode::SUCCESS);
             }
             let by =
                 by.context("say who imports it with --as UPN (recorded with the integration)")?;
-            if integration.base_url.is_none() {
-                bail!("the document names no absolute server URL: give --base-url");
-            }
-            let secret = match &secret_env {
-                Some(var) => {
-                    let value = std::env::var(var)
-                        .with_context(|| format!("the environment variable `{var}` is not set"))?;
-                    if value.trim().is_empty() {
-                        bail!("the environment variable `{var}` is empty");
-                    }
-                    Some((pick_scheme(&integration, scheme.as_deref())?, value))
-                }
-                None => None,
-            };
             let store =
                 crate::database::open_existing(args.database.as_deref(), &args.data_dir).await?;
             let tenant = tenant_of(&store, args.tenant.as_deref()).await?;
-            if let Some((scheme, value)) = &secret {
-                tenant
-                    .put_credential(
-                        &steward_agent::integrations::secret_id(&name),
-                        &by,
-                        &[scheme.scheme().to_owned()],
-                        value,
-                    )
-                    .await?;
-            }
-            tenant
-                .put_integration(&name, &serde_json::to_value(&integration)?, &policy, &by)
-                .await?;
+            let given = secret.is_some();
+            let Imported {
+                integration,
+                policy,
+            } = integrations::import(&tenant, &text, &name, base_url.as_deref(), &by, secret)
+                .await
+                .with_context(|| format!("`{}` cannot be imported", spec.display()))?;
             print!("{}", render(&integration));
             println!("\nsaved DISABLED. Steward proposes these policies:\n\n{policy}");
             println!(
-                "review them (`steward integrations show {name}`), then enable the integration with\n  steward integrations accept {name} --as <your sign-in name> --policy-dir <the tenant's policy directory>"
+                "review them (`steward integrations show {name}`), then enable the integration with\n  steward integrations accept {name} --as <your sign-in name> --policy-dir <the tenant's policy directory>\nor in the web console's Integrations section"
             );
-            if secret.is_none() {
+            if !given {
                 println!(
                     "no secret was given (--secret-env): calls will go without authentication"
                 );
@@ -274,30 +201,20 @@ pub async fn run(args: IntegrationsArgs) -> anyhow::Result<ExitCode> {
             let store =
                 crate::database::open_existing(args.database.as_deref(), &args.data_dir).await?;
             let tenant = tenant_of(&store, args.tenant.as_deref()).await?;
-            let row = tenant.integration(&name).await?;
-            if row.status != "disabled" {
-                bail!("integration `{name}` is already {}", row.status);
-            }
-            let integration: Integration = serde_json::from_value(row.definition)
-                .context("the stored integration is unreadable")?;
-            if !policy_dir.is_dir() {
-                bail!("`{}` is not a directory", policy_dir.display());
-            }
-            validate_with_dir(&tenant, &integration, &policy_dir, &row.policy).await?;
-            // Written whole under a temporary name, then renamed: a reader never sees half.
-            let file = policy_dir.join(policy_file_name(&name));
-            let partial = policy_dir.join(format!(".{}.partial", policy_file_name(&name)));
-            std::fs::write(&partial, &row.policy)
-                .with_context(|| format!("cannot write `{}`", partial.display()))?;
-            if let Err(e) = tenant.accept_integration(&name, &by).await {
-                let _ = std::fs::remove_file(&partial);
-                return Err(e.into());
-            }
-            std::fs::rename(&partial, &file)
-                .with_context(|| format!("cannot put `{}` in place", file.display()))?;
+            let sources = match &policy_dir {
+                Some(dir) if !dir.is_dir() => bail!("`{}` is not a directory", dir.display()),
+                dir => policy_sources(dir.as_deref())?,
+            };
+            integrations::accept(
+                &tenant,
+                &name,
+                &by,
+                steward_connectors::builtin_catalog(),
+                &sources,
+            )
+            .await?;
             println!(
-                "integration {name} enabled by {by}; its policies are in {} (a running Steward loads both at its next policy reload)",
-                file.display()
+                "integration {name} enabled by {by}; its policies are kept with it in the store, and a running Steward puts both in force within seconds"
             );
             Ok(ExitCode::SUCCESS)
         }

@@ -265,8 +265,9 @@ pub async fn load_policies(
 }
 
 /// Reloads a tenant's policies when its directory changes (polled every `every`; portable and
-/// needs no file-system notification support). A set that does not load leaves the previous one
-/// in force and the error is printed with file, line and policy.
+/// needs no file-system notification support), and, for the enforced set, brings in the
+/// integrations accepted since (their policies are kept in the store). A set that does not load
+/// leaves the previous one in force and the error is printed with file, line and policy.
 pub fn watch_policies(
     runtime: Arc<TenantRuntime>,
     dir: PathBuf,
@@ -279,6 +280,20 @@ pub fn watch_policies(
             tokio::time::sleep(every).await;
             let now = fingerprint(&dir);
             if now == last {
+                // Integrations accepted (or re-imported) elsewhere — the console, another
+                // replica, the CLI — bring their policies from the store.
+                if slot == PolicySlot::Enforced {
+                    match runtime.refresh_integrations().await {
+                        Ok(problems) => {
+                            for problem in problems {
+                                eprintln!(
+                                    "an enabled integration could not be attached: {problem}"
+                                );
+                            }
+                        }
+                        Err(e) => eprintln!("the integrations could not be refreshed: {e}"),
+                    }
+                }
                 continue;
             }
             last = now;

@@ -19,6 +19,10 @@ pub struct SystemRouter {
     /// in the catalog (so a policy may name them before the system is connected), and a call
     /// to one not connected is refused with a reason.
     builtin: Vec<(&'static str, &'static str, Vec<ActionSpec>)>,
+    /// Imported integrations not enabled (not accepted yet, or re-imported and to be reviewed
+    /// again): their actions stay in the catalog so a policy naming them still loads, but they
+    /// are never offered and a call to one is refused.
+    dormant: RwLock<BTreeMap<String, Vec<ActionSpec>>>,
 }
 
 impl SystemRouter {
@@ -31,6 +35,7 @@ impl SystemRouter {
                 ("okta", "Okta", crate::okta::catalog()),
                 ("google", "Google Workspace", crate::google::catalog()),
             ],
+            dormant: RwLock::new(BTreeMap::new()),
         }
     }
 
@@ -56,6 +61,30 @@ impl SystemRouter {
             .insert(system.to_owned(), connector);
     }
 
+    /// Removes the system whose actions start with `system.` (an integration no longer
+    /// enabled): its actions leave the catalog and a call to one goes nowhere.
+    pub fn detach(&self, system: &str) {
+        self.others
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(system);
+    }
+
+    /// Puts `systems` (imported integrations not enabled, by name, with their actions) in the
+    /// place of the dormant ones known before; says whether that changed anything.
+    pub fn set_dormant(&self, systems: BTreeMap<String, Vec<ActionSpec>>) -> bool {
+        let mut dormant = self
+            .dormant
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let same = dormant.len() == systems.len()
+            && dormant.iter().zip(&systems).all(|((a, x), (b, y))| {
+                a == b && x.len() == y.len() && x.iter().zip(y).all(|(p, q)| p.name == q.name)
+            });
+        *dormant = systems;
+        !same
+    }
+
     /// The systems attached beside the primary.
     pub fn attached(&self) -> Vec<String> {
         self.others
@@ -77,24 +106,34 @@ impl SystemRouter {
         {
             return connected;
         }
+        if self
+            .dormant
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .contains_key(system)
+        {
+            return Arc::new(NotConnected(format!(
+                "the integration `{system}` is imported but not enabled: an IT admin has to accept its policies first"
+            )));
+        }
         match self.builtin.iter().find(|(s, _, _)| *s == system) {
-            Some((_, label, _)) => Arc::new(NotConnected(label)),
+            Some((_, label, _)) => Arc::new(NotConnected(format!(
+                "{label} is not connected for this tenant or channel: an administrator has to connect it first"
+            ))),
             None => self.primary.clone(),
         }
     }
 }
 
-/// A built-in system this tenant (or this channel) has no grant for.
-struct NotConnected(&'static str);
+/// A built-in system this tenant (or this channel) has no grant for, or an integration not
+/// enabled: every call is refused with the reason.
+struct NotConnected(String);
 
 impl NotConnected {
     fn refuse(&self, action: &str) -> ConnectorError {
         ConnectorError::Unmet {
             action: action.to_owned(),
-            reason: format!(
-                "{} is not connected for this tenant or channel: an administrator has to connect it first",
-                self.0
-            ),
+            reason: self.0.clone(),
         }
     }
 }
@@ -145,6 +184,15 @@ impl Connector for SystemRouter {
         }
         for other in others.values() {
             all.extend(other.catalog());
+        }
+        let dormant = self
+            .dormant
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        for (system, specs) in dormant.iter() {
+            if !others.contains_key(system) {
+                all.extend(specs.iter().cloned());
+            }
         }
         all
     }

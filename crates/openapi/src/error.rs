@@ -70,4 +70,7 @@ pub enum ImportError {
     /// No usable base URL.
     #[error("{0}")]
     BaseUrl(String),
+    /// The secret given cannot be matched to a scheme Steward can use.
+    #[error("{0}")]
+    Scheme(String),
 }

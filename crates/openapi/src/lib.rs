@@ -24,7 +24,7 @@ use steward_domain::ActionSpec;
 pub use document::{MAX_DEPTH, MAX_DOCUMENT_BYTES, SpecVersion};
 pub use error::ImportError;
 pub use operations::{MAX_OPERATIONS, MAX_SCHEMA_BYTES, risk};
-pub use policy::{policy_file_name, proposed_policy};
+pub use policy::proposed_policy;
 pub use security::{AuthScheme, KeyPlace};
 
 /// Where a parameter goes in the HTTP request.
@@ -131,6 +131,43 @@ impl Integration {
     /// The actions, for the catalog and the policy schema.
     pub fn actions(&self) -> Vec<ActionSpec> {
         self.operations.iter().map(|o| o.spec.clone()).collect()
+    }
+
+    /// The scheme a pasted secret is for: the one `asked` for, else the first static one (API
+    /// key, bearer, basic) the operations accept. An OAuth 2.0 scheme is used only when named:
+    /// its token normally comes from a person's sign-in, not from a secret pasted once.
+    pub fn scheme_for_secret(&self, asked: Option<&str>) -> Result<AuthScheme, ImportError> {
+        if let Some(name) = asked {
+            let scheme = self
+                .auth
+                .iter()
+                .find(|s| s.scheme() == name)
+                .ok_or_else(|| {
+                    ImportError::Scheme(format!("the document defines no security scheme `{name}`"))
+                })?;
+            if let AuthScheme::Unsupported { what, .. } = scheme {
+                return Err(ImportError::Scheme(format!(
+                    "the scheme `{name}` is {what}, which Steward cannot use"
+                )));
+            }
+            return Ok(scheme.clone());
+        }
+        let accepted: Vec<&String> = self
+            .operations
+            .iter()
+            .flat_map(|o| o.security.iter().flatten())
+            .collect();
+        self.auth
+            .iter()
+            .filter(|s| {
+                matches!(
+                    s,
+                    AuthScheme::ApiKey { .. } | AuthScheme::Bearer { .. } | AuthScheme::Basic { .. }
+                )
+            })
+            .find(|s| accepted.is_empty() || accepted.iter().any(|a| a.as_str() == s.scheme()))
+            .cloned()
+            .ok_or_else(|| ImportError::Scheme("the document defines no static security scheme (API key, bearer or basic) its operations accept; name the one the secret is for".into()))
     }
 }
 

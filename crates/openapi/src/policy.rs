@@ -4,11 +4,6 @@
 
 use crate::Integration;
 
-/// The file name the accepted policies are written to in the tenant's policy directory.
-pub fn policy_file_name(integration: &str) -> String {
-    format!("integration-{integration}.cedar")
-}
-
 fn action_list(names: &[&str]) -> String {
     let items: Vec<String> = names
         .iter()
@@ -35,7 +30,8 @@ pub fn proposed_policy(integration: &Integration) -> String {
         .collect();
     let mut text = format!(
         "// Integration `{name}`: {title} ({version}), proposed by Steward when it was imported.\n\
-         // Accepting this file enables the integration; edit it afterwards like any policy.\n",
+         // Accepted whole, these enable the integration and are kept with it; a re-import sets\n\
+         // them aside until accepted again. Narrow them with `forbid` policies of your own.\n",
         title = integration.title.replace('\n', " "),
         version = integration.spec_version.label(),
     );

@@ -80,7 +80,26 @@ pub fn app_with_limits(state: AppState, limits: crate::Limits) -> Router {
             "/api/v1/playbooks/offboard",
             post(crate::playbooks::offboard),
         )
+        .route(
+            "/console/api/integrations/imported",
+            get(crate::console::imports::list),
+        )
+        .route(
+            "/console/api/integrations/imported/{name}",
+            get(crate::console::imports::show),
+        )
+        .route(
+            "/console/api/integrations/imported/{name}/accept",
+            post(crate::console::imports::accept),
+        )
         .layer(tower_http::limit::RequestBodyLimitLayer::new(64 * 1024))
+        // An API description is larger than any other request: its own limit, the importer's.
+        .route(
+            "/console/api/integrations/import",
+            post(crate::console::imports::import).layer(axum::extract::DefaultBodyLimit::max(
+                crate::console::imports::MAX_UPLOAD_BYTES,
+            )),
+        )
         .layer(axum::middleware::from_fn_with_state(
             crate::limits::Buckets::new(limits),
             crate::limits::limit,

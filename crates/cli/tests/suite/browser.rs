@@ -1,7 +1,9 @@
 //! The web console in real Chromium (Debian `chromium`, driven by `playwright-core` from
 //! `e2e/`): an employee asks for something that needs approval, an IT admin approves it in
 //! another browser context, the change runs, the employee sees the result, and the audit view
-//! shows the records. Screenshots land in `target/screenshots/`. Never skipped: without
+//! shows the records; then the admin uploads an API's OpenAPI document, accepts the proposed
+//! policies and runs one of its actions from the "run action" form against the Jira simulator.
+//! Screenshots land in `target/screenshots/`. Never skipped: without
 //! Chromium or Node the test fails saying what to install (`.ci/run` installs both).
 
 use std::path::PathBuf;
@@ -37,6 +39,24 @@ async fn an_employee_request_is_approved_in_another_browser_and_seen_done() -> a
     let app = super::console::console_app(&h, &format!("{url}/console/callback"))?;
     let server = tokio::spawn(async move { axum::serve(listener, app).await });
 
+    // An API nobody wrote a connector for, and its document as an admin would upload it.
+    let jira = steward_sim::itsm::RunningItsm::start(steward_sim::itsm::ItsmAccount {
+        user: "steward@larkspur.example".into(),
+        secret: "jira-api-token-7Q".into(),
+    })
+    .await?;
+    let issue = jira.raise_issue(
+        "sam@larkspur.example",
+        "",
+        "Badge reader at the lobby is dead",
+        "",
+    );
+    let spec_file = h.data_dir().join("jira-openapi.json");
+    std::fs::write(
+        &spec_file,
+        super::support::reference_text("jira-cloud-platform-v3-it-subset.json")?,
+    )?;
+
     let shots = repository().join("target/screenshots");
     std::fs::create_dir_all(&shots)?;
     let out = tokio::process::Command::new("node")
@@ -45,6 +65,9 @@ async fn an_employee_request_is_approved_in_another_browser_and_seen_done() -> a
         .env("STEWARD_URL", &url)
         .env("SCREENSHOTS", &shots)
         .env("CHROMIUM", &chromium)
+        .env("API_DOCUMENT", &spec_file)
+        .env("API_BASE_URL", &jira.base_url)
+        .env("API_ISSUE", &issue)
         .output()
         .await
         .context("cannot run node")?;
@@ -63,11 +86,19 @@ async fn an_employee_request_is_approved_in_another_browser_and_seen_done() -> a
             .iter()
             .any(|r| r.entry.kind.to_string() == "approvalDecided")
     );
+    // The uploaded integration was accepted in the browser, by the admin who signed in.
+    let imported = h.runtime().store.integration("jiraops").await?;
+    assert_eq!(imported.status, "enabled");
+    assert_eq!(
+        imported.accepted.map(|a| a.0).as_deref(),
+        Some("nestor@larkspur.example")
+    );
     for page in [
         "employee-waiting",
         "admin-approval-queue",
         "employee-resolved",
         "admin-audit",
+        "admin-integration",
     ] {
         let file = shots.join(format!("{page}.png"));
         assert!(

@@ -127,8 +127,9 @@ async fn an_imported_api_is_used_only_after_its_policies_are_accepted() -> anyho
         "{refused}"
     );
 
-    // Accepted: the policy file is written and the integration enabled; the next reload
-    // attaches it.
+    // Accepted: the policies are kept with the integration in the store (no file is written
+    // into the operator's directory) and the integration enabled; the running tenant brings both
+    // in at its next look.
     let accept = || {
         let mut cmd = steward();
         cmd.args([
@@ -145,15 +146,14 @@ async fn an_imported_api_is_used_only_after_its_policies_are_accepted() -> anyho
     };
     let accepted = run(&mut accept())?;
     assert!(accepted.contains("enabled"), "{accepted}");
-    assert!(policy_dir.join("integration-jiraops.cedar").is_file());
+    assert!(!policy_dir.join("integration-jiraops.cedar").exists());
+    assert_eq!(
+        w.h.runtime().store.integration("jiraops").await?.status,
+        "enabled"
+    );
     let again = accept().output()?;
     assert!(!again.status.success(), "accepted once only");
-    steward_cli::wiring::load_policies(
-        w.h.runtime(),
-        &policy_dir,
-        steward_cli::wiring::PolicySlot::Enforced,
-    )
-    .await?;
+    w.h.runtime().refresh_integrations().await?;
     let (_, _, listed) = w
         .call("GET", "/console/api/actions", Some(&nestor), None, None)
         .await?;
@@ -262,6 +262,183 @@ async fn an_imported_api_is_used_only_after_its_policies_are_accepted() -> anyho
     assert!(
         named.contains(&"jiraops.issue.create_issue") && named.contains(&"jiraops.issue.get_issue"),
         "{named:?}"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_api_document_uploaded_in_the_console_is_imported_reviewed_and_accepted_there()
+-> anyhow::Result<()> {
+    let w = world().await?;
+    let jira = RunningItsm::start(ItsmAccount {
+        user: "steward@larkspur.example".into(),
+        secret: "jira-api-token-7Q".into(),
+    })
+    .await?;
+    let key = jira.raise_issue(
+        "sam@larkspur.example",
+        "",
+        "Printer on floor 3 jams",
+        "It jams on every job.",
+    );
+    let document = reference_text("jira-cloud-platform-v3-it-subset.json")?;
+    let upload = |dry_run: bool| {
+        json!({"name": "jiraops", "baseUrl": jira.base_url, "document": document,
+               "secret": "steward@larkspur.example:jira-api-token-7Q", "dryRun": dry_run})
+    };
+    let store = &w.h.runtime().store;
+
+    // Employees cannot import.
+    let (sam, _, sam_csrf) = w.session("sam", "Demo-Sam-2026!").await?;
+    let (status, _, _) = w
+        .call(
+            "POST",
+            "/console/api/integrations/import",
+            Some(&sam),
+            Some(&sam_csrf),
+            Some(upload(false)),
+        )
+        .await?;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(store.integrations().await?.is_empty());
+
+    // A dry run shows the actions and the proposed policies and saves nothing.
+    let (nestor, _, csrf) = w.session("nestor", "Demo-Nestor-2026!").await?;
+    let post = |path: &'static str, body: Option<serde_json::Value>| {
+        let (nestor, csrf) = (nestor.clone(), csrf.clone());
+        let w = &w;
+        async move { w.call("POST", path, Some(&nestor), Some(&csrf), body).await }
+    };
+    let (status, _, dry) = post("/console/api/integrations/import", Some(upload(true))).await?;
+    assert_eq!(status, StatusCode::OK, "{dry}");
+    assert_eq!(dry["status"], "dryRun");
+    assert!(
+        dry["actions"]
+            .as_array()
+            .context("actions")?
+            .iter()
+            .any(|a| a["name"] == "jiraops.issue.get_issue" && a["mutating"] == false),
+        "{dry}"
+    );
+    assert!(
+        dry["proposedPolicy"]
+            .as_str()
+            .is_some_and(|p| p.contains("integration.jiraops.changes-need-approval"))
+    );
+    assert!(
+        store.integrations().await?.is_empty(),
+        "a dry run saves nothing"
+    );
+
+    // A document that is not an API description is refused, saying why; nothing is saved.
+    let (status, _, refused) = post(
+        "/console/api/integrations/import",
+        Some(json!({"name": "jiraops", "baseUrl": jira.base_url, "document": "openapi: 9.1\npaths: {}\n"})),
+    )
+    .await?;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
+    assert!(
+        refused["error"]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty())
+    );
+    assert!(store.integrations().await?.is_empty());
+
+    // Imported: saved disabled with its secret; its actions are not offered yet.
+    let (status, _, saved) = post("/console/api/integrations/import", Some(upload(false))).await?;
+    assert_eq!(status, StatusCode::OK, "{saved}");
+    assert_eq!(store.integration("jiraops").await?.status, "disabled");
+    assert!(store.credential("integration:jiraops").await.is_ok());
+    let (_, _, listed) = w
+        .call(
+            "GET",
+            "/console/api/integrations/imported",
+            Some(&nestor),
+            None,
+            None,
+        )
+        .await?;
+    assert_eq!(listed["integrations"][0]["status"], "disabled", "{listed}");
+    assert_eq!(
+        listed["integrations"][0]["importedBy"],
+        "nestor@larkspur.example"
+    );
+    let read = json!({"action": "jiraops.issue.get_issue", "params": {"issueIdOrKey": key}});
+    let (status, _, _) = post("/console/api/actions/run", Some(read.clone())).await?;
+    assert_eq!(
+        status,
+        StatusCode::BAD_REQUEST,
+        "not offered before acceptance"
+    );
+
+    // Accepted in the console: in force at once, no policy file and no reload needed.
+    let (status, _, accepted) =
+        post("/console/api/integrations/imported/jiraops/accept", None).await?;
+    assert_eq!(status, StatusCode::OK, "{accepted}");
+    assert_eq!(store.integration("jiraops").await?.status, "enabled");
+    let (status, _, done) = post("/console/api/actions/run", Some(read.clone())).await?;
+    assert_eq!(status, StatusCode::OK, "{done}");
+    assert_eq!(done["status"], "done", "{done}");
+    assert_eq!(done["output"]["key"], key.as_str());
+    assert_eq!(
+        done["output"]["fields"]["summary"],
+        "Printer on floor 3 jams"
+    );
+    let (status, _, _) = post("/console/api/integrations/imported/jiraops/accept", None).await?;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "accepted once only");
+
+    // An accepted integration whose policies no longer load leaves its own actions
+    // unpermitted, never the others without theirs.
+    let broken =
+        steward_agent::integrations::preview(&document, "brokenops", Some(&jira.base_url))?;
+    store
+        .put_integration(
+            "brokenops",
+            &serde_json::to_value(&broken.integration)?,
+            "permit (principal, action == Action::\"nosuch.thing\", resource);",
+            "nestor@larkspur.example",
+        )
+        .await?;
+    store
+        .accept_integration("brokenops", "nestor@larkspur.example")
+        .await?;
+    w.h.runtime().refresh_integrations().await?;
+    let (_, _, still) = post("/console/api/actions/run", Some(read.clone())).await?;
+    assert_eq!(still["status"], "done", "{still}");
+
+    // Imported again (a changed document): disabled until reviewed again, and its actions
+    // leave the catalog at the next look.
+    let (status, _, _) = post("/console/api/integrations/import", Some(upload(false))).await?;
+    assert_eq!(status, StatusCode::OK);
+    w.h.runtime().refresh_integrations().await?;
+    let (status, _, _) = post("/console/api/actions/run", Some(read)).await?;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "re-imported: not offered");
+    // A policy of the operator's naming its actions still loads meanwhile (they stay in the
+    // schema), so a re-import never stops the tenant's policies from reloading.
+    let policy_dir =
+        w.h.data_dir()
+            .join("policies")
+            .join(w.h.runtime().config.id.to_string());
+    std::fs::write(
+        policy_dir.join("jira-no-tickets.cedar"),
+        "@id(\"tenant.jira-never-from-tickets\")\n@layer(\"tenant\")\nforbid (principal, action == Action::\"jiraops.issue.create_issue\", resource) when { context.channel == \"ticket\" };\n",
+    )?;
+    steward_cli::wiring::load_policies(
+        w.h.runtime(),
+        &policy_dir,
+        steward_cli::wiring::PolicySlot::Enforced,
+    )
+    .await?;
+
+    // The import and the acceptance are in the audit trail.
+    let records = store.audit_records(None).await?;
+    let outcomes: Vec<&str> = records
+        .iter()
+        .filter_map(|r| r.entry.outcome.as_deref())
+        .collect();
+    assert!(
+        outcomes.contains(&"integrationImported") && outcomes.contains(&"integrationAccepted"),
+        "{outcomes:?}"
     );
     Ok(())
 }

@@ -5,6 +5,7 @@
 //! answer only IT admins (read live from the directory). Live updates come as server-sent events.
 
 pub(crate) mod actions;
+pub(crate) mod imports;
 mod oidc;
 mod session;
 

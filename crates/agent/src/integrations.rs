@@ -13,6 +13,7 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::{Value, json};
 use steward_audit::{AuditEntry, RecordKind};
+use steward_connectors::msgraph::{DelegatedCredential, TokenProvider};
 use steward_connectors::{ImportedAuth, ImportedConnector, SystemRouter};
 use steward_domain::{ActionCall, ActionName, ActionSpec, Channel, ConversationId};
 use steward_openapi::{Integration, proposed_policy};
@@ -95,16 +96,17 @@ pub(crate) fn engine_with_accepted(
     Ok((engine, all))
 }
 
-/// Which integrations are attached, and the acceptance each was attached for (a re-accepted
-/// integration is attached again, with its new definition).
+/// The enabled integrations: the acceptance each was attached for (a re-accepted integration
+/// is attached again, with its new definition), and why it could not be, if it could not.
 #[derive(Debug, Default)]
-pub(crate) struct AttachedIntegrations(Mutex<BTreeMap<String, String>>);
+pub(crate) struct AttachedIntegrations(Mutex<BTreeMap<String, (String, Option<String>)>>);
 
 /// Brings the router in line with the store: attaches every enabled integration not attached
 /// for its current acceptance, and detaches those no longer enabled (re-imported, so to be
-/// reviewed again). One that cannot be attached (an unreadable definition, an unusable scheme)
-/// is left out and named in the answer once for its acceptance; the others are attached
-/// regardless. Says whether anything changed.
+/// reviewed again). One that cannot be attached (an unreadable definition, an unusable scheme,
+/// nobody signed in for it yet) is left out, tried again at the next look, and named in the
+/// answer when it first fails; the others are attached regardless. Says whether anything
+/// changed.
 pub(crate) async fn sync_attached(
     store: &TenantStore,
     router: &SystemRouter,
@@ -129,21 +131,29 @@ pub(crate) async fn sync_attached(
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .get(&row.name)
             .cloned();
-        if current.as_deref() == Some(version.as_str()) {
-            wanted.insert(row.name, version);
-            continue;
-        }
+        let failed_before = match current {
+            Some((v, None)) if v == version => {
+                wanted.insert(row.name, (version, None));
+                continue;
+            }
+            Some((v, failure)) if v == version => failure,
+            _ => None,
+        };
+        // Not attached for this acceptance, or it could not be before (tried again at every
+        // look: a person may have signed in for it since).
         match connector_for(store, &row.name, row.definition).await {
             Ok(connector) => {
                 router.attach(&row.name, Arc::new(connector));
                 changed = true;
-                wanted.insert(row.name, version);
+                wanted.insert(row.name, (version, None));
             }
             Err(reason) => {
-                // Reported once per acceptance, not at every look.
-                tracing::error!(integration = %row.name, %reason, "the integration is enabled but cannot be used");
-                problems.push(format!("{}: {reason}", row.name));
-                wanted.insert(row.name, version);
+                // Reported when it first fails or fails differently, not at every look.
+                if failed_before.as_deref() != Some(reason.as_str()) {
+                    tracing::error!(integration = %row.name, %reason, "the integration is enabled but cannot be used");
+                    problems.push(format!("{}: {reason}", row.name));
+                }
+                wanted.insert(row.name, (version, Some(reason)));
             }
         }
     }
@@ -325,41 +335,107 @@ async fn amend(store: &TenantStore, outcome: &str, detail: Value) {
     }
 }
 
-async fn connector_for(
+/// The connector integration `name` (its stored `definition`) is attached with: its pasted
+/// secret, or the OAuth 2.0 grant a person's sign-in produced (`steward connect
+/// --integration`), exchanged for access tokens as calls need them. Why not, if it cannot be.
+pub async fn connector_for(
     store: &TenantStore,
     name: &str,
     definition: Value,
 ) -> Result<ImportedConnector, String> {
     let integration: Integration = serde_json::from_value(definition)
         .map_err(|e| format!("its stored definition is unreadable ({e})"))?;
-    let auth = match store.credential(&secret_id(name)).await {
-        Ok(secret) => {
-            let scheme_name = secret.scopes.first().cloned().unwrap_or_default();
-            let scheme = integration
-                .auth
-                .iter()
-                .find(|s| s.scheme() == scheme_name)
-                .cloned()
-                .ok_or_else(|| {
-                    format!(
-                        "its secret is for `{scheme_name}`, a scheme the document does not define"
-                    )
-                })?;
-            Some(ImportedAuth {
-                scheme,
-                secret: secret.refresh_token.to_string(),
-                owner: secret.owner,
-            })
-        }
-        Err(steward_store::StoreError::NotFound { .. }) => None,
-        Err(e) => return Err(e.to_string()),
-    };
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .connect_timeout(std::time::Duration::from_secs(10))
         .build()
         .map_err(|e| e.to_string())?;
+    let scheme_named = |scheme_name: &str| {
+        integration
+            .auth
+            .iter()
+            .find(|s| s.scheme() == scheme_name)
+            .cloned()
+            .ok_or_else(|| {
+                format!("its secret is for `{scheme_name}`, a scheme the document does not define")
+            })
+    };
+    let auth = match store.credential(&oauth_client_id(name)).await {
+        // A person signed in (`steward connect --integration`): act with their grant.
+        Ok(client) => {
+            let scheme = scheme_named(client.scopes.first().map_or("", String::as_str))?;
+            let base_url = integration.base_url.clone().unwrap_or_default();
+            let (_, token_url) = scheme
+                .oauth_endpoints(&base_url)
+                .ok_or_else(|| format!("`{}` is not an OAuth 2.0 scheme", scheme.scheme()))?;
+            let settings: OAuthClient = serde_json::from_str(&client.refresh_token)
+                .map_err(|e| format!("its OAuth client settings are unreadable ({e})"))?;
+            let grant = match store.credential(&secret_id(name)).await {
+                Ok(g) => g,
+                Err(steward_store::StoreError::NotFound { .. }) => {
+                    return Err(format!(
+                        "nobody has signed in for it yet: run `steward connect --integration {name}`"
+                    ));
+                }
+                Err(e) => return Err(e.to_string()),
+            };
+            let tokens = TokenProvider::new(
+                http.clone(),
+                token_url,
+                settings.client_id,
+                Vec::new(),
+                DelegatedCredential {
+                    owner: grant.owner.clone(),
+                    refresh_token: grant.refresh_token.to_string(),
+                },
+            )
+            .with_bare_scopes()
+            .without_offline_scope()
+            .with_client_secret(settings.client_secret)
+            .keeping_tokens_in(Arc::new(crate::StoredToken {
+                store: store.clone(),
+                owner: grant.owner.clone(),
+                credential: secret_id(name),
+            }));
+            Some(ImportedAuth {
+                scheme,
+                secret: String::new(),
+                owner: grant.owner,
+                tokens: Some(Arc::new(tokens)),
+            })
+        }
+        Err(steward_store::StoreError::NotFound { .. }) => {
+            match store.credential(&secret_id(name)).await {
+                Ok(secret) => Some(ImportedAuth {
+                    scheme: scheme_named(secret.scopes.first().map_or("", String::as_str))?,
+                    secret: secret.refresh_token.to_string(),
+                    owner: secret.owner,
+                    tokens: None,
+                }),
+                Err(steward_store::StoreError::NotFound { .. }) => None,
+                Err(e) => return Err(e.to_string()),
+            }
+        }
+        Err(e) => return Err(e.to_string()),
+    };
     ImportedConnector::new(http, integration, auth).map_err(|e| e.to_string())
+}
+
+/// The store id of an integration's OAuth 2.0 client settings (which scheme, client id and
+/// secret), kept sealed beside the grant a person's sign-in produced.
+pub fn oauth_client_id(integration: &str) -> String {
+    format!("integration:{integration}:client")
+}
+
+/// An integration's OAuth 2.0 client, as kept (sealed) under [`oauth_client_id`].
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OAuthClient {
+    /// The client id registered with the API's authorization server.
+    pub client_id: String,
+    /// Its secret, when the server wants one.
+    #[serde(default)]
+    pub client_secret: Option<String>,
 }
 
 impl TenantRuntime {
@@ -404,12 +480,13 @@ impl TenantRuntime {
     }
 
     /// Accepts integration `name`'s proposed policies for an IT admin, checked with the
-    /// policies in force, and puts them in force at once with its actions.
+    /// policies in force, and puts them in force at once with its actions. Also returns why it
+    /// cannot be used yet, if it cannot (an OAuth 2.0 scheme nobody has signed in for).
     pub async fn accept_integration(
         &self,
         admin: &str,
         name: &str,
-    ) -> Result<Integration, AgentError> {
+    ) -> Result<(Integration, Option<String>), AgentError> {
         let principal = self.it_admin(admin).await?;
         let integration = accept(
             &self.store,
@@ -420,13 +497,11 @@ impl TenantRuntime {
         )
         .await?;
         let problems = self.refresh_integrations().await?;
-        if let Some(problem) = problems.iter().find(|p| p.starts_with(&format!("{name}:"))) {
-            return Err(AgentError::BadState(
-                name.to_owned(),
-                format!("accepted, but it cannot be used: {problem}"),
-            ));
-        }
-        Ok(integration)
+        let prefix = format!("{name}: ");
+        let problem = problems
+            .iter()
+            .find_map(|p| p.strip_prefix(&prefix).map(str::to_owned));
+        Ok((integration, problem))
     }
 
     async fn it_admin(&self, upn: &str) -> Result<steward_domain::Principal, AgentError> {

@@ -23,6 +23,7 @@ pub mod reasoner;
 mod reconcile;
 mod runtime;
 mod standing;
+mod stored_token;
 mod tickets;
 
 pub use approval_info::InfoRequest;
@@ -40,4 +41,5 @@ pub fn process_owner() -> &'static str {
 }
 pub use runtime::{DEFAULT_INTENT_LEASE, TenantConfig, TenantRuntime};
 pub use standing::{StandingScope, StandingTerms};
+pub use stored_token::StoredToken;
 pub use tickets::TicketHandled;

@@ -105,10 +105,32 @@ pub struct ConnectArgs {
     /// signed in as the configuration's `employee_owner`, with the self-service scopes only).
     #[arg(long = "for", value_enum, default_value_t = GrantFor::Admin)]
     pub grant: GrantFor,
-    /// Which system: Microsoft 365 (`msgraph`) or the tenant's Okta org (`okta`, from
-    /// `[tenants.okta]`).
+    /// Which system: Microsoft 365 (`msgraph`), the tenant's Okta org (`okta`, from
+    /// `[tenants.okta]`) or its Google Workspace (`google`, from `[tenants.google]`).
     #[arg(long, value_enum, default_value_t = ConnectSystem::Msgraph)]
     pub system: ConnectSystem,
+    /// An imported integration whose OAuth 2.0 authorization code scheme to sign in to
+    /// (instead of `--system`): its endpoints come from the document.
+    #[arg(long, value_name = "NAME", conflicts_with = "system")]
+    pub integration: Option<String>,
+    /// With `--integration`: the OAuth client id registered with the API's authorization server.
+    #[arg(long, requires = "integration")]
+    pub client_id: Option<String>,
+    /// With `--integration`: the environment variable holding the OAuth client's secret, if the
+    /// server wants one.
+    #[arg(long, requires = "integration")]
+    pub client_secret_env: Option<String>,
+    /// With `--integration`: whose grant it is (the person who signs in; recorded as declared,
+    /// since an arbitrary API has no standard way to say who signed in).
+    #[arg(long, value_name = "UPN", requires = "integration")]
+    pub owner: Option<String>,
+    /// With `--integration`: which of the document's OAuth schemes (default: the first).
+    #[arg(long, requires = "integration")]
+    pub scheme: Option<String>,
+    /// With `--integration`: a scope to ask for (repeatable; default: every scope the imported
+    /// operations ask for).
+    #[arg(long, requires = "integration")]
+    pub scope: Vec<String>,
     /// Revoke the kept grant instead of connecting one: it stops working at once, for every
     /// running Steward sharing the store.
     #[arg(long)]
@@ -122,6 +144,8 @@ pub enum ConnectSystem {
     Msgraph,
     /// The tenant's Okta org.
     Okta,
+    /// The tenant's Google Workspace.
+    Google,
 }
 
 /// Whose grant `steward connect` handles.

@@ -13,7 +13,7 @@ use steward_connectors::{ActionResult, Connector, ConnectorError, Reconciliation
 use steward_domain::{ActionCall, ActionSpec, Change, Target, TargetKind};
 use steward_store::TenantStore;
 
-use crate::wiring::StoredToken;
+use steward_agent::StoredToken;
 
 /// The id under which the employee channel's grant is kept in the store.
 pub const EMPLOYEE_CREDENTIAL: &str = "msgraph-employee";
@@ -100,7 +100,7 @@ impl StoredGrantConnector {
         .keeping_tokens_in(Arc::new(StoredToken {
             store: self.store.clone(),
             owner: stored.owner.clone(),
-            credential: EMPLOYEE_CREDENTIAL,
+            credential: EMPLOYEE_CREDENTIAL.to_owned(),
         }));
         let connector = Arc::new(MsGraphConnector::new(GraphClient::new(
             self.endpoint.http.clone(),

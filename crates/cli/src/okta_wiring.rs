@@ -86,42 +86,16 @@ pub fn connector(
     )))
 }
 
-/// A refresh token: from `var` when it is set, else the grant kept in the store under
-/// `credential` (`true`: kept, so rotated tokens are kept there too).
-async fn token_from(
-    store: &steward_store::TenantStore,
-    var: Option<&str>,
-    credential: &'static str,
-) -> anyhow::Result<(String, bool)> {
-    if let Some(value) = var
-        .and_then(|v| std::env::var(v).ok())
-        .filter(|v| !v.trim().is_empty())
-    {
-        return Ok((value, false));
-    }
-    let kept = store.credential(credential).await.with_context(|| {
-        format!(
-            "no Okta grant `{credential}`: set {} or run `steward connect --system okta{}`",
-            var.unwrap_or("the refresh token variable"),
-            if credential == OKTA_EMPLOYEE_CREDENTIAL {
-                " --for employees"
-            } else {
-                ""
-            }
-        )
-    })?;
-    Ok((kept.refresh_token.to_string(), true))
-}
-
 /// Connects `section`'s org to `runtime`: its actions become runnable and policy decides them.
 pub async fn attach(runtime: &TenantRuntime, section: &OktaSection) -> anyhow::Result<()> {
     url::Url::parse(&section.base_url)
         .with_context(|| format!("`base_url` {:?} is not a URL", section.base_url))?;
     let http = crate::wiring::http_client()?;
-    let (token, kept) = token_from(
+    let (token, kept) = crate::wiring::grant_token(
         &runtime.store,
         section.refresh_token_env.as_deref(),
         OKTA_CREDENTIAL,
+        "steward connect --system okta",
     )
     .await?;
     let admin = kept_connector(
@@ -134,10 +108,11 @@ pub async fn attach(runtime: &TenantRuntime, section: &OktaSection) -> anyhow::R
     );
     runtime.attach_system("okta", admin).await?;
     if let Some(owner) = &section.employee_owner {
-        let (token, kept) = token_from(
+        let (token, kept) = crate::wiring::grant_token(
             &runtime.store,
             section.employee_refresh_token_env.as_deref(),
             OKTA_EMPLOYEE_CREDENTIAL,
+            "steward connect --system okta --for employees",
         )
         .await?;
         let employee = kept_connector(
@@ -165,10 +140,10 @@ fn kept_connector(
     let base = section.base_url.trim_end_matches('/');
     let mut tokens = tokens(http.clone(), base, &section.client_id, owner, token);
     if let Some(credential) = kept {
-        tokens = tokens.keeping_tokens_in(Arc::new(crate::wiring::StoredToken {
+        tokens = tokens.keeping_tokens_in(Arc::new(steward_agent::StoredToken {
             store: runtime.store.clone(),
             owner: owner.to_owned(),
-            credential,
+            credential: credential.to_owned(),
         }));
     }
     Arc::new(OktaConnector::new(OktaClient::new(

@@ -93,33 +93,27 @@ pub struct GraphSetup {
 /// The id under which a tenant's Graph credential is kept in the store.
 pub const MSGRAPH_CREDENTIAL: &str = "msgraph";
 
-/// A tenant's Graph refresh token kept in the store, sealed with the tenant's key, under the
-/// credential id of its grant (the administrator's or the employee channel's).
-pub(crate) struct StoredToken {
-    pub store: steward_store::TenantStore,
-    pub owner: String,
-    pub credential: &'static str,
-}
-
-#[async_trait::async_trait]
-impl steward_connectors::msgraph::RefreshTokenStore for StoredToken {
-    async fn load(&self) -> Option<String> {
-        self.store
-            .credential(self.credential)
-            .await
-            .ok()
-            .map(|c| c.refresh_token.to_string())
+/// A grant's refresh token: from the environment variable `var` when it is set, else the one
+/// kept in the store under `credential` (`connect` says how to keep one). Says which.
+pub(crate) async fn grant_token(
+    store: &steward_store::TenantStore,
+    var: Option<&str>,
+    credential: &str,
+    connect: &str,
+) -> anyhow::Result<(String, bool)> {
+    if let Some(value) = var
+        .and_then(|v| std::env::var(v).ok())
+        .filter(|v| !v.trim().is_empty())
+    {
+        return Ok((value, false));
     }
-
-    async fn save(&self, refresh_token: &str, scopes: &[String]) {
-        if let Err(e) = self
-            .store
-            .put_credential(self.credential, &self.owner, scopes, refresh_token)
-            .await
-        {
-            tracing::error!(error = %e, "could not keep the rotated refresh token; the next start may need `steward connect` again");
-        }
-    }
+    let kept = store.credential(credential).await.with_context(|| {
+        format!(
+            "no `{credential}` grant: set {} or run `{connect}`",
+            var.unwrap_or("the refresh token variable")
+        )
+    })?;
+    Ok((kept.refresh_token.to_string(), true))
 }
 
 /// A refresh token from a simulator's password grant (`scope` as the platform writes it): the
@@ -180,10 +174,10 @@ pub async fn tenant_runtime(
         graph.credential,
     );
     if graph.kept_in_store {
-        tokens = tokens.keeping_tokens_in(Arc::new(StoredToken {
+        tokens = tokens.keeping_tokens_in(Arc::new(steward_agent::StoredToken {
             store: tenant_store.clone(),
             owner,
-            credential: MSGRAPH_CREDENTIAL,
+            credential: MSGRAPH_CREDENTIAL.to_owned(),
         }));
     }
     let tokens = Arc::new(tokens);

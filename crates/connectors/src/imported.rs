@@ -32,10 +32,13 @@ const MAX_OUTPUT_BYTES: usize = 256 * 1024;
 pub struct ImportedAuth {
     /// The scheme of the document it answers.
     pub scheme: AuthScheme,
-    /// The key, token, or `user:password`.
+    /// The key, token, or `user:password` (empty when `tokens` hands out the token).
     pub secret: String,
     /// Who gave it (whose access the calls use).
     pub owner: String,
+    /// For an OAuth 2.0 scheme a person signed in to: their grant, exchanged for access
+    /// tokens as calls need them.
+    pub tokens: Option<std::sync::Arc<crate::msgraph::TokenProvider>>,
 }
 
 impl std::fmt::Debug for ImportedAuth {
@@ -100,6 +103,7 @@ impl ImportedConnector {
         &self,
         op: &Operation,
         call: &ActionCall,
+        access_token: Option<&str>,
     ) -> Result<reqwest::RequestBuilder, ConnectorError> {
         let bad = |reason: String| ConnectorError::BadParams {
             action: call.action.to_string(),
@@ -186,7 +190,7 @@ impl ImportedConnector {
                     builder
                 }
                 AuthScheme::Bearer { .. } | AuthScheme::OAuth2Code { .. } => {
-                    builder.bearer_auth(auth.secret.as_str())
+                    builder.bearer_auth(access_token.unwrap_or(auth.secret.as_str()))
                 }
                 AuthScheme::Basic { .. } => builder.header(
                     reqwest::header::AUTHORIZATION,
@@ -234,15 +238,22 @@ impl ImportedConnector {
         call: &ActionCall,
     ) -> Result<(u16, Value), ConnectorError> {
         let mut last = 0;
-        for attempt in 0..ATTEMPTS {
-            let response =
-                self.request(op, call)?
-                    .send()
-                    .await
-                    .map_err(|e| ConnectorError::Transport {
-                        platform: PLATFORM,
-                        source: TransportError(format!("{} {}: {e}", op.method, op.path)),
-                    })?;
+        let tokens = self.auth.as_ref().and_then(|a| a.tokens.clone());
+        let mut refreshed = false;
+        let mut attempt = 0;
+        while attempt < ATTEMPTS {
+            let access_token = match &tokens {
+                Some(t) => Some(t.access_token(refreshed).await?),
+                None => None,
+            };
+            let response = self
+                .request(op, call, access_token.as_deref())?
+                .send()
+                .await
+                .map_err(|e| ConnectorError::Transport {
+                    platform: PLATFORM,
+                    source: TransportError(format!("{} {}: {e}", op.method, op.path)),
+                })?;
             let status = response.status().as_u16();
             let wait = response
                 .headers()
@@ -257,6 +268,11 @@ impl ImportedConnector {
                     platform: PLATFORM,
                     source: TransportError(e.to_string()),
                 })?;
+            // An access token refused (revoked, expired early): one fresh one, then the answer.
+            if status == 401 && tokens.is_some() && !refreshed {
+                refreshed = true;
+                continue;
+            }
             if status == 429 && attempt + 1 < ATTEMPTS {
                 last = status;
                 tokio::time::sleep(
@@ -264,6 +280,7 @@ impl ImportedConnector {
                         .min(MAX_WAIT),
                 )
                 .await;
+                attempt += 1;
                 continue;
             }
             let body = if bytes.len() > MAX_OUTPUT_BYTES {

@@ -68,6 +68,24 @@ pub enum AuthScheme {
 }
 
 impl AuthScheme {
+    /// For an OAuth 2.0 authorization code scheme, its authorization and token endpoints made
+    /// absolute against the API's `base_url` (documents often write them relative, as Okta's
+    /// `/oauth2/v1/token`); `None` for any other scheme.
+    pub fn oauth_endpoints(&self, base_url: &str) -> Option<(String, String)> {
+        let Self::OAuth2Code {
+            authorization_url,
+            token_url,
+            ..
+        } = self
+        else {
+            return None;
+        };
+        Some((
+            absolute(base_url, authorization_url),
+            absolute(base_url, token_url),
+        ))
+    }
+
     /// The scheme's name in the document.
     pub fn scheme(&self) -> &str {
         match self {
@@ -78,6 +96,23 @@ impl AuthScheme {
             | Self::Unsupported { scheme, .. } => scheme,
         }
     }
+}
+
+/// `endpoint` as an absolute URL: itself when it is one, else on `base_url`'s origin (a path
+/// starting with `/`) or under `base_url`.
+fn absolute(base_url: &str, endpoint: &str) -> String {
+    if endpoint.starts_with("https://") || endpoint.starts_with("http://") {
+        return endpoint.to_owned();
+    }
+    let base = base_url.trim_end_matches('/');
+    if let Some(path) = endpoint.strip_prefix('/') {
+        let after_scheme = base.find("://").map_or(0, |i| i + 3);
+        let origin_end = base[after_scheme..]
+            .find('/')
+            .map_or(base.len(), |i| after_scheme + i);
+        return format!("{}/{path}", &base[..origin_end]);
+    }
+    format!("{base}/{endpoint}")
 }
 
 /// The document's security schemes, in its order.
@@ -197,4 +232,34 @@ pub fn requirements(doc: &Value, operation: &Value) -> Vec<Vec<(String, Vec<Stri
                 .collect()
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_oauth_endpoints_are_made_absolute_on_the_api_origin() {
+        let scheme = AuthScheme::OAuth2Code {
+            scheme: "oauth2".into(),
+            authorization_url: "/oauth2/v1/authorize".into(),
+            token_url: "https://login.example.com/token".into(),
+            scopes: vec![],
+        };
+        assert_eq!(
+            scheme.oauth_endpoints("https://acme.okta.com/api/v1/"),
+            Some((
+                "https://acme.okta.com/oauth2/v1/authorize".into(),
+                "https://login.example.com/token".into()
+            ))
+        );
+        assert_eq!(
+            absolute("http://127.0.0.1:8080", "oauth/token"),
+            "http://127.0.0.1:8080/oauth/token"
+        );
+        assert_eq!(
+            AuthScheme::Bearer { scheme: "b".into() }.oauth_endpoints("https://x.example"),
+            None
+        );
+    }
 }

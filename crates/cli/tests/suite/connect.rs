@@ -393,3 +393,294 @@ async fn an_okta_admin_signs_in_and_the_grant_is_kept() -> anyhow::Result<()> {
     let _: Value = read.output;
     Ok(())
 }
+
+/// Runs `steward connect` with `args`, answers the sign-in page at the printed address with
+/// `fields` (the platform's own form), and returns the address, whether the command succeeded
+/// and what it printed after.
+async fn connect_with_form(
+    config: &Path,
+    args: &[&str],
+    fields: [(&str, &str); 2],
+    envs: &[(&str, &str)],
+) -> anyhow::Result<(String, bool, String)> {
+    let mut child = steward()
+        .arg("connect")
+        .args(args)
+        .args(["--timeout-seconds", "60", "--config"])
+        .arg(config)
+        .envs(envs.iter().copied())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    let stdout = child.stdout.take().context("no stdout")?;
+    let mut lines = BufReader::new(stdout).lines();
+    let url = loop {
+        let line = lines
+            .next()
+            .context("connect ended before printing an address")??;
+        if line.starts_with("http") {
+            break line;
+        }
+    };
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?;
+    anyhow::ensure!(browser.get(&url).send().await?.status().is_success());
+    let form: Vec<(String, String)> = url::Url::parse(&url)?
+        .query_pairs()
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .chain(
+            fields
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+        )
+        .collect();
+    let signed_in = browser
+        .post(url.split('?').next().unwrap_or_default())
+        .form(&form)
+        .send()
+        .await?;
+    let home = signed_in
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .context("no redirect after signing in")?
+        .to_owned();
+    anyhow::ensure!(browser.get(&home).send().await?.status().is_success());
+    let output = child.wait_with_output()?;
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    Ok((
+        url,
+        output.status.success(),
+        format!(
+            "{}{}",
+            rest.join("\n"),
+            String::from_utf8_lossy(&output.stderr)
+        ),
+    ))
+}
+
+/// `steward connect --system google`: a Google admin signs in (authorization code with PKCE,
+/// offline access, the OAuth client's secret); who signed in comes from OpenID Connect's user
+/// info, and the grant kept sealed under `google` is what Steward acts in Google with.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_google_admin_signs_in_and_the_grant_is_kept() -> anyhow::Result<()> {
+    use steward_sim::google::{DEMO_CLIENT_SECRET, RunningGoogle, google_demo_seed};
+    let dir = tempfile::tempdir()?;
+    let sim = steward_sim::start(steward_sim::demo_seed()?, None).await?;
+    let google = RunningGoogle::start(&google_demo_seed()?).await?;
+    let config = write_config(dir.path(), &sim, 0)?;
+    let mut text = std::fs::read_to_string(&config)?;
+    text.push_str(&format!(
+        "\n[tenants.google]\nbase_url = \"{base}\"\ntoken_url = \"{token}\"\nauthorize_url = \"{auth}\"\nuserinfo_url = \"{info}\"\nclient_id = \"steward-google.apps.googleusercontent.com\"\nclient_secret_env = \"STEWARD_TEST_GOOGLE_SECRET\"\ncredential_owner = \"{OWNER}\"\n",
+        base = google.base_url,
+        token = google.token_url(),
+        auth = google.authorize_url(),
+        info = google.userinfo_url(),
+    ));
+    std::fs::write(&config, text)?;
+    let secret = [("STEWARD_TEST_GOOGLE_SECRET", DEMO_CLIENT_SECRET)];
+    let store = steward_store::Store::open(&dir.path().join("steward.db")).await?;
+    let tenant = store
+        .ensure_tenant(
+            &steward_domain::TenantId::new("larkspur-labs")?,
+            "Larkspur Labs",
+        )
+        .await?;
+
+    // Someone else signing in is refused, and nothing is kept.
+    let (_, ok, said) = connect_with_form(
+        &config,
+        &["--system", "google"],
+        [
+            ("identifier", "sam@larkspur.example"),
+            ("password", "Demo-Sam-2026!"),
+        ],
+        &secret,
+    )
+    .await?;
+    assert!(
+        !ok && said.contains("sam@larkspur.example signed in"),
+        "{said}"
+    );
+    assert!(tenant.credential("google").await.is_err(), "nothing kept");
+
+    let (url, ok, said) = connect_with_form(
+        &config,
+        &["--system", "google"],
+        [("identifier", OWNER), ("password", OWNER_PASSWORD)],
+        &secret,
+    )
+    .await?;
+    assert!(ok, "{said}");
+    assert!(
+        url.contains("access_type=offline")
+            && url.contains("code_challenge_method=S256")
+            && url.contains("admin.directory.user"),
+        "{url}"
+    );
+    assert!(said.contains("Connected") && said.contains(OWNER), "{said}");
+
+    let kept = tenant
+        .credential(steward_cli::google_wiring::GOOGLE_CREDENTIAL)
+        .await?;
+    assert_eq!(kept.owner, OWNER);
+    // Acting with it (a refresh with the client's secret) reads Google as Nestor.
+    let endpoint = steward_cli::google_wiring::GoogleEndpoint {
+        base_url: google.base_url.clone(),
+        token_url: google.token_url(),
+        client_id: "steward-google.apps.googleusercontent.com".into(),
+        client_secret: Some(DEMO_CLIENT_SECRET.into()),
+    };
+    let connector = steward_cli::google_wiring::connector(
+        reqwest::Client::new(),
+        &endpoint,
+        OWNER,
+        kept.refresh_token.to_string(),
+        None,
+        steward_connectors::msgraph::RetryPolicy::default(),
+    );
+    let call = steward_domain::ActionCall {
+        action: steward_domain::ActionName::new("google.user.get")?,
+        params: json!({"user": "nina@larkspur.example"}),
+    };
+    let read = steward_connectors::Connector::execute(connector.as_ref(), &call, "k").await?;
+    assert_eq!(read.output["suspended"], true, "{}", read.output);
+    // Without the client's secret Google refuses the refresh.
+    let no_secret = steward_cli::google_wiring::connector(
+        reqwest::Client::new(),
+        &steward_cli::google_wiring::GoogleEndpoint {
+            client_secret: None,
+            ..endpoint
+        },
+        OWNER,
+        kept.refresh_token.to_string(),
+        None,
+        steward_connectors::msgraph::RetryPolicy::default(),
+    );
+    assert!(
+        steward_connectors::Connector::execute(no_secret.as_ref(), &call, "k2")
+            .await
+            .is_err()
+    );
+    Ok(())
+}
+
+/// `steward connect --integration`: an API imported from its OpenAPI document with an OAuth 2.0
+/// authorization code scheme (Okta's management API, its endpoints relative in the document) is
+/// signed in to from the document's own endpoints; the grant is kept sealed, and the
+/// integration's calls carry the signed-in person's access token, refreshed as needed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_imported_api_with_oauth_is_signed_in_to_and_called_with_the_grant() -> anyhow::Result<()>
+{
+    let dir = tempfile::tempdir()?;
+    let sim = steward_sim::start(steward_sim::demo_seed()?, None).await?;
+    let okta = steward_sim::okta::RunningOkta::start(&steward_sim::okta::okta_demo_seed()?).await?;
+    let config = write_config(dir.path(), &sim, 0)?;
+    let store = steward_store::Store::open(&dir.path().join("steward.db")).await?;
+    let tenant = store
+        .ensure_tenant(
+            &steward_domain::TenantId::new("larkspur-labs")?,
+            "Larkspur Labs",
+        )
+        .await?;
+    let document = super::support::reference_text("okta-management-it-subset.yaml")?;
+    steward_agent::integrations::import(
+        &tenant,
+        &document,
+        "oktaops",
+        Some(&okta.base_url),
+        OWNER,
+        None,
+    )
+    .await?;
+
+    // Nothing to sign in to without an OAuth scheme's client.
+    let refused = steward()
+        .args([
+            "connect",
+            "--integration",
+            "oktaops",
+            "--owner",
+            OWNER,
+            "--config",
+        ])
+        .arg(&config)
+        .output()?;
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("--client-id"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+
+    let (url, ok, said) = connect_with_form(
+        &config,
+        &[
+            "--integration",
+            "oktaops",
+            "--client-id",
+            "0oa-steward-okta",
+            "--owner",
+            OWNER,
+        ],
+        [("username", OWNER), ("password", OWNER_PASSWORD)],
+        &[],
+    )
+    .await?;
+    assert!(ok, "{said}");
+    assert!(
+        url.starts_with(&format!("{}/oauth2/v1/authorize?", okta.base_url))
+            && url.contains("okta.users.read")
+            && url.contains("offline_access"),
+        "{url}"
+    );
+    assert!(said.contains("as --owner declared"), "{said}");
+
+    // Kept sealed: the grant and the client settings beside it.
+    let grant = tenant.credential("integration:oktaops").await?;
+    assert_eq!(grant.owner, OWNER);
+    assert!(
+        tenant
+            .credential("integration:oktaops:client")
+            .await
+            .is_ok()
+    );
+
+    // The integration's calls carry Nestor's access token, exchanged from the kept grant.
+    let row = tenant.integration("oktaops").await?;
+    let connector = steward_agent::integrations::connector_for(&tenant, "oktaops", row.definition)
+        .await
+        .map_err(anyhow::Error::msg)?;
+    let call = steward_domain::ActionCall {
+        action: steward_domain::ActionName::new("oktaops.users.get_user")?,
+        params: json!({"id": "leo@larkspur.example"}),
+    };
+    let read = steward_connectors::Connector::execute(&connector, &call, "k").await?;
+    assert_eq!(read.output["status"], "LOCKED_OUT", "{}", read.output);
+
+    // Revoking forgets both, and the integration can no longer call with them.
+    let revoked = steward()
+        .args([
+            "connect",
+            "--integration",
+            "oktaops",
+            "--revoke",
+            "--config",
+        ])
+        .arg(&config)
+        .output()?;
+    assert!(
+        revoked.status.success(),
+        "{}",
+        String::from_utf8_lossy(&revoked.stderr)
+    );
+    assert!(tenant.credential("integration:oktaops").await.is_err());
+    assert!(
+        tenant
+            .credential("integration:oktaops:client")
+            .await
+            .is_err()
+    );
+    Ok(())
+}

@@ -28,13 +28,18 @@ async fn google_connector(
         &SCOPES.join(" "),
     )
     .await?;
+    let endpoint = steward_cli::google_wiring::GoogleEndpoint {
+        base_url: google.base_url.clone(),
+        token_url: google.token_url(),
+        client_id: CLIENT.to_owned(),
+        client_secret: Some(steward_sim::google::DEMO_CLIENT_SECRET.to_owned()),
+    };
     Ok(steward_cli::google_wiring::connector(
         reqwest::Client::new(),
-        &google.base_url,
-        &google.token_url(),
-        CLIENT,
+        &endpoint,
         login,
         refresh,
+        None,
         super::support::test_retry(),
     ))
 }

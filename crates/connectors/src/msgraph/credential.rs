@@ -70,6 +70,11 @@ pub struct TokenProvider {
     kept: Option<std::sync::Arc<dyn RefreshTokenStore>>,
     /// What the platform puts before a scope's name (Graph's resource URI; nothing for Okta).
     scope_prefix: String,
+    /// Whether `offline_access` is asked for on refresh (Microsoft and Okta; Google keeps its
+    /// refresh tokens without it and knows no such scope).
+    offline_scope: bool,
+    /// The OAuth client's secret, for platforms that want one even with PKCE (Google).
+    client_secret: Option<String>,
 }
 
 impl std::fmt::Debug for TokenProvider {
@@ -103,7 +108,23 @@ impl TokenProvider {
             }),
             kept: None,
             scope_prefix: "https://graph.microsoft.com/".into(),
+            offline_scope: true,
+            client_secret: None,
         }
+    }
+
+    /// Refreshes without asking for `offline_access` (a platform that knows no such scope).
+    #[must_use]
+    pub fn without_offline_scope(mut self) -> Self {
+        self.offline_scope = false;
+        self
+    }
+
+    /// Sends the OAuth client's secret with every refresh (a confidential or Google client).
+    #[must_use]
+    pub fn with_client_secret(mut self, secret: Option<String>) -> Self {
+        self.client_secret = secret.filter(|s| !s.is_empty());
+        self
     }
 
     /// Asks for the scopes by their bare names (an Okta org authorization server's `okta.*`
@@ -140,11 +161,12 @@ impl TokenProvider {
         {
             return Ok(token.clone());
         }
+        let offline = self.offline_scope.then(|| "offline_access".to_owned());
         let scope = self
             .scopes
             .iter()
             .map(|s| format!("{}{s}", self.scope_prefix))
-            .chain(["offline_access".to_owned()])
+            .chain(offline)
             .collect::<Vec<_>>()
             .join(" ");
         let failed = |reason: String| ConnectorError::Credential {
@@ -153,12 +175,17 @@ impl TokenProvider {
         };
         let mut reloads = 0;
         let text = loop {
-            let form = [
+            let mut form = vec![
                 ("grant_type", "refresh_token"),
                 ("client_id", self.client_id.as_str()),
                 ("refresh_token", cached.refresh_token.as_str()),
-                ("scope", scope.as_str()),
             ];
+            if !scope.is_empty() {
+                form.push(("scope", scope.as_str()));
+            }
+            if let Some(secret) = &self.client_secret {
+                form.push(("client_secret", secret.as_str()));
+            }
             let response = self
                 .http
                 .post(&self.token_url)

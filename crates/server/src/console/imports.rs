@@ -178,9 +178,10 @@ pub(crate) async fn accept(
         Err(r) => return r.into_response(),
     };
     match runtime.accept_integration(&session.upn, &name).await {
-        Ok(integration) => Json(json!({"name": name, "status": "enabled",
+        Ok((integration, problem)) => Json(json!({"name": name, "status": "enabled",
                                        "acceptedBy": session.upn,
-                                       "actions": integration.operations.len()}))
+                                       "actions": integration.operations.len(),
+                                       "notUsableYet": problem}))
         .into_response(),
         Err(e) => refused(&e),
     }

@@ -4,8 +4,9 @@
 //! backup verification codes, turning 2-Step Verification off, group members, mobile devices and
 //! their actions, and the Reports API's login activity — with Google's error body
 //! (`{"error": {"code", "message", "errors": [{"message", "domain", "reason"}], "status"}}`).
-//! Calls carry an OAuth 2.0 access token (`token` endpoint: authorization code with PKCE,
-//! refresh token, password grant for tests) whose scopes and the person's admin role both decide.
+//! Calls carry an OAuth 2.0 access token (`token` endpoint: authorization code with PKCE and
+//! the client's secret, refresh token, password grant for tests; `/v1/userinfo` says who signed
+//! in) whose scopes and the person's admin role both decide.
 
 mod api;
 mod oauth;
@@ -19,6 +20,10 @@ use chrono::{Duration, SecondsFormat, Utc};
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
+
+/// The demo OAuth client's secret (`seeds/google-demo.json`): Google wants it with every code
+/// and refresh, PKCE or not.
+pub const DEMO_CLIENT_SECRET: &str = "GOCSPX-steward-demo-secret";
 
 /// The demo organisation's Google Workspace (`seeds/google-demo.json`).
 pub fn google_demo_seed() -> Result<Value, serde_json::Error> {
@@ -35,7 +40,8 @@ pub(crate) struct Grant {
 #[derive(Debug, Default)]
 pub(crate) struct Workspace {
     pub customer: String,
-    pub clients: Vec<String>,
+    /// OAuth clients: id and secret (`None`: a public client).
+    pub clients: Vec<(String, Option<String>)>,
     /// The users as the API shows them, with what only the simulator knows beside them.
     pub users: Vec<(Value, String, Vec<String>)>,
     pub groups: Vec<Value>,
@@ -49,7 +55,9 @@ pub(crate) struct Workspace {
     pub device_actions: Vec<(String, String)>,
     pub access: HashMap<String, Grant>,
     pub refresh: HashMap<String, Grant>,
-    pub codes_pending: HashMap<String, (Grant, String, String)>,
+    /// Codes not redeemed yet: the grant, the PKCE challenge, the redirect URI, and whether
+    /// offline access was asked for (`access_type=offline`: a refresh token comes with it).
+    pub codes_pending: HashMap<String, (Grant, String, String, bool)>,
 }
 
 impl Workspace {
@@ -67,7 +75,13 @@ impl Workspace {
                 .as_array()
                 .into_iter()
                 .flatten()
-                .map(|c| text(c, "clientId"))
+                .map(|c| {
+                    let secret = c
+                        .pointer("/x-steward-sim/clientSecret")
+                        .and_then(Value::as_str)
+                        .map(str::to_owned);
+                    (text(c, "clientId"), secret)
+                })
                 .collect(),
             ..Self::default()
         };
@@ -202,6 +216,17 @@ impl RunningGoogle {
             state,
             task,
         })
+    }
+
+    /// The sign-in page (stands for `https://accounts.google.com/o/oauth2/v2/auth`).
+    pub fn authorize_url(&self) -> String {
+        format!("{}/o/oauth2/v2/auth", self.base_url)
+    }
+
+    /// The OpenID Connect user info (stands for
+    /// `https://openidconnect.googleapis.com/v1/userinfo`).
+    pub fn userinfo_url(&self) -> String {
+        format!("{}/v1/userinfo", self.base_url)
     }
 
     /// The token endpoint (stands for `https://oauth2.googleapis.com/token`).

@@ -1,7 +1,9 @@
 //! Google's OAuth 2.0 endpoints as the simulator needs them: a sign-in page handing back a
-//! one-time code (`/o/oauth2/v2/auth`) and the token endpoint (`/token`: authorization code with
-//! PKCE S256, refresh token, and a password grant that stands in for a sign-in in tests).
-//! Access tokens are opaque and carry the scopes asked for.
+//! one-time code (`/o/oauth2/v2/auth`), the token endpoint (`/token`: authorization code with
+//! PKCE S256, refresh token — both with the client's secret when it has one, as Google wants —
+//! and a password grant that stands in for a sign-in in tests), and OpenID Connect's user info
+//! (`/v1/userinfo`). Access tokens are opaque and carry the scopes asked for; a refresh token
+//! comes only with `access_type=offline`, as at Google.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -21,6 +23,60 @@ pub(super) fn routes() -> Router<Arc<GoogleState>> {
     Router::new()
         .route("/o/oauth2/v2/auth", get(page).post(sign_in))
         .route("/token", post(token))
+        .route("/v1/userinfo", get(userinfo))
+}
+
+/// Who the access token stands for, as much as its scopes let it say.
+async fn userinfo(State(s): State<Arc<GoogleState>>, headers: axum::http::HeaderMap) -> Response {
+    let token = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .unwrap_or_default()
+        .to_owned();
+    let found = s.with(|w| {
+        let grant = w.access.get(&token)?.clone();
+        let user = w
+            .users
+            .iter()
+            .find(|(u, _, _)| u["id"] == grant.user.as_str())?
+            .0
+            .clone();
+        Some((grant, user))
+    });
+    let Some((grant, user)) = found else {
+        return oauth_error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_request",
+            "Invalid Credentials",
+        );
+    };
+    if !grant.scopes.iter().any(|s| s == "openid") {
+        return oauth_error(
+            StatusCode::FORBIDDEN,
+            "insufficient_scope",
+            "The access token was not granted the openid scope.",
+        );
+    }
+    let mut info = json!({"sub": user["id"]});
+    if grant.scopes.iter().any(|s| s == "email") {
+        info["email"] = user["primaryEmail"].clone();
+        info["email_verified"] = json!(true);
+    }
+    if grant.scopes.iter().any(|s| s == "profile") {
+        info["name"] = user.pointer("/name/fullName").cloned().unwrap_or_default();
+    }
+    Json(info).into_response()
+}
+
+/// Whether `client` is registered and, if it has a secret, `secret` is it.
+fn client_ok(s: &GoogleState, client: &str, secret: Option<&str>, secret_needed: bool) -> bool {
+    s.with(|w| {
+        w.clients.iter().any(|(id, kept)| {
+            id == client && (!secret_needed || kept.is_none() || kept.as_deref() == secret)
+        })
+    })
 }
 
 fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
@@ -58,7 +114,7 @@ async fn sign_in(
     let get = |k: &str| f.get(k).cloned().unwrap_or_default();
     let client = get("client_id");
     let redirect = get("redirect_uri");
-    if !s.with(|w| w.clients.contains(&client))
+    if !client_ok(&s, &client, None, false)
         || !(redirect.starts_with("http://127.0.0.1:") || redirect.starts_with("http://localhost:"))
     {
         return oauth_error(
@@ -86,10 +142,11 @@ async fn sign_in(
         user,
         scopes: scopes_of(f.get("scope")),
     };
+    let offline = get("access_type") == "offline";
     s.with(|w| {
         w.codes_pending.insert(
             code.clone(),
-            (grant, get("code_challenge"), redirect.clone()),
+            (grant, get("code_challenge"), redirect.clone(), offline),
         )
     });
     let state: String = url::form_urlencoded::byte_serialize(get("state").as_bytes()).collect();
@@ -119,16 +176,20 @@ async fn token(
     Form(f): Form<HashMap<String, String>>,
 ) -> Response {
     let get = |k: &str| f.get(k).cloned().unwrap_or_default();
-    if !s.with(|w| w.clients.contains(&get("client_id"))) {
-        return oauth_error(
-            StatusCode::UNAUTHORIZED,
-            "invalid_client",
-            "The OAuth client was not found.",
-        );
+    // The password grant stands in for a person's sign-in in tests; Google has none, and the
+    // simulator does not ask its caller for the client's secret.
+    let secret_needed = get("grant_type") != "password";
+    if !client_ok(
+        &s,
+        &get("client_id"),
+        f.get("client_secret").map(String::as_str),
+        secret_needed,
+    ) {
+        return oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", "Unauthorized");
     }
     match get("grant_type").as_str() {
         "authorization_code" => {
-            let Some((grant, challenge, redirect)) =
+            let Some((grant, challenge, redirect, offline)) =
                 s.with(|w| w.codes_pending.remove(&get("code")))
             else {
                 return oauth_error(
@@ -144,7 +205,7 @@ async fn token(
                     "Invalid code verifier.",
                 );
             }
-            issue(&s, grant, true)
+            issue(&s, grant, offline)
         }
         "refresh_token" => match s.with(|w| w.refresh.get(&get("refresh_token")).cloned()) {
             // Google keeps the refresh token: the answer has a new access token only.

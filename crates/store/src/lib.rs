@@ -39,4 +39,5 @@ pub use integrations::IntegrationRow;
 pub use intents::{IntentRow, IntentStart, IntentStatus};
 pub use standing::{StandingRow, stored_time};
 pub use store::{AuditOptions, Store, TenantStore};
+pub use tickets::{OpenTicket, TicketProgress};
 pub use work::{Wake, WorkItem, WorkSignal, WorkStatus};

@@ -265,3 +265,203 @@ async fn a_jira_issue_assigned_to_steward_is_resolved_or_unassigned_with_comment
     );
     Ok(())
 }
+
+/// The comments a ServiceNow incident's journal holds, by kind.
+fn journal_of(snow: &RunningItsm, number: &str, kind: &str) -> Vec<String> {
+    snow.journal(number)
+        .into_iter()
+        .filter(|(k, _)| k == kind)
+        .map(|(_, t)| t)
+        .collect()
+}
+
+#[tokio::test]
+async fn a_ticket_waiting_for_an_approval_is_settled_once_it_is_decided() -> anyhow::Result<()> {
+    let (h, snow) = world().await?;
+    let number = snow.raise_incident(
+        "tom@larkspur.example",
+        "Account",
+        "my account is disabled",
+        STEWARD_QUEUE,
+    );
+    let handled = h.runtime().take_tickets().await?;
+    assert_eq!(handled.len(), 1, "{handled:?}");
+    assert_eq!(handled[0].outcome, "waiting", "{handled:?}");
+    assert_eq!(h.user("tom").await?["accountEnabled"], false);
+    // Waiting: the ticket stays open and in Steward's queue, and a poll changes nothing.
+    assert!(h.runtime().take_tickets().await?.is_empty());
+    assert_eq!(snow.incident(&number).context("incident")?["state"], "1");
+    let comments_before = journal_of(&snow, &number, "comments").len();
+
+    // An IT admin approves in another channel; the next poll writes the result and resolves.
+    let pending = h
+        .runtime()
+        .store
+        .approvals(Some(steward_store::ApprovalStatus::Pending))
+        .await?;
+    assert_eq!(pending.len(), 1);
+    h.runtime()
+        .decide_approval(
+            pending[0].id,
+            "nestor@larkspur.example",
+            steward_agent::ApprovalDecision::ApproveOnce,
+        )
+        .await?;
+    assert_eq!(h.user("tom").await?["accountEnabled"], true);
+    let handled = h.runtime().take_tickets().await?;
+    assert_eq!(handled.len(), 1, "{handled:?}");
+    assert_eq!(
+        (handled[0].key.as_str(), handled[0].outcome.as_str()),
+        (number.as_str(), "resolved")
+    );
+    let incident = snow.incident(&number).context("incident")?;
+    assert_eq!(incident["state"], "6");
+    assert_eq!(
+        journal_of(&snow, &number, "comments").len(),
+        comments_before + 1,
+        "the caller is told the outcome once"
+    );
+    assert!(
+        journal_of(&snow, &number, "work_notes")
+            .iter()
+            .any(|n| n.contains("entra.user.enable") && n.contains("Executed")),
+        "{:?}",
+        snow.journal(&number)
+    );
+    // Settled: nothing more to follow up.
+    assert!(h.runtime().take_tickets().await?.is_empty());
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_refused_write_back_is_tried_again_from_where_it_stopped() -> anyhow::Result<()> {
+    let (h, snow) = world().await?;
+    let number = snow.raise_incident(
+        "nestor@larkspur.example",
+        "Access request",
+        "can you add Maria Chen to Project Phoenix?",
+        STEWARD_QUEUE,
+    );
+    // ServiceNow is down for writes while Steward answers: the change is made, the ticket is not
+    // written, and that is recorded rather than lost.
+    snow.fail_writes(3);
+    let handled = h.runtime().take_tickets().await?;
+    assert_eq!(handled.len(), 1);
+    assert!(handled[0].outcome.starts_with("notWritten"), "{handled:?}");
+    assert!(
+        h.member_upns("Project Phoenix")
+            .await?
+            .contains(&"maria.chen@larkspur.example".to_owned())
+    );
+    assert!(snow.journal(&number).is_empty());
+    // Back up: the next poll writes it all once and resolves, without doing anything again.
+    let handled = h.runtime().take_tickets().await?;
+    assert_eq!(handled.len(), 1, "{handled:?}");
+    assert_eq!(handled[0].outcome, "resolved");
+    assert_eq!(journal_of(&snow, &number, "work_notes").len(), 1);
+    assert_eq!(journal_of(&snow, &number, "comments").len(), 1);
+    assert_eq!(snow.incident(&number).context("incident")?["state"], "6");
+    let changes = h
+        .runtime()
+        .store
+        .audit_records(None)
+        .await?
+        .iter()
+        .filter(|r| {
+            r.entry.action.as_deref() == Some("entra.group.add_member")
+                && r.entry.outcome.as_deref() == Some("executed")
+        })
+        .count();
+    assert_eq!(changes, 1, "the change was made once");
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_question_asked_in_a_ticket_waits_for_the_callers_answer_there() -> anyhow::Result<()> {
+    let h = Harness::new().await?;
+    let jira = RunningItsm::start(ItsmAccount {
+        user: "steward@larkspur.example".into(),
+        secret: "jira-token".into(),
+    })
+    .await?;
+    let desk = steward_connectors::itsm::Jira::new(
+        &jira.base_url,
+        "steward@larkspur.example",
+        "jira-token",
+        "IT",
+        "Task",
+    )?
+    .taking_assigned(true);
+    h.runtime().set_ticket_desk(Some(Arc::new(desk)));
+    let key = jira.raise_issue(
+        "nestor@larkspur.example",
+        "steward@larkspur.example",
+        "Access",
+        "can you add Maria to Finance?",
+    );
+    let handled = h.runtime().take_tickets().await?;
+    assert_eq!(handled.len(), 1, "{handled:?}");
+    assert_eq!(handled[0].outcome, "awaitingCaller", "{handled:?}");
+    // The question is asked where the caller sees it; the issue stays Steward's.
+    let comments = jira.issue_comments(&key);
+    assert!(
+        comments
+            .iter()
+            .any(|(public, text)| *public && text.contains("Maria")),
+        "{comments:?}"
+    );
+    let issue = jira.issue(&key).context("issue")?;
+    assert_eq!(
+        issue["fields"]["assignee"]["emailAddress"],
+        "steward@larkspur.example"
+    );
+    // No answer yet: nothing happens.
+    assert!(h.runtime().take_tickets().await?.is_empty());
+    assert!(
+        !h.member_upns("Finance")
+            .await?
+            .contains(&"maria.lopez@larkspur.example".to_owned())
+    );
+
+    // The caller answers in the ticket; the next poll continues the same conversation.
+    assert!(jira.comment_as_reporter(&key, "the one in Sales"));
+    let answered = h.runtime().take_tickets().await?;
+    assert_eq!(answered.len(), 1, "{answered:?}");
+    assert_eq!(answered[0].outcome, "resolved", "{answered:?}");
+    assert_eq!(answered[0].conversation, handled[0].conversation);
+    assert!(
+        h.member_upns("Finance")
+            .await?
+            .contains(&"maria.lopez@larkspur.example".to_owned())
+    );
+    let issue = jira.issue(&key).context("issue")?;
+    assert_eq!(issue["fields"]["status"]["statusCategory"]["key"], "done");
+    // Steward's own comments are never taken as the caller's answer.
+    assert!(h.runtime().take_tickets().await?.is_empty());
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_servicenow_caller_answers_in_the_incident_journal() -> anyhow::Result<()> {
+    let (h, snow) = world().await?;
+    let number = snow.raise_incident(
+        "nestor@larkspur.example",
+        "Access",
+        "can you add Maria to Finance?",
+        STEWARD_QUEUE,
+    );
+    let handled = h.runtime().take_tickets().await?;
+    assert_eq!(handled[0].outcome, "awaitingCaller", "{handled:?}");
+    // Steward's own comment (the question) is in the journal, and is not an answer.
+    assert!(h.runtime().take_tickets().await?.is_empty());
+    assert!(snow.comment_as_caller(&number, "the one in Sales"));
+    let answered = h.runtime().take_tickets().await?;
+    assert_eq!(answered[0].outcome, "resolved", "{answered:?}");
+    assert!(
+        h.member_upns("Finance")
+            .await?
+            .contains(&"maria.lopez@larkspur.example".to_owned())
+    );
+    assert_eq!(snow.incident(&number).context("incident")?["state"], "6");
+    Ok(())
+}

@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use serde_json::{Value, json};
 
 use super::http::{self, Answer};
-use super::{HandOver, ItsmError, QueuedTicket, Ticket, TicketDesk, clip};
+use super::{CallerReply, HandOver, ItsmError, QueuedTicket, Ticket, TicketDesk, clip};
 
 const SYSTEM: &str = "jira";
 /// Jira's limit on a summary.
@@ -236,11 +236,43 @@ impl TicketDesk for Jira {
                     key: text(i, "/key"),
                     created: text(i, "/fields/created"),
                     caller_email: text(i, "/fields/reporter/emailAddress"),
+                    caller_login: text(i, "/fields/reporter/accountId"),
                     summary: text(i, "/fields/summary"),
                     description: plain_text(&i["fields"]["description"]),
                 })
                 .collect(),
         ))
+    }
+
+    async fn caller_replies(&self, ticket: &QueuedTicket) -> Result<Vec<CallerReply>, ItsmError> {
+        if ticket.caller_login.is_empty() {
+            return Ok(Vec::new());
+        }
+        let Answer { status, body, .. } = self
+            .call(
+                reqwest::Method::GET,
+                &format!(
+                    "/rest/api/3/issue/{}/comment?orderBy=created&maxResults=100",
+                    ticket.key
+                ),
+                None,
+            )
+            .await?;
+        if status != 200 {
+            return Err(Self::refused(status, &body));
+        }
+        Ok(body["comments"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|c| c.pointer("/author/accountId") == Some(&json!(ticket.caller_login)))
+            .filter_map(|c| {
+                Some(CallerReply {
+                    id: c["id"].as_str()?.to_owned(),
+                    text: plain_text(&c["body"]),
+                })
+            })
+            .collect())
     }
 
     async fn note(

@@ -83,7 +83,8 @@ pub enum ItsmError {
 
 /// A ticket waiting in Steward's queue: a request to handle like any other. Its text is
 /// untrusted; who asked is the tool's caller field, never anything the text says.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct QueuedTicket {
     /// The tool's id of the record (ServiceNow's sys_id).
     pub id: String,
@@ -93,10 +94,23 @@ pub struct QueuedTicket {
     pub created: String,
     /// The caller's e-mail, as the tool knows it (empty when it has none).
     pub caller_email: String,
+    /// The caller's own id in the tool (ServiceNow's `user_name`, Jira's `accountId`): how
+    /// their later comments are told from everyone else's.
+    #[serde(default)]
+    pub caller_login: String,
     /// The one-line summary.
     pub summary: String,
     /// The description.
     pub description: String,
+}
+
+/// A comment the caller wrote on their ticket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallerReply {
+    /// The tool's id of the comment (journal entry).
+    pub id: String,
+    /// What they wrote (plain text; untrusted like the ticket).
+    pub text: String,
 }
 
 /// An ITSM tool escalations are filed in.
@@ -113,6 +127,13 @@ pub trait TicketDesk: Send + Sync {
     async fn queued(&self, after: Option<&str>) -> Result<Option<Vec<QueuedTicket>>, ItsmError> {
         let _ = after;
         Ok(None)
+    }
+
+    /// The comments the caller wrote on the ticket, oldest first (their answers to a question
+    /// Steward asked there). Nothing when the tool cannot tell.
+    async fn caller_replies(&self, ticket: &QueuedTicket) -> Result<Vec<CallerReply>, ItsmError> {
+        let _ = ticket;
+        Ok(Vec::new())
     }
 
     /// Writes on the ticket: an internal work note, or a comment the caller sees.

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use serde_json::{Value, json};
 
 use super::http::{self, Answer};
-use super::{HandOver, ItsmError, QueuedTicket, Ticket, TicketDesk, clip};
+use super::{CallerReply, HandOver, ItsmError, QueuedTicket, Ticket, TicketDesk, clip};
 
 const SYSTEM: &str = "servicenow";
 /// The incident table's default length of `short_description`.
@@ -157,7 +157,7 @@ impl TicketDesk for ServiceNow {
                 .header(reqwest::header::ACCEPT, "application/json")
                 .query(&[
                     ("sysparm_query", query.as_str()),
-                    ("sysparm_fields", "sys_id,number,short_description,description,caller_id.email,sys_created_on"),
+                    ("sysparm_fields", "sys_id,number,short_description,description,caller_id.email,caller_id.user_name,sys_created_on"),
                     ("sysparm_limit", "50"),
                 ])
         })
@@ -189,11 +189,54 @@ impl TicketDesk for ServiceNow {
                     key: text(r, "number"),
                     created: text(r, "sys_created_on"),
                     caller_email: text(r, "caller_id.email"),
+                    caller_login: text(r, "caller_id.user_name"),
                     summary: text(r, "short_description"),
                     description: text(r, "description"),
                 })
                 .collect(),
         ))
+    }
+
+    async fn caller_replies(&self, ticket: &QueuedTicket) -> Result<Vec<CallerReply>, ItsmError> {
+        if ticket.caller_login.is_empty() {
+            return Ok(Vec::new());
+        }
+        // The incident's journal: its customer-visible comments written by the caller.
+        let query = format!(
+            "element_id={}^element=comments^sys_created_by={}^ORDERBYsys_created_on",
+            ticket.id, ticket.caller_login
+        );
+        let url = format!("{}/api/now/table/sys_journal_field", self.base);
+        let Answer { status, body, .. } = http::send(SYSTEM, || {
+            self.http
+                .get(&url)
+                .basic_auth(&self.user, Some(&self.password))
+                .header(reqwest::header::ACCEPT, "application/json")
+                .query(&[
+                    ("sysparm_query", query.as_str()),
+                    ("sysparm_fields", "sys_id,value,sys_created_on"),
+                    ("sysparm_limit", "100"),
+                ])
+        })
+        .await?;
+        if status != 200 {
+            return Err(ItsmError::Refused {
+                system: SYSTEM,
+                status,
+                message: error_message(&body),
+            });
+        }
+        Ok(body["result"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|r| {
+                Some(CallerReply {
+                    id: r["sys_id"].as_str()?.to_owned(),
+                    text: r["value"].as_str().unwrap_or_default().to_owned(),
+                })
+            })
+            .collect())
     }
 
     async fn note(

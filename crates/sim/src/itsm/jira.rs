@@ -22,7 +22,10 @@ pub(super) fn routes() -> Router<Arc<ItsmState>> {
         .route("/rest/api/3/issue", post(create))
         .route("/rest/api/3/issue/{key}", get(read))
         .route("/rest/api/3/search/jql", get(search))
-        .route("/rest/api/3/issue/{key}/comment", post(comment))
+        .route(
+            "/rest/api/3/issue/{key}/comment",
+            post(comment).get(comments),
+        )
         .route(
             "/rest/api/3/issue/{key}/transitions",
             get(transitions).post(transition),
@@ -301,6 +304,64 @@ fn missing() -> Response {
         &["Issue does not exist or you do not have permission to see it."],
         Map::new(),
     )
+}
+
+/// The reporter writes a public comment on issue `key` (as through the portal).
+pub(super) fn reporter_comment(r: &mut super::Records, key: &str, text: &str) -> bool {
+    let Some(issue) = r.jira.iter_mut().find(|i| i["key"] == key) else {
+        return false;
+    };
+    let reporter = issue["fields"]["reporter"].clone();
+    let n = issue["x-comments"].as_array().map_or(0, Vec::len) + 1;
+    let id = format!("{}{n:03}", issue["id"].as_str().unwrap_or_default());
+    let now = (chrono::Utc::now() + chrono::Duration::milliseconds(n as i64))
+        .format("%Y-%m-%dT%H:%M:%S%.3f+0000")
+        .to_string();
+    let stored = json!({
+        "id": id, "author": reporter, "updateAuthor": reporter, "body": adf(text),
+        "created": now, "updated": now, "jsdPublic": true,
+    });
+    if let Some(list) = issue["x-comments"].as_array_mut() {
+        list.push(stored);
+    }
+    true
+}
+
+/// An issue's comments, oldest first (`orderBy=created`; `-created` newest first), paged.
+async fn comments(
+    State(state): State<Arc<ItsmState>>,
+    headers: HeaderMap,
+    Path(key): Path<String>,
+    axum::extract::Query(q): axum::extract::Query<std::collections::HashMap<String, String>>,
+) -> Response {
+    if !state.basic_ok(&headers) {
+        return unauthenticated();
+    }
+    let start = q
+        .get("startAt")
+        .and_then(|v| v.parse::<usize>().ok())
+        .unwrap_or(0);
+    let max = q
+        .get("maxResults")
+        .and_then(|v| v.parse::<usize>().ok())
+        .unwrap_or(5000);
+    state.with(|r| {
+        let Some(issue) = r
+            .jira
+            .iter()
+            .find(|i| i["key"] == key.as_str() || i["id"] == key.as_str())
+        else {
+            return missing();
+        };
+        let mut all = issue["x-comments"].as_array().cloned().unwrap_or_default();
+        if q.get("orderBy").map(String::as_str) == Some("-created") {
+            all.reverse();
+        }
+        let total = all.len();
+        let page: Vec<Value> = all.into_iter().skip(start).take(max).collect();
+        Json(json!({"comments": page, "startAt": start, "maxResults": max, "total": total}))
+            .into_response()
+    })
 }
 
 async fn comment(

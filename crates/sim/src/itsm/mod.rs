@@ -36,12 +36,14 @@ pub(crate) struct Records {
     pub incidents: Vec<Value>,
     /// ServiceNow `sys_user` rows: (sys_id, email).
     pub callers: Vec<(String, String)>,
-    /// Incident journal entries: (incident sys_id, `work_notes` or `comments`, text).
-    pub journal: Vec<(String, String, String)>,
+    /// Incident journal entries (`sys_journal_field`), oldest first.
+    pub journal: Vec<servicenow::JournalEntry>,
     pub service_records: Vec<Value>,
     pub sessions: Vec<String>,
     pub logins: u32,
     pub throttle: u32,
+    /// Writes (anything but GET) still to answer with 503, as during an outage of the tool.
+    pub failing_writes: u32,
 }
 
 pub(crate) struct ItsmState {
@@ -126,6 +128,12 @@ impl RunningItsm {
         self.state.with(|r| r.throttle = n);
     }
 
+    /// Answers the next `n` writes (anything but GET) with 503 Service Unavailable, as the tool
+    /// does during an outage or maintenance; reads still work.
+    pub fn fail_writes(&self, n: u32) {
+        self.state.with(|r| r.failing_writes = n);
+    }
+
     /// Jira issues created, oldest first (as `GET /rest/api/3/issue/{key}` shows them).
     pub fn jira_issues(&self) -> Vec<Value> {
         self.state.with(|r| r.jira.clone())
@@ -202,10 +210,46 @@ impl RunningItsm {
             };
             r.journal
                 .iter()
-                .filter(|(i, _, _)| *i == id)
-                .map(|(_, k, t)| (k.clone(), t.clone()))
+                .filter(|e| e.element_id == id)
+                .map(|e| (e.element.clone(), e.value.clone()))
                 .collect()
         })
+    }
+
+    /// The incident's caller adds a comment to it (as through the portal): their answer to a
+    /// question asked there. False when there is no such incident.
+    pub fn comment_as_caller(&self, number: &str, text: &str) -> bool {
+        self.state.with(|r| {
+            let Some((id, caller)) = r.incidents.iter().find(|i| i["number"] == number).map(|i| {
+                (
+                    i["sys_id"].as_str().unwrap_or_default().to_owned(),
+                    i["caller_id"].as_str().unwrap_or_default().to_owned(),
+                )
+            }) else {
+                return false;
+            };
+            let email = r
+                .callers
+                .iter()
+                .find(|(u, _)| *u == caller)
+                .map(|(_, e)| e.clone())
+                .unwrap_or_default();
+            let entry = servicenow::JournalEntry::new(
+                r,
+                &id,
+                "comments",
+                text,
+                &servicenow::user_name(&email),
+            );
+            r.journal.push(entry);
+            true
+        })
+    }
+
+    /// The issue's reporter comments on it (as through the portal): their answer to a question
+    /// asked there. False when there is no such issue.
+    pub fn comment_as_reporter(&self, key: &str, text: &str) -> bool {
+        self.state.with(|r| jira::reporter_comment(r, key, text))
     }
 
     /// SysAid service records created, oldest first.
@@ -224,14 +268,21 @@ async fn throttle(
     request: Request,
     next: Next,
 ) -> Response {
-    let throttled = state.with(|r| {
+    let write = request.method() != axum::http::Method::GET;
+    let (throttled, unavailable) = state.with(|r| {
         if r.throttle > 0 {
             r.throttle -= 1;
-            true
+            (true, false)
+        } else if write && r.failing_writes > 0 {
+            r.failing_writes -= 1;
+            (false, true)
         } else {
-            false
+            (false, false)
         }
     });
+    if unavailable {
+        return (StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable").into_response();
+    }
     if throttled {
         let mut response = (StatusCode::TOO_MANY_REQUESTS, "Too Many Requests").into_response();
         response

@@ -33,6 +33,92 @@ pub(super) fn routes() -> Router<Arc<ItsmState>> {
     Router::new()
         .route("/api/now/table/incident", post(create).get(list))
         .route("/api/now/table/incident/{sys_id}", get(read).patch(update))
+        .route("/api/now/table/sys_journal_field", get(journal_list))
+}
+
+/// A `sys_user`'s `user_name` in the simulator: the e-mail's local part.
+pub(super) fn user_name(email: &str) -> String {
+    email.split('@').next().unwrap_or(email).to_owned()
+}
+
+/// One `sys_journal_field` row: a work note or comment on an incident.
+#[derive(Debug, Clone)]
+pub(crate) struct JournalEntry {
+    pub sys_id: String,
+    /// The incident's sys_id (`element_id`).
+    pub element_id: String,
+    /// `work_notes` or `comments` (`element`).
+    pub element: String,
+    pub value: String,
+    /// The writer's `user_name` (`sys_created_by`).
+    pub sys_created_by: String,
+    pub sys_created_on: String,
+}
+
+impl JournalEntry {
+    pub(super) fn new(
+        r: &super::Records,
+        incident: &str,
+        element: &str,
+        value: &str,
+        by: &str,
+    ) -> Self {
+        let n = r.journal.len() + 1;
+        Self {
+            sys_id: format!("{:032x}", 0x70_u128 << 120 | n as u128),
+            element_id: incident.to_owned(),
+            element: element.to_owned(),
+            value: value.to_owned(),
+            sys_created_by: by.to_owned(),
+            sys_created_on: (chrono::Utc::now() + chrono::Duration::milliseconds(n as i64))
+                .format("%Y-%m-%d %H:%M:%S")
+                .to_string(),
+        }
+    }
+
+    fn shown(&self) -> Value {
+        json!({"sys_id": self.sys_id, "element_id": self.element_id, "element": self.element,
+               "name": "incident", "value": self.value, "sys_created_by": self.sys_created_by,
+               "sys_created_on": self.sys_created_on})
+    }
+}
+
+/// The journal table: an incident's entries by `sysparm_query` (`element_id`, `element`,
+/// `sys_created_by` …), ordered as asked, limited to `sysparm_fields`.
+async fn journal_list(
+    State(state): State<Arc<ItsmState>>,
+    headers: HeaderMap,
+    axum::extract::Query(q): axum::extract::Query<std::collections::HashMap<String, String>>,
+) -> Response {
+    if !state.basic_ok(&headers) {
+        return unauthenticated();
+    }
+    let query = q.get("sysparm_query").cloned().unwrap_or_default();
+    let limit = q
+        .get("sysparm_limit")
+        .and_then(|l| l.parse::<usize>().ok())
+        .unwrap_or(10_000);
+    let fields: Option<Vec<String>> = q
+        .get("sysparm_fields")
+        .map(|f| f.split(',').map(|s| s.trim().to_owned()).collect());
+    let result: Vec<Value> = state.with(|r| {
+        r.journal
+            .iter()
+            .map(JournalEntry::shown)
+            .filter(|e| matches(e, &query))
+            .take(limit)
+            .map(|e| match &fields {
+                None => e,
+                Some(fields) => Value::Object(
+                    fields
+                        .iter()
+                        .map(|f| (f.clone(), e.get(f).cloned().unwrap_or(json!(""))))
+                        .collect(),
+                ),
+            })
+            .collect()
+    });
+    Json(json!({"result": result})).into_response()
 }
 
 /// A new incident raised by `caller` in `group` (as the portal would), returning its number.
@@ -142,13 +228,10 @@ async fn list(
                         // Dot-walking a reference: `caller_id.email`.
                         let value = if let Some((reference, attr)) = f.split_once('.') {
                             let id = i[reference].as_str().unwrap_or_default();
-                            match attr {
-                                "email" => r
-                                    .callers
-                                    .iter()
-                                    .find(|(u, _)| u == id)
-                                    .map(|(_, e)| json!(e))
-                                    .unwrap_or(json!("")),
+                            let caller = r.callers.iter().find(|(u, _)| u == id);
+                            match (attr, caller) {
+                                ("email", Some((_, e))) => json!(e),
+                                ("user_name", Some((_, e))) => json!(user_name(e)),
                                 _ => json!(""),
                             }
                         } else {
@@ -202,6 +285,7 @@ async fn update(
             "Data Policy Exception: The following fields are mandatory: Resolution code",
         );
     }
+    let writer = user_name(&state.account.user);
     state.with(|r| {
         let Some(i) = r
             .incidents
@@ -220,8 +304,8 @@ async fn update(
                 .and_then(Value::as_str)
                 .filter(|t| !t.is_empty())
             {
-                r.journal
-                    .push((sys_id.clone(), kind.to_owned(), text.to_owned()));
+                let entry = JournalEntry::new(r, &sys_id, kind, text, &writer);
+                r.journal.push(entry);
             }
         }
         let now = chrono::Utc::now()

@@ -168,6 +168,23 @@ async fn jira_intake_answers_match_the_reference() -> anyhow::Result<()> {
         jira.issue_comments(&key),
         vec![(false, "internal".to_owned())]
     );
+    // The reporter answers; the comment list shows both, oldest first, as Jira does.
+    assert!(jira.comment_as_reporter(&key, "the one in Sales"));
+    let r = get(format!("/rest/api/3/issue/{key}/comment?orderBy=created")).await?;
+    assert_eq!(r.status(), 200);
+    let listed: Value = r.json().await?;
+    problems.extend(conforms_or_empty(
+        &reference,
+        "/rest/api/3/issue/{issueIdOrKey}/comment",
+        "get",
+        200,
+        &listed,
+    ));
+    assert_eq!(listed["total"], 2);
+    assert_eq!(
+        listed["comments"][1]["author"]["emailAddress"],
+        listed["comments"][1]["updateAuthor"]["emailAddress"]
+    );
     let r = http
         .post(format!(
             "{}/rest/api/3/issue/{key}/transitions",

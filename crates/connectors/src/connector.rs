@@ -87,6 +87,14 @@ pub trait Connector: Send + Sync {
         Ok(self.acting_as())
     }
 
+    /// Whose grant a call to `action` acts with, checked now: for a connector in front of
+    /// several systems, the grant of the system the action belongs to (an Okta call is made
+    /// with the Okta grant, and the audit must say so).
+    async fn acting_as_for(&self, action: &str) -> Result<(String, Vec<String>), ConnectorError> {
+        let _ = action;
+        self.acting_as_now().await
+    }
+
     /// Looks a target up in the live directory (by id or sign-in name / display name).
     async fn resolve(&self, kind: TargetKind, key: &str) -> Result<Target, ConnectorError>;
 

@@ -145,7 +145,7 @@ impl Connector for NotConnected {
     }
 
     fn acting_as(&self) -> (String, Vec<String>) {
-        (String::new(), Vec::new())
+        ("nobody (not connected)".into(), Vec::new())
     }
 
     async fn resolve(&self, _kind: TargetKind, key: &str) -> Result<Target, ConnectorError> {
@@ -203,6 +203,10 @@ impl Connector for SystemRouter {
 
     async fn acting_as_now(&self) -> Result<(String, Vec<String>), ConnectorError> {
         self.primary.acting_as_now().await
+    }
+
+    async fn acting_as_for(&self, action: &str) -> Result<(String, Vec<String>), ConnectorError> {
+        self.for_action(action).acting_as_for(action).await
     }
 
     async fn resolve(&self, kind: TargetKind, key: &str) -> Result<Target, ConnectorError> {

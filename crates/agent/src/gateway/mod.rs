@@ -453,7 +453,7 @@ impl Gateway {
                 .unwrap_or_else(std::sync::PoisonError::into_inner)
                 .clone();
             let actor = match employee {
-                Some(c) => c.acting_as_now().await.ok(),
+                Some(c) => c.acting_as_for(call.action.as_str()).await.ok(),
                 None => None,
             };
             audit.act_as(
@@ -828,7 +828,7 @@ impl Gateway {
             Ok(c) => c,
             Err(error) => return audit.fail(Some(decision), targets, error),
         };
-        match connector.acting_as_now().await {
+        match connector.acting_as_for(call.action.as_str()).await {
             Ok(actor) => audit.act_as(actor),
             Err(e) => return audit.fail(Some(decision), targets, e.to_string()),
         }

@@ -129,6 +129,19 @@ async fn a_lockout_in_okta_is_unlocked_in_okta_with_the_employee_channels_grant(
                     .contains("action.self-service-okta-sign-in-repair")),
         "{audit:#?}"
     );
+    // ... and the grant it acted with is the employee channel's Okta grant (its Okta scopes),
+    // not its Microsoft Graph grant.
+    let unlock = audit
+        .iter()
+        .filter(|r| r.entry.action.as_deref() == Some("okta.user.unlock"))
+        .next_back()
+        .context("the unlock's records")?;
+    assert!(
+        unlock.entry.actor_scopes.iter().any(|s| s.starts_with("okta."))
+            && !unlock.entry.actor_scopes.iter().any(|s| s.contains("User.")),
+        "{:?}",
+        unlock.entry.actor_scopes
+    );
     Ok(())
 }
 

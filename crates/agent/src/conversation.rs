@@ -353,6 +353,7 @@ impl TenantRuntime {
         let mut status = None;
         let mut reasoner_failed = false;
         let systems = self.router.attached();
+        let catalog = self.catalog();
         for _ in 0..MAX_STEPS_PER_TURN {
             let input = ReasonerInput {
                 requester: principal,
@@ -360,6 +361,7 @@ impl TenantRuntime {
                 messages: &state.messages,
                 observations: &state.observations,
                 systems: &systems,
+                catalog: &catalog,
             };
             if report.intent.is_none() {
                 report.intent = self.reasoner().intent(&input);

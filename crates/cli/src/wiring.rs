@@ -404,7 +404,7 @@ pub fn use_model(
 ) -> anyhow::Result<()> {
     let provider = provider.context("the reasoner's provider is not configured")?;
     let client = steward_llm::ModelClient::new(provider)?;
-    let reasoner = steward_agent::reasoner::llm::LlmReasoner::new(client, runtime.catalog());
+    let reasoner = steward_agent::reasoner::llm::LlmReasoner::new(client);
     runtime.set_reasoner(Arc::new(reasoner));
     Ok(())
 }

@@ -23,6 +23,9 @@ pub struct ReasonerInput<'a> {
     /// The systems connected beside Microsoft 365 (`okta`), so a reasoner can act where a
     /// person's account is mastered.
     pub systems: &'a [String],
+    /// The actions that can run now (the catalog without systems not connected), read at
+    /// the start of the turn: a system or integration attached later is offered from then on.
+    pub catalog: &'a [steward_domain::ActionSpec],
 }
 
 /// A proposed step and what proposing it cost.

@@ -31,8 +31,7 @@ async fn use_script(
     provider.max_backoff_seconds = 1;
     tune(&mut provider);
     let client = ModelClient::with_key(provider, Some(KEY.into()))?;
-    h.runtime()
-        .set_reasoner(Arc::new(LlmReasoner::new(client, h.runtime().catalog())));
+    h.runtime().set_reasoner(Arc::new(LlmReasoner::new(client)));
     Ok(model)
 }
 
@@ -276,8 +275,7 @@ async fn when_the_model_is_unreachable_the_builtin_reasoner_takes_over() -> anyh
     provider.max_retries = 1;
     provider.max_backoff_seconds = 0;
     let client = ModelClient::with_key(provider, None)?;
-    h.runtime()
-        .set_reasoner(Arc::new(LlmReasoner::new(client, h.runtime().catalog())));
+    h.runtime().set_reasoner(Arc::new(LlmReasoner::new(client)));
 
     let report = h
         .ask("adele", "I forgot my password and now I'm locked out")
@@ -441,6 +439,59 @@ async fn a_model_proposal_waits_for_approval_and_the_model_continues_after_it() 
     assert!(
         tokens.input > report.tokens.map_or(0, |t| t.input),
         "the conversation's total grows"
+    );
+    Ok(())
+}
+
+/// A system attached after the model became the reasoner (Okta, here) is offered to it from the
+/// next turn on, and its actions are known to be reads or changes from the catalog then in force.
+#[tokio::test]
+async fn a_system_attached_later_is_offered_to_the_model() -> anyhow::Result<()> {
+    let h = Harness::new().await?;
+    let model = use_script(
+        &h,
+        ProviderKind::Openai,
+        false,
+        json!({"conversations": [{"match": "Okta", "replies": [
+            call("okta__user__get", json!({"user": upn("leo")})),
+            {"text": "Your Okta account is locked; IT will look at it."},
+        ]}]}),
+        |_| {},
+    )
+    .await?;
+    let okta = steward_sim::okta::RunningOkta::start(&steward_sim::okta::okta_demo_seed()?).await?;
+    h.runtime()
+        .attach_system(
+            "okta",
+            super::okta::okta_connector(&okta, "nestor@larkspur.example", "Demo-Nestor-2026!")
+                .await?,
+        )
+        .await?;
+    let report = h
+        .ask(
+            "nestor",
+            "leo says his Okta account is locked, can you check it?",
+        )
+        .await?;
+    let tools: Vec<String> = model.requests()[0].body["tools"]
+        .as_array()
+        .context("tools")?
+        .iter()
+        .filter_map(|t| t.pointer("/function/name").and_then(Value::as_str))
+        .map(str::to_owned)
+        .collect();
+    assert!(
+        tools.iter().any(|t| t.starts_with("okta__")),
+        "no Okta tool offered: {tools:?}"
+    );
+    // The read ran through the gateway, against the Okta simulator.
+    let audit = h.audit_of(&report).await?;
+    assert!(
+        audit
+            .iter()
+            .any(|r| r.entry.action.as_deref() == Some("okta.user.get")
+                && r.entry.kind.to_string() == "investigation"),
+        "{audit:#?}"
     );
     Ok(())
 }

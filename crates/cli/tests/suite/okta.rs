@@ -14,7 +14,7 @@ use steward_sim::okta::{RunningOkta, okta_demo_seed};
 use super::support::{Harness, actions};
 
 /// A connector acting with `login`'s Okta grant (a refresh token from the password grant).
-async fn okta_connector(
+pub(super) async fn okta_connector(
     okta: &RunningOkta,
     login: &str,
     password: &str,
@@ -133,12 +133,19 @@ async fn a_lockout_in_okta_is_unlocked_in_okta_with_the_employee_channels_grant(
     // not its Microsoft Graph grant.
     let unlock = audit
         .iter()
-        .filter(|r| r.entry.action.as_deref() == Some("okta.user.unlock"))
-        .next_back()
+        .rfind(|r| r.entry.action.as_deref() == Some("okta.user.unlock"))
         .context("the unlock's records")?;
     assert!(
-        unlock.entry.actor_scopes.iter().any(|s| s.starts_with("okta."))
-            && !unlock.entry.actor_scopes.iter().any(|s| s.contains("User.")),
+        unlock
+            .entry
+            .actor_scopes
+            .iter()
+            .any(|s| s.starts_with("okta."))
+            && !unlock
+                .entry
+                .actor_scopes
+                .iter()
+                .any(|s| s.contains("User.")),
         "{:?}",
         unlock.entry.actor_scopes
     );

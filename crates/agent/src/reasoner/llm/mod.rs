@@ -9,7 +9,7 @@ mod prompt;
 mod tools;
 mod transcript;
 
-use steward_domain::{ActionSpec, Step, TokenUsage};
+use steward_domain::{Step, TokenUsage};
 use steward_llm::{ChatRequest, ModelClient};
 
 use super::builtin::BuiltinReasoner;
@@ -30,18 +30,18 @@ fn waiting(result: &ObservedResult) -> bool {
     }
 }
 
-/// A reasoner backed by a language model.
+/// A reasoner backed by a language model. The tools it offers come from each turn's
+/// [`ReasonerInput::catalog`] (the only actions that can run), so a system attached while
+/// Steward runs is offered from the next turn on.
 #[derive(Debug)]
 pub struct LlmReasoner {
     client: ModelClient,
-    catalog: Vec<ActionSpec>,
 }
 
 impl LlmReasoner {
-    /// A reasoner asking `client`'s model, offering tools from `catalog` (the tenant's
-    /// connector catalog: the only actions that can exist).
-    pub fn new(client: ModelClient, catalog: Vec<ActionSpec>) -> Self {
-        Self { client, catalog }
+    /// A reasoner asking `client`'s model.
+    pub fn new(client: ModelClient) -> Self {
+        Self { client }
     }
 }
 
@@ -57,14 +57,14 @@ impl Reasoner for LlmReasoner {
         if conversation.finished() {
             return Ok(Proposal::free(Step::Done));
         }
-        let offered = tools::offer(&self.catalog, input, OFFERED_ACTIONS);
+        let offered = tools::offer(input.catalog, input, OFFERED_ACTIONS);
         let request = ChatRequest {
             system: prompt::system(input, chrono::Utc::now().date_naive()),
             turns: conversation.turns,
             tools: offered.definitions(),
         };
         let reply = self.client.complete(&request).await?;
-        let step = decode::step(&reply, &self.catalog)?;
+        let step = decode::step(&reply, input.catalog)?;
         Ok(Proposal {
             step,
             tokens: TokenUsage {

@@ -340,6 +340,7 @@ mod tests {
             messages: &messages,
             observations: &[],
             systems: &[],
+            catalog: &[],
         };
         offer(&steward_connectors::msgraph::catalog(), &input, 10)
             .definitions()

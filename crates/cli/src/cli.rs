@@ -353,6 +353,17 @@ pub enum AuditCommand {
 pub struct PolicyArgs {
     #[command(subcommand)]
     pub command: PolicyCommand,
+    /// A Steward data directory whose tenant's imported integrations count, as in a running
+    /// Steward: their actions join the catalog and their accepted policies the set. Without it
+    /// (and without --database) only the built-in systems are known.
+    #[arg(long, global = true)]
+    pub data_dir: Option<PathBuf>,
+    /// The database holding those integrations: a PostgreSQL URL or a SQLite file.
+    #[arg(long, global = true)]
+    pub database: Option<String>,
+    /// The tenant (needed only when the store holds several).
+    #[arg(long, global = true)]
+    pub tenant: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

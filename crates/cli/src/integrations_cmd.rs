@@ -79,7 +79,7 @@ fn render(integration: &Integration) -> String {
 }
 
 /// The tenant the command works on: `--tenant`, or the only one.
-async fn tenant_of(store: &Store, asked: Option<&str>) -> anyhow::Result<TenantStore> {
+pub(crate) async fn tenant_of(store: &Store, asked: Option<&str>) -> anyhow::Result<TenantStore> {
     let tenants = store.tenants().await?;
     let id = match asked {
         Some(a) => tenants

@@ -6,27 +6,83 @@ mod table;
 use std::path::Path;
 use std::process::ExitCode;
 
+use anyhow::Context as _;
 use serde_json::json;
-use steward_policy::PolicyEngine;
+use steward_policy::{PolicyEngine, PolicySource};
 
 use crate::cli::{ExplainArgs, PolicyArgs, PolicyCommand};
 use crate::wiring::policy_sources;
 use hypothetical::Hypothetical;
 
-fn catalog() -> Vec<steward_domain::ActionSpec> {
-    steward_connectors::builtin_catalog()
+/// What the policies are loaded against: the catalog, and the accepted integrations' policies
+/// that join the tenant's files (none without a store).
+pub(crate) struct PolicyContext {
+    catalog: Vec<steward_domain::ActionSpec>,
+    accepted: Vec<PolicySource>,
 }
 
-fn engine(dir: Option<&Path>) -> anyhow::Result<(PolicyEngine, usize)> {
-    let sources = policy_sources(dir)?;
-    Ok((PolicyEngine::new(&catalog(), &sources)?, sources.len()))
+impl PolicyContext {
+    /// The built-in systems, plus — when a store is named — the tenant's imported integrations
+    /// as a running Steward knows them (every imported one's actions; the enabled ones' accepted
+    /// policies).
+    async fn of(args: &PolicyArgs) -> anyhow::Result<Self> {
+        let mut catalog = steward_connectors::builtin_catalog();
+        let mut accepted = Vec::new();
+        if args.data_dir.is_some() || args.database.is_some() {
+            let data_dir = args
+                .data_dir
+                .clone()
+                .unwrap_or_else(|| std::path::PathBuf::from("steward-data"));
+            let store = crate::database::open_existing(args.database.as_deref(), &data_dir).await?;
+            let tenant = crate::integrations_cmd::tenant_of(&store, args.tenant.as_deref()).await?;
+            for row in tenant.integrations().await? {
+                let integration: steward_openapi::Integration =
+                    serde_json::from_value(row.definition).with_context(|| {
+                        format!("the stored integration `{}` is unreadable", row.name)
+                    })?;
+                catalog.extend(integration.actions());
+                if row.status == "enabled" {
+                    accepted.push(PolicySource {
+                        origin: format!(
+                            "{}{}",
+                            steward_agent::integrations::POLICY_ORIGIN_PREFIX,
+                            row.name
+                        ),
+                        text: row.policy,
+                        global: false,
+                    });
+                }
+            }
+        }
+        Ok(Self { catalog, accepted })
+    }
+
+    pub(crate) fn catalog(&self) -> &[steward_domain::ActionSpec] {
+        &self.catalog
+    }
+
+    /// The engine over `dir`'s files (or the default set) with the accepted policies.
+    pub(crate) fn engine(&self, dir: Option<&Path>) -> anyhow::Result<(PolicyEngine, usize)> {
+        let mut sources = policy_sources(dir)?;
+        sources.extend(self.accepted.iter().cloned());
+        let engine = PolicyEngine::new(&self.catalog, &sources).map_err(|e| {
+            let hint = if self.accepted.is_empty() && e.to_string().contains("Action::") {
+                "\n(if a policy names an imported integration's actions, pass --data-dir or --database so they are known)"
+            } else {
+                ""
+            };
+            anyhow::anyhow!("{e}{hint}")
+        })?;
+        Ok((engine, sources.len()))
+    }
 }
 
 /// Runs a `steward policy` command.
 pub async fn run(args: PolicyArgs) -> anyhow::Result<ExitCode> {
+    let ctx = PolicyContext::of(&args).await?;
     match args.command {
         PolicyCommand::Validate { dir, policy_dir } => {
-            let (engine, files) = engine(dir.as_deref().or(policy_dir.as_deref()))?;
+            let (engine, files) = ctx.engine(dir.as_deref().or(policy_dir.as_deref()))?;
             let hash = engine.policy_set_hash();
             println!(
                 "{} policies in {files} files are valid (policy set {})",
@@ -35,14 +91,14 @@ pub async fn run(args: PolicyArgs) -> anyhow::Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
-        PolicyCommand::Explain(a) => explain(a),
-        PolicyCommand::Test { file, policy_dir } => table::run(&file, policy_dir.as_deref()),
-        PolicyCommand::Prove { dir } => prove(dir.as_deref()).await,
+        PolicyCommand::Explain(a) => explain(&ctx, a),
+        PolicyCommand::Test { file, policy_dir } => table::run(&ctx, &file, policy_dir.as_deref()),
+        PolicyCommand::Prove { dir } => prove(&ctx, dir.as_deref()).await,
     }
 }
 
-async fn prove(dir: Option<&Path>) -> anyhow::Result<ExitCode> {
-    let (engine, _) = engine(dir)?;
+async fn prove(ctx: &PolicyContext, dir: Option<&Path>) -> anyhow::Result<ExitCode> {
+    let (engine, _) = ctx.engine(dir)?;
     let report = steward_prove::prove(&engine).await?;
     println!(
         "{} invariant checks over {} request kinds (policy set {})",
@@ -69,8 +125,8 @@ async fn prove(dir: Option<&Path>) -> anyhow::Result<ExitCode> {
     })
 }
 
-fn explain(a: ExplainArgs) -> anyhow::Result<ExitCode> {
-    let (engine, _) = engine(a.policy_dir.as_deref())?;
+fn explain(ctx: &PolicyContext, a: ExplainArgs) -> anyhow::Result<ExitCode> {
+    let (engine, _) = ctx.engine(a.policy_dir.as_deref())?;
     let h = Hypothetical {
         action: a.action.clone(),
         it_admin: a.it_admin,
@@ -82,9 +138,9 @@ fn explain(a: ExplainArgs) -> anyhow::Result<ExitCode> {
         recent_count: a.recent_count,
         local_hour: a.local_hour,
     };
-    let catalog = catalog();
-    let (target, decision) = h.decide(&engine, &catalog)?;
-    let effect = h.approval_effect(&engine, &catalog, &decision)?;
+    let catalog = ctx.catalog();
+    let (target, decision) = h.decide(&engine, catalog)?;
+    let effect = h.approval_effect(&engine, catalog, &decision)?;
     if a.json {
         println!(
             "{}",

@@ -8,8 +8,8 @@ use anyhow::Context as _;
 use serde::Deserialize;
 use steward_domain::Outcome;
 
+use super::PolicyContext;
 use super::hypothetical::Hypothetical;
-use super::{catalog, engine};
 use crate::cli::ExplainTarget;
 
 #[derive(Debug, Deserialize)]
@@ -83,13 +83,17 @@ fn outcome(name: &str) -> anyhow::Result<Outcome> {
 }
 
 /// Runs every case of `file` against the policy set; exit 1 on any mismatch.
-pub fn run(file: &Path, policy_dir: Option<&Path>) -> anyhow::Result<ExitCode> {
+pub fn run(
+    ctx: &PolicyContext,
+    file: &Path,
+    policy_dir: Option<&Path>,
+) -> anyhow::Result<ExitCode> {
     let text = std::fs::read_to_string(file)
         .with_context(|| format!("cannot read `{}`", file.display()))?;
     let table: Table = toml::from_str(&text)
         .with_context(|| format!("`{}` is not a policy test table", file.display()))?;
-    let (engine, _) = engine(policy_dir)?;
-    let catalog = catalog();
+    let (engine, _) = ctx.engine(policy_dir)?;
+    let catalog = ctx.catalog();
     let mut failed = 0;
     for case in &table.cases {
         let expected = outcome(&case.expect).with_context(|| format!("case `{}`", case.name))?;
@@ -107,7 +111,7 @@ pub fn run(file: &Path, policy_dir: Option<&Path>) -> anyhow::Result<ExitCode> {
             local_hour: case.local_hour,
         };
         let (_, decision) = h
-            .decide(&engine, &catalog)
+            .decide(&engine, catalog)
             .with_context(|| format!("case `{}`", case.name))?;
         let mut ids: Vec<String> = decision.deciding.iter().map(|p| p.id.clone()).collect();
         ids.sort();

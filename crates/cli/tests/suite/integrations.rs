@@ -154,6 +154,37 @@ async fn an_imported_api_is_used_only_after_its_policies_are_accepted() -> anyho
     let again = accept().output()?;
     assert!(!again.status.success(), "accepted once only");
     w.h.runtime().refresh_integrations().await?;
+    // The policy tools know it when pointed at the store, as a running Steward does.
+    let explained = run(steward()
+        .args([
+            "policy",
+            "explain",
+            "--action",
+            "jiraops.issue.create_issue",
+            "--it-admin",
+            "--data-dir",
+            &data,
+            "--policy-dir",
+        ])
+        .arg(&policy_dir))?;
+    assert!(
+        explained.contains("integration.jiraops.changes-need-approval"),
+        "{explained}"
+    );
+    let validated = run(steward()
+        .args(["policy", "validate", "--data-dir", &data])
+        .arg(&policy_dir))?;
+    assert!(validated.contains("valid"), "{validated}");
+    let unknown = steward()
+        .args([
+            "policy",
+            "explain",
+            "--action",
+            "jiraops.issue.create_issue",
+            "--it-admin",
+        ])
+        .output()?;
+    assert!(!unknown.status.success(), "without the store it is unknown");
     let (_, _, listed) = w
         .call("GET", "/console/api/actions", Some(&nestor), None, None)
         .await?;

@@ -98,6 +98,20 @@ pub trait Connector: Send + Sync {
     /// Looks a target up in the live directory (by id or sign-in name / display name).
     async fn resolve(&self, kind: TargetKind, key: &str) -> Result<Target, ConnectorError>;
 
+    /// Looks a target of `action` up (`None`: a requester arriving, for no action yet): for a
+    /// connector in front of several systems, the tenant's directory first, then — for someone
+    /// it does not know — the system the action belongs to (or, for a requester, any connected
+    /// system), so a person with only an Okta or Google account can still be named.
+    async fn resolve_for(
+        &self,
+        action: Option<&str>,
+        kind: TargetKind,
+        key: &str,
+    ) -> Result<Target, ConnectorError> {
+        let _ = action;
+        self.resolve(kind, key).await
+    }
+
     /// Makes the call. The gateway calls this only after schema, scope, policy, approval and an
     /// audited intent; `idempotency_key` lets a retried job recognise its own earlier attempt.
     async fn execute(

@@ -213,6 +213,38 @@ impl Connector for SystemRouter {
         self.primary.resolve(kind, key).await
     }
 
+    async fn resolve_for(
+        &self,
+        action: Option<&str>,
+        kind: TargetKind,
+        key: &str,
+    ) -> Result<Target, ConnectorError> {
+        let not_found = match self.primary.resolve(kind, key).await {
+            Err(e @ ConnectorError::NotFound { .. }) if kind == TargetKind::Person => e,
+            other => return other,
+        };
+        let others: Vec<Arc<dyn Connector>> = {
+            let attached = self
+                .others
+                .read()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            match action {
+                Some(a) => attached
+                    .get(a.split('.').next().unwrap_or_default())
+                    .cloned()
+                    .into_iter()
+                    .collect(),
+                None => attached.values().cloned().collect(),
+            }
+        };
+        for other in others {
+            if let Ok(found) = other.resolve(kind, key).await {
+                return Ok(found);
+            }
+        }
+        Err(not_found)
+    }
+
     async fn execute(
         &self,
         call: &ActionCall,

@@ -283,7 +283,7 @@ impl Gateway {
         key: &str,
     ) -> Result<Target, ConnectorError> {
         self.connector
-            .resolve(kind, key)
+            .resolve_for(None, kind, key)
             .await
             .map(|t| self.mark_protected(t))
     }
@@ -343,7 +343,7 @@ impl Gateway {
                 .ok_or_else(|| format!("`{}` names no `{}`", call.action, tp.param))?;
             let target = self
                 .connector
-                .resolve(tp.kind, key)
+                .resolve_for(Some(call.action.as_str()), tp.kind, key)
                 .await
                 .map_err(|e| match e {
                     ConnectorError::NotFound { .. } => format!(

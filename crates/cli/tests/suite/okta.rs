@@ -321,3 +321,59 @@ async fn without_okta_its_actions_are_named_in_policy_but_not_offered() -> anyho
     );
     Ok(())
 }
+
+/// Someone with only an Okta account (a contractor: no Microsoft 365 account) is still a person
+/// Steward knows: identified through Okta by their login, their trouble examined and repaired
+/// in Okta — and, since Okta's management API does not say who holds an admin role there, their
+/// account is treated as privileged, so the change waits for an IT admin.
+#[tokio::test]
+async fn a_person_with_only_an_okta_account_is_helped_in_okta() -> anyhow::Result<()> {
+    let (h, okta) = with_okta().await?;
+    // Nobody by that name in Microsoft 365.
+    assert!(h.user("rosa.diaz").await.is_err());
+    let report = h.ask("rosa.diaz", "I'm locked out of my account").await?;
+    let codes: Vec<&str> = report.findings.iter().map(|f| f.code.as_str()).collect();
+    assert!(
+        codes.contains(&"account.not_in_entra") && codes.contains(&"okta.locked"),
+        "{codes:?}"
+    );
+    assert_eq!(
+        report.status,
+        steward_domain::report::TurnStatus::AwaitingApproval,
+        "{}",
+        report.reply
+    );
+    let unlock = report
+        .actions
+        .iter()
+        .find(|a| a.action == "okta.user.unlock")
+        .context("an unlock proposed")?;
+    assert!(
+        unlock
+            .decision
+            .reason
+            .contains("global.privileged-needs-other-approver"),
+        "{}",
+        unlock.decision.reason
+    );
+    assert_eq!(
+        okta.user("rosa.diaz@larkspur.example").context("rosa")?["status"],
+        "LOCKED_OUT"
+    );
+    // An IT admin approves: unlocked in Okta.
+    let id = unlock.approval_id.context("approval id")?;
+    h.runtime()
+        .decide_approval(
+            id,
+            "nestor@larkspur.example",
+            steward_agent::ApprovalDecision::ApproveOnce,
+        )
+        .await?;
+    assert_eq!(
+        okta.user("rosa.diaz@larkspur.example").context("rosa")?["status"],
+        "ACTIVE"
+    );
+    // Someone in neither directory is still nobody.
+    assert!(h.ask("nobody.at.all", "I'm locked out").await.is_err());
+    Ok(())
+}

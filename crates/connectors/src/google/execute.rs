@@ -452,12 +452,39 @@ impl Connector for GoogleConnector {
         )
     }
 
-    async fn resolve(&self, _kind: TargetKind, key: &str) -> Result<Target, ConnectorError> {
-        Err(ConnectorError::NotFound {
-            platform: "Google Workspace",
-            code: "notFound".into(),
-            message: format!("`{key}` is resolved in the tenant's directory, not in Google"),
-            request_id: None,
+    async fn resolve(&self, kind: TargetKind, key: &str) -> Result<Target, ConnectorError> {
+        // People are resolved in the tenant's directory first; Google answers only for someone
+        // the directory does not know (a Google-only account), by primary e-mail.
+        if kind != TargetKind::Person {
+            return Err(ConnectorError::NotFound {
+                platform: "Google Workspace",
+                code: "notFound".into(),
+                message: format!("`{key}` is resolved in the tenant's directory, not in Google"),
+                request_id: None,
+            });
+        }
+        let user = self.user(key).await?;
+        let email = user["primaryEmail"].as_str().unwrap_or(key).to_owned();
+        let department = user
+            .pointer("/organizations/0/department")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        Ok(Target {
+            kind: TargetKind::Person,
+            id: user["id"].as_str().unwrap_or_default().to_owned(),
+            display_name: user
+                .pointer("/name/fullName")
+                .and_then(Value::as_str)
+                .unwrap_or(&email)
+                .to_owned(),
+            upn: Some(email),
+            department,
+            groups: Vec::new(),
+            // Google says who administers: a super or delegated admin is privileged.
+            privileged: user["isAdmin"] == true || user["isDelegatedAdmin"] == true,
+            protected: false,
+            manager: None,
+            owner: None,
         })
     }
 

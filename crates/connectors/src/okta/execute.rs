@@ -574,14 +574,41 @@ impl Connector for OktaConnector {
     }
 
     async fn resolve(&self, kind: TargetKind, key: &str) -> Result<Target, ConnectorError> {
-        // People are resolved in the tenant's directory (the primary system) for policy; Okta
-        // addresses them by the same sign-in name.
-        let _ = kind;
-        Err(ConnectorError::NotFound {
-            platform: "Okta",
-            code: "E0000007".into(),
-            message: format!("`{key}` is resolved in the tenant's directory, not in Okta"),
-            request_id: None,
+        // People are resolved in the tenant's directory first; Okta answers only for someone
+        // the directory does not know (an Okta-only account), by login or e-mail.
+        if kind != TargetKind::Person {
+            return Err(ConnectorError::NotFound {
+                platform: "Okta",
+                code: "E0000007".into(),
+                message: format!("`{key}` is resolved in the tenant's directory, not in Okta"),
+                request_id: None,
+            });
+        }
+        let user = self.user(key).await?;
+        let name = format!(
+            "{} {}",
+            text(&user, "/profile/firstName"),
+            text(&user, "/profile/lastName")
+        );
+        let department = text(&user, "/profile/department");
+        Ok(Target {
+            kind: TargetKind::Person,
+            id: text(&user, "/id"),
+            display_name: if name.trim().is_empty() {
+                text(&user, "/profile/login")
+            } else {
+                name.trim().to_owned()
+            },
+            upn: Some(text(&user, "/profile/login")),
+            department: (!department.is_empty()).then_some(department),
+            groups: Vec::new(),
+            // The management API Steward uses does not say whether someone holds an Okta admin
+            // role, so an Okta-only person is treated as privileged: changes to them need the
+            // second person that privileged targets need.
+            privileged: true,
+            protected: false,
+            manager: None,
+            owner: None,
         })
     }
 

@@ -487,7 +487,7 @@ async fn okta_refuses_pages_and_throttles_as_okta_does() -> anyhow::Result<()> {
                 .filter_map(|u| u["id"].as_str().map(str::to_owned)),
         );
     }
-    assert_eq!(seen.len(), 8, "{seen:?}");
+    assert_eq!(seen.len(), 9, "{seen:?}");
 
     // Throttled: 429 E0000047 with the window's reset time, then served again.
     okta.throttle(1);

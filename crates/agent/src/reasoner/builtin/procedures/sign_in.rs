@@ -25,6 +25,9 @@ pub(super) enum Reported {
 /// What the account and its sign-in log show.
 struct Examination {
     person: Person,
+    /// Whether the person has a Microsoft 365 (Entra ID) account at all: someone with only an
+    /// Okta or Google account is helped there or handed over.
+    in_entra: bool,
     disabled: bool,
     findings: Vec<Finding>,
     /// (error code, times seen, last seen)
@@ -82,6 +85,20 @@ fn examine(
         "check the account's state",
     )? {
         Ok(user) => user.clone(),
+        // No Microsoft 365 account, but other systems are connected: the account may be
+        // theirs alone (an Okta- or Google-only person).
+        Err(reason) if reason.contains("there is no person") && !input.systems.is_empty() => {
+            return Ok(Some(Examination {
+                person,
+                in_entra: false,
+                disabled: false,
+                findings: vec![finding(
+                    "account.not_in_entra",
+                    format!("{upn} has no Microsoft 365 account"),
+                )],
+                codes: Vec::new(),
+            }));
+        }
         Err(reason) => {
             let reply = format!(
                 "I couldn't look at {} account ({reason}), so I've passed this to the IT team. Nothing was changed.",
@@ -149,6 +166,7 @@ fn examine(
     }
     Ok(Some(Examination {
         person,
+        in_entra: true,
         disabled,
         findings,
         codes,
@@ -174,6 +192,18 @@ pub(super) fn repair(
     // Where Okta masters the password, the repair happens there, not in Entra ID.
     if let Some(account) = super::okta::examine(cursor, input, &person, &mut exam.findings)? {
         return super::okta::repair(cursor, input, &person, exam.findings, account, reported);
+    }
+    if !exam.in_entra {
+        let reply = format!(
+            "I couldn't find a Microsoft 365 account for {}, and no connected system I can repair masters it, so I've passed this to the IT team. Nothing was changed.",
+            person.upn
+        );
+        return hand_over(
+            cursor,
+            format!("{upn} has no Microsoft 365 account and no account Steward can repair"),
+            exam.findings,
+            reply,
+        );
     }
     if exam.count(53003) > 0 {
         let reply = format!(

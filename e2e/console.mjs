@@ -1,8 +1,9 @@
 // The console end to end in real Chromium: an employee asks for something that needs approval,
 // an IT admin approves it in another browser context, the change runs, the employee sees the
-// result without reloading, and the admin's audit view shows the records; then the admin uploads
-// an API's OpenAPI document ($API_DOCUMENT), accepts the policies Steward proposes and runs one of
-// its actions ($API_ISSUE at $API_BASE_URL). Screenshots of the main pages go to $SCREENSHOTS. Run by crates/cli/tests/suite/browser.rs against a live console.
+// result without reloading, and the admin's audit view shows the records; then the admin hands
+// Steward an API's OpenAPI document ($API_DOCUMENT) in the chat, imports it again with its secret
+// in the Integrations form, accepts the policies Steward proposes and runs one of its actions
+// ($API_ISSUE at $API_BASE_URL). Screenshots of the main pages go to $SCREENSHOTS. Run by crates/cli/tests/suite/browser.rs against a live console.
 import { chromium } from "playwright-core";
 
 const base = process.env.STEWARD_URL;
@@ -63,7 +64,15 @@ try {
   await admin.getByText("(chain verified)").waitFor();
   await admin.screenshot({ path: `${shots}/admin-audit.png`, fullPage: true });
 
-  step("the admin uploads an API document, accepts its policies and runs one of its actions");
+  step("the admin hands Steward an API document in the chat");
+  await admin.getByLabel("What's wrong?").fill(`please connect our Jira as jiraops at ${process.env.API_BASE_URL}`);
+  await admin.getByLabel("Attach an API document (OpenAPI or Swagger)").setInputFiles(process.env.API_DOCUMENT);
+  await admin.getByRole("button", { name: "Send" }).click();
+  await admin.getByRole("status").getByText("I saved it as `jiraops`, disabled").waitFor();
+  await admin.getByLabel("Proposed policies for jiraops").waitFor();
+  await admin.screenshot({ path: `${shots}/admin-chat-import.png`, fullPage: true });
+
+  step("the admin gives its secret in the Integrations form, accepts its policies and runs one of its actions");
   const form = admin.locator("#import-form");
   await form.getByLabel("Name").fill("jiraops");
   await form.getByLabel("Base URL").fill(process.env.API_BASE_URL);

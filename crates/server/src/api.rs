@@ -100,6 +100,12 @@ pub fn app_with_limits(state: AppState, limits: crate::Limits) -> Router {
                 crate::console::imports::MAX_UPLOAD_BYTES,
             )),
         )
+        .route(
+            "/console/api/ask/attachment",
+            post(crate::console::imports::chat_import).layer(axum::extract::DefaultBodyLimit::max(
+                crate::console::imports::MAX_UPLOAD_BYTES,
+            )),
+        )
         .layer(axum::middleware::from_fn_with_state(
             crate::limits::Buckets::new(limits),
             crate::limits::limit,

@@ -1,8 +1,9 @@
 //! The web console in real Chromium (Debian `chromium`, driven by `playwright-core` from
 //! `e2e/`): an employee asks for something that needs approval, an IT admin approves it in
 //! another browser context, the change runs, the employee sees the result, and the audit view
-//! shows the records; then the admin uploads an API's OpenAPI document, accepts the proposed
-//! policies and runs one of its actions from the "run action" form against the Jira simulator.
+//! shows the records; then the admin hands Steward an API's OpenAPI document in the chat, gives
+//! its secret in the Integrations form, accepts the proposed policies and runs one of its actions
+//! from the "run action" form against the Jira simulator.
 //! Screenshots land in `target/screenshots/`. Never skipped: without
 //! Chromium or Node the test fails saying what to install (`.ci/run` installs both).
 
@@ -98,6 +99,7 @@ async fn an_employee_request_is_approved_in_another_browser_and_seen_done() -> a
         "admin-approval-queue",
         "employee-resolved",
         "admin-audit",
+        "admin-chat-import",
         "admin-integration",
     ] {
         let file = shots.join(format!("{page}.png"));

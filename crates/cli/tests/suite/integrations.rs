@@ -473,3 +473,68 @@ async fn an_api_document_uploaded_in_the_console_is_imported_reviewed_and_accept
     );
     Ok(())
 }
+
+#[tokio::test]
+async fn an_api_document_handed_over_in_the_chat_is_imported_disabled() -> anyhow::Result<()> {
+    let w = world().await?;
+    let document = reference_text("jira-cloud-platform-v3-it-subset.json")?;
+    let handed = |message: &str| json!({"message": message, "fileName": "jira-cloud.json", "document": document});
+    let store = &w.h.runtime().store;
+    // An employee cannot connect an API from the chat.
+    let (sam, _, sam_csrf) = w.session("sam", "Demo-Sam-2026!").await?;
+    let (status, _, _) = w
+        .call(
+            "POST",
+            "/console/api/ask/attachment",
+            Some(&sam),
+            Some(&sam_csrf),
+            Some(handed(
+                "connect this as chatops at https://jira.example.com",
+            )),
+        )
+        .await?;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(store.integrations().await?.is_empty());
+
+    let (nestor, _, csrf) = w.session("nestor", "Demo-Nestor-2026!").await?;
+    let (status, _, answer) = w
+        .call(
+            "POST",
+            "/console/api/ask/attachment",
+            Some(&nestor),
+            Some(&csrf),
+            Some(handed(
+                "please connect this as chatops at https://jira.example.com.",
+            )),
+        )
+        .await?;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert!(
+        answer["reply"]
+            .as_str()
+            .is_some_and(|r| r.contains("saved it as `chatops`, disabled")),
+        "{answer}"
+    );
+    let row = store.integration("chatops").await?;
+    assert_eq!(row.status, "disabled");
+    assert_eq!(row.definition["baseUrl"], "https://jira.example.com");
+    // Something that is not an API description is answered in the chat; nothing is saved.
+    let (status, _, refused) = w
+        .call(
+            "POST",
+            "/console/api/ask/attachment",
+            Some(&nestor),
+            Some(&csrf),
+            Some(json!({"message": "and this one as other", "fileName": "notes.txt", "document": "just some notes"})),
+        )
+        .await?;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        refused["reply"]
+            .as_str()
+            .is_some_and(|r| r.contains("Nothing was saved")),
+        "{refused}"
+    );
+    assert!(store.integration("other").await.is_err());
+    Ok(())
+}

@@ -186,3 +186,143 @@ pub(crate) async fn accept(
         Err(e) => refused(&e),
     }
 }
+
+/// What the chat sends with an attached API document.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(crate) struct ChatImportBody {
+    message: String,
+    file_name: String,
+    document: String,
+}
+
+/// The integration name an admin gave in the chat (`… as jiraops`, `call it jiraops`, `named
+/// jiraops`), else one made from the file's name.
+fn name_from(message: &str, file_name: &str) -> String {
+    let words: Vec<&str> = message.split_whitespace().collect();
+    let lower: Vec<String> = words.iter().map(|w| w.to_ascii_lowercase()).collect();
+    let given = (0..words.len()).find_map(|i| {
+        let next = words.get(i + 1).copied();
+        match lower[i].as_str() {
+            "as" | "named" => next,
+            "call" if lower.get(i + 1).is_some_and(|w| w == "it") => words.get(i + 2).copied(),
+            _ => None,
+        }
+    });
+    let raw = given.unwrap_or_else(|| {
+        file_name
+            .rsplit(['/', '\\'])
+            .next()
+            .unwrap_or(file_name)
+            .split('.')
+            .next()
+            .unwrap_or("api")
+    });
+    let mut name = String::new();
+    for c in raw.chars() {
+        let c = c.to_ascii_lowercase();
+        if c.is_ascii_alphanumeric() {
+            name.push(c);
+        } else if !name.ends_with('_') && !name.is_empty() {
+            name.push('_');
+        }
+    }
+    let mut name = name.trim_end_matches('_').to_owned();
+    if !name.starts_with(|c: char| c.is_ascii_lowercase()) {
+        name.insert_str(0, "api_");
+    }
+    name.truncate(32);
+    name.trim_end_matches('_').to_owned()
+}
+
+/// The first http(s) address in the message: where the API's calls go.
+fn base_url_from(message: &str) -> Option<String> {
+    message
+        .split_whitespace()
+        .find(|w| w.starts_with("https://") || w.starts_with("http://"))
+        .map(|w| {
+            w.trim_end_matches(['.', ',', ';', ')', '>', '"', '\''])
+                .to_owned()
+        })
+}
+
+/// `POST /console/api/ask/attachment`: an IT admin hands Steward an API description in the
+/// chat ("connect this as jiraops at https://…"). It is imported like an upload — saved
+/// disabled, with the policies Steward proposes — and the answer says what it would do; nothing
+/// can use it until an IT admin accepts those policies.
+pub(crate) async fn chat_import(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Json(body): Json<ChatImportBody>,
+) -> Response {
+    let (runtime, session) = match admin(&state, &headers, true).await {
+        Ok(c) => c,
+        Err(r) => return r.into_response(),
+    };
+    let name = name_from(&body.message, &body.file_name);
+    let base_url = base_url_from(&body.message);
+    match runtime
+        .import_integration(
+            &session.upn,
+            &body.document,
+            &name,
+            base_url.as_deref(),
+            None,
+            false,
+        )
+        .await
+    {
+        Ok(imported) => {
+            let i = &imported.integration;
+            let changes = i.operations.iter().filter(|o| o.spec.mutating).count();
+            let reply = format!(
+                "I read “{}” ({}): {} actions — {} reads and {changes} changes — calling {}. I saved it as `{name}`, disabled: nothing can use it until an IT admin accepts the policies I propose (reads for IT admins in the console; every change approved by another person). Review and accept them below or in Integrations. If the API needs a key or token, import the document there again with it; never paste a secret in the chat.",
+                i.title,
+                i.spec_version.label(),
+                i.operations.len(),
+                i.operations.len() - changes,
+                i.base_url.as_deref().unwrap_or("(no address)"),
+            );
+            let mut shown = described(i);
+            shown["status"] = json!("disabled");
+            shown["proposedPolicy"] = json!(imported.policy);
+            Json(json!({"reply": reply, "status": "answered", "integration": shown}))
+                .into_response()
+        }
+        Err(e) => Json(json!({
+            "reply": format!("I could not import `{}` as an integration: {e}. Nothing was saved.", body.file_name),
+            "status": "answered",
+        }))
+        .into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_name_and_address_come_from_the_chat_or_the_file() {
+        assert_eq!(
+            name_from("please connect this as jiraops", "x.json"),
+            "jiraops"
+        );
+        assert_eq!(
+            name_from("hook this up", "Snipe-IT OpenAPI v6.yaml"),
+            "snipe_it_openapi_v6"
+        );
+        assert_eq!(name_from("add it", "2024 spec.json"), "api_2024_spec");
+        assert_eq!(
+            name_from(
+                "connect it at https://x.example, call it `Assets`",
+                "a.json"
+            ),
+            "assets"
+        );
+        assert_eq!(
+            base_url_from("connect it at https://snipe.example.com/api/v1."),
+            Some("https://snipe.example.com/api/v1".into())
+        );
+        assert_eq!(base_url_from("no address here"), None);
+    }
+}

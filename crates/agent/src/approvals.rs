@@ -289,6 +289,19 @@ impl TenantRuntime {
             .await?;
             standing = Some(*terms);
         }
+        // Approving one's own request records nothing unless that approval can make it run:
+        // otherwise it stays pending for someone else rather than being used up.
+        if approver.directory_id == requester.directory_id
+            && !matches!(decision, ApprovalDecision::Deny { .. })
+            && let Err(why) = self
+                .gateway
+                .own_approval_suffices(&ctx, &request.call)
+                .await
+        {
+            return Err(AgentError::NotAllowed(format!(
+                "your own approval would not let this run ({why}); it stays pending for another approver"
+            )));
+        }
         let (to, note) = match &decision {
             ApprovalDecision::ApproveOnce
             | ApprovalDecision::ApproveAlways(_)

@@ -705,6 +705,36 @@ impl Gateway {
     /// Steps 6–8 for an approved request: decide again with the real approver and fresh targets
     /// immediately before executing. `key` is the change's idempotency key (the approval's id, or
     /// id and item for a bulk job's item), so running the approval again finds the first run.
+    /// Whether the requester's own approval would let `call` run, judged now with fresh
+    /// targets and nothing recorded or counted: asked before a self-approval is recorded, so
+    /// one that could not make the change run is refused and the request stays pending for
+    /// someone else.
+    pub(crate) async fn own_approval_suffices(
+        &self,
+        ctx: &CallContext<'_>,
+        call: &ActionCall,
+    ) -> Result<(), String> {
+        let (spec, targets) = self.prepare(call).await?;
+        if targets.iter().any(|t| t.privileged) {
+            return Err("nobody approves their own request on a privileged target".into());
+        }
+        let decision = self.decide(
+            ctx,
+            &spec,
+            &targets,
+            ApprovalContext {
+                granted: true,
+                by_other: false,
+            },
+            0,
+        );
+        if decision.outcome == Outcome::Auto {
+            Ok(())
+        } else {
+            Err(decision.reason)
+        }
+    }
+
     pub(crate) async fn call_approved(
         &self,
         ctx: &CallContext<'_>,

@@ -218,14 +218,24 @@ async fn an_imported_api_is_used_only_after_its_policies_are_accepted() -> anyho
         anyhow::Ok(format!("/console/api/approvals/{id}/approve"))
     };
     // The requester approving his own change does not make it run: the policy wants another
-    // person's approval.
+    // person's approval, so his is refused and the request stays pending for someone else.
     let path = request().await?;
-    let _ = w
+    let (status, _, refused) = w
         .call("POST", &path, Some(&nestor), Some(&csrf), None)
         .await?;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{refused}");
     assert!(jira.jira_issues().is_empty());
-    // Another IT admin's approval does.
-    let path = request().await?;
+    let pending =
+        w.h.runtime()
+            .store
+            .approvals(Some(steward_store::ApprovalStatus::Pending))
+            .await?;
+    assert_eq!(
+        pending.len(),
+        1,
+        "still pending after a refused self-approval"
+    );
+    // Another IT admin's approval of the same request does.
     let (grace, _, grace_csrf) = w.session("grace", "Demo-Grace-2026!").await?;
     let (status, _, decided) = w
         .call("POST", &path, Some(&grace), Some(&grace_csrf), None)

@@ -295,72 +295,21 @@ async fn an_okta_admin_signs_in_and_the_grant_is_kept() -> anyhow::Result<()> {
         okta.base_url
     ));
     std::fs::write(&config, text)?;
-    let mut child = steward()
-        .args([
-            "connect",
-            "--system",
-            "okta",
-            "--timeout-seconds",
-            "60",
-            "--config",
-        ])
-        .arg(&config)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()?;
-    let stdout = child.stdout.take().context("no stdout")?;
-    let mut lines = BufReader::new(stdout).lines();
-    let url = loop {
-        let line = lines
-            .next()
-            .context("connect ended before printing an address")??;
-        if line.starts_with("http") {
-            break line;
-        }
-    };
+    let (url, ok, said) = connect_with_form(
+        &config,
+        &["--system", "okta"],
+        [("username", OWNER), ("password", OWNER_PASSWORD)],
+        &[],
+    )
+    .await?;
     assert!(
         url.contains("/oauth2/v1/authorize")
             && url.contains("code_challenge_method=S256")
             && url.contains("okta.users.manage"),
         "{url}"
     );
-    // Okta's sign-in form.
-    let browser = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()?;
-    assert!(browser.get(&url).send().await?.status().is_success());
-    let form: Vec<(String, String)> = url::Url::parse(&url)?
-        .query_pairs()
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .chain([
-            ("username".into(), OWNER.into()),
-            ("password".into(), OWNER_PASSWORD.into()),
-        ])
-        .collect();
-    let signed_in = browser
-        .post(url.split('?').next().unwrap_or_default())
-        .form(&form)
-        .send()
-        .await?;
-    let home = signed_in
-        .headers()
-        .get("location")
-        .and_then(|v| v.to_str().ok())
-        .context("no redirect")?
-        .to_owned();
-    assert!(browser.get(&home).send().await?.status().is_success());
-    let output = child.wait_with_output()?;
-    let rest: Vec<String> = lines.map_while(Result::ok).collect();
-    assert!(
-        output.status.success(),
-        "{rest:?} {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert!(
-        rest.iter()
-            .any(|l| l.contains("Connected") && l.contains(OWNER)),
-        "{rest:?}"
-    );
+    assert!(ok, "{said}");
+    assert!(said.contains("Connected") && said.contains(OWNER), "{said}");
 
     // The grant is kept sealed, and acting with it reads Okta as Nestor.
     let store = steward_store::Store::open(&dir.path().join("steward.db")).await?;

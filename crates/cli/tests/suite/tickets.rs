@@ -33,6 +33,26 @@ async fn world() -> anyhow::Result<(Harness, RunningItsm)> {
     Ok((h, snow))
 }
 
+/// The demo tenant taking the Jira issues assigned to Steward's account.
+async fn jira_world() -> anyhow::Result<(Harness, RunningItsm)> {
+    let h = Harness::new().await?;
+    let jira = RunningItsm::start(ItsmAccount {
+        user: "steward@larkspur.example".into(),
+        secret: "jira-token".into(),
+    })
+    .await?;
+    let desk = steward_connectors::itsm::Jira::new(
+        &jira.base_url,
+        "steward@larkspur.example",
+        "jira-token",
+        "IT",
+        "Task",
+    )?
+    .taking_assigned(true);
+    h.runtime().set_ticket_desk(Some(Arc::new(desk)));
+    Ok((h, jira))
+}
+
 #[tokio::test]
 async fn an_incident_in_stewards_queue_is_resolved_and_answered_in_the_ticket() -> anyhow::Result<()>
 {
@@ -185,21 +205,7 @@ async fn a_ticket_never_carries_a_secret_and_unknown_callers_go_to_people() -> a
 #[tokio::test]
 async fn a_jira_issue_assigned_to_steward_is_resolved_or_unassigned_with_comments()
 -> anyhow::Result<()> {
-    let h = Harness::new().await?;
-    let jira = RunningItsm::start(ItsmAccount {
-        user: "steward@larkspur.example".into(),
-        secret: "jira-token".into(),
-    })
-    .await?;
-    let desk = steward_connectors::itsm::Jira::new(
-        &jira.base_url,
-        "steward@larkspur.example",
-        "jira-token",
-        "IT",
-        "Task",
-    )?
-    .taking_assigned(true);
-    h.runtime().set_ticket_desk(Some(Arc::new(desk)));
+    let (h, jira) = jira_world().await?;
     let done = jira.raise_issue(
         "nestor@larkspur.example",
         "steward@larkspur.example",
@@ -378,21 +384,7 @@ async fn a_refused_write_back_is_tried_again_from_where_it_stopped() -> anyhow::
 
 #[tokio::test]
 async fn a_question_asked_in_a_ticket_waits_for_the_callers_answer_there() -> anyhow::Result<()> {
-    let h = Harness::new().await?;
-    let jira = RunningItsm::start(ItsmAccount {
-        user: "steward@larkspur.example".into(),
-        secret: "jira-token".into(),
-    })
-    .await?;
-    let desk = steward_connectors::itsm::Jira::new(
-        &jira.base_url,
-        "steward@larkspur.example",
-        "jira-token",
-        "IT",
-        "Task",
-    )?
-    .taking_assigned(true);
-    h.runtime().set_ticket_desk(Some(Arc::new(desk)));
+    let (h, jira) = jira_world().await?;
     let key = jira.raise_issue(
         "nestor@larkspur.example",
         "steward@larkspur.example",

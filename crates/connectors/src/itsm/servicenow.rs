@@ -57,6 +57,45 @@ impl ServiceNow {
         self
     }
 
+    /// The rows of `table` matching the encoded `query`, with `fields`, at most `limit`.
+    async fn list(
+        &self,
+        table: &str,
+        query: &str,
+        fields: &str,
+        limit: u32,
+    ) -> Result<Vec<Value>, ItsmError> {
+        let url = format!("{}/api/now/table/{table}", self.base);
+        let limit = limit.to_string();
+        let Answer { status, body, .. } = http::send(SYSTEM, || {
+            self.http
+                .get(&url)
+                .basic_auth(&self.user, Some(&self.password))
+                .header(reqwest::header::ACCEPT, "application/json")
+                .query(&[
+                    ("sysparm_query", query),
+                    ("sysparm_fields", fields),
+                    ("sysparm_limit", limit.as_str()),
+                ])
+        })
+        .await?;
+        if status != 200 {
+            return Err(ItsmError::Refused {
+                system: SYSTEM,
+                status,
+                message: error_message(&body),
+            });
+        }
+        let mut body = body;
+        match body.get_mut("result").map(Value::take) {
+            Some(Value::Array(rows)) => Ok(rows),
+            _ => Err(ItsmError::Unexpected {
+                system: SYSTEM,
+                reason: "a list without `result`".into(),
+            }),
+        }
+    }
+
     async fn patch(&self, ticket: &QueuedTicket, record: &Value) -> Result<(), ItsmError> {
         let url = format!("{}/api/now/table/incident/{}", self.base, ticket.id);
         let Answer { status, body, .. } = http::send(SYSTEM, || {
@@ -149,32 +188,14 @@ impl TicketDesk for ServiceNow {
             query.push_str(&format!("^sys_created_on>{after}"));
         }
         query.push_str("^ORDERBYsys_created_on");
-        let url = format!("{}/api/now/table/incident", self.base);
-        let Answer { status, body, .. } = http::send(SYSTEM, || {
-            self.http
-                .get(&url)
-                .basic_auth(&self.user, Some(&self.password))
-                .header(reqwest::header::ACCEPT, "application/json")
-                .query(&[
-                    ("sysparm_query", query.as_str()),
-                    ("sysparm_fields", "sys_id,number,short_description,description,caller_id.email,caller_id.user_name,sys_created_on"),
-                    ("sysparm_limit", "50"),
-                ])
-        })
-        .await?;
-        if status != 200 {
-            return Err(ItsmError::Refused {
-                system: SYSTEM,
-                status,
-                message: error_message(&body),
-            });
-        }
-        let rows = body["result"]
-            .as_array()
-            .ok_or_else(|| ItsmError::Unexpected {
-                system: SYSTEM,
-                reason: "a list without `result`".into(),
-            })?;
+        let rows = self
+            .list(
+                "incident",
+                &query,
+                "sys_id,number,short_description,description,caller_id.email,caller_id.user_name,sys_created_on",
+                50,
+            )
+            .await?;
         let text = |v: &Value, k: &str| {
             v.get(k)
                 .and_then(Value::as_str)
@@ -206,30 +227,15 @@ impl TicketDesk for ServiceNow {
             "element_id={}^element=comments^sys_created_by={}^ORDERBYsys_created_on",
             ticket.id, ticket.caller_login
         );
-        let url = format!("{}/api/now/table/sys_journal_field", self.base);
-        let Answer { status, body, .. } = http::send(SYSTEM, || {
-            self.http
-                .get(&url)
-                .basic_auth(&self.user, Some(&self.password))
-                .header(reqwest::header::ACCEPT, "application/json")
-                .query(&[
-                    ("sysparm_query", query.as_str()),
-                    ("sysparm_fields", "sys_id,value,sys_created_on"),
-                    ("sysparm_limit", "100"),
-                ])
-        })
-        .await?;
-        if status != 200 {
-            return Err(ItsmError::Refused {
-                system: SYSTEM,
-                status,
-                message: error_message(&body),
-            });
-        }
-        Ok(body["result"]
-            .as_array()
-            .into_iter()
-            .flatten()
+        Ok(self
+            .list(
+                "sys_journal_field",
+                &query,
+                "sys_id,value,sys_created_on",
+                100,
+            )
+            .await?
+            .iter()
             .filter_map(|r| {
                 Some(CallerReply {
                     id: r["sys_id"].as_str()?.to_owned(),

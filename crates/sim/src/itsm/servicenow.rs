@@ -36,6 +36,21 @@ pub(super) fn routes() -> Router<Arc<ItsmState>> {
         .route("/api/now/table/sys_journal_field", get(journal_list))
 }
 
+/// A Table API list's `sysparm_query`, `sysparm_limit` and `sysparm_fields`.
+fn table_params(
+    q: &std::collections::HashMap<String, String>,
+) -> (String, usize, Option<Vec<String>>) {
+    let query = q.get("sysparm_query").cloned().unwrap_or_default();
+    let limit = q
+        .get("sysparm_limit")
+        .and_then(|l| l.parse::<usize>().ok())
+        .unwrap_or(10_000);
+    let fields = q
+        .get("sysparm_fields")
+        .map(|f| f.split(',').map(|s| s.trim().to_owned()).collect());
+    (query, limit, fields)
+}
+
 /// A `sys_user`'s `user_name` in the simulator: the e-mail's local part.
 pub(super) fn user_name(email: &str) -> String {
     email.split('@').next().unwrap_or(email).to_owned()
@@ -93,14 +108,7 @@ async fn journal_list(
     if !state.basic_ok(&headers) {
         return unauthenticated();
     }
-    let query = q.get("sysparm_query").cloned().unwrap_or_default();
-    let limit = q
-        .get("sysparm_limit")
-        .and_then(|l| l.parse::<usize>().ok())
-        .unwrap_or(10_000);
-    let fields: Option<Vec<String>> = q
-        .get("sysparm_fields")
-        .map(|f| f.split(',').map(|s| s.trim().to_owned()).collect());
+    let (query, limit, fields) = table_params(&q);
     let result: Vec<Value> = state.with(|r| {
         r.journal
             .iter()
@@ -192,14 +200,7 @@ async fn list(
     if !state.basic_ok(&headers) {
         return unauthenticated();
     }
-    let query = q.get("sysparm_query").cloned().unwrap_or_default();
-    let limit = q
-        .get("sysparm_limit")
-        .and_then(|l| l.parse::<usize>().ok())
-        .unwrap_or(10_000);
-    let fields: Option<Vec<String>> = q
-        .get("sysparm_fields")
-        .map(|f| f.split(',').map(|s| s.trim().to_owned()).collect());
+    let (query, limit, fields) = table_params(&q);
     let result = state.with(|r| {
         let mut found: Vec<Value> = r
             .incidents

@@ -97,9 +97,14 @@ pub(crate) fn engine_with_accepted(
 }
 
 /// The enabled integrations: the acceptance each was attached for (a re-accepted integration
-/// is attached again, with its new definition), and why it could not be, if it could not.
+/// is attached again, with its new definition), and why it could not be, if it could not; and
+/// the store's integrations as last looked at, so a poll that finds them unchanged (and
+/// nothing left to retry) stops after one light query.
 #[derive(Debug, Default)]
-pub(crate) struct AttachedIntegrations(Mutex<BTreeMap<String, (String, Option<String>)>>);
+pub(crate) struct AttachedIntegrations {
+    attached: Mutex<BTreeMap<String, (String, Option<String>)>>,
+    seen: Mutex<Option<Vec<String>>>,
+}
 
 /// Brings the router in line with the store: attaches every enabled integration not attached
 /// for its current acceptance, and detaches those no longer enabled (re-imported, so to be
@@ -112,6 +117,23 @@ pub(crate) async fn sync_attached(
     router: &SystemRouter,
     attached: &AttachedIntegrations,
 ) -> Result<(bool, Vec<String>), AgentError> {
+    let versions = store.integration_versions().await?;
+    let retry = attached
+        .attached
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .values()
+        .any(|(_, failure)| failure.is_some());
+    {
+        let mut seen = attached
+            .seen
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if !retry && seen.as_ref() == Some(&versions) {
+            return Ok((false, Vec::new()));
+        }
+        *seen = Some(versions);
+    }
     let rows = store.integrations().await?;
     let mut problems = Vec::new();
     let mut wanted = BTreeMap::new();
@@ -126,7 +148,7 @@ pub(crate) async fn sync_attached(
         }
         let version = row.accepted.clone().map(|(_, at)| at).unwrap_or_default();
         let current = attached
-            .0
+            .attached
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .get(&row.name)
@@ -141,6 +163,9 @@ pub(crate) async fn sync_attached(
         };
         // Not attached for this acceptance, or it could not be before (tried again at every
         // look: a person may have signed in for it since).
+        let actions = serde_json::from_value::<Integration>(row.definition.clone())
+            .map(|i| i.actions())
+            .unwrap_or_default();
         match connector_for(store, &row.name, row.definition).await {
             Ok(connector) => {
                 router.attach(&row.name, Arc::new(connector));
@@ -153,12 +178,14 @@ pub(crate) async fn sync_attached(
                     tracing::error!(integration = %row.name, %reason, "the integration is enabled but cannot be used");
                     problems.push(format!("{}: {reason}", row.name));
                 }
+                // Known but not callable, like one not enabled: policies naming it still load.
+                dormant.insert(row.name.clone(), actions);
                 wanted.insert(row.name, (version, Some(reason)));
             }
         }
     }
     let mut map = attached
-        .0
+        .attached
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     for gone in map.keys().filter(|n| !wanted.contains_key(*n)) {

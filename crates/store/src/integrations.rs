@@ -78,6 +78,26 @@ impl TenantStore {
         rows.into_iter().map(|r| self.open_integration(r)).collect()
     }
 
+    /// Every integration's name, status and when it was last imported and accepted, without
+    /// opening its definition: what a poll compares to see whether anything changed.
+    pub async fn integration_versions(&self) -> Result<Vec<String>, StoreError> {
+        let rows: Vec<(String, String, String, Option<String>)> = on_db!(&self.db, pool => sqlx::query_as(
+            "SELECT name, status, imported_at, accepted_at FROM integrations WHERE tenant = $1 ORDER BY name",
+        )
+        .bind(self.tenant.as_str())
+        .fetch_all(pool)
+        .await)?;
+        Ok(rows
+            .into_iter()
+            .map(|(name, status, imported, accepted)| {
+                format!(
+                    "{name}|{status}|{imported}|{}",
+                    accepted.unwrap_or_default()
+                )
+            })
+            .collect())
+    }
+
     /// Integration `name`.
     pub async fn integration(&self, name: &str) -> Result<IntegrationRow, StoreError> {
         let row: Option<Row> = on_db!(&self.db, pool => sqlx::query_as(

@@ -88,16 +88,8 @@ async fn an_incident_in_stewards_queue_is_resolved_and_answered_in_the_ticket() 
         (Some("6"), Some("Solved (Permanently)"))
     );
     let journal = snow.journal(&number);
-    let notes: Vec<&String> = journal
-        .iter()
-        .filter(|(k, _)| k == "work_notes")
-        .map(|(_, t)| t)
-        .collect();
-    let comments: Vec<&String> = journal
-        .iter()
-        .filter(|(k, _)| k == "comments")
-        .map(|(_, t)| t)
-        .collect();
+    let notes = journal_of(&snow, &number, "work_notes");
+    let comments = journal_of(&snow, &number, "comments");
     assert!(
         notes.iter().any(|n| n.contains("entra.group.add_member")
             && n.contains("action.it-admins-group-membership")),

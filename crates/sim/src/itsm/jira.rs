@@ -307,24 +307,33 @@ fn missing() -> Response {
 }
 
 /// The reporter writes a public comment on issue `key` (as through the portal).
-pub(super) fn reporter_comment(r: &mut super::Records, key: &str, text: &str) -> bool {
+pub(super) fn reporter_comment(r: &mut super::Records, base: &str, key: &str, text: &str) -> bool {
     let Some(issue) = r.jira.iter_mut().find(|i| i["key"] == key) else {
         return false;
     };
     let reporter = issue["fields"]["reporter"].clone();
+    push_comment(issue, base, reporter, adf(text), true);
+    true
+}
+
+/// Adds a comment by `author` to `issue` (public to the reporter, or internal) as Jira keeps
+/// it — numbered after the issue's, timestamped in order — and returns it.
+fn push_comment(issue: &mut Value, base: &str, author: Value, body: Value, public: bool) -> Value {
     let n = issue["x-comments"].as_array().map_or(0, Vec::len) + 1;
     let id = format!("{}{n:03}", issue["id"].as_str().unwrap_or_default());
+    let key = issue["key"].as_str().unwrap_or_default().to_owned();
     let now = (chrono::Utc::now() + chrono::Duration::milliseconds(n as i64))
         .format("%Y-%m-%dT%H:%M:%S%.3f+0000")
         .to_string();
     let stored = json!({
-        "id": id, "author": reporter, "updateAuthor": reporter, "body": adf(text),
-        "created": now, "updated": now, "jsdPublic": true,
+        "id": id, "self": format!("{base}/rest/api/3/issue/{key}/comment/{id}"),
+        "author": author, "updateAuthor": author, "body": body,
+        "created": now, "updated": now, "jsdPublic": public,
     });
     if let Some(list) = issue["x-comments"].as_array_mut() {
-        list.push(stored);
+        list.push(stored.clone());
     }
-    true
+    stored
 }
 
 /// An issue's comments, oldest first (`orderBy=created`; `-created` newest first), paged.
@@ -397,23 +406,11 @@ async fn comment(
         else {
             return missing();
         };
-        let n = issue["x-comments"].as_array().map_or(0, Vec::len) + 1;
-        let id = format!("{}{n:03}", issue["id"].as_str().unwrap_or_default());
         let internal = body["properties"].as_array().is_some_and(|p| {
             p.iter()
                 .any(|x| x["key"] == "sd.public.comment" && x["value"]["internal"] == true)
         });
-        let now = chrono::Utc::now()
-            .format("%Y-%m-%dT%H:%M:%S%.3f+0000")
-            .to_string();
-        let stored = json!({
-            "id": id, "self": format!("{base}/rest/api/3/issue/{key}/comment/{id}"),
-            "author": user(&me), "updateAuthor": user(&me), "body": body["body"],
-            "created": now, "updated": now, "jsdPublic": !internal,
-        });
-        if let Some(list) = issue["x-comments"].as_array_mut() {
-            list.push(stored.clone());
-        }
+        let stored = push_comment(issue, &base, user(&me), body["body"].clone(), !internal);
         (StatusCode::CREATED, Json(stored)).into_response()
     })
 }

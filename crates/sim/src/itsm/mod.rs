@@ -249,7 +249,9 @@ impl RunningItsm {
     /// The issue's reporter comments on it (as through the portal): their answer to a question
     /// asked there. False when there is no such issue.
     pub fn comment_as_reporter(&self, key: &str, text: &str) -> bool {
-        self.state.with(|r| jira::reporter_comment(r, key, text))
+        let base = self.base_url.clone();
+        self.state
+            .with(|r| jira::reporter_comment(r, &base, key, text))
     }
 
     /// SysAid service records created, oldest first.
